@@ -1,0 +1,133 @@
+"""The cached data-access module: the only place that caches, and the pages' one door to data.
+
+Pages call `fetch(query_fn, **kwargs)`: the query function (from `db.queries.*`, a session in
+and a DataFrame or small value out) runs on the read engine, its result is cached per domain
+with a short TTL, keyed on the function's name, its arguments and the database URL. Writes go
+through `db.commands.*` on `write_engine()` and then call `invalidate(domain)`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
+from db.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+# Seconds a cached read stays fresh, per domain (the tables it reads).
+TTL_S: dict[str, int] = {
+    "health": 15,
+    "errors": 30,
+    "scans": 30,
+    "opportunities": 30,
+    "sandbox": 60,
+    "meta": 30,
+}
+MAX_ENTRIES = 256
+
+
+@dataclass(frozen=True)
+class Engines:
+    """The read engine (replica if configured) and the write engine (main URL)."""
+
+    read: Engine
+    write: Engine
+    settings: Settings
+
+
+@st.cache_resource(show_spinner=False)
+def _engines(url: str, read_url: str) -> Engines:
+    settings = load_settings()
+    write = make_engine(url, settings, read_timeout=False)
+    read = make_engine(read_url, settings, read_timeout=True)
+    return Engines(read=read, write=write, settings=settings)
+
+
+def engines() -> Engines:
+    """The engines for the configured URLs (one pool per process)."""
+    s = load_settings()
+    return _engines(s.database_url, s.read_url)
+
+
+def read_engine() -> Engine:
+    """The engine read paths use (the replica when `DATABASE_READ_URL` is set)."""
+    return engines().read
+
+
+def write_engine() -> Engine:
+    """The engine commands use (always the main URL)."""
+    return engines().write
+
+
+def _domain(fn: Callable[..., Any]) -> str:
+    mod = fn.__module__.rsplit(".", 1)[-1]
+    return mod if mod in TTL_S else "meta"
+
+
+def _run(fn: Callable[..., T], kwargs: dict[str, Any]) -> tuple[datetime, T]:
+    with Session(read_engine()) as session:
+        result = fn(session, **kwargs)
+    return datetime.now(UTC), result
+
+
+def _make_cache(domain: str) -> Callable[..., tuple[datetime, Any]]:
+    def cached(name: str, url: str, params: tuple[tuple[str, Any], ...], _fn: Callable[..., Any]) -> Any:
+        return _run(_fn, dict(params))
+
+    cached.__name__ = f"cached_{domain}"
+    cached.__qualname__ = f"cached_{domain}"
+    return st.cache_data(ttl=TTL_S[domain], max_entries=MAX_ENTRIES, show_spinner=False)(cached)
+
+
+_CACHES: dict[str, Any] = {domain: _make_cache(domain) for domain in TTL_S}
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list | set | frozenset):
+        return tuple(_freeze(v) for v in (sorted(value, key=repr) if isinstance(value, set | frozenset) else value))
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def fetch(fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run a query function through its domain's cache; DataFrames get `attrs['as_of']`."""
+    s = load_settings()
+    params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    as_of, result = _CACHES[_domain(fn)](name, s.read_url, params, _fn=lambda session, **kw: fn(session, **kwargs))
+    if hasattr(result, "attrs"):
+        result.attrs["as_of"] = as_of
+    return result  # type: ignore[no-any-return]
+
+
+def fetch_uncached(fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run a query function without the cache (exports of whole filtered sets)."""
+    return _run(fn, kwargs)[1]
+
+
+def as_of(result: Any) -> datetime | None:
+    """When a fetched DataFrame was read from the database."""
+    return getattr(result, "attrs", {}).get("as_of")
+
+
+def invalidate(*domains: str) -> None:
+    """Drop cached reads of the given domains (all when none given), right after our own writes."""
+    for domain in domains or tuple(_CACHES):
+        _CACHES[domain].clear()
+
+
+def timed(fn: Callable[..., T], /, **kwargs: Any) -> tuple[T, float]:
+    """`fetch` plus the seconds it took (for the page's own diagnostics)."""
+    t0 = time.perf_counter()
+    result = fetch(fn, **kwargs)
+    return result, time.perf_counter() - t0

@@ -1,0 +1,140 @@
+"""Engines for the three supported databases, with the safety settings each one needs."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.settings import Settings, load_settings
+
+# Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
+SQLITE_IMMEDIATE = "sqlite_begin_immediate"
+
+
+def dialect_name(url: str) -> str:
+    """'sqlite', 'postgresql' or 'mysql' (MariaDB included) for a URL."""
+    name = make_url(url).get_backend_name()
+    return "mysql" if name in ("mysql", "mariadb") else name
+
+
+def _normalise_url(url: str) -> str:
+    """Pick the supported drivers (psycopg 3, PyMySQL) and utf8mb4 where none is named."""
+    u = make_url(url)
+    backend, driver = u.get_backend_name(), u.get_driver_name()
+    if backend == "postgresql" and driver in ("psycopg2", ""):
+        u = u.set(drivername="postgresql+psycopg")
+    elif backend in ("mysql", "mariadb"):
+        if driver in ("mysqldb", ""):
+            u = u.set(drivername=f"{backend}+pymysql")
+        if "charset" not in u.query:
+            u = u.update_query_dict({"charset": "utf8mb4"})
+    return u.render_as_string(hide_password=False)
+
+
+def _sqlite_engine(url: str, settings: Settings, *, read_timeout: bool) -> Engine:
+    u = make_url(url)
+    if u.database and u.database != ":memory:":
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"timeout": settings.sqlite_busy_timeout_s, "check_same_thread": False},
+        hide_parameters=True,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_s * 1000)}")
+        cur.execute("PRAGMA foreign_keys=OFF")  # the backend's data has dangling references
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE)
+        dbapi_conn = conn.connection.dbapi_connection
+        if read_timeout and not immediate:
+            _arm_sqlite_deadline(dbapi_conn, settings.statement_timeout_s)
+        else:
+            dbapi_conn.set_progress_handler(None, 0)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _arm_sqlite_deadline(dbapi_conn: sqlite3.Connection, seconds: float) -> None:
+    """SQLite has no statement timeout: interrupt any statement of this transaction after `seconds`."""
+    deadline = time.monotonic() + seconds
+    dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+
+
+def _postgres_engine(url: str, settings: Settings, *, read_timeout: bool) -> Engine:
+    options = f"-c statement_timeout={int(settings.statement_timeout_s * 1000)}" if read_timeout else ""
+    options += " -c lock_timeout=5000 -c TimeZone=UTC"
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_recycle=settings.pool_recycle_s,
+        hide_parameters=True,
+        connect_args={"connect_timeout": int(settings.connect_timeout_s), "options": options.strip()},
+    )
+
+
+def _mysql_engine(url: str, settings: Settings, *, read_timeout: bool) -> Engine:
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_recycle=settings.pool_recycle_s,
+        hide_parameters=True,
+        connect_args={"connect_timeout": int(settings.connect_timeout_s)},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("SELECT VERSION()")
+        is_mariadb = "mariadb" in str(cur.fetchone()[0]).lower()
+        cur.execute("SET time_zone = '+00:00'")
+        if read_timeout:
+            if is_mariadb:
+                cur.execute(f"SET SESSION max_statement_time = {settings.statement_timeout_s:.3f}")
+            else:
+                cur.execute(f"SET SESSION max_execution_time = {int(settings.statement_timeout_s * 1000)}")
+        cur.close()
+
+    return engine
+
+
+def make_engine(url: str, settings: Settings | None = None, *, read_timeout: bool = True) -> Engine:
+    """An engine for `url`; `read_timeout` bounds every statement by the settings' timeout."""
+    settings = settings or load_settings()
+    url = _normalise_url(url)
+    kind = dialect_name(url)
+    if kind == "sqlite":
+        return _sqlite_engine(url, settings, read_timeout=read_timeout)
+    if kind == "postgresql":
+        return _postgres_engine(url, settings, read_timeout=read_timeout)
+    if kind == "mysql":
+        return _mysql_engine(url, settings, read_timeout=read_timeout)
+    raise ValueError(f"unsupported database engine: {kind}")
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine whose transactions take SQLite's write lock up front (BEGIN IMMEDIATE)."""
+    return engine.execution_options(**{SQLITE_IMMEDIATE: True})
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """One write transaction: committed on success, rolled back on any error."""
+    with Session(writer(engine), expire_on_commit=False) as session, session.begin():
+        yield session

@@ -1,0 +1,1 @@
+"""The backend seed's migrations, rewritten to produce correct DDL on every engine."""

@@ -1,0 +1,64 @@
+"""Create the backend's two error-logging tables and their indexes, on any engine.
+
+`python -m db.migrations.add_error_logging_tables [URL]`
+
+The backend's own script only works on SQLite (DATETIME is invalid on PostgreSQL and its
+errors are only printed). This one emits each engine's DDL through the models, adds the
+script's `idx_*` indexes, is idempotent, and exits non-zero with a clear message on failure.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from sqlalchemy import Engine, Index, inspect
+
+from db.engine import make_engine
+from db.models import CriticalErrorLog, SystemHealthStatus
+from db.settings import load_settings, safe_url
+
+TABLES = (CriticalErrorLog.__table__, SystemHealthStatus.__table__)
+INDEXES = (
+    ("idx_critical_error_logs_error_type", CriticalErrorLog.__table__, "error_type"),
+    ("idx_critical_error_logs_created_at", CriticalErrorLog.__table__, "created_at"),
+    ("idx_critical_error_logs_resolved_at", CriticalErrorLog.__table__, "resolved_at"),
+    ("idx_system_health_service_name", SystemHealthStatus.__table__, "service_name"),
+    ("idx_system_health_check_timestamp", SystemHealthStatus.__table__, "check_timestamp"),
+)
+
+
+def apply(engine: Engine) -> list[str]:
+    """Create what is missing; returns the names of the tables and indexes created."""
+    created: list[str] = []
+    with engine.begin() as conn:
+        insp = inspect(conn)
+        for table in TABLES:
+            if not insp.has_table(table.name):
+                table.create(conn)
+                created.append(table.name)
+        for name, table, column in INDEXES:
+            existing = {ix["name"] for ix in inspect(conn).get_indexes(table.name)}
+            if name not in existing:
+                # A standalone Index object, so the models' metadata does not gain it.
+                Index(name, table.c[column]).create(conn)
+                created.append(name)
+    return created
+
+
+def main(argv: list[str]) -> int:
+    url = argv[0] if argv else load_settings().database_url
+    engine = make_engine(url, read_timeout=False)
+    try:
+        created = apply(engine)
+    except Exception as exc:  # noqa: BLE001 - a CLI reports the failure, not a traceback
+        first = str(exc).splitlines()[0][:300] if str(exc) else ""
+        print(f"error-logging migration failed on {safe_url(url)}: {type(exc).__name__}: {first}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"created: {', '.join(created)}" if created else "nothing to do: tables and indexes already exist")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

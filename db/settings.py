@@ -1,0 +1,106 @@
+"""Typed settings of the console: where the database is and how long anything may take.
+
+Order of precedence for the database URL: the `DATABASE_URL` environment variable, then
+`[database] url` in `.streamlit/secrets.toml`, then a local SQLite file in `data/`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+DEFAULT_SQLITE_PATH = DATA_DIR / "console.db"
+SECRETS_PATH = ROOT / ".streamlit" / "secrets.toml"
+
+# The roles a group can grant; `admin` implies every permission.
+DEFAULT_ROLE_GROUPS: dict[str, list[str]] = {
+    "analyst": ["analysts"],
+    "strategy_developer": ["strategy-developers"],
+    "ops": ["ops"],
+    "admin": ["admins"],
+}
+
+
+def _read_secrets(path: Path = SECRETS_PATH) -> dict[str, Any]:
+    """The parsed secrets file, or {} when there is none or it does not parse."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the data layer needs to connect; one line of help per field."""
+
+    # Main URL: reads and writes (sandbox saves, error resolutions, purges).
+    database_url: str
+    # Optional read-replica URL for the read paths; None means reads use `database_url`.
+    read_database_url: str | None = None
+    # True when neither env nor secrets named a database: the embedded SQLite demo default.
+    is_default_sqlite: bool = False
+    # Seconds a read may run before it is cancelled ("narrow the filter").
+    statement_timeout_s: float = 10.0
+    # Seconds to wait for a connection to the server.
+    connect_timeout_s: float = 5.0
+    # Seconds SQLite waits for another writer's lock before "database busy".
+    sqlite_busy_timeout_s: float = 5.0
+    # Seconds before a pooled connection is replaced (server-side idle limits).
+    pool_recycle_s: int = 1800
+    # Group names (from the sign-in provider) that grant each role.
+    role_groups: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_ROLE_GROUPS))
+
+    @property
+    def read_url(self) -> str:
+        """The URL the read paths use."""
+        return self.read_database_url or self.database_url
+
+
+def load_settings(env: dict[str, str] | None = None, secrets_path: Path = SECRETS_PATH) -> Settings:
+    """Settings from the environment, then secrets.toml, then the local SQLite default."""
+    env = dict(os.environ) if env is None else env
+    secrets = _read_secrets(secrets_path)
+    db_secrets = secrets.get("database", {}) if isinstance(secrets.get("database"), dict) else {}
+    url = env.get("DATABASE_URL") or db_secrets.get("url")
+    read_url = env.get("DATABASE_READ_URL") or db_secrets.get("read_url") or None
+    is_default = not url
+    if not url:
+        url = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    roles = secrets.get("roles", {}) if isinstance(secrets.get("roles"), dict) else {}
+    role_groups = {k: list(v) for k, v in roles.items() if isinstance(v, list)} or dict(DEFAULT_ROLE_GROUPS)
+    return Settings(
+        database_url=str(url),
+        read_database_url=str(read_url) if read_url else None,
+        is_default_sqlite=is_default,
+        statement_timeout_s=_env_float("CONSOLE_STATEMENT_TIMEOUT_S", 10.0),
+        connect_timeout_s=_env_float("CONSOLE_CONNECT_TIMEOUT_S", 5.0),
+        sqlite_busy_timeout_s=_env_float("CONSOLE_SQLITE_BUSY_TIMEOUT_S", 5.0),
+        role_groups=role_groups,
+    )
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may be shown: engine, host and database, never user or password."""
+    try:
+        u = make_url(url)
+    except Exception:  # noqa: BLE001 - a malformed URL is shown as nothing at all
+        return "(unparseable database URL)"
+    if u.get_backend_name() == "sqlite":
+        return f"sqlite · {Path(u.database).name if u.database else 'memory'}"
+    host = u.host or "localhost"
+    return f"{u.get_backend_name()} · {host}/{u.database or ''}"

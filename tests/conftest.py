@@ -1,0 +1,146 @@
+"""Fixtures: one engine per database kind, each test module on a database of its own.
+
+SQLite always runs. PostgreSQL and MariaDB run when reachable (URLs from TEST_POSTGRES_URL /
+TEST_MYSQL_URL); when REQUIRE_ENGINES names them (as .ci/run does), unreachable is a failure.
+Each test session works in a fresh database created on the server and dropped afterwards, so
+parallel runs never share tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from db.engine import make_engine
+from db.models import Base
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+if not FIXTURES.exists():
+    FIXTURES = Path(os.environ.get("SHARED_DIR", "/work/shared")) / "fixtures"
+
+SERVER_URLS = {
+    "postgresql": os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    "mariadb": os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+}
+REQUIRED = {e.strip() for e in os.environ.get("REQUIRE_ENGINES", "").split(",") if e.strip()}
+ENGINE_KINDS = ["sqlite", "postgresql", "mariadb"]
+
+
+def _server_admin(kind: str) -> Engine:
+    return create_engine(
+        make_url(SERVER_URLS[kind]).render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 3},
+    )
+
+
+def _create_database(kind: str) -> str:
+    """Create a throwaway database on the server; returns its URL."""
+    name = f"console_test_{uuid.uuid4().hex[:10]}"
+    admin = _server_admin(kind)
+    try:
+        with admin.connect() as conn:
+            if kind == "postgresql":
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            else:
+                conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    finally:
+        admin.dispose()
+    return make_url(SERVER_URLS[kind]).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(kind: str, url: str) -> None:
+    name = make_url(url).database
+    admin = _server_admin(kind)
+    try:
+        with admin.connect() as conn:
+            if kind == "postgresql":
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            else:
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def server_db_url(request: pytest.FixtureRequest) -> Iterator[callable]:  # type: ignore[valid-type]
+    """A factory: kind -> URL of a fresh database for this test session (created once per kind)."""
+    made: dict[str, str] = {}
+
+    def get(kind: str) -> str:
+        if kind not in made:
+            try:
+                made[kind] = _create_database(kind)
+            except Exception as exc:  # noqa: BLE001
+                msg = f"{kind} not reachable at {make_url(SERVER_URLS[kind]).render_as_string()}: {type(exc).__name__}"
+                if kind in REQUIRED:
+                    pytest.fail(msg + " (required by REQUIRE_ENGINES)")
+                pytest.skip(msg)
+        return made[kind]
+
+    yield get
+    for kind, url in made.items():
+        _drop_database(kind, url)
+
+
+def _reset_schema(engine: Engine) -> None:
+    from db import own_models
+
+    own_models.OwnBase.metadata.drop_all(engine)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    own_models.OwnBase.metadata.create_all(engine)
+
+
+@pytest.fixture(params=ENGINE_KINDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, server_db_url) -> str:  # type: ignore[no-untyped-def]
+    """A URL to an empty database with all tables (backend + ours), on each engine kind."""
+    kind = request.param
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        url = server_db_url(kind)
+    eng = make_engine(url, read_timeout=False)
+    try:
+        _reset_schema(eng)
+    finally:
+        eng.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a freshly created schema, for each engine kind."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A URL to an empty SQLite database with all tables."""
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    eng = make_engine(url, read_timeout=False)
+    _reset_schema(eng)
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(params=["origin-dev.db", "origin-dev-early.db"])
+def fixture_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A writable copy of one of the backend's real databases."""
+    src = FIXTURES / request.param
+    if not src.exists():
+        pytest.skip(f"fixture {src.name} not found")
+    dst = tmp_path / request.param
+    shutil.copy(src, dst)
+    dst.chmod(0o644)
+    return f"sqlite:///{dst}"

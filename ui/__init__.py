@@ -1,0 +1,1 @@
+"""Shared Streamlit pieces: the page frame, safe widgets, URL state, chart helpers."""

@@ -1,0 +1,156 @@
+"""The frame every page stands in: page config, sidebar (time range, timezone, connection,
+identity) and first-run demo data. `app.py` calls `frame()` before running a page; a page
+calls it again at its top, which then returns the same frame. When Streamlit runs a page on
+its own (a deep link as the first request of a fresh server), the page's call builds it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, available_timezones
+
+import streamlit as st
+
+from db.auth import MODE_ANONYMOUS, MODE_LOCAL, MODE_READONLY, Identity
+from db.settings import load_settings, safe_url
+from ui import urlstate
+from ui.auth import current_identity, login_configured
+
+RANGES: dict[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+RANGE_OPTIONS = [*RANGES, "custom"]
+DEFAULT_RANGE = "24h"
+# "now" is rounded up to this many seconds so that reruns share cache keys.
+NOW_GRANULARITY_S = 15
+COMMON_TZS = ["UTC", "America/New_York", "America/Chicago", "Europe/London", "Europe/Berlin", "Asia/Tokyo"]
+_ALL_TZS = sorted(available_timezones())
+
+_local = threading.local()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What every page gets: the global window in UTC, the display timezone, the user."""
+
+    since: datetime
+    until: datetime
+    range_key: str
+    tz: tzinfo
+    tz_name: str
+    identity: Identity
+
+    @property
+    def label(self) -> str:
+        """The window as words, for chart and tile labels."""
+        if self.range_key != "custom":
+            return f"last {self.range_key}"
+        fmt = "%Y-%m-%d"
+        return f"{self.since.astimezone(self.tz):{fmt}} – {self.until.astimezone(self.tz):{fmt}}"
+
+
+def rounded_now() -> datetime:
+    """Now (UTC), rounded up to NOW_GRANULARITY_S so equal views share cache entries."""
+    now = datetime.now(UTC)
+    step = NOW_GRANULARITY_S
+    return datetime.fromtimestamp((int(now.timestamp()) // step + 1) * step, UTC)
+
+
+@contextmanager
+def framed(frame_value: Frame) -> Iterator[None]:
+    """Mark this script run as framed by app.py while the page runs."""
+    _local.frame = frame_value
+    try:
+        yield
+    finally:
+        _local.frame = None
+
+
+def _parse_day(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _window(range_key: str, tz: tzinfo) -> tuple[datetime, datetime, str]:
+    now = rounded_now()
+    if range_key != "custom":
+        return now - RANGES[range_key], now, range_key
+    today = now.astimezone(tz).date()
+    start = _parse_day(urlstate.text("from")) or today - timedelta(days=7)
+    end = _parse_day(urlstate.text("to")) or today
+    picked = st.sidebar.date_input("Dates", value=(start, end), max_value=today, key="shell_dates")
+    if isinstance(picked, tuple) and len(picked) == 2:
+        start, end = picked
+    if end < start:
+        st.sidebar.warning("The end date is before the start date; showing the start day only.")
+        end = start
+    urlstate.put(**{"from": start.isoformat(), "to": end.isoformat()})
+    since = datetime.combine(start, time.min, tz).astimezone(UTC)
+    until = min(datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC), now)
+    return since, until, "custom"
+
+
+def _sidebar_identity(identity: Identity) -> None:
+    if identity.mode == MODE_LOCAL:
+        st.sidebar.caption("🔓 Local mode: no sign-in configured, every permission (localhost only).")
+    elif identity.mode == MODE_READONLY:
+        st.sidebar.caption("👁️ Read-only: no sign-in configured and the server is not bound to localhost.")
+    elif identity.mode == MODE_ANONYMOUS:
+        st.sidebar.button("Sign in", on_click=st.login, key="shell_login", icon=":material/login:")
+    else:
+        st.sidebar.caption("Signed in as")
+        st.sidebar.text(identity.user)
+        st.sidebar.caption("Roles: " + (", ".join(sorted(identity.roles)) or "none"))
+        if login_configured():
+            st.sidebar.button("Sign out", on_click=st.logout, key="shell_logout", icon=":material/logout:")
+
+
+def _build() -> Frame:
+    st.set_page_config(page_title="Options Scanner Console", page_icon="📈", layout="wide")
+    from ui.bootstrap import ensure_database  # late import: it pulls in the demo generator
+
+    settings = load_settings()
+    ensure_database(settings)
+    range_key = urlstate.choice("range", RANGE_OPTIONS, st.session_state.get("shell_range_value", DEFAULT_RANGE))
+    tz_name = urlstate.choice("tz", _ALL_TZS, st.session_state.get("shell_tz_value", "UTC"))
+    with st.sidebar:
+        range_key = st.segmented_control("Time range", RANGE_OPTIONS, default=range_key, key="shell_range",
+                                         help="The window every page shows (kept in the URL)") or range_key
+        tz_options = COMMON_TZS if tz_name in COMMON_TZS else [tz_name, *COMMON_TZS]
+        tz_name = st.selectbox("Timezone", tz_options, index=tz_options.index(tz_name), key="shell_tz",
+                               accept_new_options=False, help="Times are stored in UTC and shown in this zone")
+    tz = ZoneInfo(tz_name)
+    since, until, range_key = _window(range_key, tz)
+    st.session_state["shell_range_value"], st.session_state["shell_tz_value"] = range_key, tz_name
+    urlstate.put(range=None if range_key == DEFAULT_RANGE else range_key, tz=None if tz_name == "UTC" else tz_name)
+    if range_key != "custom":
+        urlstate.remove("from", "to")
+    identity = current_identity()
+    st.sidebar.divider()
+    st.sidebar.caption("Database")
+    st.sidebar.text(safe_url(settings.database_url) + (" (demo data)" if settings.is_default_sqlite else ""))
+    if settings.read_database_url:
+        st.sidebar.text("reads: " + safe_url(settings.read_database_url))
+    _sidebar_identity(identity)
+    return Frame(since=since, until=until, range_key=range_key, tz=tz, tz_name=tz_name, identity=identity)
+
+
+def frame() -> Frame:
+    """The page frame of this run: built once, shared by app.py and the page."""
+    existing = getattr(_local, "frame", None)
+    if existing is not None:
+        return existing  # type: ignore[no-any-return]
+    built = _build()
+    if built.identity.mode == MODE_ANONYMOUS:
+        st.info("Sign in to use the console.", icon="🔐")
+        st.stop()
+    return built

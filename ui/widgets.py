@@ -1,0 +1,151 @@
+"""Small shared widgets: database-failure guard, freshness line, safe export, safe text."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, tzinfo
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from db import data
+from db.errors import DbProblem, classify
+from db.types import InvalidJSON
+
+log = logging.getLogger("console.ui")
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def show_problem(problem: DbProblem, *, where: str = "") -> None:
+    """A database problem as a plain message, with a retry button; never SQL or a traceback."""
+    prefix = f"{where}: " if where else ""
+    if problem.kind in ("missing_table", "timeout", "busy"):
+        st.warning(prefix + problem.message, icon="⚠️")
+    else:
+        st.error(prefix + problem.message, icon="🚫")
+    if st.button("Retry", key=f"retry_{where or 'page'}_{problem.kind}", icon=":material/refresh:"):
+        data.invalidate()
+        st.rerun()
+
+
+@contextmanager
+def guard(where: str = "", *, stop: bool = False) -> Iterator[None]:
+    """Run a panel; a database failure becomes a clear message (and optionally stops the page)."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        log.warning("database problem in %s: %s", where or "page", type(exc).__name__)
+        show_problem(classify(exc), where=where)
+        if stop:
+            st.stop()
+
+
+def freshness(result: Any, *, key: str, tz: tzinfo | None = None) -> None:
+    """'Data as of hh:mm:ss' and a refresh button that drops this page's caches."""
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    when = data.as_of(result)
+    if when is not None:
+        shown = when.astimezone(tz) if tz else when
+        left.caption(f"Data as of {shown:%H:%M:%S %Z}".strip())
+    if right.button("Refresh", key=f"{key}_refresh", icon=":material/refresh:", help="Read again from the database"):
+        data.invalidate()
+        st.rerun()
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A CSV cell that cannot run as a spreadsheet formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, InvalidJSON):
+        return {"invalid_json_text": str(value)}
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    return value
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """The frame as formula-safe CSV (JSON cells as JSON text)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(
+                lambda v: neutralise_cell(json.dumps(v, default=str) if isinstance(v, dict | list) else v)
+            )
+    buf = io.StringIO()
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    out.to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8")
+
+
+def to_json_bytes(df: pd.DataFrame) -> bytes:
+    """The frame as a JSON array of records, JSON columns kept as JSON."""
+    records = [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+    return json.dumps(records, default=str, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def export_buttons(df: pd.DataFrame, *, key: str, filename: str) -> None:
+    """CSV and JSON downloads of `df` (the whole filtered set, formula-safe)."""
+    c1, c2 = st.columns(2)
+    c1.download_button("Export CSV", to_csv_bytes(df), f"{filename}.csv", "text/csv",
+                       key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+    c2.download_button("Export JSON", to_json_bytes(df), f"{filename}.json", "application/json",
+                       key=f"{key}_json", icon=":material/download:", on_click="ignore")
+
+
+def show_json(value: Any, *, key: str = "") -> None:
+    """JSON shown literally; text that is not valid JSON is shown as text with a marker."""
+    if isinstance(value, InvalidJSON):
+        st.caption("⚠️ Stored text is not valid JSON; shown as it is.")
+        st.code(str(value), language=None)
+    elif isinstance(value, dict | list):
+        st.json(value, expanded=2)
+    elif value is None:
+        st.caption("(no value)")
+    else:
+        st.code(json.dumps(value, default=str), language=None)
+
+
+def show_text(value: Any) -> None:
+    """Database text shown literally (no Markdown, no HTML)."""
+    st.code("" if value is None else str(value), language=None, wrap_lines=True)
+
+
+def fmt_count(n: int | None, cap: int | None = None) -> str:
+    """'1,234', or '10,000+' when a capped count hit its cap."""
+    if n is None:
+        return "–"
+    if cap is not None and n >= cap:
+        return f"{cap:,}+"
+    return f"{n:,}"
+
+
+def local_time(value: Any, tz: tzinfo) -> str:
+    """A UTC timestamp shown in the user's timezone ('–' when missing)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return "–"
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.tz_convert(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def to_tz(df: pd.DataFrame, tz: tzinfo, columns: list[str] | None = None) -> pd.DataFrame:
+    """Copy of `df` with its tz-aware datetime columns converted to `tz` for display."""
+    out = df.copy()
+    for col in columns or list(out.columns):
+        if col in out and isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_convert(tz)
+    return out
