@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass, field
+
 import streamlit as st
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from db import data
+from db.errors import classify
 from db.models import Base, ScanSession
 from db.settings import Settings
 
@@ -13,9 +18,18 @@ DEMO_ROWS = 20_000  # rows per big table on first start: tens of thousands in al
 DEMO_SEED = 7
 
 
+@dataclass
+class _SetupState:
+    done: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 @st.cache_resource(show_spinner=False)
-def _seeded(url: str) -> bool:
-    """Run the first-start set-up once per process and database URL."""
+def _state(url: str) -> _SetupState:
+    return _SetupState()
+
+
+def _set_up() -> None:
     from db import demo, migrate
 
     engine = data.write_engine()
@@ -30,10 +44,21 @@ def _seeded(url: str) -> bool:
                       progress=lambda frac, what: bar.progress(min(max(frac, 0.0), 1.0), text=f"Demo data: {what}"))
         bar.empty()
         data.invalidate()
-    return True
 
 
 def ensure_database(settings: Settings) -> None:
     """On the default SQLite file, make sure tables and demo data exist (nothing elsewhere)."""
-    if settings.is_default_sqlite:
-        _seeded(settings.database_url)
+    if not settings.is_default_sqlite:
+        return
+    state = _state(settings.database_url)
+    if state.done:
+        return
+    with state.lock:
+        if state.done:
+            return
+        try:
+            _set_up()
+        except SQLAlchemyError as exc:
+            st.error("Setting up the local demo database failed: " + classify(exc).message, icon="🚫")
+            st.stop()
+        state.done = True
