@@ -149,6 +149,9 @@ def frame() -> Frame:
     existing = getattr(_local, "frame", None)
     if existing is not None:
         return existing  # type: ignore[no-any-return]
+    from ui.nav import fallback_links
+
+    fallback_links()  # run without app.py: Streamlit's own page list is hidden (config.toml)
     built = _build()
     if built.identity.mode == MODE_ANONYMOUS:
         st.info("Sign in to use the console.", icon="🔐")
