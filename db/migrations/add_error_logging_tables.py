@@ -47,15 +47,18 @@ def apply(engine: Engine) -> list[str]:
 
 def main(argv: list[str]) -> int:
     url = argv[0] if argv else load_settings().database_url
-    engine = make_engine(url, read_timeout=False)
+    engine: Engine | None = None
     try:
+        # Inside the try: a bad URL or an uncreatable SQLite folder fails here, not in apply().
+        engine = make_engine(url, read_timeout=False)
         created = apply(engine)
     except Exception as exc:  # noqa: BLE001 - a CLI reports the failure, not a traceback
         first = str(exc).splitlines()[0][:300] if str(exc) else ""
         print(f"error-logging migration failed on {safe_url(url)}: {type(exc).__name__}: {first}", file=sys.stderr)
         return 1
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     print(f"created: {', '.join(created)}" if created else "nothing to do: tables and indexes already exist")
     return 0
 
