@@ -36,12 +36,14 @@ def _read_secrets(path: Path = SECRETS_PATH) -> dict[str, Any]:
         return {}
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
+def _env_float(name: str, default: float, env: dict[str, str] | None = None) -> float:
+    raw = (os.environ if env is None else env).get(name)
     try:
-        return float(raw) if raw else default
+        value = float(raw) if raw else default
     except ValueError:
         return default
+    # 0, negatives, inf and nan would disable a limit or make every statement fail.
+    return value if 0 < value < 86_400 else default
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path = SECRET
     env = dict(os.environ) if env is None else env
     secrets = _read_secrets(secrets_path)
     db_secrets = secrets.get("database", {}) if isinstance(secrets.get("database"), dict) else {}
+    db_secrets = {k: v for k, v in db_secrets.items() if isinstance(v, str)}  # a number is no URL
     url = env.get("DATABASE_URL") or db_secrets.get("url")
     read_url = env.get("DATABASE_READ_URL") or db_secrets.get("read_url") or None
     is_default = not url
@@ -87,9 +90,9 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path = SECRET
         database_url=str(url),
         read_database_url=str(read_url) if read_url else None,
         is_default_sqlite=is_default,
-        statement_timeout_s=_env_float("CONSOLE_STATEMENT_TIMEOUT_S", 10.0),
-        connect_timeout_s=_env_float("CONSOLE_CONNECT_TIMEOUT_S", 5.0),
-        sqlite_busy_timeout_s=_env_float("CONSOLE_SQLITE_BUSY_TIMEOUT_S", 5.0),
+        statement_timeout_s=_env_float("CONSOLE_STATEMENT_TIMEOUT_S", 10.0, env),
+        connect_timeout_s=_env_float("CONSOLE_CONNECT_TIMEOUT_S", 5.0, env),
+        sqlite_busy_timeout_s=_env_float("CONSOLE_SQLITE_BUSY_TIMEOUT_S", 5.0, env),
         role_groups=role_groups,
     )
 
@@ -102,5 +105,7 @@ def safe_url(url: str) -> str:
         return "(unparseable database URL)"
     if u.get_backend_name() == "sqlite":
         return f"sqlite · {Path(u.database).name if u.database else 'memory'}"
-    host = u.host or "localhost"
-    return f"{u.get_backend_name()} · {host}/{u.database or ''}"
+    # An unescaped '@' in a password makes the parser put the password's tail into the host.
+    host = (u.host or "localhost").rsplit("@", 1)[-1]
+    database = Path(u.database).name if u.database else ""
+    return f"{u.get_backend_name()} · {host}/{database}"
