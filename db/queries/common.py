@@ -35,7 +35,9 @@ def coerce(series: pd.Series, dtype: str) -> pd.Series:
     if dtype == "bool":
         return series.map(lambda v: None if v is None or v is pd.NA else bool(v)).astype("boolean")
     if dtype == "str":
-        return series.map(lambda v: None if v is None else str(v)).astype("object")
+        # pandas 3 infers its string dtype for text columns, turning None into NaN: keep it None.
+        values = [None if v is None or v is pd.NA or v != v else str(v) for v in series.astype("object")]
+        return pd.Series(values, index=series.index, dtype="object")
     return series.astype("object")
 
 

@@ -1,0 +1,153 @@
+"""Writes to critical_error_logs: resolve and unresolve events, one transaction each, audited.
+
+The update is guarded (`... AND resolved_at IS NULL`) after locking the rows, so when two people
+resolve the same events at the same time the second one writes nothing and hears who was first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from db.auth import RESOLVE_ERRORS, Identity, require
+from db.commands import audit
+from db.errors import ValidationFailed
+from db.models import CriticalErrorLog as E
+from db.models import utcnow
+from db.own_models import AuditLog
+from db.queries.errors import MAX_IDS, occurrence_ids
+
+TARGET = "critical_error_log"
+RESOLVE, UNRESOLVE = "resolve_error", "unresolve_error"
+MAX_NOTE_CHARS = 2_000
+_CHUNK = 500  # ids per IN (...) list
+
+
+@dataclass(frozen=True)
+class Already:
+    """An event someone else changed first: by whom (None when not through the console) and when."""
+
+    id: str
+    actor: str | None
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class ResolveResult:
+    """What a resolve/unresolve did: the ids changed, those already in that state, those not found."""
+
+    changed: tuple[str, ...] = ()
+    already: tuple[Already, ...] = ()
+    missing: tuple[str, ...] = field(default=())
+
+    @property
+    def count(self) -> int:
+        """How many events this call changed."""
+        return len(self.changed)
+
+
+def _validate(ids: Sequence[str], note: str) -> tuple[list[str], str]:
+    clean_ids = list(dict.fromkeys(str(i) for i in ids if str(i).strip()))
+    note = (note or "").strip()
+    problems: dict[str, list[str]] = {}
+    if not note:
+        problems["note"] = ["A note is required: say what was done or why."]
+    elif len(note) > MAX_NOTE_CHARS:
+        problems["note"] = [f"The note is longer than {MAX_NOTE_CHARS} characters."]
+    if not clean_ids:
+        problems["ids"] = ["Select at least one error."]
+    elif len(clean_ids) > MAX_IDS:
+        problems["ids"] = [f"At most {MAX_IDS:,} errors per action."]
+    if problems:
+        raise ValidationFailed(problems)
+    return clean_ids, note
+
+
+def _chunks(ids: list[str]) -> list[list[str]]:
+    return [ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+
+
+def _last_actor(session: Session, error_id: str, action: str) -> AuditLog | None:
+    stmt = (select(AuditLog).where(AuditLog.target_type == TARGET, AuditLog.target_id == error_id,
+                                   AuditLog.action == action).order_by(AuditLog.at.desc()).limit(1))
+    return session.scalars(stmt).first()
+
+
+def _change(engine: Engine, *, identity: Identity, ids: Sequence[str], note: str, resolve: bool) -> ResolveResult:
+    clean_ids, note = _validate(ids, note)
+    action = RESOLVE if resolve else UNRESOLVE
+    guard = E.resolved_at.is_(None) if resolve else E.resolved_at.is_not(None)
+    changed: list[str] = []
+    already: list[Already] = []
+    missing: list[str] = []
+    with audit.audited_write(engine, identity=identity, permission=RESOLVE_ERRORS) as s:
+        now = utcnow()
+        for chunk in _chunks(clean_ids):
+            # Lock the rows still in the old state; a concurrent resolver waits here, then sees none.
+            mine = s.execute(select(E.id, E.resolved_at, E.resolution_notes)
+                             .where(E.id.in_(chunk), guard).with_for_update()).all()
+            mine_ids = [r.id for r in mine]
+            if mine_ids:
+                values = {"resolved_at": now, "resolution_notes": note} if resolve else \
+                    {"resolved_at": None, "resolution_notes": None}
+                done = s.execute(update(E).where(E.id.in_(mine_ids), guard).values(**values)
+                                 .execution_options(synchronize_session=False))
+                if done.rowcount != len(mine_ids):  # never expected under the row lock; refuse to half-write
+                    raise RuntimeError("the errors changed during the update; nothing was written")
+            for r in mine:
+                audit.record(s, identity=identity, action=action, target_type=TARGET, target_id=r.id,
+                             before={"resolved_at": r.resolved_at, "resolution_notes": r.resolution_notes},
+                             after=({"resolved_at": now, "resolution_notes": note} if resolve
+                                    else {"resolved_at": None, "resolution_notes": None}), note=note)
+            changed.extend(mine_ids)
+            rest = [i for i in chunk if i not in set(mine_ids)]
+            found = dict(s.execute(select(E.id, E.resolved_at).where(E.id.in_(rest))).all()) if rest else {}
+            for i in rest:
+                if i not in found:
+                    missing.append(i)
+                    continue
+                row = _last_actor(s, i, action)
+                already.append(Already(id=i, actor=row.actor if row else None,
+                                       at=row.at if row else (found[i] if resolve else None)))
+    return ResolveResult(changed=tuple(changed), already=tuple(already), missing=tuple(missing))
+
+
+def resolve_errors(engine: Engine, *, identity: Identity, ids: Sequence[str], note: str) -> ResolveResult:
+    """Mark events resolved (resolved_at = now, resolution_notes = note), audited, in one transaction."""
+    return _change(engine, identity=identity, ids=ids, note=note, resolve=True)
+
+
+def unresolve_errors(engine: Engine, *, identity: Identity, ids: Sequence[str], note: str) -> ResolveResult:
+    """Mark resolved events unresolved again (the note goes to the audit log), in one transaction."""
+    return _change(engine, identity=identity, ids=ids, note=note, resolve=False)
+
+
+def _group_ids(engine: Engine, error_type: str, service: str | None, messages: Sequence[str], status: str) -> list[str]:
+    with Session(engine) as s:
+        return list(occurrence_ids(s, error_type=error_type, service=service, messages=messages, status=status))
+
+
+def resolve_group(engine: Engine, *, identity: Identity, error_type: str, service: str | None,
+                  messages: Sequence[str], note: str) -> ResolveResult:
+    """Resolve every unresolved event of a group (up to MAX_IDS per call)."""
+    require(identity, RESOLVE_ERRORS)
+    ids = _group_ids(engine, error_type, service, messages, "unresolved")
+    if not ids:
+        _validate(["-"], note)
+        return ResolveResult()
+    return resolve_errors(engine, identity=identity, ids=ids, note=note)
+
+
+def unresolve_group(engine: Engine, *, identity: Identity, error_type: str, service: str | None,
+                    messages: Sequence[str], note: str) -> ResolveResult:
+    """Unresolve every resolved event of a group (up to MAX_IDS per call)."""
+    require(identity, RESOLVE_ERRORS)
+    ids = _group_ids(engine, error_type, service, messages, "resolved")
+    if not ids:
+        _validate(["-"], note)
+        return ResolveResult()
+    return unresolve_errors(engine, identity=identity, ids=ids, note=note)
