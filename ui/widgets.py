@@ -80,13 +80,16 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """The frame as formula-safe CSV (JSON cells as JSON text)."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(
+        # pandas 3 gives pure-text columns the `str` dtype, not object: both must be neutralised.
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].astype(object).map(
                 lambda v: neutralise_cell(json.dumps(v, default=str) if isinstance(v, dict | list) else v)
             )
     buf = io.StringIO()
     out.columns = [neutralise_cell(str(c)) for c in out.columns]
-    out.to_csv(buf, index=False)
+    # CRLF rows (RFC 4180): the writer then quotes any cell holding a CR or LF, so a bare CR in
+    # database text cannot start a new spreadsheet row that begins with a formula.
+    out.to_csv(buf, index=False, lineterminator="\r\n")
     return buf.getvalue().encode("utf-8")
 
 
