@@ -1,0 +1,199 @@
+"""Shared helpers of the robustness and browser tests: the registered pages, what AppTest
+shows, and the patterns of leaked error details."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page registered in app.py: its script path, URL path and title."""
+
+    path: str
+    url_path: str
+    title: str
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).stem
+
+    @property
+    def source(self) -> str:
+        return (ROOT / self.path).read_text(encoding="utf-8")
+
+
+def registered_pages() -> list[PageSpec]:
+    """Every page app.py registers: its `st.Page(...)` calls, or the list in ui.nav it routes through."""
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    pages = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page" and node.args:
+            first = node.args[0]
+            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                continue
+            kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            path = first.value
+            pages.append(PageSpec(path=path, url_path=str(kw.get("url_path") or Path(path).stem),
+                                  title=str(kw.get("title") or Path(path).stem)))
+    if not pages:  # app.py delegates to ui.nav: read its page list
+        from ui import nav
+
+        pages = [PageSpec(path=p.path, url_path=p.url_path, title=p.title)
+                 for specs in nav.SECTIONS.values() for p in specs]
+    return pages
+
+
+PAGES = registered_pages()
+PAGE_IDS = [p.name for p in PAGES]
+
+_URLSTATE_CALL = re.compile(r"urlstate\.(choice|integer|text|many|flag)\(\s*[\"']([A-Za-z0-9_]+)[\"']")
+
+
+def _imported_ui_modules(source: str) -> list[Path]:
+    """ui/*.py modules a page imports (`from ui import x`, `from ui.x import ...`, `import ui.x`)."""
+    out = []
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "ui":
+                names = [a.name for a in node.names]
+            elif node.module.startswith("ui."):
+                names = [node.module.split(".", 1)[1]]
+        elif isinstance(node, ast.Import):
+            names = [a.name.split(".", 1)[1] for a in node.names if a.name.startswith("ui.")]
+        for name in names:
+            path = ROOT / "ui" / f"{name.split('.')[0]}.py"
+            if path.exists() and path.name not in ("shell.py", "page.py", "widgets.py", "urlstate.py"):
+                out.append(path)
+    return out
+
+
+def url_params(page: PageSpec) -> dict[str, str]:
+    """The URL parameters a page reads through ui.urlstate (name -> kind), from its source
+    and the page's own ui modules; the shell's `range`, `tz`, `from`, `to` included."""
+    found = {"range": "choice", "tz": "choice", "from": "text", "to": "text"}
+    sources = [page.source] + [p.read_text(encoding="utf-8") for p in _imported_ui_modules(page.source)]
+    for src in sources:
+        for kind, name in _URLSTATE_CALL.findall(src):
+            found.setdefault(name, kind)
+    return found
+
+
+# --- what AppTest shows -------------------------------------------------------------------
+
+# Elements that show text literally: database text may appear there.
+PLAIN_TYPES = {"text", "code", "json", "arrow_data_frame", "dataframe", "table", "plotly_chart",
+               "selectbox", "multiselect", "download_button", "vega_lite_chart", "arrow_vega_lite_chart"}
+# Proto fields rendered as Markdown by the frontend.
+MARKDOWN_FIELDS = {"body", "label", "help", "placeholder", "caption"}
+OPTION_MARKDOWN_TYPES = {"radio", "button_group"}
+
+
+def _strings(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, (*path, k))
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, path)
+
+
+def _nodes(at: Any) -> Iterator[Any]:
+    stack = [at._tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            stack.extend(children.values())
+
+
+def _proto_dict(node: Any) -> dict[str, Any]:
+    proto = getattr(node, "proto", None)
+    if proto is None:
+        return {}
+    try:
+        return MessageToDict(proto, preserving_proto_field_name=True)
+    except Exception:  # noqa: BLE001 - some node protos are not messages
+        return {}
+
+
+def all_texts(at: Any) -> list[tuple[str, str]]:
+    """(element type, text) for every string any element of the last run carries."""
+    out = []
+    for node in _nodes(at):
+        kind = str(getattr(node, "type", ""))
+        for path, s in _strings(_proto_dict(node)):
+            if path and path[-1] in ("id", "form_id", "page_script_hash", "icon", "data", "spec", "figure"):
+                continue
+            out.append((kind, s))
+    return out
+
+
+def markdown_texts(at: Any) -> list[tuple[str, str]]:
+    """(element type, text) for every string the browser would render as Markdown."""
+    out = []
+    for node in _nodes(at):
+        kind = str(getattr(node, "type", ""))
+        if kind in PLAIN_TYPES:
+            continue
+        for path, s in _strings(_proto_dict(node)):
+            if not path:
+                continue
+            leaf = path[-1]
+            if kind == "metric" and leaf == "body":
+                continue  # the metric value is plain text
+            if leaf in MARKDOWN_FIELDS or (kind in OPTION_MARKDOWN_TYPES and ("options" in path or leaf == "content")):
+                out.append((kind, s))
+    return out
+
+
+# Error details a user must never see: SQL, driver and exception names, tracebacks, file paths.
+LEAK_PATTERNS = [
+    re.compile(r"Traceback \(most recent call last\)"),
+    re.compile(r"\bSELECT\b[\s\S]{0,400}\bFROM\b"),
+    re.compile(r"\b(INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b"),
+    re.compile(r"sqlalchemy|psycopg|pymysql|sqlite3\.|sqlalche\.me", re.I),
+    re.compile(r"\b[A-Z]\w*(Error|Exception)\b(?!\s+log)"),
+    re.compile(r"/work/|/tmp/|/root/|site-packages|\.py\b"),
+    re.compile(r"\[SQL|\[parameters|%\(\w+\)s"),
+]
+
+
+def leaks(texts: list[tuple[str, str]], *, ignore: tuple[str, ...] = ()) -> list[str]:
+    """Texts that reveal error details (after removing echoes of `ignore`, the test's own input)."""
+    bad = []
+    for kind, s in texts:
+        for token in sorted(ignore, key=len, reverse=True):
+            if token:
+                s = s.replace(token, "").replace(token[:80], "")
+        for rx in LEAK_PATTERNS:
+            m = rx.search(s)
+            if m:
+                bad.append(f"{kind}: {m.group(0)!r} in {s[:160]!r}")
+                break
+    return bad
+
+
+def exceptions(at: Any) -> list[str]:
+    """Messages of st.exception elements (uncaught errors) of the last run."""
+    return [f"{e.value}" for e in at.exception]
+
+
+def alerts(at: Any, kind: str) -> list[str]:
+    """Bodies of the warning/error/info/success elements of the last run."""
+    return [str(e.value) for e in getattr(at, kind)]
