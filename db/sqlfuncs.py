@@ -33,7 +33,8 @@ def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> s
 
 @compiles(epoch_seconds, "postgresql")
 def _epoch_pg(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+    # FLOOR: a plain cast rounds, which would put 13:59:59.6 into the next hour's bucket.
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
 
 
 @compiles(epoch_seconds, "mysql")
@@ -112,8 +113,14 @@ def _json_key(element: json_text) -> tuple[Any, str]:
 def _json_sqlite(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
     col, k = _json_key(element)
     c = compiler.process(col, **kw)
-    # json_extract raises on malformed text, so guard it; arrays and scalars give NULL.
-    return f"(CASE WHEN json_valid({c}) AND json_type({c}) = 'object' THEN json_extract({c}, '$.\"{k}\"') END)"
+    path = f"'$.\"{k}\"'"
+    # json_extract raises on malformed text, so guard it; arrays and scalars give NULL. Strings come
+    # unquoted; other values as their JSON text (`->`), like PostgreSQL's ->>: 'true', exact numbers.
+    return (
+        f"(CASE WHEN json_valid({c}) AND json_type({c}) = 'object' THEN "
+        f"CASE json_type({c}, {path}) WHEN 'text' THEN json_extract({c}, {path}) WHEN 'null' THEN NULL "
+        f"ELSE ({c} -> {path}) END END)"
+    )
 
 
 @compiles(json_text, "postgresql")
@@ -127,9 +134,12 @@ def _json_pg(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
 def _json_mysql(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
     col, k = _json_key(element)
     c = compiler.process(col, **kw)
+    path = f"'$.\"{k}\"'"
+    # A JSON null would come back as the text 'null'; the other engines give SQL NULL.
     return (
         f"(CASE WHEN JSON_VALID({c}) AND JSON_TYPE({c}) = 'OBJECT' "
-        f"THEN JSON_UNQUOTE(JSON_EXTRACT({c}, '$.\"{k}\"')) END)"
+        f"AND JSON_TYPE(JSON_EXTRACT({c}, {path})) <> 'NULL' "
+        f"THEN JSON_UNQUOTE(JSON_EXTRACT({c}, {path})) END)"
     )
 
 
