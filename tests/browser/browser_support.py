@@ -1,0 +1,213 @@
+"""Real-browser helpers: start the dashboard as the README does, prepare its database, drive
+Chromium, and look for error elements and database text turned into HTML."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SERVER_START_TIMEOUT_S = 90
+RUN_TIMEOUT_MS = 60_000
+DEMO_ROWS = 3_000
+DEMO_SEED = 7
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare_database(url: str, *, demo: bool = True, messy_seed: int | None = None) -> dict[str, Any]:
+    """Create all tables (backend + ours) at `url`, then demo rows (db.demo) and/or messy rows."""
+    from db import migrate
+    from db.engine import make_engine
+    from db.models import Base
+
+    info: dict[str, Any] = {"demo": False, "markers": set()}
+    engine = make_engine(url, read_timeout=False)
+    try:
+        Base.metadata.create_all(engine)
+        migrate.upgrade(engine)
+        if demo:
+            try:
+                from db import demo as demo_module
+            except ImportError:
+                demo_module = None  # the generator is not there yet: tables stay empty
+            if demo_module is not None and hasattr(demo_module, "generate"):
+                demo_module.generate(engine, rows=DEMO_ROWS, seed=DEMO_SEED, progress=None)
+                info["demo"] = True
+        if messy_seed is not None:
+            from db import messy
+
+            info["markers"] = messy.generate(engine, seed=messy_seed).markers
+    finally:
+        engine.dispose()
+    return info
+
+
+@dataclass
+class Server:
+    """A running `streamlit run app.py` on a port of its own."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def rss_kb(self) -> int:
+        """Resident memory of the server process (kB, from /proc)."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+
+def _healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def running_server(database_url: str, log_dir: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start the dashboard as the README does (`streamlit run app.py`), wait for health, stop it."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    env.pop("STREAMLIT_SERVER_ADDRESS", None)
+    log_path = log_dir / f"streamlit-{port}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.headless", "true", "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    server = Server(port=port, proc=proc, log_path=log_path, env=env)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not _healthy(server.base):
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{server.log()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit not healthy after {SERVER_START_TIMEOUT_S}s:\n{server.log()[-3000:]}")
+            time.sleep(0.3)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
+
+
+# --- in the page ------------------------------------------------------------------------
+
+def wait_for_run(page: Any, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    """Wait until the app is connected and its script run has finished (and stays finished)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    script = """() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        if (!app) return false;
+        const s = app.getAttribute('data-test-script-state');
+        const c = app.getAttribute('data-test-connection-state');
+        return s === 'notRunning' && (c === null || c === 'CONNECTED');
+    }"""
+    for _ in range(2):  # a rerun (URL sync, st.rerun) may start right after the first finishes
+        page.wait_for_function(script, timeout=timeout_ms)
+        page.wait_for_timeout(400)
+    page.wait_for_function(script, timeout=timeout_ms)
+
+
+def open_page(page: Any, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    wait_for_run(page)
+
+
+ERROR_ELEMENTS_JS = """() => {
+    const out = [];
+    for (const el of document.querySelectorAll('[data-testid="stException"]')) out.push('exception: ' + el.innerText.slice(0, 300));
+    for (const el of document.querySelectorAll('[data-testid="stAlertContentError"], [data-testid="stAlert"] [data-testid="stAlertContainer"][data-baseweb="notification"][kind="error"]'))
+        out.push('error alert: ' + el.innerText.slice(0, 300));
+    for (const el of document.querySelectorAll('[data-testid="stAlertContainer"]')) {
+        if (el.querySelector('[data-testid="stAlertContentError"]')) continue;
+        const kind = el.getAttribute('kind') || '';
+        if (kind.toLowerCase().includes('error')) out.push('error alert: ' + el.innerText.slice(0, 300));
+    }
+    return out;
+}"""
+
+
+def error_elements(page: Any) -> list[str]:
+    """Texts of exception elements and error alerts on the page."""
+    return list(dict.fromkeys(page.evaluate(ERROR_ELEMENTS_JS)))
+
+
+INJECTED_JS = """(marker) => {
+    const found = [];
+    const has = (s) => typeof s === 'string' && s.includes(marker);
+    for (const a of document.querySelectorAll('a')) {
+        const href = a.getAttribute('href') || a.getAttribute('xlink:href') || '';
+        if (has(href) || href.toLowerCase().startsWith('javascript:') || has(a.textContent)) found.push('a: ' + href + ' ' + (a.textContent||'').slice(0, 80));
+    }
+    for (const img of document.querySelectorAll('img, image, iframe, video, audio, source, object, embed')) {
+        const src = img.getAttribute('src') || img.getAttribute('href') || img.getAttribute('xlink:href') || img.getAttribute('data') || '';
+        if (has(src) || src.includes('127.0.0.1:9')) found.push(img.tagName + ': ' + src);
+    }
+    for (const s of document.querySelectorAll('script')) if (has(s.textContent) || has(s.src)) found.push('script: ' + s.textContent.slice(0, 80));
+    for (const el of document.querySelectorAll('[onerror], [onload], [onclick]')) if (el.tagName !== 'BODY') found.push('handler on ' + el.tagName);
+    const formatted = 'strong, em, b, i, del, s, mark, h1, h2, h3, h4, h5, h6, blockquote, li, .katex, [class*="mermaid"], span[style*="color"], span[style*="background"]';
+    for (const el of document.querySelectorAll(formatted)) {
+        if (!has(el.textContent)) continue;
+        if (el.closest('pre, code, [data-testid="stJson"], [data-testid="stCode"], [data-testid="stText"], [data-testid="stDataFrame"], [role="option"], [data-baseweb="select"]')) continue;
+        found.push('formatted ' + el.tagName + ': ' + el.textContent.slice(0, 80));
+    }
+    for (const el of document.querySelectorAll('[data-testid="stMarkdownContainer"]')) if (has(el.textContent)) found.push('markdown: ' + el.textContent.slice(0, 80));
+    if (window.__msy !== undefined) found.push('script ran: ' + window.__msy);
+    return found;
+}"""
+
+
+def injected_elements(page: Any, marker: str) -> list[str]:
+    """Elements created from database text carrying `marker` (links, images, scripts, formatting)."""
+    return list(dict.fromkeys(page.evaluate(INJECTED_JS, marker)))
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
