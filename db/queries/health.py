@@ -1,0 +1,366 @@
+"""Questions about system_health_status: current state, uptime, history, state runs, latency.
+
+Statuses are whatever the backend wrote: they are compared as UPPER(TRIM(status)); HEALTHY,
+DEGRADED and DOWN are the backend's vocabulary, anything else (UNKNOWN, OFFLINE, ERROR, ...)
+is the category OTHER, shown with its own text and counted neither up nor down.
+Numbers come from text columns through `safe_number`: unparseable text is counted, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from db.models import SystemHealthStatus as H
+from db.queries.common import frame
+from db.sqlfuncs import epoch_bucket, epoch_seconds, exact, exact_eq, safe_number
+
+KNOWN = ("HEALTHY", "DEGRADED", "DOWN")
+OTHER = "OTHER"
+# Worst first: how bad a state is, for an incident's "worst state".
+SEVERITY_RANK = {"DOWN": 3, OTHER: 2, "DEGRADED": 1, "HEALTHY": 0}
+UPTIME_WINDOWS: dict[str, timedelta] = {
+    "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90),
+}
+PERCENTILES = (0.5, 0.95, 0.99)
+# Check intervals are learned from this much recent history (median gap between checks).
+INTERVAL_HISTORY = timedelta(days=7)
+STALE_FACTOR = 2.0
+MAX_CHANGES = 50_000
+
+
+def category(state: str | None) -> str:
+    """HEALTHY, DEGRADED, DOWN, or OTHER for anything the backend's vocabulary does not have."""
+    s = (state or "").strip().upper()
+    return s if s in KNOWN else OTHER
+
+
+def _naive(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo is not None else ts
+
+
+def _state() -> ColumnElement[str]:
+    return func.upper(func.trim(H.status))
+
+
+def _service_where(service: str | None) -> list[ColumnElement[bool]]:
+    return [] if service is None else [exact_eq(H.service_name, service)]
+
+
+# --- percentiles -------------------------------------------------------------------------------
+
+def percentile_stmt(
+    value: ColumnElement[Any], keys: Sequence[ColumnElement[Any]], where: Sequence[ColumnElement[bool]],
+    dialect: str, ps: Sequence[float] = PERCENTILES,
+) -> Select[Any]:
+    """Continuous percentiles (linear interpolation, as PostgreSQL's percentile_cont) of `value` per key.
+
+    Columns: k0..kn, p0..pm. PostgreSQL uses percentile_cont; SQLite and MariaDB rank the values
+    with ROW_NUMBER/COUNT windows and interpolate between the two ranks around 1 + p*(n-1).
+    """
+    labelled = [k.label(f"k{i}") for i, k in enumerate(keys)]
+    if dialect == "postgresql":
+        cols = [func.percentile_cont(p).within_group(value).label(f"p{j}") for j, p in enumerate(ps)]
+        return select(*labelled, *cols).where(value.is_not(None), *where).group_by(*keys)
+    part = list(keys)
+    inner = (select(*labelled, value.label("v"),
+                    func.row_number().over(partition_by=part, order_by=value).label("rn"),
+                    func.count().over(partition_by=part).label("n"))
+             .where(value.is_not(None), *where).subquery())
+    cols = []
+    for j, p in enumerate(ps):
+        pos = literal(1.0) + literal(float(p)) * (inner.c.n - 1)
+        weight = case(
+            (and_(inner.c.rn <= pos, inner.c.rn + 1 > pos), inner.c.v * (literal(1.0) - (pos - inner.c.rn))),
+            (and_(inner.c.rn > pos, inner.c.rn - 1 < pos), inner.c.v * (pos - (inner.c.rn - 1))),
+            else_=literal(0.0),
+        )
+        cols.append(func.sum(weight).label(f"p{j}"))
+    outer_keys = [inner.c[f"k{i}"] for i in range(len(keys))]
+    return select(*outer_keys, *cols).group_by(*outer_keys)
+
+
+def _dialect(session: Session) -> str:
+    name = session.get_bind().dialect.name
+    return "mysql" if name in ("mysql", "mariadb") else name
+
+
+# --- current state -----------------------------------------------------------------------------
+
+STATUS_COLUMNS = {"service": "str", "status": "str", "category": "str", "checked_at": "utc",
+                  "response_time_ms": "str", "error_count_24h": "str", "interval_s": "float",
+                  "age_s": "float", "stale": "bool"}
+
+
+def check_intervals(session: Session, *, until: datetime) -> pd.DataFrame:
+    """Each service's usual check interval: the median gap between its checks in the last 7 days.
+
+    Columns: service, interval_s (NaN with fewer than two checks).
+    """
+    u = _naive(until)
+    svc = exact(H.service_name)
+    ts = H.check_timestamp
+    gaps = (select(svc.label("service"), ts.label("ts"),
+                   func.lag(ts).over(partition_by=svc, order_by=ts).label("prev"))
+            .where(ts >= u - INTERVAL_HISTORY, ts <= u).subquery())
+    gap = epoch_seconds(gaps.c.ts) - epoch_seconds(gaps.c.prev)
+    stmt = percentile_stmt(gap, [gaps.c.service], [gaps.c.prev.is_not(None)], _dialect(session), ps=(0.5,))
+    rows = [{"service": r[0], "interval_s": r[1]} for r in session.execute(stmt).all()]
+    return frame(rows, {"service": "str", "interval_s": "float"})
+
+
+def service_status(session: Session, *, until: datetime) -> pd.DataFrame:
+    """Per service: the latest check at or before `until`, its age, the usual interval, and STALE.
+
+    STALE = no check for more than STALE_FACTOR x the median interval. Columns STATUS_COLUMNS.
+    """
+    u = _naive(until)
+    svc = exact(H.service_name)
+    latest = (select(svc.label("service"), func.max(H.check_timestamp).label("ts"))
+              .where(H.check_timestamp <= u).group_by(svc).subquery())
+    stmt = (select(exact(H.service_name).label("service"), H.status, H.check_timestamp, H.response_time_ms,
+                   H.error_count_24h)
+            .join(latest, and_(exact_eq(H.service_name, latest.c.service), H.check_timestamp == latest.c.ts))
+            .order_by(H.service_name, H.id))
+    rows = {}
+    for r in session.execute(stmt).all():
+        rows.setdefault(r.service, r)  # two checks with the same time: keep one
+    intervals = check_intervals(session, until=until).set_index("service")["interval_s"].to_dict()
+    until_ts = pd.Timestamp(u, tz="UTC")
+    out = []
+    for service, r in sorted(rows.items()):
+        checked = pd.Timestamp(r.check_timestamp, tz="UTC")
+        interval = intervals.get(service)
+        age = (until_ts - checked).total_seconds()
+        stale = interval is not None and not pd.isna(interval) and interval > 0 and age > STALE_FACTOR * interval
+        out.append({"service": service, "status": r.status, "category": category(r.status), "checked_at": checked,
+                    "response_time_ms": r.response_time_ms, "error_count_24h": r.error_count_24h,
+                    "interval_s": interval, "age_s": age, "stale": stale})
+    return frame(out, STATUS_COLUMNS)
+
+
+def latest_check(session: Session, *, service: str, until: datetime) -> pd.DataFrame:
+    """The latest check of one service with its details (0 or 1 row)."""
+    stmt = (select(H.id, exact(H.service_name).label("service"), H.status, H.check_timestamp.label("checked_at"),
+                   H.response_time_ms, H.error_count_24h, H.details)
+            .where(exact_eq(H.service_name, service), H.check_timestamp <= _naive(until))
+            .order_by(H.check_timestamp.desc(), H.id.desc()).limit(1))
+    return frame(session.execute(stmt).all(), {"id": "str", "service": "str", "status": "str", "checked_at": "utc",
+                                               "response_time_ms": "str", "error_count_24h": "str",
+                                               "details": "object"})
+
+
+# --- uptime and history ------------------------------------------------------------------------
+
+def _up_down(degraded_down: bool) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    st = _state()
+    up_states = ["HEALTHY"] if degraded_down else ["HEALTHY", "DEGRADED"]
+    down_states = ["DOWN", "DEGRADED"] if degraded_down else ["DOWN"]
+    return st.in_(up_states), st.in_(down_states)
+
+
+UPTIME_COLUMNS = {"service": "str", "window": "str", "up": "Int64", "down": "Int64", "other": "Int64",
+                  "checks": "Int64", "uptime": "float"}
+
+
+def uptime(session: Session, *, until: datetime, degraded_down: bool = False) -> pd.DataFrame:
+    """Share of checks that were up per service and window (24h/7d/30d/90d), plus an 'overall' row per window.
+
+    uptime = up / (up + down); checks of OTHER statuses are counted apart and left out (NaN without
+    any up or down check). Columns UPTIME_COLUMNS; service None is the overall row.
+    """
+    u = _naive(until)
+    up, down = _up_down(degraded_down)
+    svc = exact(H.service_name)
+    cols: list[Any] = [svc.label("service")]
+    for key, span in UPTIME_WINDOWS.items():
+        inside = H.check_timestamp > u - span
+        cols += [func.sum(case((and_(inside, up), 1), else_=0)).label(f"up_{key}"),
+                 func.sum(case((and_(inside, down), 1), else_=0)).label(f"down_{key}"),
+                 func.sum(case((inside, 1), else_=0)).label(f"all_{key}")]
+    longest = max(UPTIME_WINDOWS.values())
+    stmt = (select(*cols).where(H.check_timestamp > u - longest, H.check_timestamp <= u).group_by(svc))
+    out: list[dict[str, Any]] = []
+    for r in session.execute(stmt).all():
+        m = r._mapping
+        for key in UPTIME_WINDOWS:
+            out.append({"service": m["service"], "window": key, "up": int(m[f"up_{key}"] or 0),
+                        "down": int(m[f"down_{key}"] or 0), "checks": int(m[f"all_{key}"] or 0)})
+    df = pd.DataFrame(out, columns=["service", "window", "up", "down", "checks"])
+    if not df.empty:
+        overall = df.groupby("window", as_index=False, sort=False)[["up", "down", "checks"]].sum()
+        overall["service"] = None
+        df = pd.concat([df, overall], ignore_index=True)
+    df["other"] = df["checks"] - df["up"] - df["down"]
+    known = (df["up"] + df["down"]).astype("float64")
+    df["uptime"] = (df["up"].astype("float64") / known.where(known > 0)).astype("float64")
+    return frame(df.to_dict("records"), UPTIME_COLUMNS)
+
+
+HISTORY_COLUMNS = {"service": "str", "bucket": "utc", "up": "Int64", "degraded": "Int64", "down": "Int64",
+                   "other": "Int64", "checks": "Int64", "uptime": "float", "worst": "str"}
+
+
+def status_history(
+    session: Session, *, since: datetime, until: datetime, bucket_s: int, degraded_down: bool = False,
+    service: str | None = None,
+) -> pd.DataFrame:
+    """Checks per service and time bucket by state, the bucket's uptime and worst state. Columns HISTORY_COLUMNS."""
+    st = _state()
+    b = epoch_bucket(H.check_timestamp, bucket_s)
+    svc = exact(H.service_name)
+
+    def n(cond: ColumnElement[bool]) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    stmt = (select(svc.label("service"), b.label("bucket"), n(st == "HEALTHY").label("up"),
+                   n(st == "DEGRADED").label("degraded"), n(st == "DOWN").label("down"),
+                   func.count().label("checks"))
+            .where(H.check_timestamp >= _naive(since), H.check_timestamp < _naive(until), *_service_where(service))
+            .group_by(svc, b).order_by(svc, b))
+    rows = [dict(r._mapping) for r in session.execute(stmt).all()]
+    for r in rows:
+        r["other"] = r["checks"] - r["up"] - r["degraded"] - r["down"]
+        good = r["up"] + (0 if degraded_down else r["degraded"])
+        bad = r["down"] + (r["degraded"] if degraded_down else 0)
+        r["uptime"] = good / (good + bad) if good + bad else None
+        r["worst"] = ("DOWN" if r["down"] else OTHER if r["other"] else "DEGRADED" if r["degraded"] else "HEALTHY")
+    return frame(rows, HISTORY_COLUMNS)
+
+
+# --- state runs and incidents ------------------------------------------------------------------
+
+RUN_COLUMNS = {"service": "str", "state": "str", "category": "str", "start": "utc", "end": "utc",
+               "duration_s": "float", "carried_in": "bool"}
+
+
+def state_changes(session: Session, *, since: datetime, until: datetime, service: str | None = None) -> pd.DataFrame:
+    """The checks in the window whose state differs from the service's previous check, plus the
+    state each service had before the window (carried in at `since`). Columns: service, at, state.
+    """
+    s, u = _naive(since), _naive(until)
+    svc = exact(H.service_name)
+    st = _state()
+    lagged = (select(svc.label("service"), H.check_timestamp.label("at"), st.label("state"),
+                     func.lag(st).over(partition_by=svc, order_by=(H.check_timestamp, H.id)).label("prev"))
+              .where(H.check_timestamp >= s, H.check_timestamp < u, *_service_where(service)).subquery())
+    changes = (select(lagged.c.service, lagged.c.at, lagged.c.state)
+               .where((lagged.c.prev.is_(None)) | (lagged.c.prev != lagged.c.state))
+               .order_by(lagged.c.service, lagged.c.at).limit(MAX_CHANGES))
+    before = (select(svc.label("service"), func.max(H.check_timestamp).label("ts"))
+              .where(H.check_timestamp < s, *_service_where(service)).group_by(svc).subquery())
+    prior = (select(before.c.service, H.status)
+             .join(before, and_(exact_eq(H.service_name, before.c.service), H.check_timestamp == before.c.ts)))
+    rows = [{"service": r.service, "at": since, "state": (r.status or "").strip().upper(), "prior": True}
+            for r in session.execute(prior).all()]
+    rows += [{"service": r.service, "at": r.at, "state": r.state, "prior": False} for r in session.execute(changes)]
+    df = frame(rows, {"service": "str", "at": "utc", "state": "str", "prior": "bool"})
+    return df
+
+
+def runs_from_changes(changes: pd.DataFrame, *, until: datetime) -> pd.DataFrame:
+    """Consecutive equal states merged into runs; the last run of each service lasts until `until`."""
+    out: list[dict[str, Any]] = []
+    end_ts = pd.Timestamp(_naive(until), tz="UTC")
+    for service, g in changes.sort_values(["service", "at", "prior"], ascending=[True, True, False]).groupby(
+            "service", sort=True):
+        runs: list[dict[str, Any]] = []
+        for at, state, prior in zip(g["at"], g["state"], g["prior"], strict=True):
+            if runs and runs[-1]["state"] == state:
+                continue
+            runs.append({"service": service, "state": state, "category": category(state), "start": at,
+                         "carried_in": bool(prior)})
+        for i, run in enumerate(runs):
+            run["end"] = runs[i + 1]["start"] if i + 1 < len(runs) else end_ts
+            run["duration_s"] = (run["end"] - run["start"]).total_seconds()
+        out += runs
+    return frame(out, RUN_COLUMNS)
+
+
+def state_runs(session: Session, *, since: datetime, until: datetime, service: str | None = None) -> pd.DataFrame:
+    """The state timeline: runs of equal state per service, the state before the window carried in,
+    the current state drawn up to `until`. Columns RUN_COLUMNS.
+    """
+    return runs_from_changes(state_changes(session, since=since, until=until, service=service), until=until)
+
+
+INCIDENT_COLUMNS = {"service": "str", "start": "utc", "end": "utc", "ongoing": "bool", "duration_s": "float",
+                    "worst": "str", "states": "str"}
+
+
+def incidents_from_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs of non-HEALTHY states per service merged into incidents (worst state, ongoing or ended)."""
+    out: list[dict[str, Any]] = []
+    if runs.empty:
+        return frame(out, INCIDENT_COLUMNS)
+    last_end = runs.groupby("service")["end"].transform("max")
+    for (service, r, is_last) in zip(runs["service"], runs.to_dict("records"), runs["end"] == last_end, strict=True):
+        if r["category"] == "HEALTHY":
+            continue
+        cur = out[-1] if out and out[-1]["service"] == service and out[-1]["end"] == r["start"] else None
+        if cur is None:
+            cur = {"service": service, "start": r["start"], "worst": r["state"], "states": []}
+            out.append(cur)
+        cur["end"] = r["end"]
+        cur["ongoing"] = bool(is_last)
+        if r["state"] not in cur["states"]:
+            cur["states"].append(r["state"])
+        if SEVERITY_RANK[category(r["state"])] > SEVERITY_RANK[category(cur["worst"])]:
+            cur["worst"] = r["state"]
+    for inc in out:
+        inc["duration_s"] = (inc["end"] - inc["start"]).total_seconds()
+        inc["states"] = ", ".join(inc["states"])
+    df = frame(out, INCIDENT_COLUMNS)
+    return df.sort_values("start", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def incidents(session: Session, *, since: datetime, until: datetime, service: str | None = None) -> pd.DataFrame:
+    """Derived incidents (runs of non-HEALTHY status), newest first. Columns INCIDENT_COLUMNS."""
+    return incidents_from_runs(state_runs(session, since=since, until=until, service=service))
+
+
+# --- latency and error counts ------------------------------------------------------------------
+
+LATENCY_COLUMNS = {"service": "str", "bucket": "utc", "p50": "float", "p95": "float", "p99": "float",
+                   "avg_ms": "float", "parsed": "Int64", "unparseable": "Int64", "missing": "Int64",
+                   "errors_avg": "float", "errors_max": "float", "errors_unparseable": "Int64"}
+
+
+def latency(
+    session: Session, *, since: datetime, until: datetime, bucket_s: int, service: str | None = None,
+) -> pd.DataFrame:
+    """response_time_ms per service and bucket: p50/p95/p99 and average of the values that parse,
+    how many parsed, were not numbers ('unparseable') or NULL ('missing'); error_count_24h likewise.
+    Columns LATENCY_COLUMNS.
+    """
+    s, u = _naive(since), _naive(until)
+    svc = exact(H.service_name)
+    b = epoch_bucket(H.check_timestamp, bucket_s)
+    where = [H.check_timestamp >= s, H.check_timestamp < u, *_service_where(service)]
+    ms, errs = safe_number(H.response_time_ms), safe_number(H.error_count_24h)
+    agg = (select(svc.label("service"), b.label("bucket"), func.avg(ms).label("avg_ms"),
+                  func.count(ms).label("parsed"),
+                  (func.count(H.response_time_ms) - func.count(ms)).label("unparseable"),
+                  (func.count() - func.count(H.response_time_ms)).label("missing"),
+                  func.avg(errs).label("errors_avg"), func.max(errs).label("errors_max"),
+                  (func.count(H.error_count_24h) - func.count(errs)).label("errors_unparseable"))
+           .where(*where).group_by(svc, b))
+    base = {(r.service, r.bucket): dict(r._mapping) for r in session.execute(agg).all()}
+    pct = percentile_stmt(ms, [svc, b], where, _dialect(session))
+    for r in session.execute(pct).all():
+        row = base.get((r[0], r[1]))
+        if row is not None:
+            row.update({"p50": r[2], "p95": r[3], "p99": r[4]})
+    rows = sorted(base.values(), key=lambda x: (x["service"], x["bucket"]))
+    return frame(rows, LATENCY_COLUMNS)
+
+
+def services(session: Session) -> tuple[str, ...]:
+    """Every service name that has a check (exact spelling), sorted."""
+    svc = exact(H.service_name)
+    return tuple(sorted(v for v in session.scalars(select(svc).group_by(svc)).all() if v is not None))

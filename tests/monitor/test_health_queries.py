@@ -1,0 +1,136 @@
+"""Health arithmetic against hand-computed cases on three engines: percentiles, uptime, runs, incidents."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from db.queries import health as q
+from tests.monitor.conftest import NOW, add_checks, ago
+
+DAY = NOW - timedelta(hours=24)
+
+
+def _checks(service: str, statuses: list[str], *, start_h: float, step_min: float = 60, **extra: object) -> list[dict]:
+    return [{"service_name": service, "status": s, "check_timestamp": ago(hours=start_h) + timedelta(minutes=i * step_min),
+             **extra} for i, s in enumerate(statuses)]
+
+
+def test_percentiles_interpolate_like_percentile_cont(engine: Engine) -> None:
+    # Values 10, 20, 30, 40 (+ text that is not a number, and NULL): hand-computed with 1 + p*(n-1):
+    # p50 -> rank 2.5 -> 25; p95 -> rank 3.85 -> 30 + 0.85*10 = 38.5; p99 -> rank 3.97 -> 39.7.
+    values = ["10", " 20", "30", "40", "n/a", "timeout", None]
+    add_checks(engine, [{"service_name": "api", "status": "HEALTHY", "check_timestamp": ago(minutes=50 - i),
+                         "response_time_ms": v, "error_count_24h": v} for i, v in enumerate(values)])
+    add_checks(engine, [{"service_name": "one", "status": "HEALTHY", "check_timestamp": ago(minutes=5),
+                         "response_time_ms": "7"}])
+    with Session(engine) as s:
+        df = q.latency(s, since=DAY, until=NOW, bucket_s=86400).set_index("service")
+    api = df.loc["api"]
+    assert api["p50"] == pytest.approx(25) and api["p95"] == pytest.approx(38.5) and api["p99"] == pytest.approx(39.7)
+    assert api["avg_ms"] == pytest.approx(25)
+    assert (api["parsed"], api["unparseable"], api["missing"]) == (4, 2, 1)
+    assert api["errors_max"] == 40 and api["errors_unparseable"] == 2
+    one = df.loc["one"]  # a single value is every percentile
+    assert (one["p50"], one["p99"], one["missing"]) == (7, 7, 0)
+
+
+def test_percentiles_per_bucket_and_odd_counts(engine: Engine) -> None:
+    # Bucket 10:00 holds 1, 2, 3, 4, 100 -> p50 = 3, p95 rank 4.8 -> 4 + 0.8*96 = 80.8.
+    base = NOW.replace(hour=10, minute=0)
+    add_checks(engine, [{"service_name": "api", "status": "HEALTHY", "check_timestamp": base + timedelta(minutes=i),
+                         "response_time_ms": v} for i, v in enumerate(["4", "100", "1", "3", "2"])])
+    add_checks(engine, [{"service_name": "api", "status": "HEALTHY", "check_timestamp": base + timedelta(hours=1),
+                         "response_time_ms": "9"}])
+    with Session(engine) as s:
+        df = q.latency(s, since=DAY, until=NOW, bucket_s=3600)
+    first, second = df.iloc[0], df.iloc[1]
+    assert first["p50"] == pytest.approx(3) and first["p95"] == pytest.approx(80.8)
+    assert second["bucket"].hour == 11 and second["p99"] == pytest.approx(9)
+
+
+def test_uptime_by_window_with_and_without_degraded_as_down(engine: Engine) -> None:
+    # api: last 24 h: 3 HEALTHY, 1 DEGRADED, 1 down (lowercase), 1 OFFLINE (other); 5 days ago: 2 DOWN.
+    add_checks(engine, _checks("api", ["HEALTHY", "HEALTHY", "degraded", "down", "HEALTHY", "OFFLINE"], start_h=10))
+    add_checks(engine, _checks("api", ["DOWN", "DOWN"], start_h=24 * 5))
+    add_checks(engine, _checks("db", ["HEALTHY", "HEALTHY"], start_h=5))
+    with Session(engine) as s:
+        lenient = q.uptime(s, until=NOW)
+        strict = q.uptime(s, until=NOW, degraded_down=True)
+
+    def get(df, service, window):  # type: ignore[no-untyped-def]
+        row = df[(df.window == window) & (df.service.isna() if service is None else df.service == service)].iloc[0]
+        return row
+
+    a = get(lenient, "api", "24h")
+    assert (a["up"], a["down"], a["other"], a["checks"]) == (4, 1, 1, 6) and a["uptime"] == pytest.approx(4 / 5)
+    assert get(strict, "api", "24h")["uptime"] == pytest.approx(3 / 5)
+    assert get(lenient, "api", "7d")["uptime"] == pytest.approx(4 / 7)
+    assert get(lenient, "db", "90d")["uptime"] == 1.0
+    overall = get(lenient, None, "24h")
+    assert (overall["up"], overall["down"]) == (6, 1) and overall["uptime"] == pytest.approx(6 / 7)
+
+
+def test_uptime_is_nan_not_zero_without_up_or_down_checks(engine: Engine) -> None:
+    add_checks(engine, _checks("odd", ["UNKNOWN", "starting"], start_h=3))
+    with Session(engine) as s:
+        df = q.uptime(s, until=NOW)
+    row = df[(df.service == "odd") & (df.window == "24h")].iloc[0]
+    assert row["other"] == 2 and math.isnan(row["uptime"])
+
+
+def test_status_history_buckets_and_worst_state(engine: Engine) -> None:
+    base = NOW.replace(hour=8, minute=0)
+    add_checks(engine, [{"service_name": "api", "status": s, "check_timestamp": base + timedelta(minutes=m)}
+                        for s, m in [("HEALTHY", 0), ("DEGRADED", 20), ("HEALTHY", 40), ("HEALTHY", 60), ("error", 70)]])
+    with Session(engine) as s:
+        df = q.status_history(s, since=DAY, until=NOW, bucket_s=3600)
+    first, second = df.iloc[0], df.iloc[1]
+    assert (first["up"], first["degraded"], first["uptime"], first["worst"]) == (2, 1, 1.0, "DEGRADED")
+    assert (second["other"], second["uptime"], second["worst"]) == (1, 1.0, "OTHER")
+
+
+def test_state_runs_merge_equal_states_carry_in_the_prior_state_and_run_to_now(engine: Engine) -> None:
+    since = NOW - timedelta(hours=6)
+    add_checks(engine, [{"service_name": "api", "status": s, "check_timestamp": t} for s, t in [
+        ("DOWN", ago(hours=8)),  # before the window: carried in
+        ("down", ago(hours=5)), ("HEALTHY", ago(hours=4)), ("HEALTHY", ago(hours=3)),
+        ("DEGRADED", ago(hours=2)), ("DOWN", ago(hours=1))]])
+    with Session(engine) as s:
+        runs = q.state_runs(s, since=since, until=NOW)
+        inc = q.incidents(s, since=since, until=NOW)
+    got = [(r.state, r.start.tz_localize(None), r.end.tz_localize(None)) for r in runs.itertuples()]
+    assert got == [("DOWN", since, ago(hours=4)), ("HEALTHY", ago(hours=4), ago(hours=2)),
+                   ("DEGRADED", ago(hours=2), ago(hours=1)), ("DOWN", ago(hours=1), NOW)]
+    assert bool(runs.iloc[0]["carried_in"]) and runs.iloc[-1]["duration_s"] == 3600
+    # Incidents: DEGRADED then DOWN merge into one ongoing incident; the carried-in DOWN is another.
+    assert [(i.worst, i.states, bool(i.ongoing), i.duration_s) for i in inc.itertuples()] == [
+        ("DOWN", "DEGRADED, DOWN", True, 7200.0), ("DOWN", "DOWN", False, 7200.0)]
+
+
+def test_service_status_stale_after_twice_the_usual_interval(engine: Engine) -> None:
+    # api checks every 10 min, last one 25 min ago -> STALE; db every 10 min, last one 15 min ago -> fresh.
+    add_checks(engine, [{"service_name": "api", "status": "healthy", "check_timestamp": ago(minutes=25 + 10 * i)}
+                        for i in range(5)])
+    add_checks(engine, [{"service_name": "db", "status": "Offline", "check_timestamp": ago(minutes=15 + 10 * i),
+                         "details": {"k": i}} for i in range(5)])
+    add_checks(engine, [{"service_name": "once", "status": "DOWN", "check_timestamp": ago(days=3)}])
+    with Session(engine) as s:
+        df = q.service_status(s, until=NOW).set_index("service")
+        latest = q.latest_check(s, service="db", until=NOW)
+        names = q.services(s)
+    assert df.loc["api", "interval_s"] == 600 and bool(df.loc["api", "stale"])
+    assert not bool(df.loc["db", "stale"]) and df.loc["db", "category"] == q.OTHER
+    assert df.loc["api", "category"] == "HEALTHY" and df.loc["api", "age_s"] == 1500
+    assert not bool(df.loc["once", "stale"])  # one check: no usual interval, not called stale
+    assert latest.iloc[0]["details"] == {"k": 0}
+    assert names == ("api", "db", "once")
+
+
+def test_category_of_statuses() -> None:
+    assert [q.category(s) for s in ["healthy", " DOWN ", "Degraded", "OFFLINE", "error", None]] == [
+        "HEALTHY", "DOWN", "DEGRADED", q.OTHER, q.OTHER, q.OTHER]
