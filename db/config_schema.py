@@ -36,11 +36,11 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
 ROOT = "config_data"
 
 
-class _Duplicate(ValueError):
+class _Duplicate(ValueError):  # noqa: N818 - internal signal, not an error for users
     pass
 
 
-class _NonFinite(ValueError):
+class _NonFinite(ValueError):  # noqa: N818
     pass
 
 
@@ -219,7 +219,7 @@ def check_config_data(data: Any, report: Report) -> None:
         return
     for path in _walk_strings(data, ROOT):
         report.add(path, "contains a NUL character or a non-finite number")
-    for key, value in data.items():
+    for key in data:
         section, dot, sub = key.partition(".")
         if dot and section in SECTIONS:
             report.dotted_keys.append(key)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, delete, func, select, update
+from sqlalchemy import CursorResult, Engine, RowMapping, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from db.auth import ACTIVATE_CONFIG, DELETE_CONFIG, EDIT_CONFIG, Identity, require
@@ -24,12 +24,12 @@ from db.models import SandboxAIConversation, SandboxStrategyConfig, SandboxTestR
 from db.own_models import ConfigHistory
 from db.sqlfuncs import exact_eq
 
-T = SandboxStrategyConfig.__table__
+T: Table = SandboxStrategyConfig.__table__  # type: ignore[assignment]
 TARGET = "sandbox_config"
 BEFORE_CONSOLE = "(before the console)"  # changed_by of versions written by the backend itself
 
 
-class SaveConflict(ConflictError):
+class SaveConflict(ConflictError):  # noqa: N818 - named like db.errors' exceptions
     """The config changed (or vanished) since it was loaded; nothing was written."""
 
     def __init__(self, config_id: str, loaded_version: int, current_version: int | None):
@@ -40,7 +40,7 @@ class SaveConflict(ConflictError):
         self.current_version = current_version
 
 
-class HasDependents(ConflictError):
+class HasDependents(ConflictError):  # noqa: N818
     """A config with test runs or AI conversations cannot be deleted (deactivate it instead)."""
 
     def __init__(self, test_runs: int, conversations: int):
@@ -146,7 +146,8 @@ def _save(s: Session, *, identity: Identity, config_id: str, loaded_version: int
     now = utcnow()
     guarded = (update(T).where(T.c.id == config_id, func.coalesce(T.c.version, 1) == loaded_version)
                .values(version=loaded_version + 1, updated_at=now, **values))
-    if s.execute(guarded).rowcount != 1:  # unreachable with the row lock; kept as the real guard
+    result: CursorResult[Any] = s.execute(guarded)  # type: ignore[assignment]
+    if result.rowcount != 1:  # unreachable with the row lock; kept as the real guard
         raise SaveConflict(config_id, loaded_version, None)
     _keep_previous(s, row)
     _add_history(s, config_id=config_id, version=loaded_version + 1, values=values, by=identity.user, at=now,
