@@ -1,0 +1,477 @@
+"""Questions about opportunity snapshots: the screener page, its facets, funnel, charts, detail.
+
+Every metric is read from its column first and from the same key inside `data` when the
+column is NULL (the backend leaves columns stale when it rewrites `data`; older rows keep
+only some keys). `mismatch` names the metrics whose column and `data` value disagree.
+Filtering, sorting, counting and keyset pagination all happen in SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
+from sqlalchemy.orm import Session
+
+from db.models import OpportunitySnapshot as O  # noqa: N817
+from db.models import ScanSession as S  # noqa: N817
+from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
+from db.sqlfuncs import exact, exact_eq, exact_in, json_number, json_text
+
+# metric -> (column, keys inside `data` tried in order)
+METRICS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "premium": (O.premium, ("premium", "premium_paid")),
+    "max_loss": (O.max_loss, ("max_loss",)),
+    "pop": (O.probability_profit, ("probability_profit",)),
+    "ev": (O.expected_value, ("expected_value",)),
+    "dte": (O.days_to_expiration, ("days_to_expiration",)),
+    "underlying_price": (O.underlying_price, ("underlying_price", "stock_price")),
+    "liquidity_score": (O.liquidity_score, ("liquidity_score",)),
+}
+RANGE_FILTERS = ("dte", "pop", "ev", "premium", "max_loss")
+# Keys inside `data` offered as facets (fixed list: they become SQL JSON paths).
+DATA_FACETS = ("bias", "universe", "scan_source")
+FACET_FIELDS = ("symbol", "strategy", *DATA_FACETS)
+MISMATCH_TOLERANCE = 1e-6
+SCATTER_LIMIT = 2_000
+FACET_LIMIT = 200
+EXPORT_LIMIT = 100_000
+PERSISTENCE_SCANS = 20
+CONTRACT_MULTIPLIER = 100
+
+
+def data_metric(name: str) -> ColumnElement[Any]:
+    """The metric read from `data` (first key present)."""
+    keys = METRICS[name][1]
+    values = [json_number(O.data, k) for k in keys]
+    return values[0] if len(values) == 1 else func.coalesce(*values)
+
+
+def metric(name: str) -> ColumnElement[Any]:
+    """The metric: its column, else its `data` key."""
+    return func.coalesce(METRICS[name][0], data_metric(name))
+
+
+def disagrees(name: str) -> ColumnElement[bool]:
+    """True where both the column and `data` hold the metric and they differ."""
+    col, dm = METRICS[name][0], data_metric(name)
+    return and_(col.is_not(None), dm.is_not(None),
+                func.abs(col - dm) > MISMATCH_TOLERANCE * (1 + func.abs(dm)))
+
+
+def _ratio(num: ColumnElement[Any], den: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case((den > 0, num * 1.0 / den), else_=None)
+
+
+def derived(name: str) -> ColumnElement[Any]:
+    """EV / max loss, premium / max loss (premium x 100 per contract), annualised return."""
+    if name == "ev_per_max_loss":
+        return _ratio(metric("ev"), metric("max_loss"))
+    ppm = _ratio(metric("premium") * CONTRACT_MULTIPLIER, metric("max_loss"))
+    if name == "premium_per_max_loss":
+        return ppm
+    return _ratio(ppm * 365.0, metric("dte"))
+
+
+# Sortable columns: name -> (expression factory, kind of cursor value).
+SORTS: dict[str, tuple[Any, str]] = {
+    "ev": (lambda: metric("ev"), "num"),
+    "pop": (lambda: metric("pop"), "num"),
+    "premium": (lambda: metric("premium"), "num"),
+    "max_loss": (lambda: metric("max_loss"), "num"),
+    "dte": (lambda: metric("dte"), "num"),
+    "ev_per_max_loss": (lambda: derived("ev_per_max_loss"), "num"),
+    "premium_per_max_loss": (lambda: derived("premium_per_max_loss"), "num"),
+    "annualised_return": (lambda: derived("annualised_return"), "num"),
+    "liquidity_score": (lambda: metric("liquidity_score"), "num"),
+    "underlying_price": (lambda: metric("underlying_price"), "num"),
+    "cache_hits": (lambda: O.cache_hits, "num"),
+    "symbol": (lambda: O.symbol, "str"),
+    "strategy": (lambda: O.strategy_type, "str"),
+    "expires_at": (lambda: O.expires_at, "time"),
+    "created_at": (lambda: O.created_at, "time"),
+    "id": (lambda: O.id, "num"),
+}
+DEFAULT_SORT = "ev"
+
+
+class BadSort(ValueError):
+    """A sort column or cursor that is not allowed (from the URL)."""
+
+
+def _naive(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The screener's filters as plain hashable values (pass `**f.kwargs()` to the queries)."""
+
+    now: datetime
+    since: datetime | None = None
+    until: datetime | None = None
+    symbols: tuple[str, ...] = ()
+    strategies: tuple[str, ...] = ()
+    bias: tuple[str, ...] = ()
+    universe: tuple[str, ...] = ()
+    scan_source: tuple[str, ...] = ()
+    dte: tuple[float, float] | None = None
+    pop: tuple[float, float] | None = None
+    ev: tuple[float, float] | None = None
+    premium: tuple[float, float] | None = None
+    max_loss: tuple[float, float] | None = None
+    show_expired: bool = False
+    show_inactive: bool = False
+    scan: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        """The filters as keyword arguments of plain values (tuples, not lists)."""
+        out = asdict(self)
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in out.items()}
+
+    def steps(self) -> list[tuple[str, ColumnElement[bool]]]:
+        """The active conditions in funnel order, each with a label."""
+        out: list[tuple[str, ColumnElement[bool]]] = []
+        if self.since is not None:
+            out.append(("in the time range", O.created_at >= _naive(self.since)))
+        if self.until is not None:
+            out.append(("created before the range end", O.created_at <= _naive(self.until)))
+        if not self.show_inactive:
+            out.append(("active only", O.is_active.is_not(None) & (O.is_active == true())))
+        if not self.show_expired:
+            out.append(("not expired", O.expires_at > _naive(self.now)))
+        if self.scan:
+            out.append(("from the selected scan", O.scan_session_id == self.scan))
+        for label, field in (("symbol", "symbols"), ("strategy", "strategies"), *((k, k) for k in DATA_FACETS)):
+            values = list(getattr(self, field))
+            if values:
+                out.append((f"{label} in selection", exact_in(facet_expr(label), values)))
+        for name in RANGE_FILTERS:
+            bounds = getattr(self, name)
+            if bounds is not None:
+                lo, hi = bounds
+                out.append((f"{name} {lo:g} to {hi:g}", metric(name).between(lo, hi)))
+        return out
+
+    def where(self, *, skip_field: str | None = None) -> ColumnElement[bool]:
+        """All conditions ANDed (optionally without one facet's own filter)."""
+        skip = f"{skip_field} in selection" if skip_field else None
+        conds = [c for label, c in self.steps() if label != skip]
+        return and_(true(), *conds)
+
+
+def filters(**kw: Any) -> Filters:
+    """Filters from keyword arguments (lists become tuples)."""
+    names = {f.name for f in fields(Filters)}
+    unknown = set(kw) - names
+    if unknown:
+        raise TypeError(f"unknown filter(s): {sorted(unknown)}")
+    return Filters(**{k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()})
+
+
+def facet_expr(field: str) -> ColumnElement[Any]:
+    """The expression a facet groups on (case-sensitive strategy and symbol)."""
+    if field == "symbol":
+        return O.symbol
+    if field == "strategy":
+        return O.strategy_type
+    if field in DATA_FACETS:
+        return json_text(O.data, field)
+    raise ValueError(f"unknown facet {field!r}")
+
+
+# ---- the screener page -------------------------------------------------------------------
+
+PAGE_COLUMNS = {
+    "id": "Int64", "opportunity_id": "str", "symbol": "str", "strategy": "str", "dte": "float",
+    "expires_at": "utc", "created_at": "utc", "premium": "float", "max_loss": "float", "pop": "float",
+    "ev": "float", "ev_per_max_loss": "float", "premium_per_max_loss": "float",
+    "annualised_return": "float", "liquidity_score": "float", "underlying_price": "float",
+    "cache_hits": "Int64", "max_profit": "str", "scan_session_id": "str", "is_active": "bool",
+    "mismatch": "str", "from_data": "str", "sort_value": "object",
+}
+
+
+def _page_select() -> Select[Any]:
+    cols: list[Any] = [O.id, O.opportunity_id, O.symbol, O.strategy_type.label("strategy")]
+    cols += [metric(m).label(m) for m in ("dte", "premium", "max_loss", "pop", "ev", "liquidity_score",
+                                           "underlying_price")]
+    cols += [derived(d).label(d) for d in ("ev_per_max_loss", "premium_per_max_loss", "annualised_return")]
+    cols += [O.expires_at, O.created_at, O.cache_hits, O.scan_session_id, O.is_active,
+             json_text(O.data, "max_profit").label("max_profit")]
+    cols += [disagrees(m).label(f"mm_{m}") for m in METRICS]
+    cols += [and_(METRICS[m][0].is_(None), data_metric(m).is_not(None)).label(f"fd_{m}") for m in METRICS]
+    return select(*cols)
+
+
+def _after(expr: Any, value: Any, row_id: int, *, ascending: bool, nulls_last: bool) -> ColumnElement[bool]:
+    """Rows after (value, id) in the order (expr NULLs first/last, expr, id), same direction."""
+    def beyond(a: Any, b: Any) -> ColumnElement[bool]:
+        return a > b if ascending else a < b
+
+    if value is None:
+        cond = and_(expr.is_(None), beyond(O.id, row_id))
+        return or_(cond, expr.is_not(None)) if not nulls_last else cond
+    cond = and_(expr.is_not(None), or_(beyond(expr, value), and_(expr == value, beyond(O.id, row_id))))
+    return or_(cond, expr.is_(None)) if nulls_last else cond
+
+
+def parse_cursor(raw: str, sort: str) -> tuple[Any, int]:
+    """A cursor from the URL (JSON `[value, id]`) checked against the sort column; BadSort if wrong."""
+    if sort not in SORTS:
+        raise BadSort(f"unknown sort column {sort!r}")
+    kind = SORTS[sort][1]
+    try:
+        value, row_id = json.loads(raw)
+    except (ValueError, TypeError) as exc:
+        raise BadSort("the page cursor is not valid") from exc
+    if isinstance(row_id, bool) or not isinstance(row_id, int):
+        raise BadSort("the page cursor is not valid")
+    if value is None:
+        return None, row_id
+    if kind == "num" and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return value, row_id
+    if kind == "str" and isinstance(value, str):
+        return value, row_id
+    if kind == "time" and isinstance(value, str):
+        try:
+            return _naive(datetime.fromisoformat(value)), row_id
+        except ValueError as exc:
+            raise BadSort("the page cursor is not valid") from exc
+    raise BadSort("the page cursor does not match the sort column")
+
+
+def make_cursor(value: Any, row_id: Any) -> str:
+    """The URL form of a cursor: JSON `[value, id]`."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        value = None
+    elif isinstance(value, datetime):
+        value = _naive(value).isoformat()  # type: ignore[union-attr]
+    elif hasattr(value, "item"):
+        value = value.item()
+    return json.dumps([value, int(row_id)], separators=(",", ":"))
+
+
+def screener_page(session: Session, *, sort: str = DEFAULT_SORT, descending: bool = True,
+                  after: str | None = None, before: str | None = None, **flt: Any) -> pd.DataFrame:
+    """One page (PAGE_SIZE rows, plus one to tell whether more follow) of the filtered snapshots.
+
+    Order: the sort value (NULLs last), then id, both in the chosen direction. `after` / `before`
+    are cursors from `make_cursor`. Columns: PAGE_COLUMNS (`sort_value` feeds the next cursor).
+    """
+    if sort not in SORTS:
+        raise BadSort(f"unknown sort column {sort!r}")
+    f = filters(**flt)
+    expr = SORTS[sort][0]()
+    ascending = not descending
+    stmt = _page_select().add_columns(expr.label("sort_value")).where(f.where())
+    backwards = before is not None and after is None
+    if backwards:
+        value, row_id = parse_cursor(before, sort)  # type: ignore[arg-type]
+        stmt = stmt.where(_after(expr, value, row_id, ascending=not ascending, nulls_last=False))
+        order = [expr.is_(None).desc(), expr.desc() if ascending else expr.asc(),
+                 O.id.desc() if ascending else O.id.asc()]
+    else:
+        if after is not None:
+            value, row_id = parse_cursor(after, sort)
+            stmt = stmt.where(_after(expr, value, row_id, ascending=ascending, nulls_last=True))
+        order = [expr.is_(None).asc(), expr.asc() if ascending else expr.desc(),
+                 O.id.asc() if ascending else O.id.desc()]
+    rows = session.execute(stmt.order_by(*order).limit(PAGE_SIZE + 1)).all()
+    df = _page_frame(rows)
+    if backwards:
+        df = df.iloc[::-1].reset_index(drop=True)
+    return df
+
+
+def _page_frame(rows: Sequence[Any]) -> pd.DataFrame:
+    records = []
+    for r in rows:
+        m = r._mapping
+        rec = {k: m[k] for k in PAGE_COLUMNS if k in m}
+        rec["mismatch"] = ", ".join(n for n in METRICS if m[f"mm_{n}"]) or None
+        rec["from_data"] = ", ".join(n for n in METRICS if m[f"fd_{n}"]) or None
+        records.append(rec)
+    return frame(records, PAGE_COLUMNS)
+
+
+def filtered_count(session: Session, **flt: Any) -> int:
+    """How many snapshots pass the filters, counting at most COUNT_CAP."""
+    return capped_count(session, select(O.id).where(filters(**flt).where()), COUNT_CAP)
+
+
+def funnel(session: Session, **flt: Any) -> pd.DataFrame:
+    """Rows left after each active filter, applied in order. Columns: step, remaining, removed."""
+    steps = filters(**flt).steps()
+    cols = [func.count().label("c0")]
+    for i in range(len(steps)):
+        cols.append(func.sum(case((and_(*[c for _, c in steps[: i + 1]]), 1), else_=0)).label(f"c{i + 1}"))
+    row = session.execute(select(*cols).select_from(O)).one()
+    counts = [int(v or 0) for v in row]
+    records = [{"step": "all snapshots", "remaining": counts[0], "removed": 0}]
+    for i, (label, _) in enumerate(steps):
+        records.append({"step": label, "remaining": counts[i + 1], "removed": counts[i] - counts[i + 1]})
+    return frame(records, {"step": "str", "remaining": "Int64", "removed": "Int64"})
+
+
+# ---- facets and charts -------------------------------------------------------------------
+
+def facet_counts(session: Session, *, field: str, own_filter: bool = False, **flt: Any) -> pd.DataFrame:
+    """Values of a facet with their row counts over the filtered set, most frequent first.
+
+    Without `own_filter`, the facet's own selection is not applied (so the options stay visible).
+    Columns: value (NULL = key absent), count.
+    """
+    if field not in FACET_FIELDS:
+        raise ValueError(f"unknown facet {field!r}")
+    f = filters(**flt)
+    expr = exact(facet_expr(field)) if field in ("symbol", "strategy") else facet_expr(field)
+    where = f.where() if own_filter else f.where(skip_field=field)
+    stmt = (select(expr.label("value"), func.count().label("count")).where(where)
+            .group_by(expr).order_by(func.count().desc(), expr).limit(FACET_LIMIT))
+    return frame(session.execute(stmt).all(), {"value": "str", "count": "Int64"})
+
+
+def dte_histogram(session: Session, **flt: Any) -> pd.DataFrame:
+    """Filtered snapshots per whole day to expiration. Columns: dte, count."""
+    dte = func.round(metric("dte"))
+    stmt = (select(dte.label("dte"), func.count().label("count")).where(filters(**flt).where())
+            .group_by(dte).order_by(dte).limit(FACET_LIMIT))
+    return frame(session.execute(stmt).all(), {"dte": "float", "count": "Int64"})
+
+
+def risk_reward_sample(session: Session, *, limit: int = SCATTER_LIMIT, **flt: Any) -> pd.DataFrame:
+    """Up to `limit` filtered snapshots (best EV first) for the risk/reward scatter.
+
+    Columns: id, symbol, strategy, max_loss, premium, pop, ev.
+    """
+    ev = metric("ev")
+    stmt = (select(O.id, O.symbol, O.strategy_type.label("strategy"), metric("max_loss").label("max_loss"),
+                   metric("premium").label("premium"), metric("pop").label("pop"), ev.label("ev"))
+            .where(filters(**flt).where()).order_by(ev.is_(None), ev.desc(), O.id.desc()).limit(min(limit, 20_000)))
+    return frame(session.execute(stmt).all(), {"id": "Int64", "symbol": "str", "strategy": "str",
+                                               "max_loss": "float", "premium": "float", "pop": "float",
+                                               "ev": "float"})
+
+
+def metric_bounds(session: Session, **flt: Any) -> pd.DataFrame:
+    """Min and max of each range-filter metric over the base set (for the sliders). One row."""
+    f = filters(**flt)
+    cols = []
+    for m in RANGE_FILTERS:
+        cols += [func.min(metric(m)).label(f"{m}_min"), func.max(metric(m)).label(f"{m}_max")]
+    row = session.execute(select(*cols).where(f.where())).one()
+    return frame([dict(row._mapping)], {c.name: "float" for c in cols})
+
+
+def freshness(session: Session) -> pd.DataFrame:
+    """Newest snapshot time and newest completed scan time. One row: newest_snapshot, newest_scan."""
+    snap = session.execute(select(func.max(O.created_at))).scalar()
+    scan = session.execute(select(func.max(S.completed_at)).where(S.status == "COMPLETED")).scalar()
+    return frame([{"newest_snapshot": snap, "newest_scan": scan}],
+                 {"newest_snapshot": "utc", "newest_scan": "utc"})
+
+
+def export_rows(session: Session, *, sort: str = DEFAULT_SORT, descending: bool = True,
+                limit: int = EXPORT_LIMIT, **flt: Any) -> pd.DataFrame:
+    """The whole filtered set (up to `limit` rows) with `data`, in screener order."""
+    if sort not in SORTS:
+        raise BadSort(f"unknown sort column {sort!r}")
+    expr = SORTS[sort][0]()
+    stmt = (_page_select().add_columns(expr.label("sort_value"), O.data).where(filters(**flt).where())
+            .order_by(expr.is_(None), expr.desc() if descending else expr.asc(),
+                      O.id.desc() if descending else O.id.asc())
+            .limit(limit))
+    rows = session.execute(stmt).all()
+    df = _page_frame(rows).drop(columns=["sort_value"])
+    df["data"] = pd.Series([r._mapping["data"] for r in rows], dtype="object")
+    return df
+
+
+# ---- one snapshot ------------------------------------------------------------------------
+
+DETAIL_COLUMNS = {**{k: v for k, v in PAGE_COLUMNS.items() if k != "sort_value"},
+                  "last_updated": "utc", "data": "object", "scan_strategy": "str", "scan_started_at": "utc"}
+
+
+def snapshot_detail(session: Session, *, snapshot_id: int) -> pd.DataFrame:
+    """One snapshot by primary key with its metrics, `data` and its scan (if any). 0 or 1 row."""
+    stmt = (_page_select().add_columns(O.last_updated, O.data, S.strategy.label("scan_strategy"),
+                                       S.started_at.label("scan_started_at"))
+            .outerjoin(S, S.id == O.scan_session_id).where(O.id == snapshot_id))
+    rows = session.execute(stmt).all()
+    df = _page_frame(rows)
+    for k in ("last_updated", "scan_strategy", "scan_started_at"):
+        df[k] = frame([{k: r._mapping[k]} for r in rows], {k: DETAIL_COLUMNS[k]})[k]
+    df["data"] = pd.Series([r._mapping["data"] for r in rows], dtype="object")
+    return df[list(DETAIL_COLUMNS)]
+
+
+def data_values(session: Session, *, snapshot_id: int) -> pd.DataFrame:
+    """Each metric of one snapshot as its column value and its `data` value. Columns: metric, column, data."""
+    cols = [c for m in METRICS for c in (METRICS[m][0].label(f"c_{m}"), data_metric(m).label(f"d_{m}"))]
+    row = session.execute(select(*cols).where(O.id == snapshot_id)).first()
+    records = [] if row is None else [{"metric": m, "column": row._mapping[f"c_{m}"], "data": row._mapping[f"d_{m}"]}
+                                      for m in METRICS]
+    return frame(records, {"metric": "str", "column": "float", "data": "float"})
+
+
+PERSISTENCE_COLUMNS = {"scan_id": "str", "started_at": "utc", "status": "str", "present": "bool",
+                       "ev": "float", "pop": "float", "source": "str"}
+
+
+def persistence(session: Session, *, symbol: str, strategy: str, scan_session_id: str | None,
+                limit: int = PERSISTENCE_SCANS) -> pd.DataFrame:
+    """The symbol+strategy across the most recent scans of the scan that produced it, newest first.
+
+    When the snapshot has no scan (or the scan is gone), its own snapshot history is used
+    instead (`source` = 'snapshots'). Columns: PERSISTENCE_COLUMNS.
+    """
+    scan_strategy = None
+    if scan_session_id:
+        scan_strategy = session.execute(select(S.strategy).where(S.id == scan_session_id)).scalar()
+    if scan_strategy is None:
+        return _snapshot_history(session, symbol=symbol, strategy=strategy, limit=limit)
+    recent = (select(S.id, S.started_at, S.status).where(exact_eq(S.strategy, scan_strategy))
+              .order_by(S.started_at.desc(), S.id.desc()).limit(limit).subquery())
+    join_on = and_(O.scan_session_id == recent.c.id, exact_eq(O.symbol, symbol), exact_eq(O.strategy_type, strategy))
+    stmt = (select(recent.c.id.label("scan_id"), recent.c.started_at, recent.c.status,
+                   (func.count(O.id) > 0).label("present"), func.avg(metric("ev")).label("ev"),
+                   func.avg(metric("pop")).label("pop"), literal("scans").label("source"))
+            .select_from(recent).outerjoin(O, join_on)
+            .group_by(recent.c.id, recent.c.started_at, recent.c.status)
+            .order_by(recent.c.started_at.desc(), recent.c.id.desc()))
+    return frame(session.execute(stmt).all(), PERSISTENCE_COLUMNS)
+
+
+def _snapshot_history(session: Session, *, symbol: str, strategy: str, limit: int) -> pd.DataFrame:
+    stmt = (select(O.scan_session_id.label("scan_id"), O.created_at.label("started_at"),
+                   literal(None).label("status"), literal(True).label("present"), metric("ev").label("ev"),
+                   metric("pop").label("pop"), literal("snapshots").label("source"))
+            .where(exact_eq(O.symbol, symbol), exact_eq(O.strategy_type, strategy))
+            .order_by(O.created_at.desc(), O.id.desc()).limit(limit))
+    return frame(session.execute(stmt).all(), PERSISTENCE_COLUMNS)
+
+
+def streak(history: pd.DataFrame) -> int:
+    """How many of the newest scans in a row contain the opportunity (history newest first)."""
+    n = 0
+    for present in history["present"].tolist():
+        if not present:
+            break
+        n += 1
+    return n
+
+
+def is_unlimited(max_profit: Any) -> bool:
+    """True for the backend's 'Unlimited' max_profit text."""
+    return isinstance(max_profit, str) and max_profit.strip().lower() in ("unlimited", "inf", "infinity")
+
