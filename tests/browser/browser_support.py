@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from robust_support import prepare_database  # noqa: F401 - re-exported for the browser tests
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -23,8 +25,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 SERVER_START_TIMEOUT_S = 90
 RUN_TIMEOUT_MS = 60_000
-DEMO_ROWS = 3_000
-DEMO_SEED = 7
 
 
 def free_port() -> int:
@@ -32,34 +32,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def prepare_database(url: str, *, demo: bool = True, messy_seed: int | None = None) -> dict[str, Any]:
-    """Create all tables (backend + ours) at `url`, then demo rows (db.demo) and/or messy rows."""
-    from db import migrate
-    from db.engine import make_engine
-    from db.models import Base
-
-    info: dict[str, Any] = {"demo": False, "markers": set()}
-    engine = make_engine(url, read_timeout=False)
-    try:
-        Base.metadata.create_all(engine)
-        migrate.upgrade(engine)
-        if demo:
-            try:
-                from db import demo as demo_module
-            except ImportError:
-                demo_module = None  # the generator is not there yet: tables stay empty
-            if demo_module is not None and hasattr(demo_module, "generate"):
-                demo_module.generate(engine, rows=DEMO_ROWS, seed=DEMO_SEED, progress=None)
-                info["demo"] = True
-        if messy_seed is not None:
-            from db import messy
-
-            info["markers"] = messy.generate(engine, seed=messy_seed).markers
-    finally:
-        engine.dispose()
-    return info
 
 
 @dataclass

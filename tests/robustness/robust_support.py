@@ -13,6 +13,8 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 
 ROOT = Path(__file__).resolve().parents[2]
+DEMO_ROWS = 3_000
+DEMO_SEED = 7
 APP = ROOT / "app.py"
 
 
@@ -197,3 +199,31 @@ def exceptions(at: Any) -> list[str]:
 def alerts(at: Any, kind: str) -> list[str]:
     """Bodies of the warning/error/info/success elements of the last run."""
     return [str(e.value) for e in getattr(at, kind)]
+
+
+def prepare_database(url: str, *, demo: bool = True, messy_seed: int | None = None) -> dict[str, Any]:
+    """Create all tables (backend + ours) at `url`, then demo rows (db.demo) and/or messy rows."""
+    from db import migrate
+    from db.engine import make_engine
+    from db.models import Base
+
+    info: dict[str, Any] = {"demo": False, "markers": set()}
+    engine = make_engine(url, read_timeout=False)
+    try:
+        Base.metadata.create_all(engine)
+        migrate.upgrade(engine)
+        if demo:
+            try:
+                from db import demo as demo_module
+            except ImportError:
+                demo_module = None  # the generator is not there yet: tables stay empty
+            if demo_module is not None and hasattr(demo_module, "generate"):
+                demo_module.generate(engine, rows=DEMO_ROWS, seed=DEMO_SEED, progress=None)
+                info["demo"] = True
+        if messy_seed is not None:
+            from db import messy
+
+            info["markers"] = messy.generate(engine, seed=messy_seed).markers
+    finally:
+        engine.dispose()
+    return info
