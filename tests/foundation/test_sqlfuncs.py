@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session
 
 from db.engine import dialect_name, write_session
 from db.models import CriticalErrorLog, OpportunitySnapshot, SystemHealthStatus
-from db.sqlfuncs import epoch_bucket, epoch_seconds, exact, exact_eq, exact_in, json_number, json_text, safe_number, time_bucket
+from db.sqlfuncs import (
+    epoch_bucket,
+    epoch_seconds,
+    exact,
+    exact_eq,
+    exact_in,
+    json_number,
+    json_text,
+    safe_number,
+    time_bucket,
+)
 
 T0 = datetime(2025, 8, 1, 13, 45, 42, 808292)
 
