@@ -1,0 +1,412 @@
+"""Questions about scan runs (`scan_sessions`): the run list, derived STALLED state, per-strategy
+statistics, the strategies x time grid, one scan's detail, its opportunities and errors.
+
+STALLED: a RUNNING scan that has been running longer than the larger of STALL_FLOOR_S and twice
+its strategy's p95 duration (nearest-rank, over completed scans of the last STALL_LOOKBACK_S).
+Percentiles are computed in SQL with window functions, portable across the three engines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Float
+
+from db.models import CriticalErrorLog as E  # noqa: N817
+from db.models import OpportunitySnapshot as O  # noqa: N817
+from db.models import ScanSession as S  # noqa: N817
+from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
+from db.sqlfuncs import epoch_bucket, exact, exact_eq, exact_in, json_text
+from db.types import UtcDateTime
+
+STALL_FLOOR_S = 600  # a scan may always run this long before it counts as stalled
+STALL_FACTOR = 2.0
+STALL_LOOKBACK_S = 7 * 86400
+STATES = ("RUNNING", "STALLED", "COMPLETED", "FAILED", "CANCELLED")
+# Services whose critical errors belong to any scan (the backend's scanning code paths).
+SCANNER_SERVICES = ("opportunity_cache", "strategy_specific_scanner")
+GRID_MAX_BUCKETS = 60
+BUCKET_CHOICES_S = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
+DETAIL_LIMIT = 200
+
+
+class duration_s(FunctionElement[float]):  # noqa: N801 - SQL function naming
+    """`duration_s(start, end)`: seconds from start to end with sub-second precision."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(duration_s, "sqlite")
+def _dur_sqlite(element: duration_s, compiler: SQLCompiler, **kw: Any) -> str:
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({b}) - julianday({a})) * 86400.0)"
+
+
+@compiles(duration_s, "postgresql")
+def _dur_pg(element: duration_s, compiler: SQLCompiler, **kw: Any) -> str:
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(EXTRACT(EPOCH FROM ({b} - {a})) AS DOUBLE PRECISION)"
+
+
+@compiles(duration_s, "mysql")
+def _dur_mysql(element: duration_s, compiler: SQLCompiler, **kw: Any) -> str:
+    a, b = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(TIMESTAMPDIFF(MICROSECOND, {a}, {b}) / 1000000.0)"
+
+
+def _naive(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _at(value: datetime) -> ColumnElement[Any]:
+    return literal(_naive(value), UtcDateTime())
+
+
+# ---- derived state -------------------------------------------------------------------------
+
+def _percentiles(now: datetime) -> Any:
+    """Per strategy: p50 and p95 duration (nearest rank) of completed scans in the lookback."""
+    d = duration_s(S.started_at, S.completed_at)
+    key = exact(S.strategy)
+    ranked = (select(key.label("strategy"), d.label("d"),
+                     func.row_number().over(partition_by=key, order_by=d).label("rn"),
+                     func.count().over(partition_by=key).label("n"))
+              .where(S.status == "COMPLETED", S.completed_at.is_not(None), S.completed_at >= S.started_at,
+                     S.started_at >= _naive(now) - timedelta(seconds=STALL_LOOKBACK_S),
+                     S.started_at <= _naive(now))
+              .subquery())
+
+    def rank_value(p: int) -> Any:
+        hit = and_(ranked.c.rn * 100 >= p * ranked.c.n, (ranked.c.rn - 1) * 100 < p * ranked.c.n)
+        return func.max(case((hit, ranked.c.d), else_=None))
+
+    return (select(ranked.c.strategy, rank_value(50).label("p50_s"), rank_value(95).label("p95_s"),
+                   func.count().label("completed_n"))
+            .group_by(ranked.c.strategy).subquery())
+
+
+def stall_threshold(p95: ColumnElement[Any]) -> ColumnElement[Any]:
+    """max(STALL_FLOOR_S, STALL_FACTOR x p95), the floor alone when p95 is unknown."""
+    doubled = p95 * STALL_FACTOR
+    return case((and_(p95.is_not(None), doubled > STALL_FLOOR_S), doubled), else_=float(STALL_FLOOR_S))
+
+
+def _runs(now: datetime) -> Any:
+    """Every scan with derived columns: state, duration_s, elapsed_s, threshold_s, inconsistency."""
+    pct = _percentiles(now)
+    threshold = stall_threshold(pct.c.p95_s)
+    elapsed = duration_s(S.started_at, _at(now))
+    stalled = and_(S.status == "RUNNING", S.completed_at.is_(None), elapsed > threshold)
+    state = case((stalled, literal("STALLED")), else_=S.status)
+    inconsistency = case(
+        (S.completed_at < S.started_at, literal("completed before started")),
+        (S.started_at > _naive(now), literal("started in the future")),
+        (and_(S.status == "RUNNING", S.completed_at.is_not(None)), literal("running but has a completion time")),
+        (and_(S.status == "COMPLETED", S.completed_at.is_(None)), literal("completed without a completion time")),
+        else_=None,
+    )
+    return (select(S.id, S.strategy, S.status, state.label("state"), S.started_at, S.completed_at,
+                   duration_s(S.started_at, S.completed_at).label("duration_s"), elapsed.label("elapsed_s"),
+                   threshold.label("threshold_s"), S.opportunities_found, S.symbols_scanned,
+                   inconsistency.label("inconsistency"))
+            .outerjoin(pct, pct.c.strategy == exact(S.strategy))
+            .subquery("runs"))
+
+
+def _where(r: Any, *, since: datetime, until: datetime, states: tuple[str, ...] = (),
+           strategies: tuple[str, ...] = (), running_now: bool = False, failed_only: bool = False,
+           skip: str | None = None) -> ColumnElement[bool]:
+    conds: list[ColumnElement[bool]] = [r.c.started_at <= _naive(until)]
+    if not running_now:
+        conds.append(r.c.started_at >= _naive(since))
+    if running_now:
+        conds.append(r.c.state.in_(("RUNNING", "STALLED")))
+    if failed_only:
+        conds.append(r.c.state == "FAILED")
+    if states and skip != "state":
+        conds.append(exact_in(r.c.state, list(states)))
+    if strategies and skip != "strategy":
+        conds.append(exact_in(r.c.strategy, list(strategies)))
+    return and_(true(), *conds)
+
+
+RUN_COLUMNS = {
+    "id": "str", "strategy": "str", "status": "str", "state": "str", "started_at": "utc",
+    "completed_at": "utc", "duration_s": "float", "elapsed_s": "float", "threshold_s": "float",
+    "opportunities_found": "Int64", "symbols": "Int64", "inconsistency": "str",
+}
+
+
+def _symbol_count(value: Any) -> int | None:
+    return len(value) if isinstance(value, list) else None
+
+
+def _run_frame(rows: Any) -> pd.DataFrame:
+    records = []
+    for r in rows:
+        m = dict(r._mapping)
+        m["symbols"] = _symbol_count(m.pop("symbols_scanned", None))
+        records.append(m)
+    return frame(records, RUN_COLUMNS)
+
+
+def run_page(session: Session, *, since: datetime, until: datetime, now: datetime,
+             after: str | None = None, states: tuple[str, ...] = (), strategies: tuple[str, ...] = (),
+             running_now: bool = False, failed_only: bool = False) -> pd.DataFrame:
+    """One page of scans, newest first (keyset on started_at, id; PAGE_SIZE + 1 rows). Columns: RUN_COLUMNS."""
+    r = _runs(now)
+    stmt = select(*[c for c in r.c]).where(
+        _where(r, since=since, until=until, states=states, strategies=strategies,
+               running_now=running_now, failed_only=failed_only))
+    if after:
+        started, row_id = parse_cursor(after)
+        stmt = stmt.where(or_(r.c.started_at < started, and_(r.c.started_at == started, r.c.id < row_id)))
+    rows = session.execute(stmt.order_by(r.c.started_at.desc(), r.c.id.desc()).limit(PAGE_SIZE + 1)).all()
+    return _run_frame(rows)
+
+
+def export_runs(session: Session, *, since: datetime, until: datetime, now: datetime, limit: int = 100_000,
+                **flt: Any) -> pd.DataFrame:
+    """The whole filtered run list (up to `limit`), with parameters and symbols as JSON."""
+    r = _runs(now)
+    stmt = (select(*[c for c in r.c], S.scan_parameters, S.error_message).join(S, S.id == r.c.id)
+            .where(_where(r, since=since, until=until, **flt))
+            .order_by(r.c.started_at.desc(), r.c.id.desc()).limit(limit))
+    rows = session.execute(stmt).all()
+    df = _run_frame(rows)
+    df["symbols_scanned"] = pd.Series([r._mapping["symbols_scanned"] for r in rows], dtype="object")
+    df["scan_parameters"] = pd.Series([r._mapping["scan_parameters"] for r in rows], dtype="object")
+    df["error_message"] = pd.Series([r._mapping["error_message"] for r in rows], dtype="object")
+    return df
+
+
+def parse_cursor(raw: str) -> tuple[datetime, str]:
+    """A run-list cursor `[started_at ISO, id]`; ValueError when malformed."""
+    value, row_id = json.loads(raw)
+    if not isinstance(value, str) or not isinstance(row_id, str):
+        raise ValueError("bad cursor")
+    return _naive(datetime.fromisoformat(value)), row_id
+
+
+def make_cursor(started_at: Any, row_id: str) -> str:
+    """The URL form of a run-list cursor."""
+    ts = pd.Timestamp(started_at).tz_convert("UTC").tz_localize(None).to_pydatetime()
+    return json.dumps([ts.isoformat(), str(row_id)], separators=(",", ":"))
+
+
+def run_count(session: Session, *, since: datetime, until: datetime, now: datetime, **flt: Any) -> int:
+    """Scans passing the filters, counting at most COUNT_CAP."""
+    r = _runs(now)
+    return capped_count(session, select(r.c.id).where(_where(r, since=since, until=until, **flt)), COUNT_CAP)
+
+
+def facet_counts(session: Session, *, field: str, since: datetime, until: datetime, now: datetime,
+                 **flt: Any) -> pd.DataFrame:
+    """Counts per state or per strategy under the other filters. Columns: value, count."""
+    if field not in ("state", "strategy"):
+        raise ValueError(f"unknown facet {field!r}")
+    r = _runs(now)
+    col = exact(r.c[field])
+    stmt = (select(col.label("value"), func.count().label("count"))
+            .where(_where(r, since=since, until=until, skip=field, **flt))
+            .group_by(col).order_by(func.count().desc(), col).limit(200))
+    return frame(session.execute(stmt).all(), {"value": "str", "count": "Int64"})
+
+
+# ---- per strategy ----------------------------------------------------------------------------
+
+STRATEGY_COLUMNS = {
+    "strategy": "str", "runs": "Int64", "completed": "Int64", "failed": "Int64", "cancelled": "Int64",
+    "running": "Int64", "stalled": "Int64", "success_rate": "float", "p50_s": "float", "p95_s": "float",
+    "opportunities_per_scan": "float", "inconsistent": "Int64",
+}
+
+
+def strategy_stats(session: Session, *, since: datetime, until: datetime, now: datetime) -> pd.DataFrame:
+    """Per strategy over the range: run counts by outcome, success rate (completed / finished),
+    duration p50/p95 of completed runs (nearest rank), opportunities per completed scan."""
+    r = _runs(now)
+    in_range = and_(r.c.started_at >= _naive(since), r.c.started_at <= _naive(until))
+    done = and_(r.c.state == "COMPLETED", r.c.duration_s.is_not(None), r.c.duration_s >= 0)
+    key = exact(r.c.strategy)
+    ranked = (select(key.label("strategy"), r.c.state, r.c.duration_s, r.c.opportunities_found,
+                     r.c.inconsistency,
+                     func.row_number().over(partition_by=[key, done], order_by=r.c.duration_s).label("rn"),
+                     func.sum(case((done, 1), else_=0)).over(partition_by=key).label("n_done"))
+              .where(in_range).subquery())
+    d = and_(ranked.c.state == "COMPLETED", ranked.c.duration_s.is_not(None), ranked.c.duration_s >= 0)
+
+    def count_state(state: str) -> Any:
+        return func.sum(case((ranked.c.state == state, 1), else_=0))
+
+    def pct(p: int) -> Any:
+        hit = and_(d, ranked.c.rn * 100 >= p * ranked.c.n_done, (ranked.c.rn - 1) * 100 < p * ranked.c.n_done)
+        return func.max(case((hit, ranked.c.duration_s), else_=None))
+
+    completed, failed = count_state("COMPLETED"), count_state("FAILED")
+    stmt = (select(ranked.c.strategy, func.count().label("runs"), completed.label("completed"),
+                   failed.label("failed"), count_state("CANCELLED").label("cancelled"),
+                   count_state("RUNNING").label("running"), count_state("STALLED").label("stalled"),
+                   case((completed + failed > 0, completed * 1.0 / (completed + failed)), else_=None)
+                   .label("success_rate"),
+                   pct(50).label("p50_s"), pct(95).label("p95_s"),
+                   func.avg(case((ranked.c.state == "COMPLETED", ranked.c.opportunities_found), else_=None))
+                   .label("opportunities_per_scan"),
+                   func.sum(case((ranked.c.inconsistency.is_not(None), 1), else_=0)).label("inconsistent"))
+            .group_by(ranked.c.strategy).order_by(func.count().desc(), ranked.c.strategy))
+    return frame(session.execute(stmt).all(), STRATEGY_COLUMNS)
+
+
+def bucket_seconds(since: datetime, until: datetime, max_buckets: int = GRID_MAX_BUCKETS) -> int:
+    """The smallest bucket width giving at most `max_buckets` buckets over the range."""
+    span = max((until - since).total_seconds(), 1.0)
+    for width in BUCKET_CHOICES_S:
+        if span / width <= max_buckets:
+            return width
+    return BUCKET_CHOICES_S[-1]
+
+
+TIMELINE_COLUMNS = {
+    "strategy": "str", "bucket": "utc", "runs": "Int64", "completed": "Int64", "failed": "Int64",
+    "cancelled": "Int64", "running": "Int64", "stalled": "Int64", "avg_duration_s": "float",
+    "opportunities": "Int64",
+}
+
+
+def strategy_timeline(session: Session, *, since: datetime, until: datetime, now: datetime,
+                      bucket_s: int) -> pd.DataFrame:
+    """Per strategy and time bucket: runs by outcome, mean duration, opportunities found.
+    Columns: TIMELINE_COLUMNS (`bucket` = bucket start)."""
+    r = _runs(now)
+    bucket = epoch_bucket(r.c.started_at, bucket_s)
+    key = exact(r.c.strategy)
+
+    def count_state(state: str) -> Any:
+        return func.sum(case((r.c.state == state, 1), else_=0)).label(state.lower())
+
+    stmt = (select(key.label("strategy"), bucket.label("bucket"), func.count().label("runs"),
+                   *[count_state(s) for s in ("COMPLETED", "FAILED", "CANCELLED", "RUNNING", "STALLED")],
+                   func.avg(case((r.c.state == "COMPLETED", r.c.duration_s), else_=None)).label("avg_duration_s"),
+                   func.sum(func.coalesce(r.c.opportunities_found, 0)).label("opportunities"))
+            .where(r.c.started_at >= _naive(since), r.c.started_at <= _naive(until))
+            .group_by(key, bucket).order_by(key, bucket).limit(50 * GRID_MAX_BUCKETS))
+    return frame(session.execute(stmt).all(), TIMELINE_COLUMNS)
+
+
+def grid_outcome(row: Mapping[str, Any]) -> str:
+    """The colour class of one grid cell: the worst outcome among its runs."""
+    for state in ("failed", "stalled", "running", "cancelled", "completed"):
+        if (row.get(state) or 0) > 0:
+            return state.upper()
+    return "NONE"
+
+
+# ---- one scan --------------------------------------------------------------------------------
+
+def scan_detail(session: Session, *, scan_id: str, now: datetime) -> pd.DataFrame:
+    """One scan by id with its derived columns, parameters, symbols and error message (0 or 1 row)."""
+    r = _runs(now)
+    stmt = (select(*[c for c in r.c], S.scan_parameters, S.error_message).join(S, S.id == r.c.id)
+            .where(r.c.id == scan_id))
+    rows = session.execute(stmt).all()
+    df = _run_frame(rows)
+    for k in ("symbols_scanned", "scan_parameters", "error_message"):
+        df[k] = pd.Series([row._mapping[k] for row in rows], dtype="object")
+    return df
+
+
+def scan_opportunities(session: Session, *, scan_id: str, limit: int = DETAIL_LIMIT) -> pd.DataFrame:
+    """Snapshots produced by one scan, best EV first. Columns: id, symbol, strategy, ev, pop, premium, created_at."""
+    from db.queries.opportunities import metric
+
+    ev = metric("ev")
+    stmt = (select(O.id, O.symbol, O.strategy_type.label("strategy"), ev.label("ev"), metric("pop").label("pop"),
+                   metric("premium").label("premium"), O.created_at)
+            .where(O.scan_session_id == scan_id).order_by(ev.is_(None), ev.desc(), O.id).limit(limit))
+    return frame(session.execute(stmt).all(), {"id": "Int64", "symbol": "str", "strategy": "str", "ev": "float",
+                                               "pop": "float", "premium": "float", "created_at": "utc"})
+
+
+def scan_opportunity_count(session: Session, *, scan_id: str) -> int:
+    """How many snapshots one scan produced (capped)."""
+    return capped_count(session, select(O.id).where(O.scan_session_id == scan_id), COUNT_CAP)
+
+
+ERROR_COLUMNS = {"id": "str", "created_at": "utc", "error_type": "str", "service": "str", "severity": "str",
+                 "message": "str", "details": "object", "resolved_at": "utc"}
+
+
+def scan_errors(session: Session, *, scan_id: str, now: datetime, limit: int = DETAIL_LIMIT) -> pd.DataFrame:
+    """Critical errors logged while a scan ran (start to completion, or now if unfinished) that name
+    its strategy (service or details.strategy / strategy_type) or come from a scanner service.
+    Columns: ERROR_COLUMNS. Needs the critical_error_logs table."""
+    scan = session.execute(select(S.strategy, S.started_at, S.completed_at).where(S.id == scan_id)).first()
+    if scan is None:
+        return frame([], ERROR_COLUMNS)
+    end = scan.completed_at if scan.completed_at and scan.completed_at >= scan.started_at else _naive(now)
+    related = or_(exact_eq(E.service, scan.strategy), exact_eq(json_text(E.details, "strategy"), scan.strategy),
+                  exact_eq(json_text(E.details, "strategy_type"), scan.strategy), E.service.in_(SCANNER_SERVICES))
+    stmt = (select(*[getattr(E, c) for c in ERROR_COLUMNS])
+            .where(E.created_at >= _naive(scan.started_at), E.created_at <= _naive(end), related)
+            .order_by(E.created_at, E.id).limit(limit))
+    return frame(session.execute(stmt).all(), ERROR_COLUMNS)
+
+
+def recent_scans(session: Session, *, strategy: str | None = None, limit: int = 50) -> pd.DataFrame:
+    """The newest scans (optionally of one strategy), for pickers. Columns: id, strategy, started_at, status."""
+    stmt = select(S.id, S.strategy, S.started_at, S.status)
+    if strategy is not None:
+        stmt = stmt.where(exact_eq(S.strategy, strategy))
+    stmt = stmt.order_by(S.started_at.desc(), S.id.desc()).limit(limit)
+    return frame(session.execute(stmt).all(), {"id": "str", "strategy": "str", "started_at": "utc", "status": "str"})
+
+
+def scan_parameters(session: Session, *, scan_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Parameters and symbols of the given scans. Columns: id, strategy, started_at, scan_parameters, symbols_scanned."""
+    stmt: Select[Any] = select(S.id, S.strategy, S.started_at, S.scan_parameters, S.symbols_scanned).where(
+        S.id.in_(list(scan_ids)))
+    return frame(session.execute(stmt).all(), {"id": "str", "strategy": "str", "started_at": "utc",
+                                               "scan_parameters": "object", "symbols_scanned": "object"})
+
+
+_MISSING = object()
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as dotted keys; lists and scalars are leaves."""
+    if isinstance(value, Mapping) and value:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix or "(value)": value}
+
+
+def param_diff(a: Any, b: Any, *, changed_only: bool = True) -> pd.DataFrame:
+    """Key-by-key comparison of two parameter sets. Columns: key, a, b, change (same/changed/added/removed)."""
+    fa, fb = flatten(a if a is not None else {}), flatten(b if b is not None else {})
+    rows = []
+    for key in sorted(set(fa) | set(fb)):
+        va, vb = fa.get(key, _MISSING), fb.get(key, _MISSING)
+        if va is _MISSING:
+            change = "added"
+        elif vb is _MISSING:
+            change = "removed"
+        else:
+            change = "same" if json.dumps(va, sort_keys=True, default=str) == json.dumps(vb, sort_keys=True,
+                                                                                           default=str) else "changed"
+        if changed_only and change == "same":
+            continue
+        show = [None if v is _MISSING else json.dumps(v, default=str) for v in (va, vb)]
+        rows.append({"key": key, "a": show[0], "b": show[1], "change": change})
+    return frame(rows, {"key": "str", "a": "str", "b": "str", "change": "str"})

@@ -1,0 +1,142 @@
+"""Scan-run queries against the hand-made scans, on sqlite, postgresql and mariadb."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from db.queries import opportunities as oq
+from db.queries import scans as q
+from tests.scanner.conftest import NOW
+
+WINDOW = {"since": NOW - timedelta(days=1), "until": NOW, "now": NOW}
+
+
+def states(s: Session, **kw: object) -> dict[str, str]:
+    df = q.run_page(s, **WINDOW, **kw)  # type: ignore[arg-type]
+    return dict(zip(df["id"], df["state"], strict=True))
+
+
+def test_stalled_uses_floor_or_twice_the_strategy_p95(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        st = states(s)
+    assert st["run-fast-stalled"] == "STALLED"  # 700 s > floor 600 s (2 x p95 19 s = 38 s)
+    assert st["run-fast-ok"] == "RUNNING"  # 300 s < 600 s
+    assert st["run-slow-ok"] == "RUNNING"  # 3000 s < 2 x p95 1900 s
+    assert st["run-slow-stalled"] == "STALLED"  # 4000 s > 3800 s
+    assert st["failed-1"] == "FAILED" and st["fast-3"] == "COMPLETED"
+
+
+def test_thresholds_and_inconsistent_times(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        df = q.run_page(s, **WINDOW).set_index("id")
+    assert df.loc["run-slow-ok", "threshold_s"] == pytest.approx(3800)
+    assert df.loc["run-fast-ok", "threshold_s"] == pytest.approx(q.STALL_FLOOR_S)
+    assert df.loc["run-fast-ok", "elapsed_s"] == pytest.approx(300, abs=0.01)
+    assert df.loc["fast-7", "duration_s"] == pytest.approx(7, abs=0.01)
+    assert df.loc["backwards", "inconsistency"] == "completed before started"
+    assert df["inconsistency"].notna().sum() == 1
+
+
+def test_strategy_stats(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        st = q.strategy_stats(s, **WINDOW).set_index("strategy")
+    fast = st.loc["fast"]
+    assert (fast["runs"], fast["completed"], fast["failed"], fast["running"], fast["stalled"]) == (23, 20, 1, 1, 1)
+    assert fast["success_rate"] == pytest.approx(20 / 21)
+    assert fast["p50_s"] == pytest.approx(10, abs=0.01) and fast["p95_s"] == pytest.approx(19, abs=0.01)
+    assert fast["opportunities_per_scan"] == pytest.approx(2)
+    assert st.loc["slow", "p95_s"] == pytest.approx(1900, abs=0.01)
+    # 'FAST' is another strategy (case-sensitive on every engine); its broken row has no duration
+    assert st.loc["FAST", "runs"] == 1 and st.loc["FAST", "inconsistent"] == 1 and pd_isna(st.loc["FAST", "p95_s"])
+
+
+def pd_isna(v: object) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(v))
+
+
+def test_facets_and_shortcuts(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        f = q.facet_counts(s, field="state", **WINDOW)
+        assert dict(zip(f["value"], f["count"], strict=True)) == {"COMPLETED": 41, "RUNNING": 2, "STALLED": 2,
+                                                                  "FAILED": 1}
+        g = q.facet_counts(s, field="strategy", **WINDOW, states=("STALLED",))
+        assert dict(zip(g["value"], g["count"], strict=True)) == {"fast": 1, "slow": 1}
+        assert set(states(s, failed_only=True)) == {"failed-1"}
+        assert set(states(s, running_now=True)) == {"run-fast-stalled", "run-fast-ok", "run-slow-ok",
+                                                    "run-slow-stalled"}
+        assert set(states(s, states=("STALLED",), strategies=("slow",))) == {"run-slow-stalled"}
+        assert q.run_count(s, **WINDOW) == 46
+        assert q.run_count(s, **WINDOW, strategies=("FAST",)) == 1
+
+
+def test_run_pages_cover_every_row_once(scan_engine, monkeypatch) -> None:
+    monkeypatch.setattr(q, "PAGE_SIZE", 7)
+    seen: list[str] = []
+    after = None
+    with Session(scan_engine) as s:
+        for _ in range(20):
+            df = q.run_page(s, **WINDOW, after=after)
+            rows = df.head(7)
+            seen += list(rows["id"])
+            if len(df) <= 7:
+                break
+            after = q.make_cursor(rows["started_at"].iloc[-1], rows["id"].iloc[-1])
+    assert len(seen) == len(set(seen)) == 46
+
+
+def test_scan_detail_opportunities_and_errors(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        d = q.scan_detail(s, scan_id="failed-1", now=NOW)
+        assert d.loc[0, "error_message"] == "**boom** <b>x</b> [link](http://evil)"
+        opps = q.scan_opportunities(s, scan_id="fast-1")
+        assert list(opps["id"]) == [102, 101]
+        assert q.scan_opportunity_count(s, scan_id="fast-1") == 2
+        errs = q.scan_errors(s, scan_id="failed-1", now=NOW)
+        assert set(errs["id"]) == {"e-in", "e-strategy"}
+        assert q.scan_detail(s, scan_id="nope", now=NOW).empty
+
+
+def test_timeline_grid_counts_every_run(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        tl = q.strategy_timeline(s, **WINDOW, bucket_s=3600)
+    assert int(tl["runs"].sum()) == 46
+    assert set(tl["strategy"]) == {"fast", "slow", "FAST"}
+    outcomes = {q.grid_outcome(r) for r in tl.to_dict("records")}
+    assert {"FAILED", "STALLED", "COMPLETED"} <= outcomes
+
+
+def test_persistence_across_recent_scans(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        hist = oq.persistence(s, symbol="SPY", strategy="theta_harvesting", scan_session_id="fast-1")
+    assert list(hist["source"].unique()) == ["scans"] and len(hist) == oq.PERSISTENCE_SCANS
+    present = dict(zip(hist["scan_id"], hist["present"], strict=True))
+    assert present["fast-1"] and sum(present.values()) == 1
+    assert oq.streak(hist) == 0  # the newest scans of 'fast' did not find it again
+    assert hist.set_index("scan_id").loc["fast-1", "ev"] == 10
+
+
+def test_param_diff() -> None:
+    a = {"interval_minutes": 4, "enabled": True, "symbols": ["SPY"], "risk": {"a": 1, "b": 2}}
+    b = {"interval_minutes": 1.5, "enabled": True, "symbols": ["SPY"], "risk": {"a": 1, "b": 3}, "new": 1}
+    diff = q.param_diff(a, b)
+    assert dict(zip(diff["key"], diff["change"], strict=True)) == {"interval_minutes": "changed",
+                                                                   "risk.b": "changed", "new": "added"}
+    assert len(q.param_diff(a, b, changed_only=False)) == 6
+    assert q.param_diff(None, None).empty
+
+
+def test_bucket_seconds_bounds_the_grid() -> None:
+    assert q.bucket_seconds(NOW - timedelta(hours=1), NOW) == 60
+    assert q.bucket_seconds(NOW - timedelta(days=1), NOW) == 1800
+    assert (timedelta(days=30).total_seconds() / q.bucket_seconds(NOW - timedelta(days=30), NOW)) <= q.GRID_MAX_BUCKETS
+
+
+def test_empty_database(engine) -> None:
+    with Session(engine) as s:
+        assert q.run_page(s, **WINDOW).empty and q.strategy_stats(s, **WINDOW).empty
+        assert list(q.run_page(s, **WINDOW).columns) == list(q.RUN_COLUMNS)
