@@ -1,5 +1,87 @@
-"""Health page (placeholder until its issue builds it out)."""
+"""Health: what is broken, since when, how badly (system_health_status)."""
 
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from db import data
+from db.queries import health as hq
+from ui import health as ui
+from ui import urlstate
 from ui.page import start
+from ui.widgets import guard
 
 f = start("Health", tables=("system_health_status",))
+
+# --- view state from the URL ---------------------------------------------------------------------
+view = urlstate.choice("hview", list(ui.VIEWS), "overview")
+degraded_down = urlstate.flag("dd", False)
+refresh_key = urlstate.choice("every", list(ui.REFRESH_OPTIONS), ui.DEFAULT_REFRESH)
+services: tuple[str, ...] = ()
+with guard("Services"):
+    services = data.fetch(hq.services)
+service = urlstate.choice("service", ["", *services], "") or None
+zoom = ui.parse_zoom(urlstate.text("zoom")) if urlstate.text("zoom") else None
+incident = urlstate.text("incident")
+
+
+def _set_zoom(a: datetime, b: datetime) -> None:
+    if urlstate.text("zoom") != ui.zoom_param(a, b):  # the chart keeps its selection: zoom once
+        urlstate.put(zoom=ui.zoom_param(a, b))
+        st.rerun()
+
+
+# --- controls ------------------------------------------------------------------------------------
+c1, c2, c3, c4 = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+view = c1.segmented_control("View", list(ui.VIEWS), default=view, format_func=ui.VIEWS.get, key="health_view",
+                            help="What to show (kept in the URL)") or view
+picked = c2.selectbox("Service", ["", *services], index=([""] + list(services)).index(service or ""),
+                      format_func=lambda s: s or "All services", key="health_service")
+service = picked or None
+degraded_down = c3.toggle("DEGRADED counts as down", value=degraded_down, key="health_dd",
+                          help="Off: DEGRADED counts as up in uptime. On: as down.")
+refresh_key = c4.selectbox("Live refresh", list(ui.REFRESH_OPTIONS), index=list(ui.REFRESH_OPTIONS).index(refresh_key),
+                           key="health_every", format_func=lambda k: "paused" if k == "off" else f"every {k}",
+                           help="How often the status tiles read again; the rest of the page does not rerun.")
+urlstate.put(hview=None if view == "overview" else view, service=service, dd=degraded_down,
+             every=None if refresh_key == ui.DEFAULT_REFRESH else refresh_key)
+
+since, until = f.since, f.until
+if zoom is not None:
+    since, until = max(zoom[0], f.since), min(zoom[1], f.until)
+    z1, z2 = st.columns([5, 1], vertical_alignment="center")
+    z1.caption(f"Zoomed into {since.astimezone(f.tz):%Y-%m-%d %H:%M} – {until.astimezone(f.tz):%Y-%m-%d %H:%M} "
+               f"({f.tz_name}); the window of the page is {f.label}.")
+    if z2.button("Reset zoom", key="health_zoom_reset", icon=":material/zoom_out:"):
+        urlstate.remove("zoom")
+        st.rerun()
+    if since >= until:
+        st.warning("The zoomed period is outside the page's time window; showing the whole window.", icon="⚠️")
+        since, until = f.since, f.until
+
+# --- sections ------------------------------------------------------------------------------------
+if view == "overview":
+    ui.live_section(refresh_s=ui.REFRESH_OPTIONS[refresh_key])
+    ui.uptime_section(until=f.until, degraded_down=degraded_down)
+elif view == "history":
+    ui.history_section(f, since=since, until=until, service=service, degraded_down=degraded_down,
+                       on_zoom=_set_zoom)
+elif view == "latency":
+    if not services:
+        st.info("No health checks recorded yet.", icon="ℹ️")
+    else:
+        ui.latency_section(f, since=since, until=until, service=service or services[0])
+        if service is None:
+            st.caption("Showing the first service; pick one above to change it.")
+elif view == "incidents":
+    chosen = ui.incidents_section(f, since=since, until=until, service=service, selected=incident)
+    urlstate.put(incident=chosen or None)
+elif view == "details":
+    if not services:
+        st.info("No health checks recorded yet.", icon="ℹ️")
+    else:
+        ui.details_section(f, service=service or services[0], until=f.until)
+        if service is None:
+            st.caption("Showing the first service; pick one above to change it.")

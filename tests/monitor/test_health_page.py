@@ -1,0 +1,98 @@
+"""AppTest of the Health page: empty and seeded databases, every view, URL state, no Markdown from data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import streamlit as st
+from sqlalchemy import Engine
+
+from db.engine import make_engine
+from db.models import utcnow
+from tests.monitor.apptest_support import no_exceptions, run_page, texts
+from tests.monitor.conftest import add_checks, add_errors
+
+VIEWS = ["overview", "history", "latency", "incidents", "details"]
+EVIL = "**bold** [x](http://evil.example) <b>b</b>"
+
+
+@pytest.fixture(autouse=True)
+def _caches() -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def seed(url: str) -> Engine:
+    eng = make_engine(url, read_timeout=False)
+    now = utcnow()
+    rows = []
+    for i in range(48):
+        t = now - timedelta(minutes=30 * i + 1)
+        rows.append({"service_name": "yfinance", "status": "DOWN" if 3 <= i <= 5 else "HEALTHY", "check_timestamp": t,
+                     "response_time_ms": str(100 + i) if i % 7 else "n/a", "details": {"source": "yfinance", "i": i}})
+        rows.append({"service_name": EVIL, "status": "offline", "check_timestamp": t, "response_time_ms": "5"})
+    add_checks(eng, rows)
+    add_errors(eng, [{"service": "yfinance", "created_at": now - timedelta(minutes=100), "message": "quote 1 failed"}])
+    return eng
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_on_an_empty_database(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, view: str) -> None:
+    at = run_page(monkeypatch, sqlite_url, "health", hview=view)
+    no_exceptions(at)
+    assert at.title[0].value == "Health"
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_on_seeded_data(monkeypatch: pytest.MonkeyPatch, db_url: str, view: str) -> None:
+    seed(db_url).dispose()
+    at = run_page(monkeypatch, db_url, "health", hview=view, service="yfinance")
+    no_exceptions(at)
+    body = texts(at)
+    assert "Data as of" in body
+    if view == "overview":
+        assert "STALE" not in body
+        assert EVIL in [t.value for t in at.text]  # a service name shown as plain text, literally
+        assert not any(EVIL in m.value for m in at.markdown)
+    if view == "latency":
+        assert any("unparseable" in str(m.value) for m in at.metric)
+    if view == "incidents":
+        assert len(at.dataframe) >= 1
+    if view == "details":
+        assert at.json and '"source"' in at.json[0].value
+
+
+def test_url_state_round_trip(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    seed(sqlite_url).dispose()
+    at = run_page(monkeypatch, sqlite_url, "health", hview="latency", service="yfinance", dd="1", every="off")
+    no_exceptions(at)
+    assert at.segmented_control(key="health_view").value == "latency"
+    assert at.selectbox(key="health_service").value == "yfinance"
+    assert at.toggle(key="health_dd").value is True
+    assert at.selectbox(key="health_every").value == "off"
+    at.selectbox(key="health_service").set_value("").run()
+    at.segmented_control(key="health_view").set_value("history").run()
+    no_exceptions(at)
+    assert at.query_params.get("hview") == "history" and "service" not in at.query_params
+    assert at.query_params.get("dd") == "1"
+
+
+def test_bad_url_values_are_rejected_with_a_message(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    at = run_page(monkeypatch, sqlite_url, "health", hview="nope", service="ghost", zoom="x-y")
+    no_exceptions(at)
+    assert sum("Ignored the URL parameter" in w.value for w in at.warning) >= 2
+
+
+def test_zoom_narrows_the_window_and_can_be_reset(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    seed(sqlite_url).dispose()
+    now = utcnow().timestamp()
+    at = run_page(monkeypatch, sqlite_url, "health", hview="history", zoom=f"{int(now) - 7200}-{int(now) - 3600}")
+    no_exceptions(at)
+    assert "Zoomed into" in texts(at)
+    at.button(key="health_zoom_reset").click().run()
+    assert "zoom" not in at.query_params and "Zoomed into" not in texts(at)

@@ -1,0 +1,105 @@
+"""Plotly figures of the Health and Errors pages. Every database string is html-escaped before it
+goes into a name, legend, tick label or hover text (plotly renders a subset of HTML)."""
+
+from __future__ import annotations
+
+import html
+from datetime import tzinfo
+
+import pandas as pd
+import plotly.graph_objects as go
+
+STATE_COLOURS = {"HEALTHY": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OTHER": "#6a1b9a"}
+SEVERITY_COLOURS = {"HIGH": "#c62828", "MEDIUM": "#ef6c00", "LOW": "#1565c0"}
+OTHER_COLOUR = "#757575"
+LAYOUT = {"margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "hovermode": "closest"}
+
+
+def esc(value: object) -> str:
+    """A database value as safe text for plotly."""
+    return html.escape("(none)" if value is None else str(value), quote=True)
+
+
+def _local(series: pd.Series, tz: tzinfo) -> pd.Series:
+    return series.dt.tz_convert(tz) if isinstance(series.dtype, pd.DatetimeTZDtype) else series
+
+
+def history_heatmap(history: pd.DataFrame, *, tz: tzinfo, title: str) -> go.Figure:
+    """One row per service, one cell per bucket, coloured by uptime (grey when no up/down check)."""
+    fig = go.Figure()
+    if history.empty:
+        return fig
+    wide = history.pivot_table(index="service", columns="bucket", values="uptime", aggfunc="first", dropna=False)
+    checks = history.pivot_table(index="service", columns="bucket", values="checks", aggfunc="first", dropna=False)
+    worst = history.pivot(index="service", columns="bucket", values="worst").reindex_like(wide)
+    x = _local(pd.Series(wide.columns), tz)
+    hover = [[f"{esc(s)}<br>{t:%Y-%m-%d %H:%M}<br>uptime {'–' if pd.isna(u) else f'{u:.1%}'}"
+              f"<br>{0 if pd.isna(c) else int(c)} checks, worst {esc(w) if isinstance(w, str) else '–'}"
+              for t, u, c, w in zip(x, wide.loc[s], checks.loc[s], worst.loc[s], strict=True)] for s in wide.index]
+    fig.add_trace(go.Heatmap(
+        z=wide.to_numpy(dtype="float64"), x=x, y=[esc(s) for s in wide.index], zmin=0, zmax=1, xgap=1, ygap=2,
+        colorscale=[[0, STATE_COLOURS["DOWN"]], [0.9, STATE_COLOURS["DEGRADED"]], [1, STATE_COLOURS["HEALTHY"]]],
+        hovertext=hover, hoverinfo="text", colorbar={"title": "uptime", "tickformat": ".0%"},
+    ))
+    fig.update_layout(title=title, height=120 + 28 * len(wide.index), **LAYOUT)
+    return fig
+
+
+def state_timeline(runs: pd.DataFrame, *, tz: tzinfo, title: str) -> go.Figure:
+    """The state band: one bar per run of equal state, per service, on the time axis."""
+    fig = go.Figure()
+    if runs.empty:
+        return fig
+    df = runs.copy()
+    df["start_l"], df["end_l"] = _local(df["start"], tz), _local(df["end"], tz)
+    for cat, g in df.groupby("category", sort=False):
+        ms = (g["end"] - g["start"]).dt.total_seconds() * 1000
+        hover = [f"{esc(s)}: {esc(st)}<br>{a:%Y-%m-%d %H:%M:%S} → {b:%Y-%m-%d %H:%M:%S}"
+                 + (" (carried in from before the window)" if c else "")
+                 for s, st, a, b, c in zip(g["service"], g["state"], g["start_l"], g["end_l"], g["carried_in"],
+                                           strict=True)]
+        fig.add_trace(go.Bar(base=g["start_l"], x=ms, y=[esc(s) for s in g["service"]], orientation="h",
+                             name=esc(cat), marker_color=STATE_COLOURS.get(str(cat), OTHER_COLOUR),
+                             hovertext=hover, hoverinfo="text"))
+    fig.update_layout(title=title, barmode="overlay", xaxis={"type": "date"},
+                      height=140 + 30 * df["service"].nunique(), **LAYOUT)
+    return fig
+
+
+def latency_lines(lat: pd.DataFrame, *, tz: tzinfo, title: str) -> go.Figure:
+    """p50/p95/p99 and average response time over time for one service."""
+    fig = go.Figure()
+    if lat.empty:
+        return fig
+    x = _local(lat["bucket"], tz)
+    for col, name, dash in (("p50", "p50", "solid"), ("p95", "p95", "dash"), ("p99", "p99", "dot"),
+                            ("avg_ms", "average", "dashdot")):
+        fig.add_trace(go.Scatter(x=x, y=lat[col], name=name, mode="lines+markers", line={"dash": dash},
+                                 hovertemplate=f"{name}: %{{y:.1f}} ms<br>%{{x}}<extra></extra>"))
+    fig.update_layout(title=title, yaxis_title="ms", height=320, **LAYOUT)
+    return fig
+
+
+def error_count_lines(lat: pd.DataFrame, *, tz: tzinfo, title: str) -> go.Figure:
+    """error_count_24h (average and maximum of the parseable values) over time for one service."""
+    fig = go.Figure()
+    if lat.empty:
+        return fig
+    x = _local(lat["bucket"], tz)
+    fig.add_trace(go.Scatter(x=x, y=lat["errors_avg"], name="average", mode="lines+markers"))
+    fig.add_trace(go.Scatter(x=x, y=lat["errors_max"], name="maximum", mode="lines", line={"dash": "dot"}))
+    fig.update_layout(title=title, height=260, **LAYOUT)
+    return fig
+
+
+def severity_timeline(timeline: pd.DataFrame, *, tz: tzinfo, title: str) -> go.Figure:
+    """Stacked error counts per severity per time bucket."""
+    fig = go.Figure()
+    if timeline.empty:
+        return fig
+    for sev, g in timeline.groupby("severity", sort=True):
+        fig.add_trace(go.Bar(x=_local(g["bucket"], tz), y=g["count"], name=esc(sev),
+                             marker_color=SEVERITY_COLOURS.get(str(sev), OTHER_COLOUR),
+                             hovertemplate=f"{esc(sev)}: %{{y}}<br>%{{x}}<extra></extra>"))
+    fig.update_layout(title=title, barmode="stack", height=260, **LAYOUT)
+    return fig

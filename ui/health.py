@@ -1,0 +1,293 @@
+"""Sections of the Health page: live tiles, uptime, history and state band, latency, details, incidents.
+
+Database text (service names, statuses, details) is shown only with st.text / st.dataframe /
+show_json, or escaped inside plotly; labels and captions hold our own words only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from db import data
+from db.queries import errors as eq
+from db.queries import health as hq
+from ui import charts_monitor as charts
+from ui.shell import Frame, rounded_now
+from ui.widgets import export_buttons, freshness, guard, show_json, to_tz
+
+VIEWS = {"overview": "Overview", "history": "History", "latency": "Latency", "incidents": "Incidents",
+         "details": "Details"}
+REFRESH_OPTIONS = {"off": None, "15s": 15, "30s": 30, "60s": 60}
+DEFAULT_REFRESH = "30s"
+BADGES = {
+    "HEALTHY": ("✅", "green", "up"),
+    "DEGRADED": ("⚠️", "orange", "degraded: working, slower or partly"),
+    "DOWN": ("❌", "red", "down"),
+    hq.OTHER: ("❔", "violet", "a status outside HEALTHY / DEGRADED / DOWN, shown as written"),
+}
+OTHER_EXPLAINED = ("OTHER = a status the backend's vocabulary does not have (for example UNKNOWN, OFFLINE, "
+                   "ERROR, unhealthy). It is shown as written and counted neither up nor down in uptime.")
+PERCENTILES_EXPLAINED = (
+    "p50: half of the checks answered faster than this (the typical check).  \n"
+    "p95: 1 check in 20 was slower than this (what a bad moment feels like).  \n"
+    "p99: 1 check in 100 was slower than this (the worst tail).  \n"
+    "average: the mean, pulled up by a few slow checks."
+)
+
+
+def bucket_seconds(since: datetime, until: datetime) -> int:
+    """Cell width for the window: 5 minutes up to 6 h, an hour up to 3 days, else a day."""
+    span = until - since
+    if span <= timedelta(hours=6):
+        return 300
+    return 3600 if span <= timedelta(days=3) else 86400
+
+
+def fmt_age(seconds: float) -> str:
+    """'42 s', '5 min', '3.2 h', '2.0 d'."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h" if seconds < 172800 else f"{seconds / 86400:.1f} d"
+
+
+def parse_zoom(raw: str) -> tuple[datetime, datetime] | None:
+    """'<epoch>-<epoch>' from the URL as a UTC window; None when absent or invalid."""
+    try:
+        a, b = (int(x) for x in raw.split("-", 1))
+    except ValueError:
+        return None
+    if not 0 <= a < b or b - a > 400 * 86400:
+        return None
+    return datetime.fromtimestamp(a, UTC), datetime.fromtimestamp(b, UTC)
+
+
+def zoom_param(start: datetime, end: datetime) -> str:
+    """A window as the URL's zoom value."""
+    return f"{int(start.timestamp())}-{int(end.timestamp())}"
+
+
+# --- live tiles --------------------------------------------------------------------------------
+
+def _tile(row: pd.Series) -> None:
+    cat = str(row["category"])
+    icon, colour, meaning = BADGES[cat]
+    with st.container(border=True):
+        st.text(row["service"])
+        st.badge(f"{icon} {cat}", color=colour)  # our own words only
+        if cat == hq.OTHER or str(row["status"]) != cat:
+            st.caption("written as:")
+            st.text(row["status"])
+        if bool(row["stale"]):
+            st.badge("⏳ STALE", color="gray")
+            st.caption(f"no check for {fmt_age(row['age_s'])}, usually every {fmt_age(row['interval_s'])}")
+        else:
+            st.caption(f"checked {fmt_age(row['age_s'])} ago" + ("" if pd.isna(row["interval_s"]) else
+                                                                 f", usually every {fmt_age(row['interval_s'])}"))
+        st.caption(meaning)
+
+
+def tiles(status: pd.DataFrame) -> None:
+    """A tile per service: status (icon + colour + text), age of the last check, STALE."""
+    if status.empty:
+        st.info("No health checks recorded yet. The backend writes them to system_health_status.", icon="ℹ️")
+        return
+    cols = st.columns(min(4, len(status)))
+    for i, (_, row) in enumerate(status.iterrows()):
+        with cols[i % len(cols)]:
+            _tile(row)
+    if (status["category"] == hq.OTHER).any():
+        st.caption(OTHER_EXPLAINED)
+
+
+def live_section(*, refresh_s: int | None) -> None:
+    """The live tiles in a fragment that reruns on its own every `refresh_s` seconds (None: paused)."""
+
+    @st.fragment(run_every=refresh_s)
+    def _live() -> None:
+        with guard("Service status"):
+            status = data.fetch(hq.service_status, until=rounded_now())
+            freshness(status, key="health_tiles")
+            tiles(status)
+
+    _live()
+
+
+# --- uptime ------------------------------------------------------------------------------------
+
+def uptime_table(uptime: pd.DataFrame) -> pd.DataFrame:
+    """Service x window uptime for display: 'Uptime 24h' ... plus the checks left out as OTHER."""
+    if uptime.empty:
+        return pd.DataFrame(columns=["service"])
+    df = uptime.copy()
+    df["service"] = df["service"].map(lambda s: "All services" if s is None else s)
+    wide = df.pivot_table(index="service", columns="window", values="uptime", aggfunc="first", dropna=False,
+                          sort=False)
+    other = df.pivot_table(index="service", columns="window", values="other", aggfunc="first", sort=False)
+    out = pd.DataFrame(index=wide.index)
+    for key in hq.UPTIME_WINDOWS:
+        out[f"Uptime {key}"] = wide.get(key) * 100 if key in wide else float("nan")
+    out["Other-status checks (90d)"] = other.get("90d")
+    return out.reset_index()
+
+
+def uptime_section(*, until: datetime, degraded_down: bool) -> None:
+    """Uptime per service and overall for 24h/7d/30d/90d."""
+    with guard("Uptime"):
+        up = data.fetch(hq.uptime, until=until, degraded_down=degraded_down)
+        st.subheader("Uptime")
+        freshness(up, key="health_uptime")
+        st.caption("Share of checks that were up, over the last 24 hours, 7, 30 and 90 days (ending now). "
+                   + ("DEGRADED counts as down." if degraded_down else "DEGRADED counts as up."))
+        table = uptime_table(up)
+        cfg = {c: st.column_config.NumberColumn(c, format="%.2f%%") for c in table.columns if c.startswith("Uptime")}
+        st.dataframe(table, hide_index=True, column_config=cfg)
+        export_buttons(up, key="health_uptime_export", filename="uptime")
+
+
+# --- history -----------------------------------------------------------------------------------
+
+def history_section(f: Frame, *, since: datetime, until: datetime, service: str | None, degraded_down: bool,
+                    on_zoom: Callable[[datetime, datetime], None]) -> None:
+    """Status history cells (click a cell to zoom into it) and the state band."""
+    bucket = bucket_seconds(since, until)
+    with guard("Status history"):
+        hist = data.fetch(hq.status_history, since=since, until=until, bucket_s=bucket,
+                          degraded_down=degraded_down, service=service)
+        st.subheader("Status history")
+        freshness(hist, key="health_history", tz=f.tz)
+        if hist.empty:
+            st.info("No checks in this window.", icon="ℹ️")
+        else:
+            width = "5 minutes" if bucket == 300 else "hour" if bucket == 3600 else "day"
+            fig = charts.history_heatmap(hist, tz=f.tz, title=f"Uptime per {width}")
+            event = st.plotly_chart(fig, key=f"health_history_chart_{int(since.timestamp())}_{int(until.timestamp())}", on_select="rerun", selection_mode="points")
+            points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
+                getattr(getattr(event, "selection", None), "points", [])
+            if points:
+                start = pd.Timestamp(points[0]["x"])
+                start = start.tz_localize(f.tz) if start.tzinfo is None else start
+                on_zoom(start.to_pydatetime().astimezone(UTC), (start + pd.Timedelta(seconds=bucket)).to_pydatetime())
+            export_buttons(hist, key="health_history_export", filename="status_history")
+    with guard("State timeline"):
+        runs = data.fetch(hq.state_runs, since=since, until=until, service=service)
+        st.subheader("State timeline")
+        freshness(runs, key="health_runs", tz=f.tz)
+        if runs.empty:
+            st.info("No state in this window.", icon="ℹ️")
+            return
+        st.caption("Consecutive checks with the same state are one bar; the state before the window is carried "
+                   "in, and the current state is drawn up to now.")
+        st.plotly_chart(charts.state_timeline(runs, tz=f.tz, title="State per service"), key="health_runs_chart")
+        export_buttons(runs, key="health_runs_export", filename="state_runs")
+
+
+# --- latency -----------------------------------------------------------------------------------
+
+def latency_section(f: Frame, *, since: datetime, until: datetime, service: str) -> None:
+    """p50/p95/p99/average response time and error_count_24h over time for one service."""
+    with guard("Latency"):
+        lat = data.fetch(hq.latency, since=since, until=until, bucket_s=bucket_seconds(since, until), service=service)
+        st.subheader("Response time")
+        freshness(lat, key="health_latency", tz=f.tz)
+        st.caption(PERCENTILES_EXPLAINED)
+        if lat.empty:
+            st.info("No checks of this service in the window.", icon="ℹ️")
+            return
+        parsed, bad, missing = (int(lat[c].sum()) for c in ("parsed", "unparseable", "missing"))
+        a, b, c = st.columns(3)
+        a.metric("Checks with a number", f"{parsed:,}")
+        b.metric("Unparseable", f"{bad:,} unparseable", help="Text in response_time_ms that is not a number; "
+                 "left out of the figures, never counted as 0.")
+        c.metric("Missing", f"{missing:,}", help="NULL response_time_ms. The backend writes 0 as NULL.")
+        st.plotly_chart(charts.latency_lines(lat, tz=f.tz, title=f"Response time (ms), {f.label}"),
+                        key="health_latency_chart")
+        errs_bad = int(lat["errors_unparseable"].sum())
+        st.plotly_chart(charts.error_count_lines(lat, tz=f.tz, title="error_count_24h reported by the checks"),
+                        key="health_errcount_chart")
+        st.caption(f"error_count_24h: {errs_bad:,} unparseable (left out, never counted as 0).")
+        export_buttons(lat, key="health_latency_export", filename="latency")
+
+
+# --- details -----------------------------------------------------------------------------------
+
+def details_section(f: Frame, *, service: str, until: datetime) -> None:
+    """The latest check's details JSON of one service."""
+    with guard("Latest details"):
+        latest = data.fetch(hq.latest_check, service=service, until=until)
+        st.subheader("Latest check")
+        freshness(latest, key="health_details", tz=f.tz)
+        if latest.empty:
+            st.info("No check of this service yet.", icon="ℹ️")
+            return
+        row = latest.iloc[0]
+        st.dataframe(to_tz(latest.drop(columns=["details"]), f.tz), hide_index=True)
+        st.caption("details (JSON, shown literally)")
+        show_json(row["details"], key="health_details_json")
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+def incident_key(row: pd.Series) -> str:
+    """An incident's id in the URL: its start (epoch seconds) and service."""
+    return f"{int(row['start'].timestamp())}:{row['service']}"
+
+
+def errors_link(*, service: str | None, range_key: str, query: str = "") -> str:
+    """A real URL of the Errors page with the service filter applied (query params survive a new page)."""
+    params = {"tab": "all"}
+    if service is not None:
+        params["service"] = service
+    if range_key and range_key != "24h":
+        params["range"] = range_key
+    if query:
+        params["q"] = query
+    return "errors?" + urlencode(params)
+
+
+def incidents_section(f: Frame, *, since: datetime, until: datetime, service: str | None, selected: str) -> str:
+    """Derived incidents with the error groups of the service during each one; returns the selected key."""
+    with guard("Incidents"):
+        inc = data.fetch(hq.incidents, since=since, until=until, service=service)
+        st.subheader("Incidents")
+        freshness(inc, key="health_incidents", tz=f.tz)
+        st.caption("An incident is a run of checks that were not HEALTHY, from the first such check to the next "
+                   "HEALTHY one (ongoing when none came yet); its worst state is the worst check in it.")
+        if inc.empty:
+            st.success("No incidents in this window.", icon="✅")
+            return ""
+        keys = [incident_key(r) for _, r in inc.iterrows()]
+        shown = to_tz(inc, f.tz)
+        shown["duration_min"] = (inc["duration_s"] / 60).round(1)
+        pos = [keys.index(selected)] if selected in keys else []
+        event = st.dataframe(shown.drop(columns=["duration_s"]), hide_index=True, on_select="rerun",
+                             selection_mode="single-row", key=f"health_incidents_table_{hash(tuple(keys))}",
+                             selection_default={"selection": {"rows": pos}})
+        export_buttons(inc, key="health_incidents_export", filename="incidents")
+        rows = event.selection.rows if hasattr(event, "selection") else []
+        if rows:
+            selected = keys[rows[0]]
+        if selected in keys:
+            _incident_errors(f, inc.iloc[keys.index(selected)])
+        return selected if selected in keys else ""
+
+
+def _incident_errors(f: Frame, row: pd.Series) -> None:
+    st.caption("Error groups of this service logged during the incident")
+    start = row["start"].to_pydatetime()
+    end = row["end"].to_pydatetime() + timedelta(seconds=1)
+    with guard("Incident errors"):
+        groups = data.fetch(eq.groups_during, service=row["service"], start=start, end=end)
+        if groups.empty:
+            st.text("No errors of this service were logged during this incident.")
+        else:
+            cols = ["error_type", "message", "count", "unresolved", "first_seen", "last_seen"]
+            st.dataframe(to_tz(groups[cols], f.tz), hide_index=True)
+        st.link_button("Open this service's errors", errors_link(service=row["service"], range_key=f.range_key),
+                       icon=":material/open_in_new:")
