@@ -217,3 +217,43 @@ def test_page_on_demo_data(monkeypatch: pytest.MonkeyPatch, demo_url: str, page:
     _assert_clean(at, page)
     assert not at.error and not at.warning, [e.value for e in [*at.error, *at.warning]]
     assert _content(at) > 0, f"{page}: no headline content on demo data"
+
+
+def _slow_panel_script() -> None:
+    """A panel whose query runs past the statement timeout, wrapped in the pages' guard."""
+    import os
+
+    from sqlalchemy import text as sql
+
+    from db.engine import make_engine as mk
+    from db.settings import load_settings
+    from ui.widgets import guard
+
+    eng = mk(os.environ["DATABASE_URL"], load_settings(), read_timeout=True)
+    with guard("Slow panel"), eng.connect() as conn:
+        conn.execute(sql("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 900000000) "
+                         "SELECT COUNT(*) FROM r"))
+    eng.dispose()
+    import streamlit as st_
+
+    st_.text("after the panel")
+
+
+def test_a_statement_timeout_in_a_panel_says_narrow_the_filter(monkeypatch: pytest.MonkeyPatch,
+                                                               sqlite_url: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("CONSOLE_STATEMENT_TIMEOUT_S", "0.3")
+    at = AppTest.from_function(_slow_panel_script, default_timeout=TIMEOUT_S).run()
+    assert not at.exception
+    warnings = [str(w.value) for w in at.warning]
+    assert any(w.startswith("Slow panel: ") and "Narrow the filter" in w for w in warnings), warnings
+    assert any(b.label == "Retry" for b in at.button)
+    assert [t.value for t in at.text] == ["after the panel"]  # the rest of the page still runs
+
+
+def test_sidebar_names_the_database_without_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSOLE_CONNECT_TIMEOUT_S", "2")
+    at = _run(monkeypatch, "postgresql+psycopg://console:hunter2@127.0.0.1:1/scanner", "pages/scans.py")
+    side = [str(t.value) for t in at.sidebar.text]
+    assert "postgresql · 127.0.0.1/scanner" in side, side
+    assert not any("hunter2" in s or "console" in s for s in side)
