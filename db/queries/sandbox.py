@@ -86,8 +86,11 @@ HISTORY_COLUMNS = {"version": "Int64", "name": "str", "strategy_id": "str", "use
 
 
 def config_history(session: Session, *, config_id: str) -> pd.DataFrame:
-    """Every version of a config, newest first; the backend's own current version included (HISTORY_COLUMNS)."""
-    hist = [dict(r._mapping) for r in session.execute(
+    """Every version of a config, newest first; the backend's own current version included (HISTORY_COLUMNS).
+
+    Without the console's migrations (no console_config_history) only the current version is known.
+    """
+    hist = [] if not has_table(session, ConfigHistory.__tablename__) else [dict(r._mapping) for r in session.execute(
         select(ConfigHistory.version, ConfigHistory.name, ConfigHistory.strategy_id, ConfigHistory.user_id,
                ConfigHistory.config_data, ConfigHistory.changed_by, ConfigHistory.changed_at, ConfigHistory.note)
         .where(ConfigHistory.config_id == config_id).order_by(ConfigHistory.version.desc()).limit(MAX_RUNS))]
@@ -139,6 +142,8 @@ def run_detail(session: Session, *, run_id: str) -> pd.DataFrame:
 
 
 def _activation_events(session: Session, config_id: str) -> list[tuple[datetime, bool]]:
+    if not has_table(session, AuditLog.__tablename__):
+        return []
     stmt = (select(AuditLog.at, AuditLog.action).where(AuditLog.target_type == "sandbox_config",
                                                          AuditLog.target_id == config_id,
                                                          AuditLog.action.in_(["config.activate", "config.deactivate"]))

@@ -1,0 +1,154 @@
+"""Sandbox page sections: the config list with filters, the selection, activation and deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from db import data
+from db.auth import ACTIVATE_CONFIG, DELETE_CONFIG, EDIT_CONFIG
+from db.commands import sandbox as cmd
+from db.errors import ConflictError, PermissionDenied, classify
+from db.queries import sandbox as q
+from ui import urlstate
+from ui.sandbox_form import NEW, flash, start_clone
+from ui.shell import Frame
+from ui.widgets import export_buttons, freshness, to_tz
+
+ACTIVE_CHOICES = ["all", "active", "inactive"]
+CONFIRM = "sandbox_confirm"  # (action, config id) waiting for confirmation
+LIST_COLUMNS = ["name", "strategy_id", "user_id", "version", "is_active", "updated_at", "deployed_at", "test_runs",
+                "ai_conversations"]
+
+
+def filters() -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """Strategy, user and active filters (in the URL)."""
+    values = data.fetch(q.config_filter_values)
+    strategies = sorted(set(values["strategy_id"].dropna()))
+    users = sorted(set(values["user_id"].dropna()))
+    c1, c2, c3 = st.columns([2, 2, 1])
+    picked_s = c1.multiselect("Strategy", strategies, default=urlstate.many("strategy", strategies),
+                              key="sandbox_strategy_filter")
+    picked_u = c2.multiselect("User", users, default=urlstate.many("user", users), key="sandbox_user_filter")
+    active = c3.selectbox("Active", ACTIVE_CHOICES, index=ACTIVE_CHOICES.index(urlstate.choice("active",
+                          ACTIVE_CHOICES, "all")), key="sandbox_active_filter")
+    urlstate.put(strategy=picked_s, user=picked_u, active=None if active == "all" else active)
+    return tuple(picked_s), tuple(picked_u), active
+
+
+def config_list(f: Frame, configs: pd.DataFrame) -> None:
+    """The filtered configs as a table, with freshness and export."""
+    freshness(configs, key="sandbox_configs", tz=f.tz)
+    if configs.empty:
+        st.info("No configs match the filters.", icon="ℹ️")
+        return
+    shown = to_tz(configs, f.tz)
+    st.dataframe(shown[LIST_COLUMNS], hide_index=True, key="sandbox_config_table", on_select="rerun",
+                 selection_mode="single-row")
+    picked = st.session_state.get("sandbox_config_table", {}).get("selection", {}).get("rows", [])
+    if picked and picked[0] < len(configs):
+        chosen = str(configs.iloc[picked[0]]["id"])
+        if chosen != urlstate.text("config"):
+            urlstate.put(config=chosen)  # selection by position is resolved to the key at once
+            st.session_state.pop("sandbox_config_table", None)
+            st.rerun()
+    export_buttons(configs, key="sandbox_configs_export", filename="sandbox_configs")
+
+
+def pick_config(f: Frame, configs: pd.DataFrame) -> str:
+    """The selected config id ('new' in create mode, '' for none), kept in the URL."""
+    ids = [str(i) for i in configs["id"]]
+    names = dict(zip(ids, configs["name"].astype(str) + "  ·  v" + configs["version"].astype(str), strict=True))
+    current = urlstate.text("config")
+    options = ["", NEW, *ids] if f.identity.can(EDIT_CONFIG) else ["", *ids]
+    if current and current not in options:
+        options.append(current)  # a config outside the filters (or just created) stays selectable
+        names[current] = current
+    labels = {"": "(choose a config)", NEW: "➕ New config", **names}
+    chosen = st.selectbox("Config", options, index=options.index(current) if current in options else 0,
+                          format_func=lambda v: labels.get(v, v), key="sandbox_pick")
+    urlstate.put(config=chosen or None)
+    return chosen
+
+
+def actions(f: Frame, row: dict[str, Any]) -> None:
+    """Clone, activate/deactivate and delete buttons, each write behind a confirmation."""
+    c1, c2, c3 = st.columns(3)
+    if c1.button("Clone", key="sandbox_clone", icon=":material/content_copy:",
+                 disabled=not f.identity.can(EDIT_CONFIG)):
+        start_clone(row)
+        urlstate.put(config=NEW)
+        st.rerun()
+    verb = "deactivate" if row["is_active"] else "activate"
+    if c2.button(verb.capitalize(), key="sandbox_toggle", icon=":material/power_settings_new:",
+                 disabled=not f.identity.can(ACTIVATE_CONFIG)):
+        st.session_state[CONFIRM] = (verb, row["id"])
+    deps = int(row.get("test_runs") or 0) + int(row.get("ai_conversations") or 0)
+    if c3.button("Delete", key="sandbox_delete", icon=":material/delete:",
+                 disabled=not f.identity.can(DELETE_CONFIG),
+                 help="Only configs without test runs or AI conversations can be deleted"):
+        st.session_state[CONFIRM] = ("delete" if deps == 0 else "blocked", row["id"])
+    _confirmation(f, row)
+
+
+def _confirmation(f: Frame, row: dict[str, Any]) -> None:
+    pending = st.session_state.get(CONFIRM)
+    if not pending or pending[1] != row["id"]:
+        return
+    action = pending[0]
+    if action == "blocked":
+        st.warning("This config has test runs or AI conversations, so it cannot be deleted. "
+                   "Deactivate it instead?", icon="⚠️")
+        action = "deactivate" if row["is_active"] else ""
+    elif action == "activate":
+        st.warning("Activate this config? Any other active config of the same strategy is deactivated "
+                   "in the same step.", icon="⚠️")
+    elif action == "deactivate":
+        st.warning("Deactivate this config?", icon="⚠️")
+    else:
+        st.warning("Delete this config for good? Its version history and audit trail are kept.", icon="⚠️")
+    st.text(f"{row['name']}  ({row['strategy_id']})")
+    c1, c2 = st.columns(2)
+    if action and c1.button(f"Yes, {action}", key="sandbox_confirm_yes", type="primary"):
+        st.session_state.pop(CONFIRM, None)
+        _do(f, action, row)
+    if c2.button("Cancel", key="sandbox_confirm_no"):
+        st.session_state.pop(CONFIRM, None)
+        st.rerun()
+
+
+def _do(f: Frame, action: str, row: dict[str, Any]) -> None:
+    engine = data.write_engine()
+    try:
+        if action == "delete":
+            cmd.delete_config(engine, identity=f.identity, config_id=row["id"])
+            urlstate.remove("config")
+            flash("Config deleted.")
+        else:
+            others = cmd.set_active(engine, identity=f.identity, config_id=row["id"], active=action == "activate")
+            if action == "activate":
+                flash("Config activated." + (f" {len(others)} other config(s) of the strategy deactivated."
+                                             if others else ""))
+            else:
+                flash("Config deactivated.")
+    except (PermissionDenied, ConflictError) as exc:
+        st.error("Nothing was changed.", icon="🚫")
+        st.text(str(exc))
+        return
+    except SQLAlchemyError as exc:
+        st.error(classify(exc).message, icon="🚫")
+        return
+    data.invalidate("sandbox", "meta")
+    st.rerun()
+
+
+def summary(row: dict[str, Any], f: Frame) -> None:
+    """The selected config's state in one line of plain text."""
+    deployed = row["deployed_at"]
+    when = "never" if pd.isna(deployed) else f"{deployed.astimezone(f.tz):%Y-%m-%d %H:%M}"
+    state = "ACTIVE" if row["is_active"] else "inactive"
+    st.text(f"{row['name']} · {row['strategy_id']} · user {row['user_id']} · version {row['version']} · "
+            f"{state} · deployed {when}")

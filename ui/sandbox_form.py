@@ -1,0 +1,241 @@
+"""The config editor: one form with structured fields and raw JSON kept in sync, a draft that is
+never lost (session state, per config), validation before any write, and the conflict panel."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from db import config_schema as cs
+from db import data
+from db.auth import EDIT_CONFIG
+from db.commands import sandbox as cmd
+from db.errors import ConflictError, PermissionDenied, ValidationFailed, classify
+from db.queries import sandbox as q
+from ui import urlstate
+from ui.sandbox_diff import diff
+from ui.shell import Frame
+
+DRAFTS = "sandbox_drafts"  # {config id or "new": draft}
+DONE = "sandbox_done_tokens"  # {idempotency token: version saved}
+FLASH = "sandbox_flash"
+NEW = "new"
+FIELD_LABELS = {
+    "trading.target_dte_range": "Target DTE range (min, max days)",
+    "trading.delta_target": "Delta target (0–1)",
+    "trading.max_positions": "Max positions",
+    "trading.wing_widths": "Wing widths (comma separated)",
+    "risk.profit_target": "Profit target (fraction of credit)",
+    "risk.loss_limit": "Loss limit (multiple of credit)",
+    "universe.primary_symbols": "Primary symbols (comma or space separated)",
+    "universe.universe_name": "Universe name",
+}
+
+
+def flash(message: str) -> None:
+    """A one-time success message for the next run (our own text only, never database text)."""
+    st.session_state[FLASH] = message
+
+
+def show_flash() -> None:
+    """Show and clear the pending success message."""
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        st.success(message, icon="✅")
+
+
+def _drafts() -> dict[str, dict[str, Any]]:
+    return st.session_state.setdefault(DRAFTS, {})
+
+
+def new_draft(row: dict[str, Any] | None, *, name: str | None = None) -> dict[str, Any]:
+    """A draft from a config row (or an empty one for a new config)."""
+    row = row or {}
+    config_data = row.get("config_data")
+    return {
+        "config_id": row.get("id"), "loaded_version": int(row.get("version") or 0),
+        "name": name if name is not None else str(row.get("name") or ""),
+        "strategy_id": str(row.get("strategy_id") or ""), "user_id": str(row.get("user_id") or "default_user"),
+        "json": cs.to_json_text(config_data if isinstance(config_data, dict) else {}),
+        "token": uuid.uuid4().hex, "rev": 0, "errors": {}, "unknown": [], "dotted": [], "conflict": None,
+        "dirty": False,
+    }
+
+
+def start_clone(row: dict[str, Any]) -> None:
+    """Open the create form pre-filled with a copy of `row`."""
+    d = new_draft(row, name=f"Copy of {row.get('name') or ''}"[: cs.NAME_MAX])
+    d["config_id"], d["loaded_version"] = None, 0
+    _drafts()[NEW] = d
+
+
+def _draft_for(key: str, row: dict[str, Any] | None) -> dict[str, Any]:
+    drafts = _drafts()
+    d = drafts.get(key)
+    if d is None or (row is not None and not d["dirty"] and int(row["version"]) != d["loaded_version"]):
+        d = drafts[key] = new_draft(row)  # nothing typed yet: follow the database
+    return d
+
+
+def _parsed(text: str) -> Any:
+    report = cs.Report()
+    value = cs.parse_json(text, report)
+    return value if report.ok else None
+
+
+def _fields(d: dict[str, Any], key: str) -> tuple[dict[str, str], dict[str, str]]:
+    shown = cs.fields_from_data(_parsed(d["json"]) or {})
+    values = {}
+    cols = st.columns(2)
+    for i, (path, label) in enumerate(FIELD_LABELS.items()):
+        values[path] = cols[i % 2].text_input(label, shown[path], key=f"sandbox_f_{key}_{d['rev']}_{path}")
+    return values, shown
+
+
+def _merge(d: dict[str, Any], text: str, fields: dict[str, str], shown: dict[str, str]) -> str:
+    """The JSON after a submit: the edited text with the changed structured fields written in."""
+    changed = {k: v for k, v in fields.items() if v != shown[k]}
+    if not changed:
+        return text
+    base = _parsed(text)
+    if not isinstance(base, dict):
+        return text  # the JSON must be fixed first; the report says so
+    return cs.to_json_text(cs.apply_fields(base, changed))
+
+
+def _check(d: dict[str, Any]) -> cs.Draft | None:
+    draft, report = cs.validate(name=d["name"], strategy_id=d["strategy_id"], user_id=d["user_id"],
+                                config_json=d["json"])
+    d["errors"], d["unknown"], d["dotted"] = report.errors, report.unknown_keys, report.dotted_keys
+    return draft
+
+
+def _save(f: Frame, d: dict[str, Any], valid: cs.Draft, note: str, key: str) -> None:
+    done = st.session_state.setdefault(DONE, {})
+    if d["token"] in done:
+        flash(f"Already saved as version {done[d['token']]}; the repeated click was ignored.")
+        _drafts().pop(key, None)
+        st.rerun()
+    engine = data.write_engine()
+    try:
+        if d["config_id"] is None:
+            new_id = cmd.create_config(engine, identity=f.identity, name=valid.name, strategy_id=valid.strategy_id,
+                                       user_id=valid.user_id, config_data=valid.config_data, note=note or None)
+            done[d["token"]] = 1
+            urlstate.put(config=new_id)
+            flash("Config created (version 1, inactive).")
+        else:
+            res = cmd.save_config(engine, identity=f.identity, config_id=d["config_id"],
+                                  loaded_version=d["loaded_version"], name=valid.name,
+                                  strategy_id=valid.strategy_id, user_id=valid.user_id,
+                                  config_data=valid.config_data, note=note or None)
+            done[d["token"]] = res.version
+            flash(f"Already saved as version {res.version}; the repeated click was ignored." if res.repeated
+                  else f"Saved as version {res.version}.")
+    except cmd.SaveConflict as exc:
+        d["conflict"] = {"current": exc.current_version}
+        data.invalidate("sandbox")
+        return
+    except (ValidationFailed, PermissionDenied, ConflictError, SQLAlchemyError) as exc:
+        _write_failed(d, exc)
+        return
+    _drafts().pop(key, None)
+    data.invalidate("sandbox", "meta")
+    st.rerun()
+
+
+def _write_failed(d: dict[str, Any], exc: Exception) -> None:
+    if isinstance(exc, ValidationFailed):
+        d["errors"] = exc.errors
+    elif isinstance(exc, PermissionDenied):
+        d["errors"] = {"permission": [str(exc) + " (nothing was written)"]}
+    elif isinstance(exc, ConflictError):
+        d["errors"] = {"conflict": [str(exc)]}
+    else:
+        d["errors"] = {"database": [classify(exc).message]}
+
+
+def _report(d: dict[str, Any], key: str) -> None:
+    if d["errors"]:
+        st.error("Not saved: fix the problems below. Your draft is kept.", icon="🚫")
+        st.code("\n".join(f"{k}: {m}" for k, ms in d["errors"].items() for m in ms), language=None)
+    if d["dotted"] and st.button("Fix dotted keys", key=f"sandbox_fixdots_{key}", icon=":material/build:",
+                                 help="Move top-level keys like \"universe.primary_symbols\" into their section"):
+        d["json"] = cs.to_json_text(cs.fix_dotted_keys(_parsed(d["json"]) or {}))
+        d["rev"] += 1
+        _check(d)
+        st.rerun()
+    if d["unknown"]:
+        st.caption("Keys the console does not know (allowed, kept as they are):")
+        st.code(", ".join(d["unknown"]), language=None)
+
+
+def conflict_panel(f: Frame, d: dict[str, Any], key: str) -> None:
+    """Who saved what since the draft was loaded; reload, or save the draft on top."""
+    current = d["conflict"]["current"]
+    if current is None:
+        st.error("This config was deleted since you loaded it. Your draft is kept.", icon="🚫")
+        if st.button("Create a new config from my draft", key=f"sandbox_recreate_{key}"):
+            _drafts()[NEW] = {**d, "config_id": None, "loaded_version": 0, "conflict": None}
+            urlstate.put(config=NEW)
+            st.rerun()
+        return
+    st.warning(f"Someone saved version {current} after you loaded version {d['loaded_version']}. "
+               "Nothing was saved; your draft is kept.", icon="⚠️")
+    hist = data.fetch(q.config_history, config_id=d["config_id"])
+    between = hist[(hist["version"] > d["loaded_version"]) & (hist["version"] <= current)]
+    st.dataframe(between[["version", "changed_by", "changed_at", "note"]], hide_index=True)
+    old = hist.loc[hist["version"] == d["loaded_version"], "config_data"]
+    new = hist.loc[hist["version"] == current, "config_data"]
+    if len(old) and len(new):
+        st.caption(f"What changed from version {d['loaded_version']} (a) to version {current} (b):")
+        st.dataframe(diff(old.iloc[0], new.iloc[0]), hide_index=True)
+    c1, c2 = st.columns(2)
+    if c1.button(f"Reload version {current} (discard my draft)", key=f"sandbox_reload_{key}"):
+        _drafts().pop(key, None)
+        st.rerun()
+    if c2.button(f"Save my draft on top of version {current}", key=f"sandbox_ontop_{key}", type="primary"):
+        d["loaded_version"], d["conflict"] = current, None
+        valid = _check(d)
+        if valid is not None:
+            _save(f, d, valid, "saved on top after a conflict", key)
+        st.rerun()
+
+
+def editor(f: Frame, row: dict[str, Any] | None) -> None:
+    """The create (row None) or edit form of a config."""
+    key = NEW if row is None else str(row["id"])
+    d = _draft_for(key, row)
+    can_edit = f.identity.can(EDIT_CONFIG)
+    if not can_edit:
+        st.info("Your roles allow viewing only; saving is disabled.", icon="👁️")
+    if d["conflict"]:
+        conflict_panel(f, d, key)
+    with st.form(f"sandbox_form_{key}", enter_to_submit=False):
+        rev = d["rev"]
+        name = st.text_input("Name", d["name"], key=f"sandbox_name_{key}_{rev}")
+        c1, c2 = st.columns(2)
+        strategy_id = c1.text_input("Strategy id", d["strategy_id"], key=f"sandbox_strategy_{key}_{rev}")
+        user_id = c2.text_input("User", d["user_id"], key=f"sandbox_user_{key}_{rev}")
+        t_fields, t_json = st.tabs(["Fields", "Raw JSON"])
+        with t_fields:
+            fields, shown = _fields(d, key)
+        with t_json:
+            text = st.text_area("config_data (JSON)", d["json"], height=300, key=f"sandbox_json_{key}_{rev}")
+        note = st.text_input("Note (why this change)", key=f"sandbox_note_{key}_{rev}")
+        b1, b2 = st.columns(2)
+        checked = b1.form_submit_button("Check", icon=":material/rule:")
+        label = "Create config" if row is None else "Save new version"
+        saved = b2.form_submit_button(label, type="primary", disabled=not can_edit, icon=":material/save:")
+    if checked or saved:
+        d.update(name=name, strategy_id=strategy_id, user_id=user_id, json=_merge(d, text, fields, shown), dirty=True)
+        d["rev"] += 1
+        valid = _check(d)
+        if saved and valid is not None:
+            _save(f, d, valid, note, key)
+        st.rerun()
+    _report(d, key)
+
