@@ -1,5 +1,14 @@
-"""Opportunities page (placeholder until its issue builds it out)."""
+"""Opportunities: a screener over the opportunity snapshots (filters, sort and page in the URL)."""
 
+from ui import opportunities as ui
 from ui.page import start
 
 f = start("Opportunities", tables=("opportunity_snapshots",))
+
+ui.freshness_banner(f)
+flt, view = ui.controls(f)
+ui.funnel_panel(flt)
+ui.screener(flt, view, f)
+ui.detail(view, f)
+ui.charts_panel(flt)
+ui.export_panel(flt, view)

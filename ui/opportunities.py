@@ -1,0 +1,394 @@
+"""Sections of the Opportunities page: filters (kept in the URL), the keyset-paged screener,
+row detail with payoff, persistence, charts of the filtered set, freshness and export."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from db import data, payoff
+from db.queries import opportunities as q
+from db.queries.common import COUNT_CAP, PAGE_SIZE
+from ui import charts_scanner as charts
+from ui import urlstate
+from ui.shell import Frame
+from ui.widgets import export_buttons, fmt_count, freshness, guard, show_json, to_tz
+
+STALE_SNAPSHOT_S = 15 * 60  # the backend's longest snapshot TTL
+STALE_SCAN_S = 30 * 60
+RANGE_PARAMS = {"dte": "dte", "pop": "pop", "ev": "ev", "premium": "prem", "max_loss": "loss"}
+RANGE_LABELS = {"dte": "Days to expiration", "pop": "Probability of profit", "ev": "Expected value ($)",
+                "premium": "Premium", "max_loss": "Max loss ($)"}
+FACET_PARAMS = {"symbol": ("sym", "Symbols"), "strategy": ("strat", "Strategies"), "bias": ("bias", "Bias"),
+                "universe": ("universe", "Universe"), "scan_source": ("source", "Scan source")}
+SORT_LABELS = {"ev": "Expected value", "pop": "PoP", "premium": "Premium", "max_loss": "Max loss", "dte": "DTE",
+               "ev_per_max_loss": "EV / max loss", "premium_per_max_loss": "Premium / max loss",
+               "annualised_return": "Annualised return", "liquidity_score": "Liquidity", "underlying_price":
+               "Underlying price", "cache_hits": "Cache hits", "symbol": "Symbol", "strategy": "Strategy",
+               "expires_at": "Expires at", "created_at": "Created at (age)", "id": "Id"}
+CAVEAT = ("PoP and EV are the scanner's own model estimates, not market prices or guarantees; "
+          "premium / max loss assumes 100 shares per contract.")
+
+
+@dataclass(frozen=True)
+class View:
+    """Sort, page position and selection from the URL."""
+
+    sort: str
+    descending: bool
+    after: str | None
+    before: str | None
+    selected: int | None
+
+
+def plain(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy without `attrs` (st.dataframe cannot serialise the as-of timestamp kept there)."""
+    out = df.copy()
+    out.attrs = {}
+    return out
+
+
+def human_age(seconds: float | None) -> str:
+    """'3 min', '2.5 h', '4.0 d' (negative: 'in ...')."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "–"
+    prefix = "in " if seconds < 0 else ""
+    s = abs(seconds)
+    if s < 120:
+        return f"{prefix}{s:.0f} s"
+    if s < 7200:
+        return f"{prefix}{s / 60:.0f} min"
+    if s < 172800:
+        return f"{prefix}{s / 3600:.1f} h"
+    return f"{prefix}{s / 86400:.1f} d"
+
+
+# ---- filters -----------------------------------------------------------------------------
+
+def _multi(field: str, base: q.Filters, col: Any) -> tuple[str, ...]:
+    param, label = FACET_PARAMS[field]
+    counts = data.fetch(q.facet_counts, field=field, **base.kwargs())
+    counts = counts[counts["value"].notna()]
+    by_value = dict(zip(counts["value"], counts["count"], strict=True))
+    chosen = urlstate.many(param, allowed=list(by_value))
+    picked = col.multiselect(label, list(by_value), default=chosen, key=f"opp_{param}",
+                             format_func=lambda v: f"{v} ({by_value.get(v, 0):,})")
+    urlstate.put(**{param: picked})
+    return tuple(picked)
+
+
+def parse_range(raw: str) -> tuple[float, float] | None:
+    """'lo~hi' from the URL; None when malformed."""
+    try:
+        lo, hi = (float(x) for x in raw.split("~"))
+    except ValueError:
+        return None
+    return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) and lo <= hi else None
+
+
+def _range(name: str, bounds: pd.Series, col: Any) -> tuple[float, float] | None:
+    param = RANGE_PARAMS[name]
+    lo, hi = bounds.get(f"{name}_min"), bounds.get(f"{name}_max")
+    raw = urlstate.text(param)
+    wanted = parse_range(raw) if raw else None
+    if raw and wanted is None:
+        st.warning(f"Ignored the URL parameter `{param}`: expected two numbers as lo~hi.", icon="⚠️")
+        urlstate.remove(param)
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi) or lo >= hi:
+        return wanted  # nothing to slide over; keep a range from the URL as it is
+    if name == "dte":
+        lo, hi = math.floor(lo), math.ceil(hi)
+    start = (max(lo, wanted[0]), min(hi, wanted[1])) if wanted else (lo, hi)
+    if start[0] > start[1]:
+        start = (lo, hi)
+    value = col.slider(RANGE_LABELS[name], min_value=lo, max_value=hi, value=start, key=f"opp_{param}",
+                       step=1 if name == "dte" else None)
+    chosen = (float(value[0]), float(value[1]))
+    active = chosen != (float(lo), float(hi))
+    urlstate.put(**{param: f"{chosen[0]:g}~{chosen[1]:g}" if active else None})
+    return chosen if active else None
+
+
+def controls(f: Frame) -> tuple[q.Filters, View]:
+    """The filter widgets (URL-backed) and the resulting filters and view."""
+    scan = urlstate.text("scan", max_len=64) or None
+    top = st.columns([1, 1, 2])
+    show_expired = top[0].toggle("Show expired", value=urlstate.flag("expired"), key="opp_expired")
+    show_inactive = top[1].toggle("Show inactive", value=urlstate.flag("inactive"), key="opp_inactive")
+    urlstate.put(expired=show_expired, inactive=show_inactive)
+    if scan:
+        top[2].caption("Showing the snapshots of one scan (the time range does not apply).")
+        top[2].code(scan, language=None)
+        if top[2].button("Clear scan filter", key="opp_clear_scan"):
+            urlstate.remove("scan", "after", "before")
+            st.rerun()
+    base = q.Filters(now=f.until, since=None if scan else f.since, until=None if scan else f.until,
+                     show_expired=show_expired, show_inactive=show_inactive, scan=scan)
+    picked: dict[str, Any] = {}
+    with st.expander("Filters", expanded=True):
+        cols = st.columns(2)
+        picked["symbols"] = _multi("symbol", base, cols[0])
+        picked["strategies"] = _multi("strategy", base, cols[1])
+        cols = st.columns(len(q.DATA_FACETS))
+        for i, key in enumerate(q.DATA_FACETS):
+            picked[key] = _multi(key, base, cols[i])
+        bounds = data.fetch(q.metric_bounds, **base.kwargs()).iloc[0]
+        cols = st.columns(len(q.RANGE_FILTERS))
+        for i, name in enumerate(q.RANGE_FILTERS):
+            picked[name] = _range(name, bounds, cols[i])
+    flt = replace(base, **picked)
+    return flt, _view(flt)
+
+
+def _view(flt: q.Filters) -> View:
+    sorts = list(q.SORTS)
+    c1, c2, _ = st.columns([2, 1, 3])
+    sort = urlstate.choice("sort", sorts, q.DEFAULT_SORT)
+    direction = urlstate.choice("dir", ["desc", "asc"], "desc")
+    sort = c1.selectbox("Sort by", sorts, index=sorts.index(sort), key="opp_sort",
+                        format_func=lambda s: SORT_LABELS.get(s, s))
+    direction = c2.segmented_control("Direction", ["desc", "asc"], default=direction, key="opp_dir") or "desc"
+    urlstate.put(sort=None if sort == q.DEFAULT_SORT else sort, dir=None if direction == "desc" else direction)
+    signature = repr((replace(flt, now=datetime.min), sort, direction))
+    if st.session_state.get("opp_sig") not in (None, signature):
+        urlstate.remove("after", "before", "sel")  # another filter or sort: back to the first page
+    st.session_state["opp_sig"] = signature
+    after, before = _cursor("after", sort), _cursor("before", sort)
+    sel = urlstate.integer("sel", 0, lo=0, hi=2**62)
+    return View(sort, direction == "desc", after, None if after else before, sel or None)
+
+
+def _cursor(param: str, sort: str) -> str | None:
+    raw = urlstate.text(param)
+    if not raw:
+        return None
+    try:
+        q.parse_cursor(raw, sort)
+    except q.BadSort:
+        st.warning("Ignored the page position in the URL: it does not fit the sort column. "
+                   "Showing the first page.", icon="⚠️")
+        urlstate.remove(param)
+        return None
+    return raw
+
+
+# ---- freshness and funnel --------------------------------------------------------------------
+
+def freshness_banner(f: Frame) -> None:
+    """Age of the newest snapshot and of the newest completed scan; a warning when stale."""
+    with guard("Freshness"):
+        fr = data.fetch(q.freshness).iloc[0]
+        now = pd.Timestamp(f.until)
+        snap_age = (now - fr["newest_snapshot"]).total_seconds() if pd.notna(fr["newest_snapshot"]) else None
+        scan_age = (now - fr["newest_scan"]).total_seconds() if pd.notna(fr["newest_scan"]) else None
+        line = f"Newest snapshot: {human_age(snap_age)} old · newest completed scan: {human_age(scan_age)} old"
+        if snap_age is None:
+            st.info("No opportunity snapshots in this database yet.", icon="ℹ️")
+        elif snap_age > STALE_SNAPSHOT_S or scan_age is None or scan_age > STALE_SCAN_S:
+            st.warning(f"Stale data. {line}.", icon="⏱️")
+        else:
+            st.success(line, icon="✅")
+        st.caption(CAVEAT)
+
+
+def funnel_panel(flt: q.Filters) -> None:
+    """How many rows each active filter removes, in order."""
+    with guard("Filter funnel"), st.expander("Filter funnel: rows removed by each filter"):
+        fun = data.fetch(q.funnel, **flt.kwargs())
+        st.dataframe(plain(fun), hide_index=True, width="stretch")
+        freshness(fun, key="opp_funnel")
+
+
+# ---- the screener ----------------------------------------------------------------------------
+
+TABLE_COLUMNS = ["id", "marker", "symbol", "strategy", "dte", "expires_at", "expires_in", "premium", "max_loss",
+                 "max_profit", "pop", "ev", "ev_per_max_loss", "premium_per_max_loss", "annualised_return",
+                 "liquidity_score", "underlying_price", "age", "cache_hits"]
+
+
+def table_frame(df: pd.DataFrame, f: Frame) -> pd.DataFrame:
+    """The page rows as shown: derived times, markers for stale columns and data fallbacks."""
+    now = pd.Timestamp(f.until)
+    out = to_tz(df, f.tz)
+    out["expires_in"] = [human_age((e - now).total_seconds()) if pd.notna(e) else "–"
+                         for e in df["expires_at"]]
+    out["expires_in"] = [("expired " + h.replace("in ", "") + " ago") if not h.startswith("in ") and h != "–"
+                         else h for h in out["expires_in"]]
+    out["age"] = [human_age((now - c).total_seconds()) if pd.notna(c) else "–" for c in df["created_at"]]
+    out["marker"] = [" ".join(x for x in (f"⚠ column≠data: {m}" if m else "", f"↩ from data: {d}" if d else "") if x)
+                     for m, d in zip(df["mismatch"], df["from_data"], strict=True)]
+    return plain(out[TABLE_COLUMNS])
+
+
+COLUMN_CONFIG = {
+    "id": st.column_config.NumberColumn("id", format="%d"),
+    "marker": st.column_config.TextColumn("marker", help="⚠ the column and the value in data disagree "
+                                          "(the column is shown); ↩ the column is empty, the value comes from data"),
+    "dte": st.column_config.NumberColumn("DTE", format="%d"),
+    "expires_in": st.column_config.TextColumn("time to expiry"),
+    "pop": st.column_config.NumberColumn("PoP", format="%.2f"),
+    "ev": st.column_config.NumberColumn("EV", format="%.2f"),
+    "ev_per_max_loss": st.column_config.NumberColumn("EV / max loss", format="%.3f"),
+    "premium_per_max_loss": st.column_config.NumberColumn("premium / max loss", format="%.3f",
+                                                          help="premium x 100 / max loss"),
+    "annualised_return": st.column_config.NumberColumn("annualised", format="%.1f",
+                                                       help="premium / max loss x 365 / DTE"),
+    "max_profit": st.column_config.TextColumn("max profit (data)"),
+}
+
+
+def screener(flt: q.Filters, view: View, f: Frame) -> None:
+    """The 100-row page, its count, the pager and row selection (kept in the URL by id)."""
+    with guard("Screener"):
+        df = data.fetch(q.screener_page, sort=view.sort, descending=view.descending, after=view.after,
+                        before=view.before, **flt.kwargs())
+        total = data.fetch(q.filtered_count, **flt.kwargs())
+        backwards = view.before is not None
+        rows = df.tail(PAGE_SIZE) if backwards else df.head(PAGE_SIZE)
+        has_prev = len(df) > PAGE_SIZE if backwards else view.after is not None
+        has_next = True if backwards else len(df) > PAGE_SIZE
+        st.caption(f"{fmt_count(total, COUNT_CAP)} matching snapshots · {len(rows)} on this page")
+        event = st.dataframe(table_frame(rows, f), hide_index=True, width="stretch", key="opp_table",
+                             on_select="rerun", selection_mode="single-row", column_config=COLUMN_CONFIG)
+        picked = event.selection.rows if event and hasattr(event, "selection") else []
+        if picked and picked[0] < len(rows):
+            sel = int(rows.iloc[picked[0]]["id"])
+            if sel != view.selected:
+                urlstate.put(sel=sel)
+                st.rerun()
+        _pager(rows, has_prev, has_next)
+        freshness(df, key="opp_table", tz=f.tz)
+
+
+def _pager(rows: pd.DataFrame, has_prev: bool, has_next: bool) -> None:
+    c1, c2, c3, _ = st.columns([1, 1, 1, 3])
+    if c1.button("First page", key="opp_first", disabled=not has_prev, icon=":material/first_page:"):
+        urlstate.remove("after", "before")
+        st.rerun()
+    if c2.button("Previous", key="opp_prev", disabled=not has_prev or rows.empty, icon=":material/chevron_left:"):
+        first = rows.iloc[0]
+        urlstate.remove("after")
+        urlstate.put(before=q.make_cursor(first["sort_value"], first["id"]))
+        st.rerun()
+    if c3.button("Next", key="opp_next", disabled=not has_next or rows.empty, icon=":material/chevron_right:"):
+        last = rows.iloc[-1]
+        urlstate.remove("before")
+        urlstate.put(after=q.make_cursor(last["sort_value"], last["id"]))
+        st.rerun()
+
+
+# ---- detail ----------------------------------------------------------------------------------
+
+def detail(view: View, f: Frame) -> None:
+    """The selected snapshot: metrics (column vs data), data JSON, legs, payoff, scan link, persistence."""
+    if view.selected is None:
+        st.caption("Select a row to see its legs, payoff and history.")
+        return
+    with guard("Snapshot detail"):
+        d = data.fetch(q.snapshot_detail, snapshot_id=view.selected)
+        if d.empty:
+            st.info(f"No snapshot with id {view.selected} (it may have been cleaned up).", icon="ℹ️")
+            return
+        row = d.iloc[0]
+        st.subheader(f"Snapshot #{view.selected}")
+        st.text(f"{row['symbol']} · {row['strategy']} · {row['opportunity_id']}")
+        left, right = st.columns(2)
+        with left:
+            vals = data.fetch(q.data_values, snapshot_id=view.selected)
+            st.caption("Metrics: column and value inside data (the column is used when present)")
+            st.dataframe(plain(vals), hide_index=True, width="stretch")
+            if q.is_unlimited(row["max_profit"]):
+                st.caption("max_profit in data: Unlimited")
+            _scan_link(row)
+        with right:
+            st.caption("data")
+            show_json(row["data"])
+        _payoff(row)
+        _persistence(row)
+        freshness(d, key="opp_detail", tz=f.tz)
+
+
+def _scan_link(row: pd.Series) -> None:
+    scan_id = row["scan_session_id"]
+    if scan_id:
+        st.page_link("pages/scans.py", label="Open the scan that produced it", icon=":material/radar:",
+                     query_params={"scan": str(scan_id)})
+    else:
+        st.caption("No scan session recorded for this snapshot.")
+
+
+def _payoff(row: pd.Series) -> None:
+    premium = None if pd.isna(row["premium"]) else float(row["premium"])
+    pos = payoff.from_data(row["data"], premium)
+    if pos is None:
+        st.caption("No legs or short/long strikes in data: no payoff chart.")
+        return
+    spot = None if pd.isna(row["underlying_price"]) else float(row["underlying_price"])
+    xs, ys = payoff.curve(pos, spot=spot)
+    bes = payoff.break_evens(pos)
+    best, worst = payoff.extremes(pos)
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        st.caption(f"Legs ({pos.assumption}; net {'credit' if pos.credit else 'debit'} {pos.premium:,.2f})")
+        st.dataframe(pd.DataFrame(payoff.legs_table(pos)), hide_index=True, width="stretch")
+        st.metric("Max profit", "unlimited" if math.isinf(best) else f"${best:,.2f}")
+        st.metric("Max loss", "unlimited" if math.isinf(worst) else f"${worst:,.2f}")
+        st.caption("Break-evens: " + (", ".join(f"{b:,.2f}" for b in bes) or "none"))
+    c2.plotly_chart(charts.payoff(xs, ys, break_evens=bes, spot=spot), key="opp_chart_payoff")
+
+
+def _persistence(row: pd.Series) -> None:
+    hist = data.fetch(q.persistence, symbol=str(row["symbol"]), strategy=str(row["strategy"]),
+                      scan_session_id=row["scan_session_id"] or None)
+    if hist.empty:
+        return
+    if hist["source"].iloc[0] == "scans":
+        st.metric("Reappeared in consecutive recent scans", f"{q.streak(hist)} of {len(hist)}")
+    else:
+        st.caption(f"No scan link: EV and PoP across this symbol and strategy's last {len(hist)} snapshots.")
+    ev, pop = hist["ev"].dropna(), hist["pop"].dropna()
+    if len(ev) > 1:
+        st.caption(f"EV drift {ev.iloc[0] - ev.iloc[-1]:+,.2f} · PoP drift "
+                   f"{(pop.iloc[0] - pop.iloc[-1]) if len(pop) > 1 else float('nan'):+.3f} (newest minus oldest)")
+    st.plotly_chart(charts.drift(hist), key="opp_chart_drift")
+
+
+# ---- charts and export -----------------------------------------------------------------------
+
+def charts_panel(flt: q.Filters) -> None:
+    """Risk/reward scatter (bounded sample), counts by strategy, symbol and data keys, DTE distribution."""
+    with guard("Charts"), st.expander("Charts of the filtered set", expanded=False):
+        kw = flt.kwargs()
+        sample = data.fetch(q.risk_reward_sample, **kw)
+        st.caption(f"Scatter of the best {len(sample):,} by EV (at most {q.SCATTER_LIMIT:,}).")
+        st.plotly_chart(charts.risk_reward(sample), key="opp_chart_scatter")
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.counts_bar(data.fetch(q.facet_counts, field="strategy", own_filter=True, **kw),
+                                          "By strategy"), key="opp_chart_strategy")
+        c2.plotly_chart(charts.counts_bar(data.fetch(q.facet_counts, field="symbol", own_filter=True, **kw),
+                                          "By symbol"), key="opp_chart_symbol")
+        st.plotly_chart(charts.dte_histogram(data.fetch(q.dte_histogram, **kw)), key="opp_chart_dte")
+        cols = st.columns(len(q.DATA_FACETS))
+        for i, key in enumerate(q.DATA_FACETS):
+            counts = data.fetch(q.facet_counts, field=key, own_filter=True, **kw)
+            cols[i].plotly_chart(charts.counts_bar(counts.fillna({"value": "(absent)"}), f"data.{key}"),
+                                 key=f"opp_chart_{key}")
+        freshness(sample, key="opp_charts")
+
+
+def export_panel(flt: q.Filters, view: View) -> None:
+    """CSV and JSON of the whole filtered set, read only when asked for."""
+    with guard("Export"):
+        signature = repr((replace(flt, now=datetime.min), view.sort, view.descending))
+        if st.button("Prepare export of the filtered set", key="opp_export", icon=":material/download:"):
+            st.session_state["opp_export_sig"] = signature
+        if st.session_state.get("opp_export_sig") == signature:
+            rows = data.fetch_uncached(q.export_rows, sort=view.sort, descending=view.descending, **flt.kwargs())
+            if len(rows) >= q.EXPORT_LIMIT:
+                st.warning(f"The export holds the first {q.EXPORT_LIMIT:,} rows; narrow the filters for the rest.")
+            export_buttons(rows, key="opp_export_files", filename="opportunities")
