@@ -1,0 +1,129 @@
+"""One page on one database, measured in a process of its own (so its peak RSS is its own).
+
+`python -m bench.worker --url URL --page pages/health.py --url-path health --runs 5 --out FILE`
+
+Cold: `st.cache_data.clear()` and `st.cache_resource.clear()` right before the timed run, so
+the run opens new connections (a fresh SQLite page cache; the OS file cache stays warm).
+Warm: the same run repeated with the caches it filled. Each interaction is applied on a fresh
+AppTest after an untimed open (its first run also pays AppTest's own set-up). Times are AppTest script-run wall times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import sys
+import time
+from typing import Any
+
+from bench.common import ROOT, median, save_json
+
+TIMEOUT_S = 120
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _clear() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    gc.collect()
+
+
+def _problems(at: Any) -> list[str]:
+    out = [f"exception: {str(e.value)[:160]}" for e in at.exception]
+    out += [f"error: {str(e.value)[:160]}" for e in at.error]
+    return out
+
+
+def _app(page: str, query: dict[str, str] | None = None) -> Any:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.switch_page(page)
+
+
+def _timed_run(at: Any) -> float:
+    t0 = time.perf_counter()
+    at.run()
+    return time.perf_counter() - t0
+
+
+def measure_page(page: str, url_path: str, runs: int) -> dict[str, Any]:
+    """Cold and warm script times of each interaction of the page."""
+    from bench.interactions import discover
+
+    warm_up = _app(page)
+    warm_up.run()  # imports and first-run costs, which a running server has already paid
+    interactions = discover(warm_up, url_path)
+    results: dict[str, Any] = {}
+    for inter in interactions:
+        cold: list[float] = []
+        warm: list[float] = []
+        problems: list[str] = []
+        for _ in range(runs):
+            # Untimed first run: AppTest scans component manifests on a new instance (~0.1-0.3 s,
+            # a cost the server pays once), and the page must be open before the interaction.
+            at = _app(page)
+            at.run()
+            inter.apply(at)
+            _clear()
+            cold.append(_timed_run(at))
+            problems += _problems(at)
+        for _ in range(runs):
+            warm.append(_timed_run(at))
+            problems += _problems(at)
+        results[inter.kind] = {
+            "label": inter.label,
+            "cold_s": median(cold),
+            "warm_s": median(warm),
+            "cold_all": [round(x, 4) for x in cold],
+            "warm_all": [round(x, 4) for x in warm],
+            "problems": sorted(set(problems))[:5],
+        }
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker")
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--page", required=True, help="script path, e.g. pages/health.py (or bench/naive_page.py)")
+    parser.add_argument("--url-path", default="")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--naive-table", default="")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    os.environ["DATABASE_URL"] = args.url
+    os.environ.pop("DATABASE_READ_URL", None)
+    sys.path.insert(0, str(ROOT))
+    base_rss = _rss_mb()
+    if args.naive_table:
+        from bench.naive_page import measure as naive_measure
+
+        results = naive_measure(args.url, args.naive_table, args.runs)
+    else:
+        results = measure_page(args.page, args.url_path, args.runs)
+    save_json(
+        __import__("pathlib").Path(args.out),
+        {"results": results, "peak_rss_mb": round(_peak_mb(), 1), "start_rss_mb": round(base_rss, 1)},
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
