@@ -1,5 +1,12 @@
-"""Scans page (placeholder until its issue builds it out)."""
+"""Scans: scan runs per strategy (status, duration, stalls, failures), one scan's detail, comparisons."""
 
+from ui import scans as ui
 from ui.page import start
 
 f = start("Scans", tables=("scan_sessions",))
+
+view = ui.controls(f)
+ui.run_table(view, f)
+ui.detail(view, f)
+ui.strategy_panel(f)
+ui.export_panel(view, f)

@@ -154,13 +154,18 @@ def _view(flt: q.Filters) -> View:
                         format_func=lambda s: SORT_LABELS.get(s, s))
     direction = c2.segmented_control("Direction", ["desc", "asc"], default=direction, key="opp_dir") or "desc"
     urlstate.put(sort=None if sort == q.DEFAULT_SORT else sort, dir=None if direction == "desc" else direction)
-    signature = repr((replace(flt, now=datetime.min), sort, direction))
+    signature = _signature(flt, sort, direction)
     if st.session_state.get("opp_sig") not in (None, signature):
-        urlstate.remove("after", "before", "sel")  # another filter or sort: back to the first page
+        urlstate.remove("after", "before")  # another filter or sort: back to the first page
     st.session_state["opp_sig"] = signature
     after, before = _cursor("after", sort), _cursor("before", sort)
     sel = urlstate.integer("sel", 0, lo=0, hi=2**62)
     return View(sort, direction == "desc", after, None if after else before, sel or None)
+
+
+def _signature(flt: q.Filters, sort: str, direction: object) -> str:
+    """The filters and sort without the moving clock (which changes every few seconds)."""
+    return repr((replace(flt, now=datetime.min, since=None, until=None), sort, direction))
 
 
 def _cursor(param: str, sort: str) -> str | None:
@@ -384,7 +389,7 @@ def charts_panel(flt: q.Filters) -> None:
 def export_panel(flt: q.Filters, view: View) -> None:
     """CSV and JSON of the whole filtered set, read only when asked for."""
     with guard("Export"):
-        signature = repr((replace(flt, now=datetime.min), view.sort, view.descending))
+        signature = _signature(flt, view.sort, view.descending)
         if st.button("Prepare export of the filtered set", key="opp_export", icon=":material/download:"):
             st.session_state["opp_export_sig"] = signature
         if st.session_state.get("opp_export_sig") == signature:

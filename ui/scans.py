@@ -1,0 +1,272 @@
+"""Sections of the Scans page: facets and shortcuts (in the URL), the run table with derived
+STALLED, per-strategy charts, the outcome grid, one scan's detail and a parameter comparison."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from db import data
+from db.queries import meta
+from db.queries import scans as q
+from db.queries.common import COUNT_CAP, PAGE_SIZE
+from ui import charts_scanner as charts
+from ui import urlstate
+from ui.opportunities import human_age, plain
+from ui.shell import Frame
+from ui.widgets import export_buttons, fmt_count, freshness, guard, show_json, show_text, to_tz
+
+STATE_STYLE = {"STALLED": f"background-color: {charts.AMBER}; color: black",
+               "FAILED": f"color: {charts.RED}; font-weight: bold", "RUNNING": f"color: {charts.BLUE}"}
+
+
+@dataclass(frozen=True)
+class ScanView:
+    """Filters, page position, selected scan and comparison from the URL."""
+
+    states: tuple[str, ...]
+    strategies: tuple[str, ...]
+    failed_only: bool
+    running_now: bool
+    after: str | None
+    selected: str | None
+    compare: str | None
+    all_keys: bool
+
+    def kwargs(self, f: Frame) -> dict[str, Any]:
+        """Keyword arguments of the run-list queries."""
+        return {"since": f.since, "until": f.until, "now": f.until, "states": self.states,
+                "strategies": self.strategies, "failed_only": self.failed_only, "running_now": self.running_now}
+
+
+def _facet(field: str, param: str, label: str, base: dict[str, Any], col: Any, extra: tuple[str, ...] = ()) -> tuple:
+    counts = data.fetch(q.facet_counts, field=field, **base)
+    counts = counts[counts["value"].notna()]
+    by_value = dict(zip(counts["value"], counts["count"], strict=True))
+    options = list(dict.fromkeys([*by_value, *extra]))
+    chosen = urlstate.many(param, allowed=options)
+    picked = col.multiselect(label, options, default=chosen, key=f"scans_{param}",
+                             format_func=lambda v: f"{v} ({by_value.get(v, 0):,})")
+    urlstate.put(**{param: picked})
+    return tuple(picked)
+
+
+def controls(f: Frame) -> ScanView:
+    """Shortcuts, facets with counts, and the URL state of the page."""
+    c1, c2, c3 = st.columns([1, 1, 3])
+    failed_only = c1.toggle("Failed only", value=urlstate.flag("failed"), key="scans_failed")
+    running_now = c2.toggle("Running now", value=urlstate.flag("running"), key="scans_running",
+                            help="RUNNING and STALLED scans, however long ago they started")
+    urlstate.put(failed=failed_only, running=running_now)
+    c3.caption(f"STALLED = running longer than the larger of {q.STALL_FLOOR_S // 60} min and "
+               f"{q.STALL_FACTOR:g} x the strategy's p95 duration (last {q.STALL_LOOKBACK_S // 86400} days).")
+    base = ScanView((), (), failed_only, running_now, None, None, None, False).kwargs(f)
+    cols = st.columns(2)
+    states = _facet("state", "state", "Status", {**base, "strategies": _url_many("strat")}, cols[0], q.STATES)
+    strategies = _facet("strategy", "strat", "Strategy", {**base, "states": states}, cols[1])
+    after = _cursor()
+    selected = urlstate.text("scan", max_len=64) or None
+    compare = urlstate.text("cmp", max_len=64) or None
+    signature = repr((states, strategies, failed_only, running_now, f.range_key))
+    if st.session_state.get("scans_sig") not in (None, signature):
+        urlstate.remove("after")
+        after = None
+    st.session_state["scans_sig"] = signature
+    return ScanView(states, strategies, failed_only, running_now, after, selected, compare, urlstate.flag("allkeys"))
+
+
+def _url_many(param: str) -> tuple[str, ...]:
+    return tuple(st.session_state.get(f"scans_{param}") or urlstate.many(param))
+
+
+def _cursor() -> str | None:
+    raw = urlstate.text("after")
+    if not raw:
+        return None
+    try:
+        q.parse_cursor(raw)
+    except (ValueError, TypeError):
+        st.warning("Ignored the page position in the URL: it is not valid. Showing the first page.", icon="⚠️")
+        urlstate.remove("after")
+        return None
+    return raw
+
+
+# ---- run table -------------------------------------------------------------------------------
+
+RUN_TABLE = ["id", "strategy", "state", "started_at", "completed_at", "duration_s", "running_for",
+             "opportunities_found", "symbols", "inconsistency", "status"]
+
+
+def run_frame(df: pd.DataFrame, f: Frame) -> pd.DataFrame:
+    """Runs as shown: times in the user's zone, how long unfinished runs have been going."""
+    out = to_tz(df, f.tz)
+    unfinished = df["state"].isin(["RUNNING", "STALLED"])
+    out["running_for"] = [human_age(e) if u else "" for e, u in zip(df["elapsed_s"], unfinished, strict=True)]
+    out["inconsistency"] = out["inconsistency"].map(lambda v: f"⚠ {v}" if v else "")
+    return plain(out[RUN_TABLE])
+
+
+def _style(df: pd.DataFrame) -> Any:
+    return (df.style.map(lambda v: STATE_STYLE.get(v, ""), subset=["state"])
+            .map(lambda v: f"background-color: {charts.AMBER}" if v else "", subset=["inconsistency"]))
+
+
+def run_table(v: ScanView, f: Frame) -> None:
+    """The run list (100 per page, newest first), count, pager and selection by id."""
+    with guard("Scan runs"):
+        df = data.fetch(q.run_page, after=v.after, **v.kwargs(f))
+        total = data.fetch(q.run_count, **v.kwargs(f))
+        rows = df.head(PAGE_SIZE)
+        st.caption(f"{fmt_count(total, COUNT_CAP)} scans · {len(rows)} on this page · newest first")
+        event = st.dataframe(_style(run_frame(rows, f)), hide_index=True, width="stretch", key="scans_table",
+                             on_select="rerun", selection_mode="single-row",
+                             column_config={"duration_s": st.column_config.NumberColumn("duration (s)",
+                                                                                        format="%.2f"),
+                                            "opportunities_found": st.column_config.NumberColumn("found")})
+        picked = event.selection.rows if event and hasattr(event, "selection") else []
+        if picked and picked[0] < len(rows) and rows.iloc[picked[0]]["id"] != v.selected:
+            urlstate.put(scan=str(rows.iloc[picked[0]]["id"]))
+            urlstate.remove("cmp")
+            st.rerun()
+        c1, c2, _ = st.columns([1, 1, 4])
+        if c1.button("First page", key="scans_first", disabled=v.after is None, icon=":material/first_page:"):
+            urlstate.remove("after")
+            st.rerun()
+        if c2.button("Next", key="scans_next", disabled=len(df) <= PAGE_SIZE, icon=":material/chevron_right:"):
+            last = rows.iloc[-1]
+            urlstate.put(after=q.make_cursor(last["started_at"], last["id"]))
+            st.rerun()
+        freshness(df, key="scans_table", tz=f.tz)
+
+
+# ---- per strategy and grid -------------------------------------------------------------------
+
+def strategy_panel(f: Frame) -> None:
+    """Success rate, duration p50/p95 and opportunities per scan per strategy, over the range."""
+    with guard("Per strategy"):
+        st.subheader(f"Per strategy, {f.label}")
+        stats = data.fetch(q.strategy_stats, since=f.since, until=f.until, now=f.until)
+        if stats.empty:
+            st.caption("No scans in this time range.")
+            return
+        st.plotly_chart(charts.strategy_bars(stats), key="scans_chart_bars")
+        st.dataframe(plain(stats), hide_index=True, width="stretch",
+                     column_config={"success_rate": st.column_config.NumberColumn(format="percent")})
+        bucket = q.bucket_seconds(f.since, f.until)
+        tl = data.fetch(q.strategy_timeline, since=f.since, until=f.until, now=f.until, bucket_s=bucket)
+        st.plotly_chart(charts.opportunities_over_time(to_tz(tl, f.tz)), key="scans_chart_time")
+        outcomes = [q.grid_outcome(r) for r in tl.to_dict("records")]
+        st.plotly_chart(charts.outcome_grid(to_tz(tl, f.tz), outcomes), key="scans_chart_grid")
+        st.caption(f"Grid cells are {human_age(bucket)} wide, coloured by their worst outcome: "
+                   "failed, stalled (amber), running, cancelled, completed.")
+        freshness(stats, key="scans_stats", tz=f.tz)
+
+
+# ---- one scan --------------------------------------------------------------------------------
+
+def detail(v: ScanView, f: Frame) -> None:
+    """The selected scan: times, parameters and symbols, error message, opportunities, errors, compare."""
+    if v.selected is None:
+        st.caption("Select a run to see its parameters, error, opportunities and the errors logged during it.")
+        return
+    with guard("Scan detail"):
+        d = data.fetch(q.scan_detail, scan_id=v.selected, now=f.until)
+        if d.empty:
+            st.info("No scan with the id from the URL (it may have been cleaned up).", icon="ℹ️")
+            return
+        row = d.iloc[0]
+        st.subheader("Scan detail")
+        st.text(f"{row['strategy']} · {row['status']} · {row['id']}")
+        if row["state"] == "STALLED":
+            st.warning(f"Stalled: running for {human_age(row['elapsed_s'])}, over the "
+                       f"{human_age(row['threshold_s'])} threshold.", icon="⏳")
+        if row["inconsistency"]:
+            st.warning(f"Inconsistent times: {row['inconsistency']}.", icon="⚠️")
+        c1, c2 = st.columns(2)
+        with c1:
+            st.caption("scan_parameters")
+            show_json(row["scan_parameters"])
+        with c2:
+            st.caption(f"symbols_scanned ({row['symbols'] if pd.notna(row['symbols']) else '–'})")
+            show_json(row["symbols_scanned"])
+        st.caption("error_message")
+        if row["error_message"] is None:
+            st.caption("(none)")
+        else:
+            show_text(row["error_message"])
+        _opportunities(v.selected, f)
+        _errors(v.selected, f)
+        _compare(v, row, f)
+        freshness(d, key="scans_detail", tz=f.tz)
+
+
+def _opportunities(scan_id: str, f: Frame) -> None:
+    st.markdown("**Opportunities it produced**")
+    opps = data.fetch(q.scan_opportunities, scan_id=scan_id)
+    n = data.fetch(q.scan_opportunity_count, scan_id=scan_id)
+    st.caption(f"{fmt_count(n, COUNT_CAP)} snapshots link to this scan" + (" (best 200 shown)" if n > len(opps) else ""))
+    if not opps.empty:
+        st.dataframe(plain(to_tz(opps, f.tz)), hide_index=True, width="stretch")
+        st.page_link("pages/opportunities.py", label="Open them in Opportunities", icon=":material/trending_up:",
+                     query_params={"scan": scan_id, "expired": "1", "inactive": "1"})
+
+
+def _errors(scan_id: str, f: Frame) -> None:
+    st.markdown("**Critical errors logged while it ran**")
+    if "critical_error_logs" not in data.fetch(meta.existing_tables):
+        st.info(meta.table_missing_message("critical_error_logs"), icon="ℹ️")
+        return
+    with guard("Errors during the scan"):
+        errs = data.fetch(q.scan_errors, scan_id=scan_id, now=f.until)
+        if errs.empty:
+            st.caption("None between its start and end from its strategy or the scanner services.")
+            return
+        shown = plain(to_tz(errs, f.tz))
+        shown["details"] = shown["details"].map(lambda x: json.dumps(x, default=str) if x is not None else None)
+        st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def _compare(v: ScanView, row: pd.Series, f: Frame) -> None:
+    st.markdown("**Compare scan_parameters with another run**")
+    others = data.fetch(q.recent_scans, strategy=str(row["strategy"]))
+    others = others[others["id"] != row["id"]]
+    if others.empty:
+        st.caption("No other run of this strategy to compare with.")
+        return
+    ids = list(others["id"])
+    label = {r["id"]: f"{pd.Timestamp(r['started_at']).tz_convert(f.tz):%Y-%m-%d %H:%M:%S} · {r['status']} · "
+             f"{str(r['id'])[:8]}" for r in others.to_dict("records")}
+    wanted = v.compare if v.compare in ids else ids[0]
+    c1, c2 = st.columns([3, 1])
+    other = c1.selectbox("Other run (same strategy)", ids, index=ids.index(wanted), key="scans_cmp",
+                         format_func=lambda i: label.get(i, i))
+    all_keys = c2.toggle("Show all keys", value=v.all_keys, key="scans_allkeys")
+    urlstate.put(cmp=other if other != ids[0] else None, allkeys=all_keys)
+    params = data.fetch(q.scan_parameters, scan_ids=(str(row["id"]), other)).set_index("id")
+    if other not in params.index or row["id"] not in params.index:
+        return
+    a, b = params.loc[row["id"]], params.loc[other]
+    diff = q.param_diff({"parameters": a["scan_parameters"], "symbols_scanned": a["symbols_scanned"]},
+                        {"parameters": b["scan_parameters"], "symbols_scanned": b["symbols_scanned"]},
+                        changed_only=not all_keys)
+    if diff.empty:
+        st.caption("Identical parameters and symbols.")
+    else:
+        st.dataframe(plain(diff.rename(columns={"a": "this run", "b": "other run"})), hide_index=True,
+                     width="stretch")
+
+
+def export_panel(v: ScanView, f: Frame) -> None:
+    """CSV and JSON of the whole filtered run list, read only when asked for."""
+    with guard("Export"):
+        signature = repr((v, f.range_key))
+        if st.button("Prepare export of the filtered runs", key="scans_export", icon=":material/download:"):
+            st.session_state["scans_export_sig"] = signature
+        if st.session_state.get("scans_export_sig") == signature:
+            rows = data.fetch_uncached(q.export_runs, **v.kwargs(f))
+            export_buttons(rows, key="scans_export_files", filename="scan_sessions")
