@@ -1,5 +1,105 @@
-"""Errors page (placeholder until its issue builds it out)."""
+"""Errors: critical errors grouped by fingerprint, with triage and resolution (critical_error_logs)."""
 
+from __future__ import annotations
+
+import streamlit as st
+
+from db import data
+from db.fingerprint import is_fingerprint
+from db.queries import errors as eq
+from ui import errors as ui
+from ui import urlstate
+from ui.health import bucket_seconds
 from ui.page import start
+from ui.widgets import export_buttons, fmt_count, freshness, guard
 
 f = start("Errors", tables=("critical_error_logs",))
+ui.show_flash()
+
+# --- view state from the URL ---------------------------------------------------------------------
+tab = urlstate.choice("tab", list(ui.TABS), "unresolved")
+query = urlstate.text("q")
+chosen = {"severity": urlstate.many("severity"), "service": urlstate.many("service"), "type": urlstate.many("type")}
+group_fp = urlstate.text("group")
+if group_fp and not is_fingerprint(group_fp):
+    urlstate.choice("group", [], "")  # rejects it with a message
+    group_fp = ""
+occ_id = urlstate.text("occ")
+cursor = ui.parse_cursor(urlstate.text("before"))
+
+# --- search, tabs and facets ---------------------------------------------------------------------
+s1, s2 = st.columns([3, 2], vertical_alignment="bottom")
+query = s1.text_input("Search", value=query, key="errors_q", help=ui.SEARCH_HELP,
+                      placeholder='service:opportunity_cache severity:high "price data"')
+search = ui.parse_search(query)
+for bad in search.problems:
+    st.warning("Ignored a search term that is not is:unresolved, is:resolved or is:all:", icon="⚠️")
+    st.code(bad, language=None)
+tab = search.status or s2.segmented_control("Status", list(ui.TABS), default=tab, format_func=ui.TABS.get,
+                                            key="errors_tab") or tab
+base = {"since": f.since, "until": f.until, "text": search.text}
+with guard("Facets"):
+    facets = data.fetch(eq.facet_counts, **base, services=chosen["service"] + list(search.services),
+                        severities=chosen["severity"] + list(search.severities),
+                        types=chosen["type"] + list(search.types))
+    chosen = ui.facet_filters(facets, chosen=chosen)
+urlstate.put(tab=None if tab == "unresolved" else tab, q=query, **chosen)
+flt = {**base, "services": tuple(chosen["service"] + list(search.services)),
+       "severities": tuple(chosen["severity"] + list(search.severities)),
+       "types": tuple(chosen["type"] + list(search.types))}
+bucket = bucket_seconds(f.since, f.until)
+
+with guard("Timeline"):
+    ui.timeline_section(f, data.fetch(eq.error_timeline, **flt, bucket_s=bucket))
+
+# --- the group stream ----------------------------------------------------------------------------
+groups = None
+with guard("Error groups"):
+    groups = data.fetch(eq.error_groups, **flt, status=tab)
+    sparks = data.fetch(eq.group_buckets, **flt, bucket_s=bucket)
+    st.subheader(f"{ui.TABS[tab]} groups: {fmt_count(len(groups))}")
+    freshness(groups, key="errors_groups", tz=f.tz)
+    group_fp = ui.groups_section(f, groups, sparks, bucket_s=bucket, selected=group_fp)
+    ui.export_groups(groups)
+if group_fp != urlstate.text("group"):
+    urlstate.put(group=group_fp or None, occ=None, before=None)
+    occ_id, cursor = "", None
+
+# --- one group: occurrences, detail, resolve -----------------------------------------------------
+if groups is not None and group_fp:
+    group = groups[groups["fingerprint"] == group_fp].iloc[0]
+    ui.group_header(group)
+    ui.links(f, group)
+    key = {"error_type": group["error_type"], "service": group["service"], "messages": tuple(group["messages"])}
+    occ_status = "all" if tab == "all" else tab
+    with guard("Occurrences"):
+        occ = data.fetch(eq.occurrences, **key, since=f.since, until=f.until, status=occ_status, before=cursor)
+        st.caption(f"Occurrences in {f.label} ({occ_status}): {fmt_count(occ.attrs.get('total'), eq.COUNT_CAP)}"
+                   + (", older page" if cursor else ""))
+        freshness(occ, key="errors_occ", tz=f.tz)
+        sel_store = st.session_state.setdefault("errors_selected", {})
+        version = st.session_state.get("errors_sel_version", 0)
+        selected = ui.occurrences_table(f, occ, chosen=set(sel_store.get(group_fp, ())), version=version)
+        sel_store[group_fp] = sorted(selected)
+        p1, p2, p3 = st.columns([1, 1, 3])
+        if cursor and p1.button("Newest", key="errors_first_page", icon=":material/first_page:"):
+            urlstate.remove("before")
+            st.rerun()
+        if len(occ) == eq.PAGE_SIZE and p2.button("Older", key="errors_next_page", icon=":material/navigate_next:"):
+            last = occ.iloc[-1]
+            urlstate.put(before=ui.cursor_param(last["created_at"], last["id"]))
+            st.rerun()
+        if p3.button("Clear selection", key="errors_clear_sel", disabled=not selected):
+            sel_store[group_fp] = []
+            st.session_state["errors_sel_version"] = version + 1
+            st.rerun()
+        if st.toggle("Prepare an export of all these occurrences", key="errors_occ_export_on"):
+            export = data.fetch_uncached(eq.occurrence_export, **key, since=f.since, until=f.until, status=occ_status)
+            export_buttons(export, key="errors_occ_export", filename="error_occurrences")
+        ids = occ["id"].tolist()
+        if ids:
+            occ_id = st.selectbox("Inspect occurrence", ids, index=ids.index(occ_id) if occ_id in ids else 0,
+                                  key="errors_inspect")
+            urlstate.put(occ=occ_id)
+            ui.occurrence_detail(f, occ_id)
+        ui.resolve_form(f, group, selected=selected)

@@ -11,13 +11,16 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 60
 
 
-def run_page(monkeypatch: pytest.MonkeyPatch, url: str, page: str, **params: str) -> AppTest:
-    """Open `pages/<page>.py` with URL parameters, as a fresh session would."""
+def run_page(monkeypatch: pytest.MonkeyPatch, url: str, page: str, *, state: dict | None = None,
+             **params: str) -> AppTest:
+    """Open `pages/<page>.py` with URL parameters (and session state), as a fresh session would."""
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("DATABASE_READ_URL", raising=False)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
     for k, v in params.items():
         at.query_params[k] = v
+    for k, v in (state or {}).items():
+        at.session_state[k] = v
     at.switch_page(f"pages/{page}.py")
     at.run()
     return at

@@ -1,0 +1,129 @@
+"""AppTest of the Errors page: tabs, search, facets, selected group, occurrences, resolve, URL state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import streamlit as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
+from db.fingerprint import fingerprint
+from db.models import CriticalErrorLog as E
+from db.models import utcnow
+from tests.monitor.apptest_support import no_exceptions, run_page, texts
+from tests.monitor.conftest import add_errors
+
+EVIL = "**bold** [x](http://evil.example) <img src=x onerror=alert(1)>"
+FP_QUOTE = fingerprint("market_data_unavailable", "opportunity_cache", "quote for 'SPY' failed after 3 tries")
+
+
+@pytest.fixture(autouse=True)
+def _caches() -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def seed(url: str) -> list[str]:
+    eng = make_engine(url, read_timeout=False)
+    now = utcnow()
+    ids = add_errors(eng, [
+        {"error_type": "market_data_unavailable", "service": "opportunity_cache", "severity": "HIGH",
+         "message": f"quote for '{sym}' failed after {i} tries", "created_at": now - timedelta(minutes=10 * i + 1),
+         "details": {"symbol": sym, "note": EVIL}}
+        for i, sym in enumerate(["SPY", "QQQ", "IWM"])])
+    add_errors(eng, [
+        {"error_type": "ai_service_error", "service": None, "severity": "LOW", "message": EVIL,
+         "created_at": now - timedelta(hours=2)},
+        {"error_type": "old_problem", "service": "x", "message": "done", "created_at": now - timedelta(hours=3),
+         "resolved_at": now - timedelta(hours=1), "resolution_notes": "fixed"},
+    ])
+    eng.dispose()
+    return ids
+
+
+def test_empty_database(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    at = run_page(monkeypatch, sqlite_url, "errors")
+    no_exceptions(at)
+    assert "No error groups match." in texts(at)
+
+
+def test_real_backend_database_without_error_tables_names_the_command(
+        monkeypatch: pytest.MonkeyPatch, fixture_db_url: str) -> None:
+    at = run_page(monkeypatch, fixture_db_url, "errors")
+    no_exceptions(at)
+    assert any("python -m db.migrations.add_error_logging_tables" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("tab,expected", [("unresolved", 2), ("resolved", 1), ("all", 3)])
+def test_each_tab_lists_its_groups(monkeypatch: pytest.MonkeyPatch, db_url: str, tab: str, expected: int) -> None:
+    seed(db_url)
+    at = run_page(monkeypatch, db_url, "errors", tab=tab)
+    no_exceptions(at)
+    groups = at.dataframe[0].value
+    assert len(groups) == expected
+    # Database text stays literal: never in Markdown, also not in alerts or captions.
+    assert not any(EVIL in m.value for m in [*at.markdown, *at.caption, *at.info, *at.warning])
+
+
+def test_search_terms_and_facets_filter_and_live_in_the_url(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    seed(sqlite_url)
+    at = run_page(monkeypatch, sqlite_url, "errors", q="severity:low is:all", tab="unresolved")
+    no_exceptions(at)
+    assert at.dataframe[0].value["error_type"].tolist() == ["ai_service_error"]
+    at.text_input(key="errors_q").set_value("").run()
+    at.multiselect(key="errors_facet_service").set_value(["opportunity_cache"]).run()
+    no_exceptions(at)
+    assert at.dataframe[0].value["error_type"].tolist() == ["market_data_unavailable"]
+    assert at.query_params.get("service") == "opportunity_cache" and "q" not in at.query_params
+
+
+def test_selected_group_shows_occurrences_detail_and_links(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    ids = seed(sqlite_url)
+    at = run_page(monkeypatch, sqlite_url, "errors", group=FP_QUOTE, occ=ids[1])
+    no_exceptions(at)
+    body = texts(at)
+    assert "Occurrences in last 24h (unresolved): 3" in body
+    assert at.selectbox(key="errors_inspect").value == ids[1]
+    assert at.json and EVIL in at.json[0].value  # details literally, as JSON
+    assert any("quote for 'QQQ' failed after 1 tries" == c.value for c in at.code)
+    hrefs = [b.proto.url for b in at.get("link_button")]
+    assert any(h.startswith("health?") and "service=opportunity_cache" in h and "zoom=" in h for h in hrefs)
+
+
+def test_resolve_selection_from_the_page_writes_once_and_keeps_the_selection(
+        monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    ids = seed(sqlite_url)
+    at = run_page(monkeypatch, sqlite_url, "errors", group=FP_QUOTE, tab="all",
+                  state={"errors_selected": {FP_QUOTE: [ids[0], ids[2]]}})
+    assert at.button(key="errors_resolve_sel").label == "Resolve selected (2)"
+    at.text_area(key="errors_note").set_value("feed restarted")
+    at.button(key="errors_resolve_sel").click().run()
+    no_exceptions(at)
+    assert "Resolved 2 error(s)." in texts(at)
+    eng = make_engine(sqlite_url)
+    with Session(eng) as s:
+        notes = dict(s.execute(select(E.id, E.resolution_notes).where(E.id.in_(ids))).all())
+    eng.dispose()
+    assert notes == {ids[0]: "feed restarted", ids[1]: None, ids[2]: "feed restarted"}
+    assert sorted(at.session_state["errors_selected"][FP_QUOTE]) == sorted([ids[0], ids[2]])
+
+
+def test_resolve_without_a_note_is_refused(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    seed(sqlite_url)
+    at = run_page(monkeypatch, sqlite_url, "errors", group=FP_QUOTE)
+    at.button(key="errors_resolve_all").click().run()
+    no_exceptions(at)
+    assert any("A note is required" in e.value for e in at.error)
+
+
+def test_bad_url_values_are_rejected(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    at = run_page(monkeypatch, sqlite_url, "errors", tab="bogus", group="not-a-fingerprint", before="zzz")
+    no_exceptions(at)
+    assert sum("Ignored the URL parameter" in w.value for w in at.warning) == 2

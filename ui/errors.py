@@ -1,0 +1,328 @@
+"""Sections of the Errors page: search terms, facets, the group stream, occurrences, resolve actions.
+
+Database text (messages, services, types, details, actors) is shown only with st.text, st.code,
+st.dataframe or show_json/show_text; plotly gets it escaped (ui.charts_monitor).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from db import data
+from db.auth import RESOLVE_ERRORS
+from db.commands import errors as commands
+from db.errors import PermissionDenied, ValidationFailed, classify
+from db.queries import errors as eq
+from ui import charts_monitor as charts
+from ui.shell import Frame
+from ui.widgets import export_buttons, freshness, guard, show_json, show_text, to_tz
+
+TABS = {"unresolved": "Unresolved", "resolved": "Resolved", "all": "All"}
+SEARCH_KEYS = {"service", "severity", "type", "is"}
+_TERM = re.compile(r'(?P<key>[A-Za-z_]+):(?:"(?P<qv>[^"]*)"|(?P<v>\S+))|"(?P<phrase>[^"]*)"|(?P<word>\S+)')
+SEARCH_HELP = ('Terms: service:NAME, severity:HIGH, type:NAME, is:unresolved / is:resolved / is:all, '
+               'plus free text searched in the message (case-insensitive). Quote values with spaces: '
+               'service:"my service".')
+
+
+@dataclass(frozen=True)
+class Search:
+    """A parsed search box: facet terms, a status, the free text, and terms it could not use."""
+
+    services: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    status: str | None = None
+    text: str = ""
+    problems: tuple[str, ...] = field(default=())
+
+
+def parse_search(query: str) -> Search:
+    """`service:x severity:high type:y is:resolved free text` -> Search (unknown keys stay free text)."""
+    found: dict[str, list[str]] = {"service": [], "severity": [], "type": []}
+    status: str | None = None
+    words: list[str] = []
+    problems: list[str] = []
+    for m in _TERM.finditer(query or ""):
+        key = (m.group("key") or "").lower()
+        value = m.group("qv") if m.group("qv") is not None else m.group("v")
+        if key in SEARCH_KEYS and value is not None:
+            if key == "is":
+                if value.lower() in TABS:
+                    status = value.lower()
+                else:
+                    problems.append(f"is:{value}")
+            else:
+                found[key].append(value.upper() if key == "severity" else value)
+        else:
+            words.append(m.group("phrase") if m.group("phrase") is not None else m.group(0))
+    return Search(services=tuple(found["service"]), severities=tuple(found["severity"]), types=tuple(found["type"]),
+                  status=status, text=" ".join(w for w in words if w).strip(), problems=tuple(problems))
+
+
+def badges(row: pd.Series) -> str:
+    """The group's badges as plain words."""
+    out = []
+    if bool(row["new"]):
+        out.append("🆕 New")
+    if bool(row["regressed"]):
+        out.append("↩️ Regressed")
+    if bool(row["escalating"]):
+        out.append("📈 Escalating")
+    return " · ".join(out)
+
+
+BADGES_EXPLAINED = (f"🆕 New: first seen within the last {eq.NEW_WITHIN.days} days. ↩️ Regressed: an event arrived "
+                    f"after the group's last resolution. 📈 Escalating: at least {eq.ESCALATING_MIN_EVENTS} events and "
+                    f"more than {eq.ESCALATING_FACTOR:g}× the group's own rate over the preceding periods.")
+
+
+# --- facets --------------------------------------------------------------------------------------
+
+def facet_filters(facets: pd.DataFrame, *, chosen: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Three multiselects (severity, service, type) whose options show their counts; returns the choice."""
+    out: dict[str, list[str]] = {}
+    cols = st.columns(3)
+    for col, (name, label) in zip(cols, (("severity", "Severity"), ("service", "Service"), ("type", "Type")),
+                                  strict=True):
+        sub = facets[facets["facet"] == name]
+        counts = dict(zip(sub["value"], sub["count"], strict=True))
+        options = list(dict.fromkeys([*counts, *chosen.get(name, [])]))
+        out[name] = col.multiselect(label, options, default=[o for o in chosen.get(name, []) if o in options],
+                                    format_func=lambda v, c=counts: f"{v} ({c.get(v, 0):,})",
+                                    key=f"errors_facet_{name}", placeholder="All")
+    return out
+
+
+# --- group stream --------------------------------------------------------------------------------
+
+def group_table(groups: pd.DataFrame, sparks: pd.DataFrame, buckets: list[pd.Timestamp]) -> pd.DataFrame:
+    """The groups as shown: badges, identity, counts, change, severity mix, a sparkline column."""
+    by_fp: dict[str, dict[pd.Timestamp, int]] = {}
+    for fp, b, n in zip(sparks["fingerprint"], sparks["bucket"], sparks["count"], strict=True):
+        by_fp.setdefault(fp, {})[b] = int(n)
+    out = pd.DataFrame({
+        "badges": [badges(r) for _, r in groups.iterrows()],
+        "error_type": groups["error_type"], "service": groups["service"].map(lambda s: eq.NO_SERVICE if s is None else s),
+        "message": groups["message"], "events": groups["count"], "trend": [
+            [by_fp.get(fp, {}).get(b, 0) for b in buckets] for fp in groups["fingerprint"]],
+        "vs_prior": groups["change"], "unresolved": groups["unresolved"],
+        "severity_mix": [f"H {h} · M {m} · L {lo}" + (f" · other {o}" if o else "")
+                         for h, m, lo, o in zip(groups["high"], groups["medium"], groups["low"],
+                                                groups["other_severity"], strict=True)],
+        "first_seen": groups["first_seen"], "last_seen": groups["last_seen"],
+    })
+    return out
+
+
+def buckets_of(since: datetime, until: datetime, bucket_s: int) -> list[pd.Timestamp]:
+    """Every bucket start of the window (so empty buckets show as 0 in sparklines)."""
+    first = int(since.timestamp()) // bucket_s * bucket_s
+    return [pd.Timestamp(t, unit="s", tz="UTC") for t in range(first, int(until.timestamp()), bucket_s)]
+
+
+def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, bucket_s: int, selected: str) -> str:
+    """The group stream with single-row selection; returns the selected fingerprint ('' for none)."""
+    st.caption(BADGES_EXPLAINED)
+    if groups.attrs.get("truncated"):
+        st.warning(f"More than {eq.MAX_DISTINCT:,} distinct messages in this window: only the first are grouped. "
+                   "Narrow the filters.", icon="⚠️")
+    if groups.empty:
+        st.success("No error groups match.", icon="✅")
+        return ""
+    fps = groups["fingerprint"].tolist()
+    table = to_tz(group_table(groups, sparks, buckets_of(f.since, f.until, bucket_s)), f.tz)
+    cfg = {"trend": st.column_config.LineChartColumn("trend", y_min=0),
+           "vs_prior": st.column_config.NumberColumn("vs prior", help="Events minus those of the period before, "
+                                                     "of the same length", format="%+d"),
+           "message": st.column_config.TextColumn("message (most frequent)", width="large")}
+    pos = [fps.index(selected)] if selected in fps else []
+    event = st.dataframe(table, hide_index=True, column_config=cfg, on_select="rerun", selection_mode="single-row",
+                         key=f"errors_groups_{hash(tuple(fps))}", selection_default={"selection": {"rows": pos}})
+    rows = event.selection.rows if hasattr(event, "selection") else []
+    if rows:
+        selected = fps[rows[0]]
+    return selected if selected in fps else ""
+
+
+# --- one group -----------------------------------------------------------------------------------
+
+def links(f: Frame, group: pd.Series) -> None:
+    """Real URLs to the health of the group's service at that time and to the scans running then."""
+    first, last = group["first_seen"], group["last_seen"]
+    zoom = f"{int(first.timestamp()) - 3600}-{int(last.timestamp()) + 3600}"
+    params: dict[str, str] = {"hview": "history", "zoom": zoom}
+    if group["service"] is not None:
+        params["service"] = str(group["service"])
+    if f.range_key != "24h":
+        params["range"] = f.range_key
+    days = {"range": "custom", "from": first.astimezone(f.tz).date().isoformat(),
+            "to": last.astimezone(f.tz).date().isoformat()}
+    c1, c2 = st.columns(2)
+    c1.link_button("Health of this service at that time", "health?" + urlencode(params), icon=":material/monitor_heart:")
+    c2.link_button("Scans running then", "scans?" + urlencode(days), icon=":material/radar:")
+
+
+def group_header(group: pd.Series) -> None:
+    """The group's identity, literally."""
+    st.subheader("Selected group")
+    b = badges(group)
+    if b:
+        st.caption(b)
+    left, right = st.columns(2)
+    with left:
+        st.caption("type")
+        st.text(group["error_type"])
+    with right:
+        st.caption("service")
+        st.text(eq.NO_SERVICE if group["service"] is None else group["service"])
+    st.caption(f"message (most frequent of {int(group['distinct_messages'])} distinct)")
+    show_text(group["message"])
+
+
+def parse_cursor(raw: str) -> tuple[datetime, str] | None:
+    """'<epoch microseconds>~<id>' -> the keyset cursor; None when absent or invalid."""
+    head, sep, last_id = (raw or "").partition("~")
+    if not sep or not head.isdigit() or not last_id:
+        return None
+    return datetime.fromtimestamp(int(head) / 1e6, UTC), last_id
+
+
+def cursor_param(created_at: pd.Timestamp, error_id: str) -> str:
+    """The keyset cursor of a row, for the URL."""
+    return f"{int(created_at.timestamp() * 1e6)}~{error_id}"
+
+
+def occurrences_table(f: Frame, occ: pd.DataFrame, *, chosen: set[str], version: int = 0) -> set[str]:
+    """The page of occurrences with multi-row selection; returns the selected ids (kept across pages).
+
+    The table's key changes with its rows and `version` (bumped when the selection is cleared), so a
+    stored selection is applied again by id, never by an old row position.
+    """
+    ids = occ["id"].tolist()
+    pos = [i for i, x in enumerate(ids) if x in chosen]
+    event = st.dataframe(to_tz(occ, f.tz), hide_index=True, on_select="rerun", selection_mode="multi-row",
+                         key=f"errors_occ_{hash(tuple(ids))}_{version}", selection_default={"selection": {"rows": pos}},
+                         column_config={"message": st.column_config.TextColumn("message", width="large")})
+    rows = event.selection.rows if hasattr(event, "selection") else pos
+    return (chosen - set(ids)) | {ids[i] for i in rows}
+
+
+def occurrence_detail(f: Frame, error_id: str) -> None:
+    """One occurrence: message as text, details as JSON and as raw text."""
+    with guard("Occurrence"):
+        one = data.fetch(eq.occurrence, error_id=error_id)
+        if one.empty:
+            st.info("This error no longer exists.", icon="ℹ️")
+            return
+        row = one.iloc[0]
+        st.dataframe(to_tz(one.drop(columns=["details", "message"]), f.tz), hide_index=True)
+        t1, t2, t3 = st.tabs(["Message", "Details (JSON)", "Details (raw)"])
+        with t1:
+            show_text(row["message"])
+        with t2:
+            show_json(row["details"], key=f"errors_details_{error_id}")
+        with t3:
+            st.code(json.dumps(row["details"], default=str, ensure_ascii=False, indent=1), language=None,
+                    wrap_lines=True)
+
+
+# --- resolve -------------------------------------------------------------------------------------
+
+def _report(result: commands.ResolveResult, verb: str) -> None:
+    st.session_state["errors_flash"] = {
+        "verb": verb, "count": result.count, "missing": len(result.missing),
+        "already": [{"id": a.id, "by": a.actor or "(not through the console)", "at": a.at} for a in result.already],
+    }
+
+
+def show_flash() -> None:
+    """The outcome of the last resolve/unresolve (kept for one run)."""
+    flash = st.session_state.pop("errors_flash", None)
+    if not flash:
+        return
+    st.success(f"{flash['verb'].capitalize()} {flash['count']:,} error(s).", icon="✅")
+    if flash["already"]:
+        st.warning(f"{len(flash['already']):,} error(s) were already {flash['verb']} by someone else; "
+                   "nothing was written for them:", icon="⚠️")
+        st.dataframe(pd.DataFrame(flash["already"]), hide_index=True)
+    if flash["missing"]:
+        st.warning(f"{flash['missing']:,} error(s) no longer exist.", icon="⚠️")
+
+
+def resolve_form(f: Frame, group: pd.Series, *, selected: set[str]) -> None:
+    """Resolve / unresolve the selection or the whole group, with a required note."""
+    allowed = f.identity.can(RESOLVE_ERRORS)
+    if not allowed:
+        st.caption("Your role cannot resolve errors (needs the ops or admin role).")
+    with st.form("errors_resolve_form", clear_on_submit=False):
+        note = st.text_area("Note (required)", key="errors_note", max_chars=commands.MAX_NOTE_CHARS,
+                            placeholder="What was done, or why this is not a problem")
+        c1, c2, c3, c4 = st.columns(4)
+        actions = {
+            "resolve_sel": c1.form_submit_button(f"Resolve selected ({len(selected)})", disabled=not allowed,
+                                             key="errors_resolve_sel"),
+            "resolve_all": c2.form_submit_button("Resolve whole group", disabled=not allowed,
+                                                 key="errors_resolve_all"),
+            "unresolve_sel": c3.form_submit_button(f"Unresolve selected ({len(selected)})", disabled=not allowed,
+                                               key="errors_unresolve_sel"),
+            "unresolve_all": c4.form_submit_button("Unresolve whole group", disabled=not allowed,
+                                                   key="errors_unresolve_all"),
+        }
+    action = next((k for k, v in actions.items() if v), None)
+    if action is None:
+        return
+    _run_action(f, group, action, note, selected)
+
+
+def _run_action(f: Frame, group: pd.Series, action: str, note: str, selected: set[str]) -> None:
+    engine = data.write_engine()
+    key = {"error_type": group["error_type"], "service": group["service"], "messages": list(group["messages"])}
+    try:
+        if action == "resolve_sel":
+            result = commands.resolve_errors(engine, identity=f.identity, ids=sorted(selected), note=note)
+        elif action == "unresolve_sel":
+            result = commands.unresolve_errors(engine, identity=f.identity, ids=sorted(selected), note=note)
+        elif action == "resolve_all":
+            result = commands.resolve_group(engine, identity=f.identity, note=note, **key)
+        else:
+            result = commands.unresolve_group(engine, identity=f.identity, note=note, **key)
+    except ValidationFailed as exc:
+        for messages in exc.errors.values():
+            for m in messages:
+                st.error(m, icon="🚫")
+        return
+    except PermissionDenied:
+        st.error("Your role may not resolve errors; nothing was written.", icon="🚫")
+        return
+    except SQLAlchemyError as exc:
+        st.error(classify(exc).message, icon="🚫")
+        return
+    data.invalidate("errors")
+    _report(result, "resolved" if action.startswith("resolve") else "unresolved")
+    st.rerun()
+
+
+def timeline_section(f: Frame, timeline: pd.DataFrame) -> None:
+    """Error counts per severity over the window."""
+    freshness(timeline, key="errors_timeline", tz=f.tz)
+    if timeline.empty:
+        st.caption("No errors in this window.")
+        return
+    st.plotly_chart(charts.severity_timeline(timeline, tz=f.tz, title=f"Errors per severity, {f.label}"),
+                    key="errors_timeline_chart")
+
+
+def export_groups(groups: pd.DataFrame) -> None:
+    """Export the whole filtered group list (messages tuple as a list)."""
+    out = groups.copy()
+    out["messages"] = out["messages"].map(list)
+    export_buttons(out, key="errors_groups_export", filename="error_groups")
