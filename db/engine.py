@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
 
 from db.settings import Settings, load_settings
 
@@ -22,12 +23,20 @@ SQLITE_IMMEDIATE = "sqlite_begin_immediate"
 def dialect_name(url: str) -> str:
     """'sqlite', 'postgresql' or 'mysql' (MariaDB included) for a URL."""
     name = make_url(url).get_backend_name()
+    if name == "postgres":
+        return "postgresql"
     return "mysql" if name in ("mysql", "mariadb") else name
+
+
+class UnsupportedDatabaseError(ArgumentError, ValueError):
+    """A URL naming an engine the console does not support (a SQLAlchemyError, so pages' guard shows it)."""
 
 
 def _normalise_url(url: str) -> str:
     """Pick the supported drivers (psycopg 3, PyMySQL) and utf8mb4 where none is named."""
     u = make_url(url)
+    if u.drivername in ("postgres", "postgres+psycopg", "postgres+psycopg2"):  # Heroku-style URLs
+        u = u.set(drivername="postgresql+psycopg")
     backend, driver = u.get_backend_name(), u.get_driver_name()
     if backend == "postgresql" and driver in ("psycopg2", ""):
         u = u.set(drivername="postgresql+psycopg")
@@ -41,8 +50,11 @@ def _normalise_url(url: str) -> str:
 
 def _sqlite_engine(url: str, settings: Settings, *, read_timeout: bool) -> Engine:
     u = make_url(url)
-    if u.database and u.database != ":memory:":
-        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
+        try:
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass  # connecting then fails as an OperationalError ("unable to open"), which pages report
     engine = create_engine(
         url,
         connect_args={"timeout": settings.sqlite_busy_timeout_s, "check_same_thread": False},
@@ -53,7 +65,10 @@ def _sqlite_engine(url: str, settings: Settings, *, read_timeout: bool) -> Engin
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            pass  # a read-only file (mode=ro, read-only mount) keeps its journal mode and is still readable
         cur.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_s * 1000)}")
         cur.execute("PRAGMA foreign_keys=OFF")  # the backend's data has dangling references
         cur.close()
@@ -125,7 +140,7 @@ def make_engine(url: str, settings: Settings | None = None, *, read_timeout: boo
         return _postgres_engine(url, settings, read_timeout=read_timeout)
     if kind == "mysql":
         return _mysql_engine(url, settings, read_timeout=read_timeout)
-    raise ValueError(f"unsupported database engine: {kind}")
+    raise UnsupportedDatabaseError(f"unsupported database engine: {kind} (use sqlite, postgresql or mysql/mariadb)")
 
 
 def writer(engine: Engine) -> Engine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError, SQLAlchemyError
 
 
 class PermissionDenied(Exception):
@@ -26,7 +26,7 @@ class ValidationFailed(Exception):
 
 @dataclass(frozen=True)
 class DbProblem:
-    """What went wrong, for the user: `kind` is one of unreachable, timeout, busy, missing_table, error."""
+    """What went wrong, for the user: `kind` is one of unreachable, timeout, busy, missing_table, config, error."""
 
     kind: str
     message: str
@@ -54,6 +54,10 @@ _UNREACHABLE = ("connection refused", "could not connect", "can't connect", "una
 
 def classify(exc: BaseException) -> DbProblem:
     """Turn a database exception into a user-facing problem (never SQL, parameters or paths)."""
+    if isinstance(exc, ArgumentError):  # includes NoSuchModuleError: a URL that names no usable engine
+        return DbProblem("config", "The configured database URL is not usable. Check DATABASE_URL (or "
+                         "[database] url in .streamlit/secrets.toml): the console supports sqlite, "
+                         "postgresql+psycopg and mysql+pymysql URLs.")
     raw = str(getattr(exc, "orig", None) or exc)
     low = raw.lower()
     for rx in _MISSING:

@@ -248,3 +248,55 @@ def test_other_errors_never_leak_sql() -> None:
     problem = classify(exc)
     assert "secret" not in problem.message and "abc" not in problem.message
     assert classify(ValueError("boom")).kind == "error"
+
+
+# --- URLs -------------------------------------------------------------------------------------
+
+
+def test_unsupported_engine_is_a_config_problem_not_a_crash() -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.engine import UnsupportedDatabaseError
+
+    with pytest.raises(UnsupportedDatabaseError) as err:
+        make_engine("mssql+pyodbc://u:hunter2@h/db")
+    assert isinstance(err.value, ValueError) and isinstance(err.value, SQLAlchemyError)
+    problem = classify(err.value)
+    assert problem.kind == "config" and "DATABASE_URL" in problem.message and "hunter2" not in problem.message
+    from sqlalchemy.exc import ArgumentError
+
+    with pytest.raises(ArgumentError) as bad:
+        make_engine("not a url")
+    assert classify(bad.value).kind == "config"
+
+
+def test_postgres_scheme_and_bare_drivers_are_normalised() -> None:
+    pg = make_engine("postgres://u:pw@127.0.0.1:1/db")
+    assert pg.url.drivername == "postgresql+psycopg" and dialect_name("postgres://h/db") == "postgresql"
+    my = make_engine("mysql://u:pw@127.0.0.1:1/db")
+    assert my.url.drivername == "mysql+pymysql" and my.url.query["charset"] == "utf8mb4"
+    maria = make_engine("mariadb://u:pw@127.0.0.1:1/db")
+    assert maria.url.drivername == "mariadb+pymysql" and dialect_name(str(maria.url)) == "mysql"
+    for e in (pg, my, maria):
+        e.dispose()
+
+
+def test_sqlite_folder_that_cannot_be_created_fails_on_connect_as_unreachable(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    eng = make_engine(f"sqlite:///{blocker}/sub/x.db")  # no exception while building the engine
+    with pytest.raises(OperationalError) as err, eng.connect():
+        pass
+    assert classify(err.value).kind == "unreachable"
+    eng.dispose()
+
+
+def test_sqlite_uri_filenames_create_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    src = tmp_path / "ro.db"
+    sqlite3.connect(src).close()
+    eng = make_engine(f"sqlite:///file:{src}?mode=ro&uri=true")
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    eng.dispose()
+    assert not (tmp_path / "file:").exists()

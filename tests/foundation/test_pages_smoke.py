@@ -257,3 +257,11 @@ def test_sidebar_names_the_database_without_credentials(monkeypatch: pytest.Monk
     side = [str(t.value) for t in at.sidebar.text]
     assert "postgresql · 127.0.0.1/scanner" in side, side
     assert not any("hunter2" in s or "console" in s for s in side)
+
+
+@pytest.mark.parametrize("url", ["mssql+pyodbc://u:hunter2@h/db", "not a url", "sqlite:////proc/no/such/dir/x.db"])
+def test_a_bad_database_url_shows_a_message_not_an_exception(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    at = _run(monkeypatch, url, "pages/scans.py")
+    _assert_clean(at, "pages/scans.py")
+    assert at.error, "no message shown"
+    assert "hunter2" not in _texts(at)
