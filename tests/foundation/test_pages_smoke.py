@@ -202,11 +202,12 @@ def test_page_recovers_when_the_database_comes_back(monkeypatch: pytest.MonkeyPa
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if importlib.util.find_spec("db.demo") is None:
         pytest.skip("db/demo.py does not exist yet")
-    from db import demo
+    from db import demo, migrate
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     eng = make_engine(url, read_timeout=False)
     demo.generate(eng, rows=2_000, seed=3)
+    migrate.upgrade(eng)  # as the first start does (ui/bootstrap.py): our own tables too
     eng.dispose()
     return url
 
