@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from db.models import SystemHealthStatus as H
@@ -28,7 +28,11 @@ UPTIME_WINDOWS: dict[str, timedelta] = {
     "24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90),
 }
 PERCENTILES = (0.5, 0.95, 0.99)
-# Check intervals are learned from this much recent history (median gap between checks).
+# Check intervals are learned from each service's last INTERVAL_SAMPLE checks (median gap), probed
+# per service through the (service_name, check_timestamp) index; with more services than
+# MAX_PROBED_SERVICES, from every check of the last INTERVAL_HISTORY instead.
+INTERVAL_SAMPLE = 200
+MAX_PROBED_SERVICES = 60
 INTERVAL_HISTORY = timedelta(days=7)
 STALE_FACTOR = 2.0
 MAX_CHANGES = 50_000
@@ -97,21 +101,53 @@ STATUS_COLUMNS = {"service": "str", "status": "str", "category": "str", "checked
                   "age_s": "float", "stale": "bool"}
 
 
-def check_intervals(session: Session, *, until: datetime) -> pd.DataFrame:
-    """Each service's usual check interval: the median gap between its checks in the last 7 days.
+def _recent_checks(names: Sequence[str], until: datetime, limit: int) -> Any:
+    """The last `limit` checks of each named service up to `until`: one index probe per service."""
+    parts = [select(exact(H.service_name).label("service"), H.id.label("id"), H.check_timestamp.label("ts"))
+             .where(exact_eq(H.service_name, name), H.check_timestamp <= until)
+             .order_by(H.check_timestamp.desc()).limit(limit).subquery() for name in names]
+    return union_all(*[select(p) for p in parts]).subquery()
+
+
+def _all_checks(until: datetime) -> Any:
+    """Every check of the last INTERVAL_HISTORY (the fallback when there are very many services)."""
+    return (select(exact(H.service_name).label("service"), H.id.label("id"), H.check_timestamp.label("ts"))
+            .where(H.check_timestamp >= until - INTERVAL_HISTORY, H.check_timestamp <= until).subquery())
+
+
+def check_intervals(session: Session, *, until: datetime, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Each service's usual check interval: the median gap between its last INTERVAL_SAMPLE checks.
 
     Columns: service, interval_s (NaN with fewer than two checks).
     """
     u = _naive(until)
-    svc = exact(H.service_name)
-    ts = H.check_timestamp
-    gaps = (select(svc.label("service"), ts.label("ts"),
-                   func.lag(ts).over(partition_by=svc, order_by=ts).label("prev"))
-            .where(ts >= u - INTERVAL_HISTORY, ts <= u).subquery())
+    names = services(session) if names is None else names
+    if not names:
+        return frame([], {"service": "str", "interval_s": "float"})
+    recent = _recent_checks(names, u, INTERVAL_SAMPLE + 1) if len(names) <= MAX_PROBED_SERVICES else _all_checks(u)
+    gaps = select(recent.c.service, recent.c.ts, func.lag(recent.c.ts).over(
+        partition_by=recent.c.service, order_by=(recent.c.ts, recent.c.id)).label("prev")).subquery()
     gap = epoch_seconds(gaps.c.ts) - epoch_seconds(gaps.c.prev)
     stmt = percentile_stmt(gap, [gaps.c.service], [gaps.c.prev.is_not(None)], _dialect(session), ps=(0.5,))
     rows = [{"service": r[0], "interval_s": r[1]} for r in session.execute(stmt).all()]
     return frame(rows, {"service": "str", "interval_s": "float"})
+
+
+def _latest_rows(session: Session, names: Sequence[str], until: datetime) -> dict[str, Any]:
+    if len(names) <= MAX_PROBED_SERVICES:
+        latest = _recent_checks(names, until, 1)
+    else:
+        svc = exact(H.service_name)
+        top = (select(svc.label("service"), func.max(H.check_timestamp).label("mx"))
+               .where(H.check_timestamp <= until).group_by(svc).subquery())
+        latest = (select(top.c.service, H.id.label("id"), H.check_timestamp.label("ts"))
+                  .join(top, and_(exact_eq(H.service_name, top.c.service), H.check_timestamp == top.c.mx)).subquery())
+    stmt = (select(latest.c.service, H.status, H.check_timestamp, H.response_time_ms, H.error_count_24h)
+            .join(latest, H.id == latest.c.id).order_by(latest.c.service, H.id))
+    rows: dict[str, Any] = {}
+    for r in session.execute(stmt).all():
+        rows.setdefault(r.service, r)  # two checks with the same time: keep one
+    return rows
 
 
 def service_status(session: Session, *, until: datetime) -> pd.DataFrame:
@@ -120,17 +156,9 @@ def service_status(session: Session, *, until: datetime) -> pd.DataFrame:
     STALE = no check for more than STALE_FACTOR x the median interval. Columns STATUS_COLUMNS.
     """
     u = _naive(until)
-    svc = exact(H.service_name)
-    latest = (select(svc.label("service"), func.max(H.check_timestamp).label("ts"))
-              .where(H.check_timestamp <= u).group_by(svc).subquery())
-    stmt = (select(exact(H.service_name).label("service"), H.status, H.check_timestamp, H.response_time_ms,
-                   H.error_count_24h)
-            .join(latest, and_(exact_eq(H.service_name, latest.c.service), H.check_timestamp == latest.c.ts))
-            .order_by(H.service_name, H.id))
-    rows = {}
-    for r in session.execute(stmt).all():
-        rows.setdefault(r.service, r)  # two checks with the same time: keep one
-    intervals = check_intervals(session, until=until).set_index("service")["interval_s"].to_dict()
+    names = services(session)
+    rows = _latest_rows(session, names, u) if names else {}
+    intervals = check_intervals(session, until=until, names=names).set_index("service")["interval_s"].to_dict()
     until_ts = pd.Timestamp(u, tz="UTC")
     out = []
     for service, r in sorted(rows.items()):
@@ -360,7 +388,25 @@ def latency(
     return frame(rows, LATENCY_COLUMNS)
 
 
+# A loose index scan: one index probe per distinct name instead of reading every check.
+# (SQLite and PostgreSQL compare names byte-exact here; MariaDB's collation would merge
+# 'Cache' and 'cache', so it groups with exact() instead.)
+_DISTINCT_SERVICES = text("""
+WITH RECURSIVE names(name) AS (
+    SELECT MIN(service_name) FROM system_health_status
+    UNION ALL
+    SELECT (SELECT MIN(service_name) FROM system_health_status WHERE service_name > names.name)
+    FROM names WHERE names.name IS NOT NULL
+)
+SELECT name FROM names WHERE name IS NOT NULL
+""")
+
+
 def services(session: Session) -> tuple[str, ...]:
     """Every service name that has a check (exact spelling), sorted."""
-    svc = exact(H.service_name)
-    return tuple(sorted(v for v in session.scalars(select(svc).group_by(svc)).all() if v is not None))
+    if _dialect(session) in ("sqlite", "postgresql"):
+        found = session.scalars(_DISTINCT_SERVICES).all()
+    else:
+        svc = exact(H.service_name)
+        found = session.scalars(select(svc).group_by(svc)).all()
+    return tuple(sorted(v for v in found if v is not None))

@@ -118,7 +118,8 @@ def test_service_status_stale_after_twice_the_usual_interval(engine: Engine) -> 
                         for i in range(5)])
     add_checks(engine, [{"service_name": "db", "status": "Offline", "check_timestamp": ago(minutes=15 + 10 * i),
                          "details": {"k": i}} for i in range(5)])
-    add_checks(engine, [{"service_name": "once", "status": "DOWN", "check_timestamp": ago(days=3)}])
+    add_checks(engine, [{"service_name": "once", "status": "DOWN", "check_timestamp": ago(days=3)},
+                        {"service_name": "Once", "status": "HEALTHY", "check_timestamp": ago(days=2)}])
     with Session(engine) as s:
         df = q.service_status(s, until=NOW).set_index("service")
         latest = q.latest_check(s, service="db", until=NOW)
@@ -128,7 +129,8 @@ def test_service_status_stale_after_twice_the_usual_interval(engine: Engine) -> 
     assert df.loc["api", "category"] == "HEALTHY" and df.loc["api", "age_s"] == 1500
     assert not bool(df.loc["once", "stale"])  # one check: no usual interval, not called stale
     assert latest.iloc[0]["details"] == {"k": 0}
-    assert names == ("api", "db", "once")
+    assert names == ("Once", "api", "db", "once")  # exact spelling on every engine
+    assert df.loc["Once", "category"] == "HEALTHY" and df.loc["once", "category"] == "DOWN"
 
 
 def test_category_of_statuses() -> None:
