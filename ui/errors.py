@@ -111,7 +111,7 @@ def group_table(groups: pd.DataFrame, sparks: pd.DataFrame, buckets: list[pd.Tim
         by_fp.setdefault(fp, {})[b] = int(n)
     out = pd.DataFrame({
         "badges": [badges(r) for _, r in groups.iterrows()],
-        "error_type": groups["error_type"], "service": groups["service"].map(lambda s: eq.NO_SERVICE if s is None else s),
+        "error_type": groups["error_type"], "service": [s if isinstance(s, str) else eq.NO_SERVICE for s in groups["service"]],
         "message": groups["message"], "events": groups["count"], "trend": [
             [by_fp.get(fp, {}).get(b, 0) for b in buckets] for fp in groups["fingerprint"]],
         "vs_prior": groups["change"], "unresolved": groups["unresolved"],
@@ -183,7 +183,7 @@ def group_header(group: pd.Series) -> None:
         st.text(group["error_type"])
     with right:
         st.caption("service")
-        st.text(eq.NO_SERVICE if group["service"] is None else group["service"])
+        st.text(group["service"] if isinstance(group["service"], str) else eq.NO_SERVICE)
     st.caption(f"message (most frequent of {int(group['distinct_messages'])} distinct)")
     show_text(group["message"])
 

@@ -126,7 +126,7 @@ def uptime_table(uptime: pd.DataFrame) -> pd.DataFrame:
     if uptime.empty:
         return pd.DataFrame(columns=["service"])
     df = uptime.copy()
-    df["service"] = df["service"].map(lambda s: "All services" if s is None else s)
+    df["service"] = [s if isinstance(s, str) else "All services" for s in df["service"]]
     wide = df.pivot_table(index="service", columns="window", values="uptime", aggfunc="first", dropna=False,
                           sort=False)
     other = df.pivot_table(index="service", columns="window", values="other", aggfunc="first", sort=False)
