@@ -16,7 +16,7 @@ from db.queries import opportunities as q
 from db.queries.common import COUNT_CAP, PAGE_SIZE
 from ui import charts_scanner as charts
 from ui import urlstate
-from ui.shell import Frame
+from ui.shell import Frame, rounded_now
 from ui.widgets import export_buttons, fmt_count, freshness, guard, show_json, to_tz
 
 STALE_SNAPSHOT_S = 15 * 60  # the backend's longest snapshot TTL
@@ -103,11 +103,10 @@ def _range(name: str, bounds: pd.Series, col: Any) -> tuple[float, float] | None
         return wanted  # nothing to slide over; keep a range from the URL as it is
     if name == "dte":
         lo, hi = math.floor(lo), math.ceil(hi)
-    start = (max(lo, wanted[0]), min(hi, wanted[1])) if wanted else (lo, hi)
-    if start[0] > start[1]:
-        start = (lo, hi)
-    value = col.slider(RANGE_LABELS[name], min_value=lo, max_value=hi, value=start, key=f"opp_{param}",
-                       step=1 if name == "dte" else None)
+    start = wanted or (lo, hi)
+    # a range from the URL outside today's data widens the slider instead of being clamped
+    value = col.slider(RANGE_LABELS[name], min_value=min(lo, start[0]), max_value=max(hi, start[1]),
+                       value=start, key=f"opp_{param}", step=1 if name == "dte" else None)
     chosen = (float(value[0]), float(value[1]))
     active = chosen != (float(lo), float(hi))
     urlstate.put(**{param: f"{chosen[0]:g}~{chosen[1]:g}" if active else None})
@@ -127,7 +126,7 @@ def controls(f: Frame) -> tuple[q.Filters, View]:
         if top[2].button("Clear scan filter", key="opp_clear_scan"):
             urlstate.remove("scan", "after", "before")
             st.rerun()
-    base = q.Filters(now=f.until, since=None if scan else f.since, until=None if scan else f.until,
+    base = q.Filters(now=rounded_now(), since=None if scan else f.since, until=None if scan else f.until,
                      show_expired=show_expired, show_inactive=show_inactive, scan=scan)
     picked: dict[str, Any] = {}
     with st.expander("Filters", expanded=True):
@@ -188,7 +187,7 @@ def freshness_banner(f: Frame) -> None:
     """Age of the newest snapshot and of the newest completed scan; a warning when stale."""
     with guard("Freshness"):
         fr = data.fetch(q.freshness).iloc[0]
-        now = pd.Timestamp(f.until)
+        now = pd.Timestamp(rounded_now())
         snap_age = (now - fr["newest_snapshot"]).total_seconds() if pd.notna(fr["newest_snapshot"]) else None
         scan_age = (now - fr["newest_scan"]).total_seconds() if pd.notna(fr["newest_scan"]) else None
         line = f"Newest snapshot: {human_age(snap_age)} old · newest completed scan: {human_age(scan_age)} old"
@@ -218,7 +217,7 @@ TABLE_COLUMNS = ["id", "marker", "symbol", "strategy", "dte", "expires_at", "exp
 
 def table_frame(df: pd.DataFrame, f: Frame) -> pd.DataFrame:
     """The page rows as shown: derived times, markers for stale columns and data fallbacks."""
-    now = pd.Timestamp(f.until)
+    now = pd.Timestamp(rounded_now())
     out = to_tz(df, f.tz)
     out["expires_in"] = [human_age((e - now).total_seconds()) if pd.notna(e) else "–"
                          for e in df["expires_at"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.models import CriticalErrorLog, OpportunitySnapshot, ScanSession
 
+ROOT_DIR = Path(__file__).resolve().parents[2]
 # A fixed "now" (aware UTC) and its naive form as the backend stores it.
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 NAIVE_NOW = NOW.replace(tzinfo=None)
