@@ -227,3 +227,18 @@ def prepare_database(url: str, *, demo: bool = True, messy_seed: int | None = No
     finally:
         engine.dispose()
     return info
+
+
+def choose_option(widget: Any, index: int) -> None:
+    """Choose option `index` of a selectbox/radio as the browser does: by its shown label.
+
+    AppTest's own `select_index` maps the label back through `format_func` and breaks when the
+    labels differ from the values; the browser sends the label, and so does this.
+    """
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    ws = WidgetState()
+    ws.id = widget.id
+    ws.string_value = widget.options[index]
+    widget.__class__ = type(f"Chosen{type(widget).__name__}", (type(widget),),
+                            {"_widget_state": property(lambda self: ws)})

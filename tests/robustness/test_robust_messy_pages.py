@@ -4,7 +4,7 @@ as Markdown/HTML, no error details."""
 from __future__ import annotations
 
 import pytest
-from robust_support import PAGE_IDS, PAGES, PageSpec, all_texts, exceptions, leaks, markdown_texts
+from robust_support import PAGE_IDS, PAGES, PageSpec, all_texts, choose_option, exceptions, leaks, markdown_texts
 
 from db.messy import MARKER
 
@@ -38,12 +38,13 @@ def test_page_controls_on_messy_data(messy_db, app_at, page: PageSpec) -> None: 
         for j in range(min(len(at.selectbox[i].options), 6)):
             if i >= len(at.selectbox) or j >= len(at.selectbox[i].options):
                 break
-            at.selectbox[i].select_index(j).run()
+            choose_option(at.selectbox[i], j)
+            at.run()
             _check_run(at, page)
     for i in range(len(at.radio)):
         for j in range(min(len(at.radio[i].options), 4)):
             if i >= len(at.radio) or j >= len(at.radio[i].options):
                 break
-            radio = at.radio[i]
-            radio.set_value(radio.options[j]).run()
+            choose_option(at.radio[i], j)
+            at.run()
             _check_run(at, page)

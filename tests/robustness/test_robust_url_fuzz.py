@@ -78,9 +78,15 @@ def test_fuzzed_query_params(page: PageSpec, demo_url: str, monkeypatch: pytest.
 
 
 def _validated(page: PageSpec) -> list[tuple[str, str]]:
+    """Validated params read unconditionally: the shell's and those at the page script's top level.
+    (Params read inside a tab or a detail view are covered by the fuzz test above.)"""
+    import re
+
     from robust_support import url_params
 
-    return [(name, kind) for name, kind in url_params(page).items() if kind in ("choice", "integer", "flag")]
+    top = set(re.findall(r"^[^\s#].*urlstate\.(?:choice|integer|flag)\(\s*[\"'](\w+)[\"']", page.source, re.M))
+    return [(name, kind) for name, kind in url_params(page).items()
+            if kind in ("choice", "integer", "flag") and (name in top or name in ("range", "tz"))]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
