@@ -22,8 +22,9 @@ from db.commands import errors as commands
 from db.errors import PermissionDenied, ValidationFailed, classify
 from db.queries import errors as eq
 from ui import charts_monitor as charts
+from ui.health import shown_tz
 from ui.shell import Frame
-from ui.widgets import export_buttons, freshness, guard, show_json, show_text, to_tz
+from ui.widgets import export_buttons, freshness, guard, show_json, show_text
 
 TABS = {"unresolved": "Unresolved", "resolved": "Resolved", "all": "All"}
 SEARCH_KEYS = {"service", "severity", "type", "is"}
@@ -139,7 +140,7 @@ def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, buck
         st.success("No error groups match.", icon="✅")
         return ""
     fps = groups["fingerprint"].tolist()
-    table = to_tz(group_table(groups, sparks, buckets_of(f.since, f.until, bucket_s)), f.tz)
+    table = shown_tz(group_table(groups, sparks, buckets_of(f.since, f.until, bucket_s)), f.tz)
     cfg = {"trend": st.column_config.LineChartColumn("trend", y_min=0),
            "vs_prior": st.column_config.NumberColumn("vs prior", help="Events minus those of the period before, "
                                                      "of the same length", format="%+d"),
@@ -209,7 +210,7 @@ def occurrences_table(f: Frame, occ: pd.DataFrame, *, chosen: set[str], version:
     """
     ids = occ["id"].tolist()
     pos = [i for i, x in enumerate(ids) if x in chosen]
-    event = st.dataframe(to_tz(occ, f.tz), hide_index=True, on_select="rerun", selection_mode="multi-row",
+    event = st.dataframe(shown_tz(occ, f.tz), hide_index=True, on_select="rerun", selection_mode="multi-row",
                          key=f"errors_occ_{hash(tuple(ids))}_{version}", selection_default={"selection": {"rows": pos}},
                          column_config={"message": st.column_config.TextColumn("message", width="large")})
     rows = event.selection.rows if hasattr(event, "selection") else pos
@@ -224,7 +225,7 @@ def occurrence_detail(f: Frame, error_id: str) -> None:
             st.info("This error no longer exists.", icon="ℹ️")
             return
         row = one.iloc[0]
-        st.dataframe(to_tz(one.drop(columns=["details", "message"]), f.tz), hide_index=True)
+        st.dataframe(shown_tz(one.drop(columns=["details", "message"]), f.tz), hide_index=True)
         t1, t2, t3 = st.tabs(["Message", "Details (JSON)", "Details (raw)"])
         with t1:
             show_text(row["message"])

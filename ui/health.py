@@ -7,7 +7,7 @@ show_json, or escaped inside plotly; labels and captions hold our own words only
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -38,6 +38,13 @@ PERCENTILES_EXPLAINED = (
     "p99: 1 check in 100 was slower than this (the worst tail).  \n"
     "average: the mean, pulled up by a few slow checks."
 )
+
+
+def shown_tz(df: pd.DataFrame, tz: tzinfo) -> pd.DataFrame:
+    """A frame for st.dataframe: times in the display zone, no attrs (Arrow cannot carry them)."""
+    out = to_tz(df, tz)
+    out.attrs = {}
+    return out
 
 
 def bucket_seconds(since: datetime, until: datetime) -> int:
@@ -147,6 +154,7 @@ def uptime_section(*, until: datetime, degraded_down: bool) -> None:
                    + ("DEGRADED counts as down." if degraded_down else "DEGRADED counts as up."))
         table = uptime_table(up)
         cfg = {c: st.column_config.NumberColumn(c, format="%.2f%%") for c in table.columns if c.startswith("Uptime")}
+        table.attrs = {}
         st.dataframe(table, hide_index=True, column_config=cfg)
         export_buttons(up, key="health_uptime_export", filename="uptime")
 
@@ -227,7 +235,7 @@ def details_section(f: Frame, *, service: str, until: datetime) -> None:
             st.info("No check of this service yet.", icon="ℹ️")
             return
         row = latest.iloc[0]
-        st.dataframe(to_tz(latest.drop(columns=["details"]), f.tz), hide_index=True)
+        st.dataframe(shown_tz(latest.drop(columns=["details"]), f.tz), hide_index=True)
         st.caption("details (JSON, shown literally)")
         show_json(row["details"], key="health_details_json")
 
@@ -263,7 +271,7 @@ def incidents_section(f: Frame, *, since: datetime, until: datetime, service: st
             st.success("No incidents in this window.", icon="✅")
             return ""
         keys = [incident_key(r) for _, r in inc.iterrows()]
-        shown = to_tz(inc, f.tz)
+        shown = shown_tz(inc, f.tz)
         shown["duration_min"] = (inc["duration_s"] / 60).round(1)
         pos = [keys.index(selected)] if selected in keys else []
         event = st.dataframe(shown.drop(columns=["duration_s"]), hide_index=True, on_select="rerun",
@@ -288,6 +296,6 @@ def _incident_errors(f: Frame, row: pd.Series) -> None:
             st.text("No errors of this service were logged during this incident.")
         else:
             cols = ["error_type", "message", "count", "unresolved", "first_seen", "last_seen"]
-            st.dataframe(to_tz(groups[cols], f.tz), hide_index=True)
+            st.dataframe(shown_tz(groups[cols], f.tz), hide_index=True)
         st.link_button("Open this service's errors", errors_link(service=row["service"], range_key=f.range_key),
                        icon=":material/open_in_new:")

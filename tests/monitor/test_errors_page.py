@@ -127,3 +127,19 @@ def test_bad_url_values_are_rejected(monkeypatch: pytest.MonkeyPatch, sqlite_url
     at = run_page(monkeypatch, sqlite_url, "errors", tab="bogus", group="not-a-fingerprint", before="zzz")
     no_exceptions(at)
     assert sum("Ignored the URL parameter" in w.value for w in at.warning) == 2
+
+
+def test_occurrence_pages_move_by_keyset_in_the_url(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    eng = make_engine(sqlite_url, read_timeout=False)
+    now = utcnow()
+    ids = add_errors(eng, [{"message": f"retry {i}", "created_at": now - timedelta(minutes=i + 1)} for i in range(105)])
+    eng.dispose()
+    fp = fingerprint("t", "svc", "retry 1")
+    at = run_page(monkeypatch, sqlite_url, "errors", group=fp)
+    assert len(at.dataframe[1].value) == 100
+    at.button(key="errors_next_page").click().run()
+    no_exceptions(at)
+    assert "before" in at.query_params
+    assert at.dataframe[1].value["id"].tolist() == ids[100:]
+    at.button(key="errors_first_page").click().run()
+    assert "before" not in at.query_params and len(at.dataframe[1].value) == 100

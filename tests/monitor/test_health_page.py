@@ -96,3 +96,26 @@ def test_zoom_narrows_the_window_and_can_be_reset(monkeypatch: pytest.MonkeyPatc
     assert "Zoomed into" in texts(at)
     at.button(key="health_zoom_reset").click().run()
     assert "zoom" not in at.query_params and "Zoomed into" not in texts(at)
+
+
+def test_selected_incident_lists_the_errors_of_its_service(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    from datetime import UTC
+
+    from sqlalchemy.orm import Session
+
+    from db.queries import health as hq
+    from ui.health import incident_key
+
+    eng = seed(sqlite_url)
+    now = utcnow().replace(tzinfo=UTC)
+    with Session(eng) as s:
+        inc = hq.incidents(s, since=now - timedelta(hours=24), until=now, service="yfinance")
+    eng.dispose()
+    key = incident_key(inc.iloc[0])
+    at = run_page(monkeypatch, sqlite_url, "health", hview="incidents", service="yfinance", incident=key)
+    no_exceptions(at)
+    assert at.query_params.get("incident") == key
+    groups = at.dataframe[1].value
+    assert groups["message"].tolist() == ["quote 1 failed"]
+    hrefs = [b.proto.url for b in at.get("link_button")]
+    assert hrefs == ["errors?tab=all&service=yfinance"]
