@@ -1,5 +1,15 @@
-"""Audit log page (placeholder until the sandbox issue builds it out)."""
+"""Audit log: every write the console made (config saves, activations, rollbacks, deletes, error
+resolutions, cache purges): who, when, action, target, before and after, note."""
 
+from __future__ import annotations
+
+from ui import audit
 from ui.page import start
+from ui.widgets import guard
 
 f = start("Audit log", tables=("console_audit_log",))
+
+with guard("Audit log"):
+    filt = audit.filters(f)
+    rows = audit.page(f, filt)
+    audit.detail(rows, f)

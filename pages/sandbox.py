@@ -37,7 +37,7 @@ def _config_views(view: str, config_id: str, configs: pd.DataFrame) -> None:
     detail = data.fetch(q.config_detail, config_id=config_id)
     if detail.empty:
         st.warning("That config does not exist (any more). Choose another one.", icon="⚠️")
-        urlstate.remove("config")
+        sandbox_form.go_to(None)
         return
     row = detail.iloc[0].to_dict()
     listed = configs.loc[configs["id"] == config_id]

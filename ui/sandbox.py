@@ -14,7 +14,7 @@ from db.commands import sandbox as cmd
 from db.errors import ConflictError, PermissionDenied, classify
 from db.queries import sandbox as q
 from ui import urlstate
-from ui.sandbox_form import NEW, flash, start_clone
+from ui.sandbox_form import GOTO, NEW, flash, go_to, start_clone
 from ui.shell import Frame
 from ui.widgets import export_buttons, freshness, to_tz
 
@@ -52,7 +52,7 @@ def config_list(f: Frame, configs: pd.DataFrame) -> None:
     if picked and picked[0] < len(configs):
         chosen = str(configs.iloc[picked[0]]["id"])
         if chosen != urlstate.text("config"):
-            urlstate.put(config=chosen)  # selection by position is resolved to the key at once
+            go_to(chosen)  # selection by position is resolved to the key at once
             st.session_state.pop("sandbox_config_table", None)
             st.rerun()
     export_buttons(configs, key="sandbox_configs_export", filename="sandbox_configs")
@@ -61,15 +61,20 @@ def config_list(f: Frame, configs: pd.DataFrame) -> None:
 def pick_config(f: Frame, configs: pd.DataFrame) -> str:
     """The selected config id ('new' in create mode, '' for none), kept in the URL."""
     ids = [str(i) for i in configs["id"]]
-    names = dict(zip(ids, configs["name"].astype(str) + "  ·  v" + configs["version"].astype(str), strict=True))
-    current = urlstate.text("config")
+    # Labels must be unique: the widget maps a label back to its option, and names repeat in real data.
+    names = {i: f"{n}  ·  v{v}  ·  {i[:8]}" for i, n, v in zip(ids, configs["name"], configs["version"], strict=True)}
+    if GOTO in st.session_state:
+        st.session_state["sandbox_pick"] = st.session_state.pop(GOTO)
+    current = st.session_state.get("sandbox_pick", urlstate.text("config"))
     options = ["", NEW, *ids] if f.identity.can(EDIT_CONFIG) else ["", *ids]
     if current and current not in options:
         options.append(current)  # a config outside the filters (or just created) stays selectable
         names[current] = current
     labels = {"": "(choose a config)", NEW: "➕ New config", **names}
-    chosen = st.selectbox("Config", options, index=options.index(current) if current in options else 0,
-                          format_func=lambda v: labels.get(v, v), key="sandbox_pick")
+    # The URL decides on a fresh page; afterwards the widget's own state (set through go_to).
+    index = {} if "sandbox_pick" in st.session_state else {"index": options.index(current)
+                                                             if current in options else 0}
+    chosen = st.selectbox("Config", options, format_func=lambda v: labels.get(v, v), key="sandbox_pick", **index)
     urlstate.put(config=chosen or None)
     return chosen
 
@@ -80,7 +85,7 @@ def actions(f: Frame, row: dict[str, Any]) -> None:
     if c1.button("Clone", key="sandbox_clone", icon=":material/content_copy:",
                  disabled=not f.identity.can(EDIT_CONFIG)):
         start_clone(row)
-        urlstate.put(config=NEW)
+        go_to(NEW)
         st.rerun()
     verb = "deactivate" if row["is_active"] else "activate"
     if c2.button(verb.capitalize(), key="sandbox_toggle", icon=":material/power_settings_new:",
@@ -125,7 +130,7 @@ def _do(f: Frame, action: str, row: dict[str, Any]) -> None:
     try:
         if action == "delete":
             cmd.delete_config(engine, identity=f.identity, config_id=row["id"])
-            urlstate.remove("config")
+            go_to(None)
             flash("Config deleted.")
         else:
             others = cmd.set_active(engine, identity=f.identity, config_id=row["id"], active=action == "activate")

@@ -35,6 +35,18 @@ FIELD_LABELS = {
 }
 
 
+GOTO = "sandbox_goto"  # a config to select on the next run (the picker widget is already drawn in this one)
+
+
+def go_to(config_id: str | None) -> None:
+    """Select `config_id` (None: nothing) from the next run on, in the URL and in the picker."""
+    st.session_state[GOTO] = config_id or ""
+    if config_id:
+        urlstate.put(config=config_id)
+    else:
+        urlstate.remove("config")
+
+
 def flash(message: str) -> None:
     """A one-time success message for the next run (our own text only, never database text)."""
     st.session_state[FLASH] = message
@@ -55,7 +67,8 @@ def new_draft(row: dict[str, Any] | None, *, name: str | None = None) -> dict[st
     """A draft from a config row (or an empty one for a new config)."""
     row = row or {}
     config_data = row.get("config_data")
-    return {
+    loaded = {k: row.get(k) for k in ("name", "strategy_id", "user_id", "config_data")}
+    return {"loaded": loaded,
         "config_id": row.get("id"), "loaded_version": int(row.get("version") or 0),
         "name": name if name is not None else str(row.get("name") or ""),
         "strategy_id": str(row.get("strategy_id") or ""), "user_id": str(row.get("user_id") or "default_user"),
@@ -74,10 +87,20 @@ def start_clone(row: dict[str, Any]) -> None:
 
 def _draft_for(key: str, row: dict[str, Any] | None) -> dict[str, Any]:
     drafts = _drafts()
-    d = drafts.get(key)
-    if d is None or (row is not None and not d["dirty"] and int(row["version"]) != d["loaded_version"]):
-        d = drafts[key] = new_draft(row)  # nothing typed yet: follow the database
-    return d
+    if key not in drafts:
+        drafts[key] = new_draft(row)
+    return drafts[key]
+
+
+def _newer_notice(d: dict[str, Any], row: dict[str, Any] | None, key: str) -> None:
+    """The form keeps the version it loaded (what the user types is never swapped out under them)."""
+    if row is None or d["conflict"] or int(row["version"]) == d["loaded_version"]:
+        return
+    st.info(f"Version {int(row['version'])} was saved since this form loaded version {d['loaded_version']}.",
+            icon="ℹ️")
+    if st.button(f"Load version {int(row['version'])} (discard my draft)", key=f"sandbox_loadnew_{key}"):
+        _drafts().pop(key, None)
+        st.rerun()
 
 
 def _parsed(text: str) -> Any:
@@ -91,7 +114,7 @@ def _fields(d: dict[str, Any], key: str) -> tuple[dict[str, str], dict[str, str]
     values = {}
     cols = st.columns(2)
     for i, (path, label) in enumerate(FIELD_LABELS.items()):
-        values[path] = cols[i % 2].text_input(label, shown[path], key=f"sandbox_f_{key}_{d['rev']}_{path}")
+        values[path] = cols[i % 2].text_input(label, shown[path], key=f"sandbox_f_{key}_{d['token']}_{d['rev']}_{path}")
     return values, shown
 
 
@@ -113,8 +136,18 @@ def _check(d: dict[str, Any]) -> cs.Draft | None:
     return draft
 
 
+def _unchanged(d: dict[str, Any], valid: cs.Draft) -> bool:
+    now = {"name": valid.name, "strategy_id": valid.strategy_id, "user_id": valid.user_id,
+           "config_data": valid.config_data}
+    return d["config_id"] is not None and now == d["loaded"]
+
+
 def _save(f: Frame, d: dict[str, Any], valid: cs.Draft, note: str, key: str) -> None:
     done = st.session_state.setdefault(DONE, {})
+    if _unchanged(d, valid):
+        flash(f"Nothing changed since version {d['loaded_version']}; no new version was made.")
+        _drafts().pop(key, None)
+        st.rerun()
     if d["token"] in done:
         flash(f"Already saved as version {done[d['token']]}; the repeated click was ignored.")
         _drafts().pop(key, None)
@@ -125,7 +158,7 @@ def _save(f: Frame, d: dict[str, Any], valid: cs.Draft, note: str, key: str) -> 
             new_id = cmd.create_config(engine, identity=f.identity, name=valid.name, strategy_id=valid.strategy_id,
                                        user_id=valid.user_id, config_data=valid.config_data, note=note or None)
             done[d["token"]] = 1
-            urlstate.put(config=new_id)
+            go_to(new_id)
             flash("Config created (version 1, inactive).")
         else:
             res = cmd.save_config(engine, identity=f.identity, config_id=d["config_id"],
@@ -180,7 +213,7 @@ def conflict_panel(f: Frame, d: dict[str, Any], key: str) -> None:
         st.error("This config was deleted since you loaded it. Your draft is kept.", icon="🚫")
         if st.button("Create a new config from my draft", key=f"sandbox_recreate_{key}"):
             _drafts()[NEW] = {**d, "config_id": None, "loaded_version": 0, "conflict": None}
-            urlstate.put(config=NEW)
+            go_to(NEW)
             st.rerun()
         return
     st.warning(f"Someone saved version {current} after you loaded version {d['loaded_version']}. "
@@ -198,7 +231,7 @@ def conflict_panel(f: Frame, d: dict[str, Any], key: str) -> None:
         _drafts().pop(key, None)
         st.rerun()
     if c2.button(f"Save my draft on top of version {current}", key=f"sandbox_ontop_{key}", type="primary"):
-        d["loaded_version"], d["conflict"] = current, None
+        d["loaded_version"], d["conflict"], d["loaded"] = current, None, {}  # {}: never "unchanged"
         valid = _check(d)
         if valid is not None:
             _save(f, d, valid, "saved on top after a conflict", key)
@@ -212,10 +245,13 @@ def editor(f: Frame, row: dict[str, Any] | None) -> None:
     can_edit = f.identity.can(EDIT_CONFIG)
     if not can_edit:
         st.info("Your roles allow viewing only; saving is disabled.", icon="👁️")
+    _newer_notice(d, row, key)
     if d["conflict"]:
         conflict_panel(f, d, key)
-    with st.form(f"sandbox_form_{key}", enter_to_submit=False):
-        rev = d["rev"]
+    # Widget and form ids carry the draft's token: a click that arrives after a save (a double
+    # click) targets the previous form, which no longer exists, and is ignored.
+    with st.form(f"sandbox_form_{key}_{d['token']}", enter_to_submit=False):
+        rev = f"{d['token']}_{d['rev']}"
         name = st.text_input("Name", d["name"], key=f"sandbox_name_{key}_{rev}")
         c1, c2 = st.columns(2)
         strategy_id = c1.text_input("Strategy id", d["strategy_id"], key=f"sandbox_strategy_{key}_{rev}")

@@ -1,0 +1,88 @@
+"""Audit log sections: filters (in the URL), a keyset-paged table, one entry's before/after and diff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from db import data
+from db.queries import audit as qa
+from ui import urlstate
+from ui.sandbox_diff import diff
+from ui.shell import Frame
+from ui.widgets import export_buttons, fmt_count, freshness, show_json, to_tz
+
+CURSOR = "audit_cursor"  # stack of (at, id) page starts, for "newer" after "older"
+EXPORT_LIMIT = 5_000
+
+
+def filters(f: Frame) -> dict[str, Any]:
+    """Actor, action, target type and target id filters over the window's audit rows."""
+    values = data.fetch(qa.audit_filter_values, since=f.since, until=f.until)
+    actors, actions = sorted(set(values["actor"].dropna())), sorted(set(values["action"].dropna()))
+    types = sorted(set(values["target_type"].dropna()))
+    c1, c2, c3, c4 = st.columns(4)
+    picked_actors = c1.multiselect("Who", actors, default=urlstate.many("who", actors), key="audit_who")
+    picked_actions = c2.multiselect("Action", actions, default=urlstate.many("act", actions), key="audit_act")
+    type_options = ["", *types]
+    target_type = c3.selectbox("Target type", type_options, format_func=lambda v: v or "(all)", key="audit_type",
+                               index=type_options.index(urlstate.choice("type", type_options, "")))
+    target_id = c4.text_input("Target id", urlstate.text("target"), key="audit_target", max_chars=255).strip()
+    urlstate.put(who=picked_actors, act=picked_actions, type=target_type or None, target=target_id or None)
+    filt = {"since": f.since, "until": f.until, "actors": tuple(picked_actors), "actions": tuple(picked_actions),
+            "target_type": target_type, "target_id": target_id}
+    if st.session_state.get("audit_filter_key") != repr(filt):
+        st.session_state["audit_filter_key"] = repr(filt)
+        st.session_state[CURSOR] = []  # new filters start on the newest page
+    return filt
+
+
+def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
+    """The current page of entries (newest first) with older/newer navigation."""
+    stack: list[tuple[datetime, str]] = st.session_state.setdefault(CURSOR, [])
+    before_at, before_id = stack[-1] if stack else (None, "")
+    rows = data.fetch(qa.audit_entries, before_at=before_at, before_id=before_id, **filt)
+    total = data.fetch(qa.audit_count, **filt)
+    freshness(rows, key="audit", tz=f.tz)
+    st.caption(f"{fmt_count(total, qa.COUNT_CAP)} entries in the {f.label}; page {len(stack) + 1}.")
+    if rows.empty:
+        st.info("No audit entries match.", icon="ℹ️")
+        return rows
+    st.dataframe(to_tz(rows, f.tz)[["at", "actor", "action", "target_type", "target_id", "note"]], hide_index=True)
+    c1, c2 = st.columns(2)
+    if stack and c1.button("Newer", key="audit_newer", icon=":material/arrow_back:"):
+        stack.pop()
+        st.rerun()
+    if len(rows) == qa.PAGE_SIZE and c2.button("Older", key="audit_older", icon=":material/arrow_forward:"):
+        last = rows.iloc[-1]
+        stack.append((last["at"].to_pydatetime(), str(last["id"])))
+        st.rerun()
+    everything = data.fetch_uncached(qa.audit_entries, limit=EXPORT_LIMIT, **filt)
+    export_buttons(everything, key="audit_export", filename="audit_log")
+    return rows
+
+
+def detail(rows: pd.DataFrame, f: Frame) -> None:
+    """One entry: before, after, and what changed between them."""
+    if rows.empty:
+        return
+    labels = {str(r.id): f"{r.at.astimezone(f.tz):%Y-%m-%d %H:%M:%S} · {r.action} · {r.target_id} · {str(r.id)[:8]}"
+              for r in rows.itertuples()}
+    picked = st.selectbox("Entry", list(labels), format_func=labels.get, key="audit_entry")
+    rec = rows.set_index("id").loc[picked]
+    st.text(f"{rec['actor']} · {rec['action']} · {rec['target_type']} {rec['target_id']}")
+    if rec["note"]:
+        st.text(f"note: {rec['note']}")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.caption("Before")
+        show_json(rec["before"])
+    with c2:
+        st.caption("After")
+        show_json(rec["after"])
+    if isinstance(rec["before"], dict) and isinstance(rec["after"], dict):
+        st.caption("Changed (a = before, b = after)")
+        st.dataframe(diff(rec["before"], rec["after"]), hide_index=True)
