@@ -1,0 +1,937 @@
+"""Demo data: the backend's nine tables in its real shapes, consistent across tables, fast and deterministic.
+
+`generate(engine, rows=N)` writes N rows into each big table (system_health_status,
+critical_error_logs, scan_sessions, opportunity_snapshots) and plausible smaller counts into the
+sandbox tables. `python -m db.demo [--url URL] [--rows N] [--seed S] [--profile history|window]`.
+
+One story runs through all tables: incidents per service (generated backwards from `now`, so the
+recent past is the same at every size) turn that service's health DEGRADED/DOWN, bring a burst of
+its errors, and make V1 scans that depend on it FAIL; opportunities come from COMPLETED scans (or
+from V2 live scans without one); config activations change the outcomes of later test runs.
+
+Profiles: "history" keeps a fixed density (the last 24 h look the same whatever N is; more rows
+reach further back; only about a day of snapshots is unexpired), "window" puts every row in the
+last 24 h with every snapshot unexpired (the worst case for the console).
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import heapq
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from random import Random
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select
+
+from db import demo_snapshots as snaps
+from db import demo_vocab as vocab
+from db.engine import writer
+from db.models import (
+    Base,
+    CriticalErrorLog,
+    OpportunitySnapshot,
+    SandboxAIConversation,
+    SandboxHistoricalCache,
+    SandboxStats,
+    SandboxStrategyConfig,
+    SandboxTestRun,
+    ScanSession,
+    SystemHealthStatus,
+)
+
+Progress = Callable[[float, str], None]
+Row = tuple[Any, ...]
+
+PROFILES = ("history", "window")
+BATCH_ROWS = 20_000  # rows per executemany batch and per transaction
+SEC = 1_000_000  # microseconds
+MINUTE = 60 * SEC
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+EPOCH = datetime(1970, 1, 1)
+WINDOW_SPAN = DAY - 10 * MINUTE  # "window": every row inside the last 24 h, with a margin
+
+HEALTH_STEP = 2 * MINUTE  # one check per service every 2 minutes ("history")
+ERROR_BIN = 5 * MINUTE  # errors are placed per 5-minute bin, weighted by the incidents in it
+ERRORS_PER_BIN = 3.0  # background errors per bin ("history"); bursts add BURST_WEIGHT times that
+BURST_WEIGHT = {"DOWN": 25.0, "DEGRADED": 10.0}
+LINKED_SHARE = 0.72  # snapshots that belong to a scan; the rest are V2 live (no scan, a few dangling)
+SNAPSHOT_TTL = DAY  # "history": about one day of snapshots is unexpired now
+ODD_SHARE = 0.015  # share of non-numeric response_time_ms / error_count_24h
+SECONDS_ONLY_SHARE = 0.03  # share of backend timestamps written without microseconds
+
+ERROR_SERVICES: tuple[str | None, ...] = (
+    "opportunity_cache", "strategy_specific_scanner", "universe_loader", "strategy_ai_service", None)
+ERROR_BACKGROUND = (0.35, 0.5, 0.6, 0.8, 1.0)  # cumulative weights of ERROR_SERVICES outside bursts
+# Incidents that always exist just before `now`, so every size shows a recent outage and one ongoing.
+RECENT_INCIDENTS = [
+    ("yfinance", 85, 55, "DEGRADED"),
+    ("opportunity_cache", 80, 50, "DOWN"),
+    ("strategy_specific_scanner", 45, 30, "DEGRADED"),
+    ("strategy_ai_service", 15, -60, "DEGRADED"),
+]
+
+Incident = tuple[int, int, str]  # start_us, end_us, state
+
+
+def _us(dt: datetime) -> int:
+    return (dt - EPOCH) // timedelta(microseconds=1)
+
+
+def _dt(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def _seconds_only(us: int) -> int:
+    return us - us % SEC
+
+
+def _uuid_maker(rng: Random) -> Callable[[], str]:
+    """uuid4-shaped ids drawn from `rng` (deterministic, unlike uuid.uuid4)."""
+    bits = rng.getrandbits
+    variant = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+    def make() -> str:
+        h = f"{bits(128):032x}"
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:]}"
+
+    return make
+
+
+class Clock:
+    """Timestamps from microseconds: for the driver (SQLite text as SQLAlchemy writes it, else datetime)
+    and as ISO text for JSON payloads. Formatting goes through a per-hour prefix cache: it is hot."""
+
+    def __init__(self, *, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        self._caches: dict[str, dict[int, str]] = {" ": {}, "T": {}}
+
+    def _text(self, us: int, sep: str) -> str:
+        minute, rest = divmod(us, MINUTE)
+        cache = self._caches[sep]
+        prefix = cache.get(minute)
+        if prefix is None:
+            if len(cache) > 300_000:  # bounded: rows arrive roughly in time order
+                cache.clear()
+            prefix = cache[minute] = _dt(minute * MINUTE).strftime(f"%Y-%m-%d{sep}%H:%M:")
+        s, f = divmod(rest, SEC)
+        return f"{prefix}{s:02d}.{f:06d}" if f else f"{prefix}{s:02d}"
+
+    def db(self, us: int) -> Any:
+        """The value to bind for a DateTime column."""
+        return self._text(us, " ") if self.sqlite else _dt(us)
+
+    def iso(self, us: int) -> str:
+        """ISO 8601 without offset, as the backend's isoformat() writes into JSON."""
+        return self._text(us, "T")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Inputs every table generator shares: the size, the clock, the profile and the incidents."""
+
+    rows: int
+    seed: int
+    profile: str
+    now_us: int
+    incidents: dict[str, list[Incident]]
+
+    def span(self, per_day: float) -> int:
+        """Microseconds of history that `rows` rows cover at `per_day` rows per day."""
+        if self.profile == "window":
+            return WINDOW_SPAN
+        return int(self.rows / per_day * DAY) + MINUTE
+
+    def rng(self, name: str) -> Random:
+        """An independent random stream per table, so tables do not shift each other."""
+        return Random(f"{self.seed}:{name}")
+
+
+def _incidents(seed: int, now_us: int, horizon: int) -> dict[str, list[Incident]]:
+    """Outages per service, drawn backwards from now so the recent ones do not depend on the size."""
+    out: dict[str, list[Incident]] = {s: [] for s in vocab.HEALTH_SERVICES}
+    for service, start_min, end_min, state in RECENT_INCIDENTS:
+        out[service].append((now_us - start_min * MINUTE, now_us - end_min * MINUTE, state))
+    for service, (gap_h, down_share) in vocab.INCIDENT_RATE.items():
+        rng = Random(f"{seed}:incidents:{service}")
+        t = now_us - 3 * HOUR
+        while t > now_us - horizon:
+            t -= int(rng.expovariate(1 / gap_h) * HOUR)
+            down = rng.random() < down_share
+            dur = int((8 + rng.expovariate(1 / (20 if down else 40))) * MINUTE)
+            out[service].append((t - dur, t, "DOWN" if down else "DEGRADED"))
+            t -= dur + 20 * MINUTE
+    return {s: sorted(v) for s, v in out.items()}
+
+
+class _Cursor:
+    """The incident of one service at a time; times must (mostly) move forward."""
+
+    def __init__(self, spans: list[Incident]) -> None:
+        self.spans, self.i = spans, 0
+
+    def at(self, t: int) -> Incident | None:
+        spans, i = self.spans, self.i
+        while i < len(spans) and spans[i][1] <= t:
+            i += 1
+        self.i = i
+        return spans[i] if i < len(spans) and spans[i][0] <= t else None
+
+
+def make_plan(*, rows: int, seed: int, profile: str, now: datetime | None) -> Plan:
+    """The shared plan for one run (validates the arguments)."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
+    if rows < 0:
+        raise ValueError("rows must be >= 0")
+    now = now or datetime.now(UTC)
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC).replace(tzinfo=None)
+    now_us = _us(now)
+    horizon = DAY * 2 if profile == "window" else int(rows / 600 * DAY) + 2 * DAY
+    return Plan(rows=rows, seed=seed, profile=profile, now_us=now_us, incidents=_incidents(seed, now_us, horizon))
+
+
+# ---------------------------------------------------------------- system_health_status
+
+HEALTH_COLUMNS = ("id", "check_timestamp", "service_name", "status", "response_time_ms", "error_count_24h", "details")
+
+
+def health_rows(plan: Plan, clock: Clock) -> Iterator[Row]:
+    """Checks every 2 minutes per service (denser in "window"), newest just before now."""
+    rng = plan.rng("health")
+    r, uid = rng.random, _uuid_maker(rng)
+    services = list(vocab.HEALTH_SERVICES)
+    n_s = len(services)
+    slots = -(-plan.rows // n_s)
+    step = HEALTH_STEP if plan.profile == "history" else max(n_s, WINDOW_SPAN // max(slots, 1))
+    end = plan.now_us - 20 * SEC
+    cursors = [_Cursor(plan.incidents[s]) for s in services]
+    for j in range(plan.rows):
+        back = plan.rows - 1 - j  # 0 = the newest check
+        k = back % n_s
+        t = end - (back // n_s) * step - k * (step // n_s) - int(r() * step / (4 * n_s))
+        if r() < SECONDS_ONLY_SHARE:
+            t = _seconds_only(t)
+        service = services[k]
+        inc = cursors[k].at(t)
+        yield (uid(), clock.db(t), service, *_health_values(r, service, inc, t))
+
+
+def _health_values(r: Callable[[], float], service: str, inc: Incident | None, t: int) -> tuple[Any, ...]:
+    """(status, response_time_ms, error_count_24h, details) for one check."""
+    base = vocab.HEALTH_SERVICES[service]
+    if inc is None:
+        u = r()
+        status = "HEALTHY" if u < 0.985 else vocab.ODD_HEALTHY[int((u - 0.985) / 0.015 * 6)]
+        resp: int | None = int(base * (0.6 + r() * 0.8)) or None
+        count: int | None = int(r() * 3) if r() < 0.2 else None  # the backend stores 0 as NULL
+        details = "{}" if r() < 0.4 else '{"error": null, "source": "health_check"}'
+    else:
+        u = r()
+        if u < 0.85:
+            status = inc[2]
+        elif u < 0.95:
+            status = "DOWN" if inc[2] == "DEGRADED" else "DEGRADED"
+        else:
+            status = vocab.ODD_UNHEALTHY[int((u - 0.95) / 0.05 * 6)]
+        down = status in ("DOWN", "OFFLINE", "ERROR", "unhealthy")
+        resp = None if down and r() < 0.3 else int(base * (4 + r() * 8) * (3 if down else 1))
+        count = int(3 + (t - inc[0]) / MINUTE * (2 + r()))
+        errs = vocab.HEALTH_ERRORS[service]
+        details = f'{{"error": "{errs[int(r() * len(errs))]}", "source": "health_check", "incident": true}}'
+    resp_s: Any = str(resp) if resp else None
+    count_s: Any = str(count) if count else None
+    if r() < ODD_SHARE:
+        resp_s = vocab.ODD_NUMBERS[int(r() * len(vocab.ODD_NUMBERS))]
+    if r() < ODD_SHARE:
+        count_s = vocab.ODD_NUMBERS[int(r() * len(vocab.ODD_NUMBERS))]
+    return status, resp_s, count_s, details
+
+
+# ---------------------------------------------------------------- critical_error_logs
+
+ERROR_COLUMNS = ("id", "error_type", "message", "details", "service", "user_id", "created_at", "resolved_at",
+                 "resolution_notes", "severity")
+Burst = tuple[str, int, int, float, int]  # service, from, to, weight, incident end
+
+
+def _error_bins(plan: Plan) -> list[tuple[int, int, int, list[Burst]]]:
+    """(bin start, bin end, error count, bursts) oldest first; exactly plan.rows errors in all.
+
+    Counts come from cumulative weights walked backwards from now, so in "history" the newest bins
+    get the same counts whatever the size; "window" scales the weights to fit the last 24 h.
+    """
+    services = [s for s in ERROR_SERVICES if s is not None]
+    starts = {s: [i[0] for i in plan.incidents[s]] for s in services}
+    end = plan.now_us - 10 * SEC
+    bins: list[tuple[int, int, float, list[Burst]]] = []
+    total, b1 = 0.0, end
+    n_bins = WINDOW_SPAN // ERROR_BIN
+    while (total < plan.rows * 1.0 / ERRORS_PER_BIN) if plan.profile == "history" else len(bins) < n_bins:
+        b0 = b1 - ERROR_BIN
+        bursts = _bursts(plan, services, starts, b0, b1)
+        w = 1.0 + sum(b[3] for b in bursts)
+        bins.append((b0, b1, w, bursts))
+        total += w
+        b1 = b0
+        if plan.rows == 0:
+            break
+    scale = plan.rows / total if plan.profile == "window" and total else ERRORS_PER_BIN
+    out, cum, given = [], 0.0, 0
+    for b0, b1_, w, bursts in bins:
+        cum += w * scale
+        count = min(int(cum), plan.rows) - given
+        given += count
+        out.append((b0, b1_, count, bursts))
+    if given < plan.rows:  # rounding: the oldest bin takes the rest
+        b0, b1_, count, bursts = out[-1]
+        out[-1] = (b0, b1_, count + plan.rows - given, bursts)
+    out.reverse()
+    return out
+
+
+def _bursts(plan: Plan, services: list[str], starts: dict[str, list[int]], b0: int, b1: int) -> list[Burst]:
+    found: list[Burst] = []
+    for s in services:
+        i = bisect.bisect_left(starts[s], b1) - 1
+        if i >= 0:
+            inc = plan.incidents[s][i]
+            lo, hi = max(b0, inc[0]), min(b1, inc[1], plan.now_us)
+            if hi > lo:
+                found.append((s, lo, hi, BURST_WEIGHT[inc[2]] * (hi - lo) / ERROR_BIN, inc[1]))
+    return found
+
+
+def error_rows(plan: Plan, clock: Clock) -> Iterator[Row]:
+    """Background errors plus bursts inside incidents of the service that logs them."""
+    rng = plan.rng("errors")
+    r, uid = rng.random, _uuid_maker(rng)
+    pools = {s: vocab.error_pool(rng, s) for s in ERROR_SERVICES}
+    now = plan.now_us
+    for b0, b1, count, bursts in _error_bins(plan):
+        total_w = 1.0 + sum(b[3] for b in bursts)
+        events = []
+        for _ in range(count):
+            u = r() * total_w
+            if u < 1.0:
+                idx = bisect.bisect_left(ERROR_BACKGROUND, r())
+                events.append((b0 + int(r() * (b1 - b0)), ERROR_SERVICES[idx], 0))
+                continue
+            u -= 1.0
+            for s, lo, hi, w, inc_end in bursts:
+                if u < w or (s, lo) == bursts[-1][:2]:
+                    events.append((lo + int(r() * (hi - lo)), s, inc_end))
+                    break
+                u -= w
+        events.sort(key=lambda e: e[0])
+        for t, service, inc_end in events:
+            yield _error_row(r, uid, pools[service], service, t, inc_end, now, clock)
+
+
+def _error_row(r: Callable[[], float], uid: Callable[[], str], pool: Sequence[tuple[str, str, str]],
+               service: str | None, t: int, inc_end: int, now: int, clock: Clock) -> Row:
+    etype, message, details = pool[int(r() * len(pool))]
+    u = r()
+    severity = "HIGH" if u < 0.85 else "MEDIUM" if u < 0.95 else "LOW"
+    resolved = None
+    if inc_end and inc_end < now - 30 * MINUTE and r() < 0.75:
+        resolved = min(inc_end + int((5 + r() * 55) * MINUTE), now - MINUTE)
+    elif not inc_end and t < now - 2 * HOUR and r() < 0.4:
+        resolved = t + int(min(12 * HOUR, now - t - MINUTE) * (0.02 + r() * 0.98))
+    notes = vocab.RESOLUTION_NOTES[int(r() * len(vocab.RESOLUTION_NOTES))] if resolved and r() < 0.75 else None
+    if r() < SECONDS_ONLY_SHARE:
+        t = _seconds_only(t)
+    return (uid(), etype, message, details, service, None, clock.db(t),
+            clock.db(resolved) if resolved else None, notes, severity)
+
+
+# ---------------------------------------------------------------- scan_sessions + opportunity_snapshots
+
+SCAN_COLUMNS = ("id", "strategy", "symbols_scanned", "started_at", "completed_at", "opportunities_found", "status",
+                "error_message", "scan_parameters")
+SNAPSHOT_COLUMNS = ("opportunity_id", "symbol", "strategy_type", "data", "created_at", "expires_at", "last_updated",
+                    "scan_session_id", "is_active", "cache_hits", "premium", "max_loss", "probability_profit",
+                    "expected_value", "days_to_expiration", "underlying_price", "liquidity_score")
+SCANS_PER_DAY = sum(24 * 60 / iv for _, iv, _ in vocab.SCAN_STRATEGIES)
+
+
+def _allocate(total: int, weights: Sequence[float]) -> list[int]:
+    """Split `total` by `weights` exactly (largest remainder)."""
+    raw = [total * w / sum(weights) for w in weights]
+    counts = [int(x) for x in raw]
+    for i in sorted(range(len(raw)), key=lambda i: counts[i] - raw[i])[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def _worst_of(plan: Plan, services: Sequence[str]) -> list[tuple[int, int, str, str]]:
+    """Non-overlapping (start, end, worst state, its service) over the incidents of `services`."""
+    spans = [(a, b, st, s) for s in services for a, b, st in plan.incidents[s]]
+    cuts = sorted({x for a, b, _, _ in spans for x in (a, b)})
+    spans.sort()
+    out: list[tuple[int, int, str, str]] = []
+    live: list[tuple[int, int, str, str]] = []
+    nxt = 0
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        while nxt < len(spans) and spans[nxt][0] <= lo:
+            live.append(spans[nxt])
+            nxt += 1
+        live = [sp for sp in live if sp[1] > lo]
+        if live:
+            worst = max(live, key=lambda sp: sp[2] == "DOWN")
+            out.append((lo, hi, worst[2], worst[3]))
+    return out
+
+
+def _scan_times(plan: Plan) -> Iterator[tuple[int, int]]:
+    """(start time, strategy index) of every scan, oldest first, each strategy at its own interval."""
+    counts = _allocate(plan.rows, [1 / iv for _, iv, _ in vocab.SCAN_STRATEGIES])
+    end = plan.now_us - 5 * SEC
+    rng = plan.rng("scan-phase")
+    streams = []
+    for k, ((_, interval, _), n) in enumerate(zip(vocab.SCAN_STRATEGIES, counts, strict=True)):
+        step = int(interval * MINUTE) if plan.profile == "history" else WINDOW_SPAN // max(n, 1)
+        phase = int(rng.random() * step)
+        streams.append(_every(end - phase, step, n, k))
+    return heapq.merge(*streams)
+
+
+def _every(last: int, step: int, n: int, k: int) -> Iterator[tuple[int, int]]:
+    """n times `step` apart, ending at `last`, tagged with strategy index k."""
+    for j in range(n):
+        yield last - (n - 1 - j) * step, k
+
+
+@dataclass
+class _ScanState:
+    """Counters of the joint scan/snapshot pass."""
+
+    linked_target: int
+    free_target: int
+    linked: int = 0
+    free: int = 0
+    snap_no: int = 0
+    prev_t: int = 0
+
+
+class _ScanWriter:
+    """Builds scans and their snapshots in one pass, so counts and links agree."""
+
+    def __init__(self, plan: Plan, clock: Clock, *, dangling: bool) -> None:
+        self.plan, self.clock, self.dangling = plan, clock, dangling
+        rng = plan.rng("scans")
+        self.r, self.uid = rng.random, _uuid_maker(rng)
+        self.deps = _Cursor(_worst_of(plan, vocab.SCAN_DEPENDENCIES))  # type: ignore[arg-type]
+        self.symbols = list(vocab.PRICES)
+        self.free_weights = [w for w, _ in snaps.FREE_SHAPES]
+        self.free_builders = [b for _, b in snaps.FREE_SHAPES]
+        self.params = [(name, vocab.dumps(p["symbols"]), vocab.dumps(p), p["symbols"])
+                       for name, _, p in vocab.SCAN_STRATEGIES]
+        linked = round(plan.rows * LINKED_SHARE)
+        self.state = _ScanState(linked_target=linked, free_target=plan.rows - linked)
+        self.last_epoch: dict[tuple[str, str], int] = {}
+        now = plan.now_us
+        span = plan.span(SCANS_PER_DAY)
+        # forced oddities, placed at times every size has (clamped into the span)
+        self.stuck_at = sorted(max(now - span, now - m * MINUTE) for m in (150, 90))
+        self.backwards_at = max(now - span, now - 240 * MINUTE)
+
+    def rows(self) -> Iterator[tuple[Row | None, list[Row]]]:
+        """(scan row, its snapshot rows) oldest first; a last (None, rest) flushes the quotas."""
+        n = self.plan.rows
+        for i, (t, k) in enumerate(_scan_times(self.plan)):
+            yield self._scan(i, n, t, k)
+        yield None, self._flush()
+
+    def _scan(self, i: int, n: int, t: int, k: int) -> tuple[Row, list[Row]]:
+        r, st = self.r, self.state
+        name, symbols_json, params_json, symbols = self.params[k]
+        t += int(r() * 2 * SEC)
+        status, completed, error = self._outcome(t, name)
+        scan_id = self.uid()
+        out: list[Row] = []
+        deficit = (i + 1) * st.linked_target // n - st.linked
+        if status == "COMPLETED" and deficit > 0 and not (name in ("theta_crop", "volatility_play") and r() < 0.5):
+            want = min(deficit, vocab.SCAN_MAX_OPPS[name], len(symbols))
+            picks = symbols[:] if want == len(symbols) else [symbols[int(r() * len(symbols))] for _ in range(want)]
+            builder = snaps.BY_SCAN_STRATEGY[name]
+            for sym in dict.fromkeys(picks):
+                out.append(self._snapshot(completed + int((1 + r() * 300) * 1000), sym, builder, scan_id))
+            st.linked += len(out)
+        found = len(out)
+        free_due = (i + 1) * st.free_target // n - st.free
+        out.extend(self._free(st.prev_t or t - MINUTE, t, free_due))
+        st.prev_t = t
+        if r() < SECONDS_ONLY_SHARE:
+            t = _seconds_only(t)
+        clock = self.clock
+        row = (scan_id, name, symbols_json, clock.db(t), clock.db(completed) if completed else None,
+               found, status, error, params_json)
+        return row, out
+
+    def _outcome(self, t: int, name: str) -> tuple[str, int | None, str | None]:
+        """(status, completed_at, error_message) from the dependencies' health at start time."""
+        r, now = self.r, self.plan.now_us
+        dur = int(vocab.SCAN_DURATION_S[name] * (0.3 + r() * 1.4) * SEC)
+        if self.stuck_at and t >= self.stuck_at[0]:
+            self.stuck_at.pop(0)
+            return "RUNNING", None, None
+        if t + dur > now:
+            return "RUNNING", None, None
+        seg = self.deps.at(t)
+        worst, culprit = (seg[2], seg[3]) if seg else (None, None)  # type: ignore[misc]
+        p_fail = 0.8 if worst == "DOWN" else 0.35 if worst == "DEGRADED" else 0.004
+        u = r()
+        if u < p_fail:
+            msgs = vocab.SCAN_FAILURES[culprit or vocab.SCAN_DEPENDENCIES[int(r() * 3)]]
+            msg = msgs[int(r() * len(msgs))].format(s=name, S=name.upper())
+            return "FAILED", t + dur, msg
+        if u < p_fail + 0.003:
+            return "CANCELLED", (t + dur if r() < 0.5 else None), "Cancelled: scheduler shutting down"
+        if t < now - 2 * HOUR and r() < 0.0003:
+            return "RUNNING", None, None
+        if self.backwards_at is not None and t >= self.backwards_at or r() < 0.0002:
+            self.backwards_at = None  # clock skew: completed before it started
+            return "COMPLETED", t - int((0.5 + r() * 3600) * SEC), None
+        return "COMPLETED", t + dur, None
+
+    def _free(self, lo: int, hi: int, count: int) -> list[Row]:
+        """V2 live snapshots (no scan; a few point to a scan that does not exist) between two scans."""
+        if count <= 0:
+            return []
+        r = self.r
+        times = sorted(lo + int(r() * (hi - lo)) for _ in range(count))
+        syms, weights, builders = self.symbols, self.free_weights, self.free_builders
+        out = []
+        for t in times:
+            builder = builders[bisect.bisect_left(weights, r())]
+            scan_id = self.uid() if r() < 0.03 else None
+            if not self.dangling:  # PostgreSQL and MySQL enforce the FK the backend never checks
+                scan_id = None
+            out.append(self._snapshot(t, syms[int(r() * len(syms))], builder, scan_id))
+        self.state.free += count
+        return out
+
+    def _flush(self) -> list[Row]:
+        st = self.state
+        rest = st.linked_target - st.linked + st.free_target - st.free
+        st.free_target += st.linked_target - st.linked
+        st.linked = st.linked_target
+        return self._free(st.prev_t or self.plan.now_us - MINUTE, self.plan.now_us - SEC, rest)
+
+    def _snapshot(self, t: int, sym: str, builder: Callable[..., snaps.Snapshot], scan_id: str | None) -> Row:
+        r, plan, st = self.r, self.plan, self.state
+        st.snap_no += 1
+        px = round(vocab.PRICES[sym] * (0.97 + r() * 0.06), 2)
+        epoch = t // SEC
+        key = (builder.__name__, sym)
+        epoch = max(epoch, self.last_epoch.get(key, 0) + 1)  # ids without a counter stay unique
+        self.last_epoch[key] = epoch
+        oid, stype, data, m = builder(r, st.snap_no, sym, px, self.clock.iso(t), t // DAY, epoch)
+        if t < plan.now_us - 7 * DAY and r() < 0.25:
+            data = snaps.partial(oid, sym, stype, m)
+        if r() < 0.03:  # the backend's upsert replaced data but left these columns stale
+            m = (round(m[0] * 0.9, 2), m[1], round(m[2] - 0.04, 3), round(m[3] * 0.8, 2), m[4] + 1, m[5], m[6])
+        if plan.profile == "window":
+            expires = plan.now_us + 10 * MINUTE + int(r() * 23 * HOUR)
+        else:
+            expires = t + SNAPSHOT_TTL + int(r() * HOUR)
+        live = expires > plan.now_us
+        updated = t + int(r() * min(expires - t, max(plan.now_us - t, 0))) if r() < 0.5 else t
+        active = r() < 0.98 if live else r() < 0.35
+        clock = self.clock
+        created = clock.db(t)
+        return (oid, sym, stype, data, created, clock.db(expires), created if updated == t else clock.db(updated),
+                scan_id, active,
+                int(r() ** 3 * 6), *m)
+
+
+# ---------------------------------------------------------------- sandbox tables
+
+CONFIG_COLUMNS = ("id", "user_id", "strategy_id", "name", "config_data", "version", "is_active", "created_at",
+                  "updated_at", "deployed_at")
+RUN_COLUMNS = ("id", "config_id", "test_parameters", "execution_time_ms", "opportunities_found", "test_results",
+               "cached_data_used", "created_at")
+AI_COLUMNS = ("id", "config_id", "user_message", "ai_response", "context_data", "model_used", "tokens_used",
+              "estimated_cost", "created_at")
+CACHE_COLUMNS = ("id", "cache_key", "symbol", "data_type", "data", "cached_at", "expires_at")
+STATS_COLUMNS = ("id", "user_id", "date", "strategies_created", "test_runs_executed", "ai_conversations",
+                 "total_ai_cost", "opportunities_generated")
+CACHE_TTL_H = {"market_data": 24, "options_chain": 12, "historical_prices": 72}
+
+
+def sandbox_sizes(rows: int) -> dict[str, int]:
+    """Rows per sandbox table for a given big-table size."""
+    runs = min(800, max(60, rows // 25))
+    return {
+        "sandbox_strategy_configs": 8 if rows < 1_000 else 10 if rows < 100_000 else 12,
+        "sandbox_test_runs": runs,
+        "sandbox_ai_conversations": max(12, runs // 4),
+        "sandbox_historical_cache": min(400, max(30, rows // 100)),
+    }
+
+
+@dataclass
+class _Config:
+    id: str
+    strategy_id: str
+    name: str
+    data: dict[str, Any]
+    activated_at: int | None
+
+
+class _Sandbox:
+    """The five sandbox tables: configs, their test runs and AI chats, the cache, daily stats."""
+
+    def __init__(self, plan: Plan, clock: Clock, *, dangling: bool) -> None:
+        self.plan, self.clock, self.dangling = plan, clock, dangling
+        self.rng = plan.rng("sandbox")
+        self.uid = _uuid_maker(self.rng)
+        self.sizes = sandbox_sizes(plan.rows)
+        self.span = WINDOW_SPAN if plan.profile == "window" else 30 * DAY  # runs are purged after 30 days
+        self.start = plan.now_us - self.span
+        self.configs: list[_Config] = []
+        self.runs_per_day: dict[tuple[str, int], list[int]] = {}
+
+    def _ts(self, us: int, seconds_only: bool = True) -> Any:
+        return self.clock.db(_seconds_only(us) if seconds_only else us)
+
+    def config_rows(self) -> list[Row]:
+        rng, out = self.rng, []
+        shapes = vocab.config_shapes(rng)[: self.sizes["sandbox_strategy_configs"]]
+        chosen: set[str] = set()
+        for i, (strategy_id, name, data) in enumerate(shapes):
+            created = self.start - int(rng.random() * (10 * DAY if self.plan.profile == "history" else HOUR))
+            activate = i in (0, 3, 4) and strategy_id not in chosen
+            at = self.start + int(self.span * (0.35 + 0.4 * rng.random())) if activate else None
+            if activate:
+                chosen.add(strategy_id)
+            cfg = _Config(self.uid(), strategy_id, name, data, at)
+            self.configs.append(cfg)
+            updated = at or (created + int(rng.random() * self.span * 0.2) if i % 3 == 1 else created)
+            user = "default_user" if i % 4 else ["default_user", "alice", "bob"][i % 3]
+            out.append((cfg.id, user, strategy_id, name, vocab.dumps(data), 1, bool(at), self._ts(created),
+                        self._ts(updated, seconds_only=updated == created), self._ts(at, False) if at else None))
+        return out
+
+    def run_rows(self) -> list[Row]:
+        rng, out = self.rng, []
+        n = self.sizes["sandbox_test_runs"]
+        hot = [c for c in self.configs if c.activated_at] or self.configs
+        for i, t in enumerate(sorted(self.start + int(rng.random() * self.span) for _ in range(n))):
+            cfg = rng.choice(hot) if rng.random() < 0.5 else rng.choice(self.configs)
+            dangling = rng.random() < 0.05
+            batch_id = f"{self.uid()}_batch_{i % 5}"  # the batch endpoints' dangling FK (SQLite only)
+            config_id = batch_id if dangling and self.dangling else cfg.id
+            after = cfg.activated_at is not None and t > cfg.activated_at
+            results, count = self._results(cfg, t, after)
+            params: dict[str, Any] = {} if rng.random() < 0.05 else {
+                "symbols": rng.choice([None, None, ["AAPL", "MSFT", "GOOGL"], ["SPY", "QQQ"]]),
+                "max_opportunities": rng.choice([10, 10, 10, 5, 3, 2]), "use_cached_data": True}
+            day = (t - self.start) // DAY
+            self.runs_per_day.setdefault(("default_user", day), []).append(count)
+            out.append((self.uid(), config_id, vocab.dumps(params), results["execution_time_ms"], count,
+                        vocab.dumps(results), None, self._ts(t)))
+        return out
+
+    def _results(self, cfg: _Config, t: int, after: bool) -> tuple[dict[str, Any], int]:
+        """test_results in the old (market_data_used) or the HEAD (performance_metrics) shape."""
+        rng = self.rng
+        count = rng.randint(6, 9) if after else rng.randint(1, 4)
+        pop_base = 0.8 if after else 0.7
+        syms = rng.choice([["AAPL", "MSFT", "GOOGL"], ["SPY", "QQQ", "IWM"], ["AAPL", "NVDA"]])
+        iso = _dt(t).isoformat()
+        opps = []
+        for j in range(count):
+            sym = syms[j % len(syms)]
+            px = vocab.PRICES[sym]
+            short = px * (0.78 + rng.random() * 0.04)
+            prem, ml = (1.8, 500) if j % 2 == 0 else (2.2, 700)
+            pop = pop_base + rng.random() * 0.15
+            opps.append({"id": f"json_ThetaCropWeekly_{sym}_{j}_{t // SEC}", "symbol": sym,
+                         "strategy_type": "THETA_HARVESTING", "strategy_id": "ThetaCropWeekly", "option_type": None,
+                         "short_strike": short, "long_strike": short - 10,
+                         "expiration": None if j % 3 else _dt(t + 13 * DAY).date().isoformat(),
+                         "days_to_expiration": 30 if j % 3 else 13, "premium": prem, "max_loss": ml,
+                         "max_profit": 0.0, "probability_profit": pop, "expected_value": (pop - 0.72) * ml,
+                         "delta": 0.1 if j % 2 == 0 else 0.05, "underlying_price": px,
+                         "liquidity_score": 8.0 if j % 2 == 0 else 8.3, "market_bias": "NEUTRAL",
+                         "universe": "default", "created_at": iso, "is_sandbox_test": True})
+        old = t < self.start + self.span * 0.3
+        if not old and rng.random() < 0.3:
+            opps[0] = {"id": f"rsi_{syms[0]}_0_{t // SEC}", "symbol": syms[0], "strategy_type": "RSI_COUPON",
+                       "underlying_price": vocab.PRICES[syms[0]], "expiration_date": iso[:10],
+                       "days_to_expiration": 21, "score": 7.5, "created_at": iso,
+                       "legs": [{"action": "BUY", "option_type": "CALL", "strike": 210.0, "delta": 0.4}],
+                       "premium": 3.1, "max_profit": "Unlimited", "max_loss": 310.0, "probability_profit": 0.42,
+                       "expected_value": 12.5, "break_even": 213.1, "rsi_level": 27.4, "reversal_signal": "OVERSOLD"}
+        exec_ms = rng.randint(10, 3325)
+        metrics = _metrics(opps)
+        res: dict[str, Any] = {"success": True, "opportunities": opps, "opportunities_count": count,
+                               "symbols_tested": syms}
+        if old:
+            res["market_data_used"] = {s: vocab.market_data(rng, s, iso) for s in syms}
+        else:
+            res["strategy_type"] = cfg.data.get("strategy", {}).get("id", "THETA_HARVESTING")
+        res.update({"performance_metrics": metrics, "execution_time_ms": exec_ms, "timestamp": iso})
+        return res, count
+
+    def ai_rows(self) -> list[Row]:
+        rng, out = self.rng, []
+        for _ in range(self.sizes["sandbox_ai_conversations"]):
+            cfg = rng.choice(self.configs)
+            t = self.start + int(rng.random() * self.span)
+            model = rng.choice(["gpt-4o-mini"] * 7 + ["gpt-3.5-turbo"] * 2 + ["gpt-4o"])
+            tin, tout = rng.randint(120, 1800), rng.randint(60, 700)
+            rates = vocab.AI_MODELS[model]
+            cost = "$0.00" if rng.random() < 0.1 else "$%.4f" % (tin / 1000 * rates[0] + tout / 1000 * rates[1])
+            ctx = {"strategy_name": cfg.name, "strategy_config": cfg.data,
+                   "performance_data": {"total_opportunities": rng.randint(0, 9),
+                                        "avg_probability_profit": round(0.6 + rng.random() * 0.3, 3)}}
+            out.append((self.uid(), cfg.id, rng.choice(vocab.AI_QUESTIONS), rng.choice(vocab.AI_ANSWERS),
+                        vocab.dumps(ctx) if rng.random() < 0.9 else None, model, tin + tout, cost, self._ts(t)))
+        return out
+
+    def cache_rows(self) -> list[Row]:
+        rng, out = self.rng, []
+        syms = ["AAPL", "MSFT", "GOOGL", "SPY", "QQQ", "NVDA", "AMZN", "IWM", "TSLA", "META"]
+        day = 0
+        while len(out) < self.sizes["sandbox_historical_cache"]:
+            for sym in syms:
+                for dtype in ("market_data", "options_chain", "historical_prices"):
+                    if dtype != "market_data" and rng.random() < (0.8 if dtype == "options_chain" else 0.85):
+                        continue
+                    if len(out) >= self.sizes["sandbox_historical_cache"]:
+                        break
+                    out.append(self._cache_row(rng, sym, dtype, day))
+            day += 1
+        return out
+
+    def _cache_row(self, rng: Random, sym: str, dtype: str, day: int) -> Row:
+        """One entry cached `day` UTC days ago: the key's date is the UTC date of cached_at."""
+        day_start = (self.plan.now_us // DAY - day) * DAY
+        latest = min(day_start + DAY, self.plan.now_us - MINUTE)
+        cached = day_start + int(rng.random() * max(latest - day_start, SEC))
+        d = _dt(cached)
+        iso = d.isoformat()
+        if dtype == "market_data":
+            data: dict[str, Any] = vocab.market_data(rng, sym, iso)
+        elif dtype == "options_chain":
+            data = vocab.options_chain(rng, sym, (d + timedelta(days=7)).date().isoformat())
+        else:
+            px = vocab.PRICES[sym]
+            data = {"symbol": sym, "period": "1mo", "interval": "1d",
+                    "prices": [{"date": (d - timedelta(days=k)).date().isoformat(),
+                                "close": round(px * (0.95 + rng.random() * 0.1), 2),
+                                "volume": rng.randint(1_000_000, 9_000_000)} for k in range(20)]}
+        key = f"{sym}_{dtype}_{d:%Y%m%d}"  # one per symbol, type and UTC day, as the backend's UNIQUE allows
+        expires = cached + CACHE_TTL_H[dtype] * HOUR + int(rng.random() * 1000)
+        return (self.uid(), key, sym, dtype, vocab.dumps(data), self._ts(cached), self._ts(expires, False))
+
+    def stats_rows(self) -> list[Row]:
+        rng, out = self.rng, []
+        days = max(1, self.span // DAY)
+        for user in ("default_user", "alice"):
+            for day in range(days):
+                runs = self.runs_per_day.get((user, day), []) if user == "default_user" else []
+                t = self.start + day * DAY + 12 * HOUR
+                convs = rng.randint(0, 4) if user == "default_user" else rng.randint(0, 1)
+                out.append((self.uid(), user, self._ts(min(t, self.plan.now_us - HOUR)), rng.randint(0, 1),
+                            len(runs) if user == "default_user" else rng.randint(0, 3), convs,
+                            "$%.4f" % (convs * 0.0003 + rng.random() * 0.001), sum(runs)))
+        return out
+
+
+def _metrics(opps: list[dict[str, Any]]) -> dict[str, Any]:
+    """performance_metrics as the backend computes them from a run's opportunities."""
+    n = len(opps)
+    avg = lambda k: sum(float(o.get(k) or 0) for o in opps) / n if n else 0  # noqa: E731
+    ml = avg("max_loss")
+    return {"total_opportunities": n, "avg_probability_profit": round(avg("probability_profit"), 3),
+            "avg_expected_value": round(avg("expected_value"), 2), "avg_premium": round(avg("premium"), 2),
+            "avg_max_loss": round(ml, 2), "risk_reward_ratio": round(avg("premium") / ml, 4) if ml else 0,
+            "symbols_with_opportunities": len({o["symbol"] for o in opps})}
+
+
+# ---------------------------------------------------------------- loading
+
+BIG_TABLES = ("system_health_status", "critical_error_logs", "scan_sessions", "opportunity_snapshots")
+
+
+class _Loader:
+    """Executemany batches of prepared Core inserts, one transaction per batch."""
+
+    def __init__(self, conn: Connection, total: int, progress: Progress | None) -> None:
+        self.conn, self.total, self.progress = conn, max(total, 1), progress
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.done = 0
+        self.written: dict[str, int] = {}
+        self._sql: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    def prepare(self, table: Table, columns: tuple[str, ...]) -> None:
+        stmt = insert(table).inline().compile(dialect=self.conn.dialect, column_keys=list(columns))
+        self._sql[table.name] = (str(stmt), columns)
+        self.written.setdefault(table.name, 0)
+
+    def write(self, table: str, rows: list[Row]) -> None:
+        if not rows:
+            return
+        sql, columns = self._sql[table]
+        params: Any = rows if self.sqlite else [dict(zip(columns, row, strict=True)) for row in rows]
+        with self.conn.begin():
+            self.conn.exec_driver_sql(sql, params)
+        self.written[table] += len(rows)
+        self.done += len(rows)
+        if self.progress:
+            self.progress(min(self.done / self.total, 1.0), f"{table} {self.written[table]:,}")
+
+    def stream(self, table: str, rows: Iterator[Row]) -> None:
+        batch: list[Row] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH_ROWS:
+                self.write(table, batch)
+                batch = []
+        self.write(table, batch)
+
+
+@contextmanager
+def _sqlite_bulk(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
+    """SQLite: no fsync during the load; the indexes of still-empty tables are built once at the end.
+
+    Building an index after a bulk load is several times faster than maintaining it row by row.
+    The indexes are our models' own (the same DDL `create_all` emits) and are recreated even on error.
+    """
+    raw = conn.connection.driver_connection
+    raw.execute("PRAGMA synchronous=OFF")
+    raw.execute("PRAGMA cache_size=-262144")
+    existing = {t.name: {ix["name"] for ix in inspect(conn).get_indexes(t.name)} for t in tables}
+    empty = [t for t in tables if conn.execute(select(func.count()).select_from(t)).scalar_one() == 0]
+    conn.commit()
+    dropped = [ix for t in empty for ix in t.indexes if ix.name in existing[t.name]]
+    with conn.begin():
+        for ix in dropped:
+            ix.drop(conn)
+    try:
+        yield
+    finally:
+        with conn.begin():
+            for ix in dropped:
+                ix.create(conn, checkfirst=True)
+        raw.execute("PRAGMA synchronous=NORMAL")
+        raw.execute("PRAGMA cache_size=-2000")
+
+
+@contextmanager
+def _no_bulk() -> Iterator[None]:
+    yield
+
+
+def generate(engine: Engine, *, rows: int, seed: int = 7, profile: str = "history",
+             progress: Progress | None = None, now: datetime | None = None) -> dict[str, int]:
+    """Fill the backend's nine tables with demo data; returns rows written per table."""
+    plan = make_plan(rows=rows, seed=seed, profile=profile, now=now)
+    Base.metadata.create_all(engine)
+    sandbox_total = sum(sandbox_sizes(rows).values()) + 60
+    with writer(engine).connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        clock = Clock(sqlite=sqlite)
+        loader = _Loader(conn, 4 * rows + sandbox_total, progress)
+        big = [SystemHealthStatus.__table__, CriticalErrorLog.__table__, ScanSession.__table__,
+               OpportunitySnapshot.__table__]
+        with _sqlite_bulk(conn, big) if sqlite else _no_bulk():
+            _load_big(plan, clock, loader)
+        _load_sandbox(plan, clock, loader)
+    if progress:
+        progress(1.0, "done")
+    return dict(loader.written)
+
+
+def _load_big(plan: Plan, clock: Clock, loader: _Loader) -> None:
+    loader.prepare(SystemHealthStatus.__table__, HEALTH_COLUMNS)
+    loader.prepare(CriticalErrorLog.__table__, ERROR_COLUMNS)
+    loader.prepare(ScanSession.__table__, SCAN_COLUMNS)
+    loader.prepare(OpportunitySnapshot.__table__, SNAPSHOT_COLUMNS)
+    loader.stream("system_health_status", health_rows(plan, clock))
+    loader.stream("critical_error_logs", error_rows(plan, clock))
+    scans: list[Row] = []
+    snapshots: list[Row] = []
+    for scan, snaps_ in _ScanWriter(plan, clock, dangling=loader.sqlite).rows():
+        if scan is not None:
+            scans.append(scan)
+        snapshots.extend(snaps_)
+        if len(scans) >= BATCH_ROWS or len(snapshots) >= BATCH_ROWS:
+            loader.write("scan_sessions", scans)  # scans first: their snapshots reference them
+            loader.write("opportunity_snapshots", snapshots)
+            scans, snapshots = [], []
+    loader.write("scan_sessions", scans)
+    loader.write("opportunity_snapshots", snapshots)
+
+
+def _load_sandbox(plan: Plan, clock: Clock, loader: _Loader) -> None:
+    sb = _Sandbox(plan, clock, dangling=loader.sqlite)
+    for table, columns in ((SandboxStrategyConfig, CONFIG_COLUMNS), (SandboxTestRun, RUN_COLUMNS),
+                           (SandboxAIConversation, AI_COLUMNS), (SandboxHistoricalCache, CACHE_COLUMNS),
+                           (SandboxStats, STATS_COLUMNS)):
+        loader.prepare(table.__table__, columns)  # type: ignore[attr-defined]
+    loader.write("sandbox_strategy_configs", sb.config_rows())
+    loader.write("sandbox_test_runs", sb.run_rows())
+    loader.write("sandbox_ai_conversations", sb.ai_rows())
+    loader.write("sandbox_historical_cache", sb.cache_rows())
+    loader.write("sandbox_stats", sb.stats_rows())
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def _bar(stream: Any) -> Progress:
+    def show(frac: float, what: str) -> None:
+        filled = int(frac * 30)
+        stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {frac * 100:5.1f}% {what:<40}")
+        stream.flush()
+
+    return show
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m db.demo`: create missing tables, migrate ours, load demo data, report."""
+    from db import migrate
+    from db.engine import make_engine
+    from db.settings import load_settings, safe_url
+
+    ap = argparse.ArgumentParser(prog="python -m db.demo", description=__doc__.splitlines()[0])
+    ap.add_argument("--url", help="database URL (default: the configured one)")
+    ap.add_argument("--rows", type=int, default=20_000, help="rows in each big table (default 20000)")
+    ap.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    ap.add_argument("--profile", choices=PROFILES, default="history", help="time layout (default history)")
+    args = ap.parse_args(argv)
+    url = args.url or load_settings().database_url
+    engine = make_engine(url, read_timeout=False)
+    started = time.perf_counter()
+    try:
+        Base.metadata.create_all(engine)
+        migrate.upgrade(engine)
+        written = generate(engine, rows=args.rows, seed=args.seed, profile=args.profile, progress=_bar(sys.stderr))
+    except Exception as exc:  # noqa: BLE001 - the CLI reports, it does not trace
+        print(f"\ndemo data failed on {safe_url(url)}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
+              file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(file=sys.stderr)
+    print(f"demo data written to {safe_url(url)} in {time.perf_counter() - started:.1f} s")
+    for table, n in written.items():
+        print(f"  {table:<28} {n:>10,}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
