@@ -47,7 +47,10 @@ def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
     rows = data.fetch(qa.audit_entries, before_at=before_at, before_id=before_id, **filt)
     total = data.fetch(qa.audit_count, **filt)
     freshness(rows, key="audit", tz=f.tz)
-    st.caption(f"{fmt_count(total, qa.COUNT_CAP)} entries in the {f.label}; page {len(stack) + 1}.")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"Entries ({f.label})", fmt_count(total, qa.COUNT_CAP))
+    c2.metric("People on this page", fmt_count(rows["actor"].nunique()))
+    c3.metric("Page", fmt_count(len(stack) + 1))
     if rows.empty:
         st.info("No audit entries match.", icon="ℹ️")
         return rows
