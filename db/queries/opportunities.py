@@ -43,6 +43,7 @@ SCATTER_LIMIT = 2_000
 FACET_LIMIT = 200
 EXPORT_LIMIT = 100_000
 PERSISTENCE_SCANS = 20
+FRESHNESS_SCANS = 50
 CONTRACT_MULTIPLIER = 100
 
 
@@ -311,11 +312,13 @@ def filtered_count(session: Session, **flt: Any) -> int:
 def funnel(session: Session, **flt: Any) -> pd.DataFrame:
     """Rows left after each active filter, applied in order. Columns: step, remaining, removed."""
     steps = filters(**flt).steps()
-    cols = [func.count().label("c0")]
-    for i in range(len(steps)):
-        cols.append(func.sum(case((and_(*[c for _, c in steps[: i + 1]]), 1), else_=0)).label(f"c{i + 1}"))
-    row = session.execute(select(*cols).select_from(O)).one()
-    counts = [int(v or 0) for v in row]
+    counts = [int(session.execute(select(func.count()).select_from(O)).scalar_one())]
+    if steps:
+        # the first step (usually the time range) narrows the scan through its index
+        cols = [func.count()] + [func.sum(case((and_(*[c for _, c in steps[1: i + 1]]), 1), else_=0))
+                                 for i in range(1, len(steps))]
+        row = session.execute(select(*cols).select_from(O).where(steps[0][1])).one()
+        counts += [int(v or 0) for v in row]
     records = [{"step": "all snapshots", "remaining": counts[0], "removed": 0}]
     for i, (label, _) in enumerate(steps):
         records.append({"step": label, "remaining": counts[i + 1], "removed": counts[i] - counts[i + 1]})
@@ -373,9 +376,15 @@ def metric_bounds(session: Session, **flt: Any) -> pd.DataFrame:
 
 
 def freshness(session: Session) -> pd.DataFrame:
-    """Newest snapshot time and newest completed scan time. One row: newest_snapshot, newest_scan."""
+    """Newest snapshot time and newest completed scan time. One row: newest_snapshot, newest_scan.
+
+    The newest completion is looked for among the FRESHNESS_SCANS most recently started
+    completed scans (scans last seconds to minutes), so the started_at index answers it.
+    """
     snap = session.execute(select(func.max(O.created_at))).scalar()
-    scan = session.execute(select(func.max(S.completed_at)).where(S.status == "COMPLETED")).scalar()
+    recent = (select(S.completed_at).where(S.status == "COMPLETED")
+              .order_by(S.started_at.desc()).limit(FRESHNESS_SCANS).subquery())
+    scan = session.execute(select(func.max(recent.c.completed_at))).scalar()
     return frame([{"newest_snapshot": snap, "newest_scan": scan}],
                  {"newest_snapshot": "utc", "newest_scan": "utc"})
 

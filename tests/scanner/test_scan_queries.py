@@ -140,3 +140,12 @@ def test_empty_database(engine) -> None:
     with Session(engine) as s:
         assert q.run_page(s, **WINDOW).empty and q.strategy_stats(s, **WINDOW).empty
         assert list(q.run_page(s, **WINDOW).columns) == list(q.RUN_COLUMNS)
+
+
+def test_freshness_newest_snapshot_and_completed_scan(scan_engine) -> None:
+    from tests.scanner.conftest import ago
+
+    with Session(scan_engine) as s:
+        fr = oq.freshness(s).iloc[0]
+    assert fr["newest_snapshot"].tz_localize(None) == ago(20_000)
+    assert fr["newest_scan"].tz_localize(None) == ago(800)  # running and failed scans do not count

@@ -1,0 +1,45 @@
+"""Database strings reach the scanner's plotly figures only HTML-escaped (names, ticks, hover texts)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from db.queries import scans as q
+from ui import charts_scanner as charts
+
+EVIL = '<a href="http://evil">x</a><b>'
+
+
+def _raw(fig) -> str:  # type: ignore[no-untyped-def]
+    return json.dumps(fig.to_plotly_json(), default=str)
+
+
+def _clean(fig) -> None:  # type: ignore[no-untyped-def]
+    raw = _raw(fig)
+    assert "<a href" not in raw and "<b>" not in raw
+    assert "&lt;a href=" in raw
+
+
+def test_counts_bar_escapes_values() -> None:
+    _clean(charts.counts_bar(pd.DataFrame({"value": [EVIL, "SPY"], "count": [3, 1]}), "By symbol"))
+
+
+def test_risk_reward_escapes_hover() -> None:
+    df = pd.DataFrame({"id": [1], "symbol": [EVIL], "strategy": ["x"], "max_loss": [500.0], "premium": [2.0],
+                       "pop": [0.7], "ev": [100.0]})
+    _clean(charts.risk_reward(df))
+
+
+def test_scan_charts_escape_strategy_names() -> None:
+    stats = pd.DataFrame({"strategy": [EVIL], "runs": [3], "completed": [2], "failed": [1], "success_rate": [2 / 3],
+                          "p50_s": [1.0], "p95_s": [2.0], "opportunities_per_scan": [1.5]})
+    _clean(charts.strategy_bars(stats))
+    tl = pd.DataFrame({"strategy": [EVIL, EVIL], "bucket": pd.to_datetime(["2026-01-01", "2026-01-02"], utc=True),
+                       "runs": [2, 1], "completed": [1, 1], "failed": [1, 0], "cancelled": [0, 0], "running": [0, 0],
+                       "stalled": [0, 0], "avg_duration_s": [1.0, 2.0], "opportunities": [2, 1]})
+    _clean(charts.opportunities_over_time(tl))
+    grid = charts.outcome_grid(tl, [q.grid_outcome(r) for r in tl.to_dict("records")])
+    _clean(grid)
+    assert grid.data[0].z.tolist()[0][0] == list(charts.OUTCOME_COLOURS).index("FAILED")
