@@ -196,34 +196,43 @@ UPTIME_COLUMNS = {"service": "str", "window": "str", "up": "Int64", "down": "Int
                   "checks": "Int64", "uptime": "float"}
 
 
+def _tier(u: datetime) -> ColumnElement[int]:
+    """0 for the last 24 h, 1 for the rest of 7 days, 2 of 30 days, 3 of 90 days."""
+    spans = list(UPTIME_WINDOWS.values())
+    return case(*[(H.check_timestamp > u - span, i) for i, span in enumerate(spans[:-1])], else_=len(spans) - 1)
+
+
 def uptime(session: Session, *, until: datetime, degraded_down: bool = False) -> pd.DataFrame:
     """Share of checks that were up per service and window (24h/7d/30d/90d), plus an 'overall' row per window.
 
     uptime = up / (up + down); checks of OTHER statuses are counted apart and left out (NaN without
     any up or down check). Columns UPTIME_COLUMNS; service None is the overall row.
+    SQL counts checks per (service, status as written, age tier) in one pass; the windows are the
+    cumulative tiers (a few dozen numbers) added up here.
     """
     u = _naive(until)
-    up, down = _up_down(degraded_down)
-    svc = exact(H.service_name)
-    cols: list[Any] = [svc.label("service")]
-    for key, span in UPTIME_WINDOWS.items():
-        inside = H.check_timestamp > u - span
-        cols += [func.sum(case((and_(inside, up), 1), else_=0)).label(f"up_{key}"),
-                 func.sum(case((and_(inside, down), 1), else_=0)).label(f"down_{key}"),
-                 func.sum(case((inside, 1), else_=0)).label(f"all_{key}")]
+    svc, tier = exact(H.service_name), _tier(u)
     longest = max(UPTIME_WINDOWS.values())
-    stmt = (select(*cols).where(H.check_timestamp > u - longest, H.check_timestamp <= u).group_by(svc))
-    out: list[dict[str, Any]] = []
+    stmt = (select(svc.label("service"), H.status, tier.label("tier"), func.count().label("n"))
+            .where(H.check_timestamp > u - longest, H.check_timestamp <= u).group_by(svc, H.status, tier))
+    up_cats = {"HEALTHY"} if degraded_down else {"HEALTHY", "DEGRADED"}
+    down_cats = {"DOWN", "DEGRADED"} if degraded_down else {"DOWN"}
+    counts: dict[tuple[str | None, str], dict[str, int]] = {}
     for r in session.execute(stmt).all():
-        m = r._mapping
-        for key in UPTIME_WINDOWS:
-            out.append({"service": m["service"], "window": key, "up": int(m[f"up_{key}"] or 0),
-                        "down": int(m[f"down_{key}"] or 0), "checks": int(m[f"all_{key}"] or 0)})
-    df = pd.DataFrame(out, columns=["service", "window", "up", "down", "checks"])
-    if not df.empty:
-        overall = df.groupby("window", as_index=False, sort=False)[["up", "down", "checks"]].sum()
-        overall["service"] = None
-        df = pd.concat([df, overall], ignore_index=True)
+        cat = category(r.status)
+        for i, key in enumerate(UPTIME_WINDOWS):
+            if r.tier > i:
+                continue
+            for who in (r.service, None):
+                c = counts.setdefault((who, key), {"up": 0, "down": 0, "checks": 0})
+                c["up"] += r.n if cat in up_cats else 0
+                c["down"] += r.n if cat in down_cats else 0
+                c["checks"] += r.n
+    rows = [{"service": who, "window": key, **c} for (who, key), c in counts.items()]
+    df = pd.DataFrame(rows, columns=["service", "window", "up", "down", "checks"])
+    order = {k: i for i, k in enumerate(UPTIME_WINDOWS)}
+    df = df.assign(_o=df["service"].isna(), _w=df["window"].map(order)).sort_values(
+        ["_o", "service", "_w"], kind="stable").drop(columns=["_o", "_w"])
     df["other"] = df["checks"] - df["up"] - df["down"]
     known = (df["up"] + df["down"]).astype("float64")
     df["uptime"] = (df["up"].astype("float64") / known.where(known > 0)).astype("float64")
@@ -280,12 +289,9 @@ def state_changes(session: Session, *, since: datetime, until: datetime, service
     changes = (select(lagged.c.service, lagged.c.at, lagged.c.state)
                .where((lagged.c.prev.is_(None)) | (lagged.c.prev != lagged.c.state))
                .order_by(lagged.c.service, lagged.c.at).limit(MAX_CHANGES))
-    before = (select(svc.label("service"), func.max(H.check_timestamp).label("ts"))
-              .where(H.check_timestamp < s, *_service_where(service)).group_by(svc).subquery())
-    prior = (select(before.c.service, H.status)
-             .join(before, and_(exact_eq(H.service_name, before.c.service), H.check_timestamp == before.c.ts)))
-    rows = [{"service": r.service, "at": since, "state": (r.status or "").strip().upper(), "prior": True}
-            for r in session.execute(prior).all()]
+    names = [service] if service is not None else list(services(session))
+    rows = [{"service": name, "at": since, "state": (r.status or "").strip().upper(), "prior": True}
+            for name, r in _latest_rows(session, names, s - timedelta(microseconds=1)).items()] if names else []
     rows += [{"service": r.service, "at": r.at, "state": r.state, "prior": False} for r in session.execute(changes)]
     df = frame(rows, {"service": "str", "at": "utc", "state": "str", "prior": "bool"})
     return df
