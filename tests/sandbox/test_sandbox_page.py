@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 import streamlit as st
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from db.auth import local_identity
+from db.commands import sandbox as cmd
 from db.engine import make_engine
 from db.models import SandboxHistoricalCache, SandboxStrategyConfig
 from db.own_models import AuditLog
@@ -292,3 +295,74 @@ def test_user_without_a_role_sees_nothing(monkeypatch, sqlite_url):  # type: ign
     at = open_page(monkeypatch, sqlite_url, user="nobody")
     assert "no role in this console" in texts(at, "warning")
     assert not at.dataframe and not [w for w in at.text_input if w.label == "Name"]
+
+
+def _versions(url: str, cid: str) -> None:
+    eng = make_engine(url)
+    for v, dte in ((1, [7, 28]), (2, [5, 10])):
+        data = {**REAL_CONFIG, "trading": {**REAL_CONFIG["trading"], "target_dte_range": dte}}
+        cmd.save_config(eng, identity=local_identity(), config_id=cid, loaded_version=v, name="ThetaCrop Weekly Test",
+                        strategy_id="ThetaCropWeekly", user_id="default_user", config_data=data, note=f"step {v}")
+    eng.dispose()
+
+
+def test_history_compare_and_rollback(monkeypatch, db_url):  # type: ignore[no-untyped-def]
+    cid = seeded(db_url)
+    _versions(db_url, cid)
+    at = open_page(monkeypatch, db_url, config=cid, view="history")
+    assert not at.exception
+    hist = at.dataframe[1].value  # [0] is the config list
+    assert hist["version"].tolist() == [3, 2, 1] and hist["note"].tolist()[:2] == ["step 2", "step 1"]
+    widget(at, "selectbox", "Version a").set_value(1).run()
+    changed = at.dataframe[2].value
+    assert changed["key"].tolist() == ["trading.target_dte_range"]
+    assert changed[["a", "b"]].values.tolist() == [["[7, 21]", "[5, 10]"]]
+    widget(at, "toggle", "Changed keys only").set_value(False).run()
+    assert len(at.dataframe[2].value) > 5
+    widget(at, "selectbox", "Restore the content of version").set_value(1).run()
+    widget(at, "button", "Roll back to version 1 (makes version 4)").click().run()
+    assert "version 4 has the content of version 1" in texts(at, "success")
+    row = config_row(db_url, cid)
+    assert row.version == 4 and row.config_data == REAL_CONFIG
+
+
+def test_outcomes_say_when_the_error_table_is_missing(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
+    cid = seeded(sqlite_url)
+    eng = make_engine(sqlite_url)
+    add_run(eng, cid, at=T0)
+    with eng.begin() as conn:
+        conn.execute(sql("DROP TABLE critical_error_logs"))
+    eng.dispose()
+    at = open_page(monkeypatch, sqlite_url, config=cid, view="outcomes")
+    assert "critical_error_logs" in texts(at, "warning") and not at.exception
+    outcome = at.dataframe[1].value
+    assert outcome["test_runs"].tolist() == [1] and outcome["errors_logged"].isna().all()
+    at = open_page(monkeypatch, sqlite_url, config=cid, view="runs")
+    assert "critical_error_logs" not in texts(at, "warning")  # only that panel says so
+
+
+def test_compare_two_runs(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
+    cid = seeded(sqlite_url)
+    eng = make_engine(sqlite_url)
+    add_run(eng, cid, at=T0, ev=10.0, params={"symbols": None, "max_opportunities": 5})
+    add_run(eng, cid, at=T0 + DAY, ev=20.0, params={"symbols": ["SPY"], "max_opportunities": 5})
+    eng.dispose()
+    at = open_page(monkeypatch, sqlite_url, config=cid, view="runs")
+    frames = [d.value for d in at.dataframe]
+    params = next(f for f in frames if list(f.columns) == ["key", "a", "b", "changed"])
+    assert params["key"].tolist() == ["symbols"]
+    side = next(f for f in frames if "metric" in f.columns).set_index("metric")
+    assert side.loc["avg_expected_value", "a"] == 10.0 and side.loc["avg_expected_value", "b"] == 20.0
+
+
+@pytest.mark.parametrize(("address", "mode_text", "can_save"), [
+    ("localhost", "Local mode", True),
+    ("0.0.0.0", "Read-only", False),
+])
+def test_without_login_local_or_read_only(monkeypatch, sqlite_url, address, mode_text, can_save):  # type: ignore[no-untyped-def]
+    cid = seeded(sqlite_url)
+    original = st.get_option
+    monkeypatch.setattr(st, "get_option", lambda name: address if name == "server.address" else original(name))
+    at = open_page(monkeypatch, sqlite_url, user="", config=cid)
+    assert mode_text in "\n".join(str(c.value) for c in at.sidebar.caption)
+    assert widget(at, "button", "Save new version").disabled is not can_save
