@@ -628,9 +628,8 @@ class _Sandbox:
         hot = [c for c in self.configs if c.activated_at] or self.configs
         for i, t in enumerate(sorted(self.start + int(rng.random() * self.span) for _ in range(n))):
             cfg = rng.choice(hot) if rng.random() < 0.5 else rng.choice(self.configs)
-            dangling = rng.random() < 0.05
             batch_id = f"{self.uid()}_batch_{i % 5}"  # the batch endpoints' dangling FK (SQLite only)
-            config_id = batch_id if dangling and self.dangling else cfg.id
+            config_id = batch_id if i % 20 == 7 and self.dangling else cfg.id  # 5% of runs
             after = cfg.activated_at is not None and t > cfg.activated_at
             results, count = self._results(cfg, t, after)
             params: dict[str, Any] = {} if rng.random() < 0.05 else {
