@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -25,6 +25,8 @@ with guard("Services"):
 service = urlstate.choice("service", ["", *services], "") or None
 zoom = ui.parse_zoom(urlstate.text("zoom")) if urlstate.text("zoom") else None
 incident = urlstate.text("incident")
+lookback = int(urlstate.choice("lookback", [str(m) for m in ui.LOOKBACK_MIN], str(ui.DEFAULT_LOOKBACK_MIN)))
+moment_s = urlstate.integer("at", 0, lo=0, hi=4_102_444_800)
 
 
 def _set_zoom(a: datetime, b: datetime) -> None:
@@ -68,6 +70,19 @@ if view == "overview":
 elif view == "history":
     ui.history_section(f, since=since, until=until, service=service, degraded_down=degraded_down,
                        on_zoom=_set_zoom)
+elif view == "timeline":
+    clicked = ui.timeline_section(f, since=since, until=until, service=service, on_zoom=_set_zoom)
+    moment = clicked or (datetime.fromtimestamp(moment_s, UTC) if moment_s else until)
+    l1, l2 = st.columns([1, 3], vertical_alignment="bottom")
+    lookback = l1.selectbox("Look back", ui.LOOKBACK_MIN, index=ui.LOOKBACK_MIN.index(lookback),
+                            format_func=lambda m: f"{m} minutes", key="health_lookback")
+    if clicked or moment_s:
+        if l2.button("Explain the end of the window instead", key="health_moment_reset"):
+            urlstate.remove("at")
+            st.rerun()
+    urlstate.put(at=int(moment.timestamp()) if (clicked or moment_s) else None,
+                 lookback=None if lookback == ui.DEFAULT_LOOKBACK_MIN else lookback)
+    ui.changes_section(f, moment=moment, minutes=lookback, service=service)
 elif view == "latency":
     if not services:
         st.info("No health checks recorded yet.", icon="ℹ️")

@@ -103,3 +103,51 @@ def severity_timeline(timeline: pd.DataFrame, *, tz: tzinfo, title: str) -> go.F
                              hovertemplate=f"{esc(sev)}: %{{y}}<br>%{{x}}<extra></extra>"))
     fig.update_layout(title=title, barmode="stack", height=260, **LAYOUT)
     return fig
+
+
+def _state_lines(runs: pd.DataFrame, *, tz: tzinfo) -> list[go.Scatter]:
+    """The state band as thick line segments (bars would stack with the error bars)."""
+    traces = []
+    for cat, g in runs.groupby("category", sort=False):
+        xs: list[object] = []
+        ys: list[object] = []
+        texts: list[object] = []
+        for s, st, a, b in zip(g["service"], g["state"], _local(g["start"], tz), _local(g["end"], tz), strict=True):
+            label = f"{esc(s)}: {esc(st)}<br>{a:%Y-%m-%d %H:%M} → {b:%Y-%m-%d %H:%M}"
+            xs += [a, b, None]
+            ys += [esc(s), esc(s), None]
+            texts += [label, label, None]
+        traces.append(go.Scatter(x=xs, y=ys, mode="lines", name=esc(cat), hovertext=texts, hoverinfo="text",
+                                 line={"width": 14, "color": STATE_COLOURS.get(str(cat), OTHER_COLOUR)}))
+    return traces
+
+
+def service_timeline(runs: pd.DataFrame, errors: pd.DataFrame, scans: pd.DataFrame, activations: pd.DataFrame, *,
+                     tz: tzinfo, since: pd.Timestamp, until: pd.Timestamp, title: str) -> go.Figure:
+    """One shared time axis: health state band, errors per severity, failed and stalled scans,
+    config activations. Box-select a range on any panel to zoom them all."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=[0.3, 0.3, 0.25, 0.15],
+                        subplot_titles=("Health state", "Errors per severity", "Scans: failed and stalled",
+                                        "Config activations"))
+    for trace in _state_lines(runs, tz=tz):
+        fig.add_trace(trace, row=1, col=1)
+    for trace in severity_timeline(errors, tz=tz, title="").data:
+        fig.add_trace(trace, row=2, col=1)
+    if not scans.empty:
+        x = _local(scans["bucket"], tz)
+        fig.add_trace(go.Bar(x=x, y=scans["failed"], name="failed scans", marker_color=STATE_COLOURS["DOWN"],
+                             hovertemplate="failed: %{y}<br>%{x}<extra></extra>"), row=3, col=1)
+        fig.add_trace(go.Bar(x=x, y=scans["stalled"], name="stalled scans", marker_color=STATE_COLOURS["DEGRADED"],
+                             hovertemplate="stalled: %{y}<br>%{x}<extra></extra>"), row=3, col=1)
+    if not activations.empty:
+        hover = [f"{esc(n if n is not None else c)}: {esc(w)}<br>by {esc(b)}" for n, c, w, b in
+                 zip(activations["name"], activations["config_id"], activations["what"], activations["by"], strict=True)]
+        fig.add_trace(go.Scatter(x=_local(activations["at"], tz), y=[1] * len(activations), mode="markers",
+                                 marker={"symbol": "triangle-up", "size": 12, "color": "#1565c0"},
+                                 name="activations", hovertext=hover, hoverinfo="text"), row=4, col=1)
+    fig.update_yaxes(showticklabels=False, row=4, col=1)
+    fig.update_layout(title=title, barmode="stack", height=640, dragmode="select", showlegend=True, **LAYOUT)
+    fig.update_xaxes(range=[since.tz_convert(tz), until.tz_convert(tz)])
+    return fig

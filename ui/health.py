@@ -16,12 +16,15 @@ import streamlit as st
 from db import data
 from db.queries import errors as eq
 from db.queries import health as hq
+from db.queries import timeline as tl
 from ui import charts_monitor as charts
 from ui.shell import Frame, rounded_now
 from ui.widgets import export_buttons, freshness, guard, show_json, to_tz
 
-VIEWS = {"overview": "Overview", "history": "History", "latency": "Latency", "incidents": "Incidents",
-         "details": "Details"}
+VIEWS = {"overview": "Overview", "history": "History", "timeline": "Service timeline", "latency": "Latency",
+         "incidents": "Incidents", "details": "Details"}
+LOOKBACK_MIN = (15, 30, 60, 120, 240, 720)
+DEFAULT_LOOKBACK_MIN = 60
 REFRESH_OPTIONS = {"off": None, "15s": 15, "30s": 30, "60s": 60}
 DEFAULT_REFRESH = "30s"
 BADGES = {
@@ -176,12 +179,10 @@ def history_section(f: Frame, *, since: datetime, until: datetime, service: str 
             width = "5 minutes" if bucket == 300 else "hour" if bucket == 3600 else "day"
             fig = charts.history_heatmap(hist, tz=f.tz, title=f"Uptime per {width}")
             event = st.plotly_chart(fig, key=f"health_history_chart_{int(since.timestamp())}_{int(until.timestamp())}", on_select="rerun", selection_mode="points")
-            points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
-                getattr(getattr(event, "selection", None), "points", [])
+            points = _selection(event, "points")
             if points:
-                start = pd.Timestamp(points[0]["x"])
-                start = start.tz_localize(f.tz) if start.tzinfo is None else start
-                on_zoom(start.to_pydatetime().astimezone(UTC), (start + pd.Timedelta(seconds=bucket)).to_pydatetime())
+                start = chart_time(points[0]["x"], f.tz)
+                on_zoom(start, start + timedelta(seconds=bucket))
             export_buttons(hist, key="health_history_export", filename="status_history")
     with guard("State timeline"):
         runs = data.fetch(hq.state_runs, since=since, until=until, service=service)
@@ -194,6 +195,68 @@ def history_section(f: Frame, *, since: datetime, until: datetime, service: str 
                    "in, and the current state is drawn up to now.")
         st.plotly_chart(charts.state_timeline(runs, tz=f.tz, title="State per service"), key="health_runs_chart")
         export_buttons(runs, key="health_runs_export", filename="state_runs")
+
+
+# --- service timeline --------------------------------------------------------------------------
+
+def _selection(event: object, kind: str) -> list[dict]:  # type: ignore[type-arg]
+    sel = event.get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", None)
+    if sel is None:
+        return []
+    found = sel.get(kind, []) if isinstance(sel, dict) else getattr(sel, kind, [])
+    return list(found or [])
+
+
+def chart_time(value: object, tz: tzinfo) -> datetime:
+    """A time read back from a plotly selection (axis in the display zone) as UTC."""
+    ts = pd.Timestamp(str(value))
+    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts
+    return ts.tz_convert("UTC").to_pydatetime()
+
+
+def timeline_section(f: Frame, *, since: datetime, until: datetime, service: str | None,
+                     on_zoom: Callable[[datetime, datetime], None]) -> datetime | None:
+    """Health band, errors per severity, failed/stalled scans and config activations on one axis.
+    A box selection zooms every panel; a clicked point is returned as the moment to explain."""
+    bucket = bucket_seconds(since, until)
+    with guard("Service timeline"):
+        runs = data.fetch(hq.state_runs, since=since, until=until, service=service)
+        errs = data.fetch(eq.error_timeline, since=since, until=until, bucket_s=bucket,
+                          services=(service,) if service else ())
+        scans = data.fetch(tl.scan_problems, since=since, until=until, now=f.until, bucket_s=bucket)
+        acts = data.fetch(tl.config_activations, since=since, until=until)
+        st.subheader("Service timeline")
+        freshness(runs, key="health_timeline", tz=f.tz)
+        st.caption("One time axis for everything. Drag a box on any panel to zoom all of them; click a point to "
+                   "list what changed before that moment.")
+        fig = charts.service_timeline(runs, errs, scans, acts, tz=f.tz, since=pd.Timestamp(since),
+                                      until=pd.Timestamp(until), title=f"{'All services' if service is None else ''}")
+        event = st.plotly_chart(fig, key=f"health_timeline_chart_{int(since.timestamp())}_{int(until.timestamp())}",
+                                on_select="rerun", selection_mode=("points", "box"))
+        boxes = _selection(event, "box")
+        if boxes and len(boxes[0].get("x", [])) == 2:
+            a, b = sorted(chart_time(x, f.tz) for x in boxes[0]["x"])
+            on_zoom(a, b)
+        points = _selection(event, "points")
+        if points:
+            return chart_time(points[0]["x"], f.tz)
+    return None
+
+
+def changes_section(f: Frame, *, moment: datetime, minutes: int, service: str | None) -> None:
+    """What changed in the minutes before a moment."""
+    with guard("What changed before this?"):
+        changes = data.fetch(tl.changes_before, at=moment, minutes=minutes, service=service)
+        st.subheader("What changed before this?")
+        freshness(changes, key="health_changes", tz=f.tz)
+        st.caption(f"In the {minutes} minutes before {moment.astimezone(f.tz):%Y-%m-%d %H:%M:%S} ({f.tz_name}): "
+                   "status transitions, error groups seen for the first time, failed scans, config activations.")
+        if changes.empty:
+            st.text("Nothing changed in that period.")
+            return
+        st.dataframe(shown_tz(changes, f.tz), hide_index=True,
+                     column_config={"what": st.column_config.TextColumn("what", width="large")})
+        export_buttons(changes, key="health_changes_export", filename="changes_before")
 
 
 # --- latency -----------------------------------------------------------------------------------

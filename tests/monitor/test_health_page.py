@@ -14,7 +14,7 @@ from db.models import utcnow
 from tests.monitor.apptest_support import no_exceptions, run_page, texts
 from tests.monitor.conftest import add_checks, add_errors
 
-VIEWS = ["overview", "history", "latency", "incidents", "details"]
+VIEWS = ["overview", "history", "timeline", "latency", "incidents", "details"]
 EVIL = "**bold** [x](http://evil.example) <b>b</b>"
 
 
@@ -90,7 +90,9 @@ def test_bad_url_values_are_rejected_with_a_message(monkeypatch: pytest.MonkeyPa
 
 def test_zoom_narrows_the_window_and_can_be_reset(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
     seed(sqlite_url).dispose()
-    now = utcnow().timestamp()
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).timestamp()
     at = run_page(monkeypatch, sqlite_url, "health", hview="history", zoom=f"{int(now) - 7200}-{int(now) - 3600}")
     no_exceptions(at)
     assert "Zoomed into" in texts(at)
@@ -119,3 +121,19 @@ def test_selected_incident_lists_the_errors_of_its_service(monkeypatch: pytest.M
     assert groups["message"].tolist() == ["quote 1 failed"]
     hrefs = [b.proto.url for b in at.get("link_button")]
     assert hrefs == ["errors?tab=all&service=yfinance"]
+
+
+def test_timeline_explains_what_changed_before_a_moment(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
+    seed(db_url).dispose()
+    from datetime import UTC, datetime
+
+    at_s = int(datetime.now(UTC).timestamp()) + 60
+    at = run_page(monkeypatch, db_url, "health", hview="timeline", service="yfinance", at=str(at_s), lookback="240")
+    no_exceptions(at)
+    changes = at.dataframe[0].value
+    assert set(changes["kind"]) == {"status", "new error group"}
+    assert "HEALTHY → DOWN" in changes["what"].tolist() and "t: quote 1 failed" in changes["what"].tolist()
+    assert at.query_params.get("at") == str(at_s) and at.query_params.get("lookback") == "240"
+    at.selectbox(key="health_lookback").set_value(15).run()
+    no_exceptions(at)
+    assert "Nothing changed in that period." in texts(at)
