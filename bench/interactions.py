@@ -16,9 +16,11 @@ from streamlit.testing.v1 import AppTest
 
 # Widget keys that are actions or paging, never filters.
 SKIP_WORDS = ("refresh", "export", "download", "confirm", "note", "resolve", "delete", "activate", "save",
-              "purge", "rollback", "page", "cursor", "next", "prev", "chat", "edit", "json", "login", "logout")
+              "purge", "rollback", "page", "cursor", "next", "prev", "chat", "edit", "json", "login", "logout",
+              "sort", "every")
 TAB_WORDS = ("tab", "view", "section", "mode")
-FILTER_TYPES = ("selectbox", "multiselect", "button_group", "radio", "toggle", "checkbox", "select_slider",
+# In order of preference: choices first, then switches, then free input.
+FILTER_TYPES = ("selectbox", "multiselect", "button_group", "radio", "select_slider", "toggle", "checkbox",
                 "text_input", "number_input")
 
 
@@ -50,6 +52,25 @@ def _usable_key(key: str | None) -> bool:
     return bool(key) and not any(w in key.lower() for w in SKIP_WORDS)  # type: ignore[union-attr]
 
 
+def _raw(node: Any, shown: str) -> Any | None:
+    """The option value behind a formatted option label (labels often add counts: 'HIGH (2,789)')."""
+    try:
+        fmt = node.format_func
+    except Exception:  # noqa: BLE001 - no format function registered: labels are the values
+        return shown
+    base = shown.split(" (")[0]
+    low = base.lower()
+    candidates = (shown, base, shown.rsplit(" ", 1)[0], low, low.replace(" ", "_"), low.replace(" ", "-"),
+                  low.split(" ")[0], low.replace(" ", ""))
+    for cand in candidates:
+        try:
+            if str(fmt(cand)) == shown:
+                return cand
+        except Exception:  # noqa: BLE001, S112 - a format function that rejects the candidate
+            continue
+    return None
+
+
 def _new_value(node: Any) -> Any | None:
     """A value for a filter widget that differs from its current one (None when there is none)."""
     t = node.type
@@ -58,19 +79,24 @@ def _new_value(node: Any) -> Any | None:
         current = node.index
         for i in range(len(options)):
             if i != current:
-                return ("index", i)
+                return ("index", i, options[i])
         return None
     if t == "multiselect":
-        options = [o for o in node.options if o not in list(node.value or [])]
-        return ("value", [*list(node.value or []), options[0]]) if options else None
+        current = list(node.value or [])
+        shown = list(node.values)
+        for label in node.options:
+            raw = _raw(node, label) if label not in shown else None
+            if raw is not None:
+                return ("value", [*current, raw], label)
+        return None
     if t == "button_group":
         options = list(node.options)
         current = list(node.formatted_values)
-        other = [o for o in options if o not in current]
-        if not other:
-            return None
-        single = node._is_single_select()
-        return ("value", other[0] if single else [*node.value, other[0]])
+        for label in (o for o in options if o not in current):
+            raw = _raw(node, label)
+            if raw is not None:
+                return ("value", raw if node._is_single_select else [*node.value, raw], label)
+        return None
     if t in ("toggle", "checkbox"):
         return ("value", not bool(node.value))
     if t == "select_slider":
@@ -83,9 +109,9 @@ def _new_value(node: Any) -> Any | None:
     return None
 
 
-def _set(at: AppTest, key: str, how: tuple[str, Any]) -> None:
+def _set(at: AppTest, key: str, how: tuple[Any, ...]) -> None:
     node = at.get_by_key(key)
-    mode, value = how
+    mode, value = how[0], how[1]
     if mode == "index":
         node.select_index(value)  # type: ignore[union-attr]
     else:
@@ -97,18 +123,18 @@ def _widget_interaction(kind: str, node: Any) -> Interaction | None:
     if how is None:
         return None
     key = node.key
-    return Interaction(kind, f"{kind}: {key} = {how[1]!r}"[:90], lambda at, k=key, h=how: _set(at, k, h))
+    shown = how[2] if len(how) > 2 else how[1]
+    return Interaction(kind, f"{kind}: {key} = {shown!r}"[:70], lambda at, k=key, h=how: _set(at, k, h))
 
 
 def find_filter(at: AppTest) -> Interaction | None:
     """The first filter widget in the main area (not the sidebar, not in a form, not an action)."""
-    for node in _main_nodes(at):
-        if node.type in FILTER_TYPES and _usable_key(node.key) and not _in_form(node):
-            if any(w in node.key.lower() for w in TAB_WORDS):
-                continue
-            found = _widget_interaction("filter", node)
-            if found:
-                return found
+    nodes = [n for n in _main_nodes(at) if n.type in FILTER_TYPES and _usable_key(n.key) and not _in_form(n)
+             and not any(w in n.key.lower() for w in TAB_WORDS)]
+    for node in sorted(nodes, key=lambda n: FILTER_TYPES.index(n.type)):
+        found = _widget_interaction("filter", node)
+        if found:
+            return found
     return None
 
 
@@ -133,7 +159,7 @@ def find_tab(at: AppTest) -> Interaction | None:
 def find_select(at: AppTest) -> Interaction | None:
     """A keyed dataframe with row selection and at least one row: select its first row."""
     for node in _main_nodes(at):
-        if node.type != "arrow_data_frame" or not getattr(node, "key", None):
+        if node.type != "dataframe" or not getattr(node, "key", None):
             continue
         if not list(node.proto.selection_mode):
             continue
