@@ -143,3 +143,13 @@ def test_occurrence_pages_move_by_keyset_in_the_url(monkeypatch: pytest.MonkeyPa
     assert at.dataframe[1].value["id"].tolist() == ids[100:]
     at.button(key="errors_first_page").click().run()
     assert "before" not in at.query_params and len(at.dataframe[1].value) == 100
+
+
+def test_without_the_resolve_permission_the_actions_are_disabled(
+        monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    monkeypatch.setattr("ui.auth.bound_to_localhost", lambda: False)  # read-only mode: view only
+    seed(sqlite_url)
+    at = run_page(monkeypatch, sqlite_url, "errors", group=FP_QUOTE)
+    no_exceptions(at)
+    assert "Your role cannot resolve errors (needs the ops or admin role)." in texts(at)
+    assert at.button(key="errors_resolve_sel").disabled and at.button(key="errors_resolve_all").disabled
