@@ -15,6 +15,7 @@ from db.auth import EDIT_CONFIG
 from db.commands import sandbox as cmd
 from db.errors import ConflictError, PermissionDenied, ValidationFailed, classify
 from db.queries import sandbox as q
+from db.types import InvalidJSON
 from ui import urlstate
 from ui.sandbox_diff import diff
 from ui.shell import Frame
@@ -63,6 +64,17 @@ def _drafts() -> dict[str, dict[str, Any]]:
     return st.session_state.setdefault(DRAFTS, {})
 
 
+def _editable_text(config_data: Any) -> str:
+    """What the raw editor starts with: stored text that is not JSON is shown as it is, to be fixed.
+
+    A plain str counts too: pandas 3 turns an all-text object column into strings, dropping the
+    InvalidJSON marker, and a JSON string is no valid config either.
+    """
+    if isinstance(config_data, InvalidJSON | str):
+        return str(config_data)
+    return cs.to_json_text({} if config_data is None else config_data)
+
+
 def new_draft(row: dict[str, Any] | None, *, name: str | None = None) -> dict[str, Any]:
     """A draft from a config row (or an empty one for a new config)."""
     row = row or {}
@@ -72,7 +84,7 @@ def new_draft(row: dict[str, Any] | None, *, name: str | None = None) -> dict[st
         "config_id": row.get("id"), "loaded_version": int(row.get("version") or 0),
         "name": name if name is not None else str(row.get("name") or ""),
         "strategy_id": str(row.get("strategy_id") or ""), "user_id": str(row.get("user_id") or "default_user"),
-        "json": cs.to_json_text(config_data if isinstance(config_data, dict) else {}),
+        "json": _editable_text(config_data),
         "token": uuid.uuid4().hex, "rev": 0, "errors": {}, "unknown": [], "dotted": [], "conflict": None,
         "dirty": False,
     }

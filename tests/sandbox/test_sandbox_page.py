@@ -366,3 +366,18 @@ def test_without_login_local_or_read_only(monkeypatch, sqlite_url, address, mode
     at = open_page(monkeypatch, sqlite_url, user="", config=cid)
     assert mode_text in "\n".join(str(c.value) for c in at.sidebar.caption)
     assert widget(at, "button", "Save new version").disabled is not can_save
+
+
+def test_stored_text_that_is_not_json_is_shown_to_be_fixed(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
+    cid = seeded(sqlite_url)
+    eng = make_engine(sqlite_url)
+    with eng.begin() as conn:
+        conn.execute(sql("UPDATE sandbox_strategy_configs SET config_data = :t WHERE id = :i"),
+                     {"t": "{'trading': broken", "i": cid})
+    eng.dispose()
+    at = open_page(monkeypatch, sqlite_url, config=cid)
+    assert not at.exception
+    assert widget(at, "text_area", "config_data (JSON)").value == "{'trading': broken"
+    widget(at, "button", "Save new version").click().run()
+    assert "JSON syntax error at line 1, column 2" in texts(at, "code")
+    assert config_row(sqlite_url, cid).version == 1
