@@ -118,9 +118,8 @@ def wait_for_run(page: Any, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
         const c = app.getAttribute('data-test-connection-state');
         return s === 'notRunning' && (c === null || c === 'CONNECTED');
     }"""
-    for _ in range(2):  # a rerun (URL sync, st.rerun) may start right after the first finishes
-        page.wait_for_function(script, timeout=timeout_ms)
-        page.wait_for_timeout(400)
+    page.wait_for_function(script, timeout=timeout_ms)
+    page.wait_for_timeout(250)  # a rerun (URL sync, st.rerun) may start right after the first finishes
     page.wait_for_function(script, timeout=timeout_ms)
 
 
@@ -183,3 +182,55 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- controls -------------------------------------------------------------------------------
+
+GRID_HEADER_PX = 35
+GRID_ROW_PX = 35
+
+
+def grids(page: Any) -> Any:
+    """The dataframes of the main area."""
+    return page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]')
+
+
+def click_grid_row(page: Any, grid: Any, row: int = 0) -> None:
+    """Click the selection checkbox of `row` in a dataframe with row selection (a canvas grid)."""
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + GRID_HEADER_PX + GRID_ROW_PX * row + GRID_ROW_PX / 2)
+    wait_for_run(page)
+
+
+def set_time_range(page: Any, key: str) -> None:
+    """Pick a window in the sidebar's time range control."""
+    page.locator('[data-testid="stSidebar"] [data-testid="stButtonGroup"] button', has_text=key).first.click()
+    wait_for_run(page)
+
+
+def click_button(page: Any, label: str, *, exact: bool = False) -> None:
+    page.get_by_role("button", name=label, exact=exact).first.click()
+    wait_for_run(page)
+
+
+def download(page: Any, label: str = "Export CSV", nth: int = 0) -> bytes:
+    """Click a download button and return the file's bytes."""
+    button = page.locator('[data-testid="stDownloadButton"] button', has_text=label).nth(nth)
+    button.scroll_into_view_if_needed()
+    with page.expect_download() as info:
+        button.click()
+    path = info.value.path()
+    return Path(path).read_bytes()
+
+
+def query_of(page: Any) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlparse
+
+    return dict(parse_qsl(urlparse(page.url).query, keep_blank_values=True))
+
+
+def path_of(page: Any) -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(page.url).path.strip("/")
