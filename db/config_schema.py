@@ -324,20 +324,21 @@ FIELD_KINDS: dict[str, str] = {
 }
 
 
-def fields_from_data(data: Any) -> dict[str, Any]:
-    """The structured-field values of config_data: lists as comma text, numbers as they are."""
-    out: dict[str, Any] = {}
+def fields_from_data(data: Any) -> dict[str, str]:
+    """The structured fields of config_data as the text the form shows (lists as '5, 10, 15')."""
+    out: dict[str, str] = {}
     for path, kind in FIELD_KINDS.items():
         section, _, sub = path.partition(".")
         body = data.get(section) if isinstance(data, dict) else None
         value = body.get(sub) if isinstance(body, dict) else None
-        if kind in ("numbers", "symbols", "pair"):
-            out[path] = ", ".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None
-                                                                                            else json.dumps(value))
-        elif kind in ("number", "int"):
-            out[path] = value if _is_num(value) else None
+        if value is None:
+            out[path] = ""
+        elif kind in ("numbers", "symbols", "pair") and isinstance(value, list):
+            out[path] = ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value)
+        elif kind == "text" and isinstance(value, str):
+            out[path] = value
         else:
-            out[path] = "" if value is None else str(value)
+            out[path] = json.dumps(value, ensure_ascii=False)
     return out
 
 
@@ -358,17 +359,16 @@ def _split(text: str) -> list[str]:
 
 
 def _field_value(kind: str, raw: Any) -> Any:
-    if raw is None or raw == "":
+    """A field's text as the JSON value it stands for; None (remove the key) when empty."""
+    text = "" if raw is None else str(raw).strip()
+    if not text:
         return None
-    if kind == "int":
-        return int(raw) if isinstance(raw, float) and raw.is_integer() else raw
-    if kind == "number":
-        return raw
     if kind == "text":
-        return str(raw).strip() or None
-    tokens = _split(str(raw or ""))
-    if not tokens:
-        return None
+        return text
+    if kind in ("number", "int"):
+        value = _number_or_text(text)
+        return int(value) if kind == "int" and isinstance(value, float) and value.is_integer() else value
+    tokens = _split(text)
     if kind == "symbols":
         return [t.upper() for t in tokens]
     return [_number_or_text(t) for t in tokens]

@@ -143,14 +143,14 @@ def test_require_valid_raises_with_every_key() -> None:
 def test_fields_round_trip_keeps_unknown_keys() -> None:
     data = {**REAL_CONFIG, "scoring": {"w": 1}, "universe": {"primary_symbols": ["SPY"], "symbol_type": "ETF"}}
     fields = cs.fields_from_data(data)
-    assert fields["trading.target_dte_range"] == "7, 21" and fields["trading.delta_target"] == 0.15
+    assert fields["trading.target_dte_range"] == "7, 21" and fields["trading.delta_target"] == "0.15"
     assert cs.apply_fields(data, fields) == data
 
 
 def test_fields_edit_and_clear() -> None:
     fields = cs.fields_from_data(REAL_CONFIG)
-    fields.update({"trading.max_positions": 5.0, "trading.wing_widths": "5 10, x",
-                   "universe.primary_symbols": "spy qqq", "risk.loss_limit": None, "universe.universe_name": "u"})
+    fields.update({"trading.max_positions": "5.0", "trading.wing_widths": "5 10, x",
+                   "universe.primary_symbols": "spy qqq", "risk.loss_limit": " ", "universe.universe_name": "u"})
     out = cs.apply_fields(REAL_CONFIG, fields)
     assert out["trading"]["max_positions"] == 5
     assert out["trading"]["wing_widths"] == [5, 10, "x"]  # kept as typed, so the rule reports it
