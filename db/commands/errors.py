@@ -51,7 +51,8 @@ class ResolveResult:
 
 
 def _validate(ids: Sequence[str], note: str) -> tuple[list[str], str]:
-    clean_ids = list(dict.fromkeys(str(i) for i in ids if str(i).strip()))
+    # Sorted, so that concurrent resolvers lock rows in the same order (no deadlock across chunks).
+    clean_ids = sorted({str(i) for i in ids if str(i).strip()})
     note = (note or "").strip()
     problems: dict[str, list[str]] = {}
     if not note:

@@ -113,3 +113,27 @@ def test_unresolve_and_group_actions(engine: Engine) -> None:
 def test_unknown_ids_are_reported_missing(engine: Engine) -> None:
     res = resolve_errors(engine, identity=OPS, ids=["no-such-id"], note="x")
     assert res.missing == ("no-such-id",) and res.count == 0
+
+
+def test_concurrent_resolvers_over_several_chunks_neither_deadlock_nor_double_write(engine: Engine) -> None:
+    ids = add_errors(engine, [{"created_at": ago(seconds=i + 1)} for i in range(1100)])
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+    failures: list[BaseException] = []
+
+    def run(identity, chosen):  # type: ignore[no-untyped-def]
+        barrier.wait()
+        try:
+            results[identity.user] = resolve_errors(engine, identity=identity, ids=chosen, note="bulk")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(OPS, ids[::-1])), threading.Thread(target=run, args=(OPS2, ids))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not failures
+    changed = [set(r.changed) for r in results.values()]  # type: ignore[attr-defined]
+    assert changed[0] | changed[1] == set(ids) and not changed[0] & changed[1]
+    assert _audit_count(engine) == 1100
