@@ -23,7 +23,7 @@ from tests.sandbox.sandbox_rows import add_config
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 START_WAIT_S = 60  # waiting for servers to come up, not a speed assertion
-USER = "dev@example.com"
+USERS = {"dev@example.com": ["strategy-developers", "ops"], "ann@example.com": ["analysts"]}
 
 
 def _free_port() -> int:
@@ -47,21 +47,20 @@ def _wait_for(port: int, proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def provider() -> Iterator[int]:
     oidc = pytest.importorskip("oidc_provider_mock")
-    users = [oidc.User(sub=USER, claims={"email": USER, "name": "Dev Eloper",
-                                         "groups": ["strategy-developers", "ops"]})]
+    users = [oidc.User(sub=sub, claims={"email": sub, "groups": groups}) for sub, groups in USERS.items()]
     with oidc.run_server_in_thread(port=0, user_claims=users) as server:
         yield int(server.server_port)
 
 
 @pytest.fixture
-def console(tmp_path: Path, provider: int) -> Iterator[str]:
+def console(tmp_path: Path, provider: int) -> Iterator[tuple[str, str]]:
     if not Path(CHROMIUM).exists() or shutil.which("streamlit") is None:
         pytest.skip("chromium or streamlit not available")
     url = f"sqlite:///{tmp_path / 'console.db'}"
     eng = make_engine(url, read_timeout=False)
     Base.metadata.create_all(eng)
     OwnBase.metadata.create_all(eng)
-    add_config(eng)
+    cid = add_config(eng)
     eng.dispose()
     port = _free_port()
     secrets = tmp_path / "secrets.toml"
@@ -82,7 +81,7 @@ def console(tmp_path: Path, provider: int) -> Iterator[str]:
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_for(port, proc)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", cid
     finally:
         proc.terminate()
         try:
@@ -92,24 +91,36 @@ def console(tmp_path: Path, provider: int) -> Iterator[str]:
         log.close()
 
 
-def test_sign_in_through_the_provider_gives_roles_from_groups(console: str) -> None:
+@pytest.mark.parametrize(("user", "roles", "may_edit"), [
+    ("dev@example.com", "Roles: ops, strategy_developer", True),
+    ("ann@example.com", "Roles: analyst", False),
+])
+def test_sign_in_through_the_provider_gives_roles_from_groups(console: tuple[str, str], user: str, roles: str,
+                                                              may_edit: bool) -> None:
+    base, cid = console
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page()
-            page.goto(console + "/sandbox")
+            page.goto(base + "/sandbox")
             # Login configured and nobody signed in: nothing but the sign-in prompt.
             page.get_by_text("Sign in to use the console.").wait_for(timeout=START_WAIT_S * 1000)
             page.get_by_role("button", name="Sign in").click()
             # The provider's form: sign in as the predefined user (whose claims carry the groups).
             page.locator("input[name=sub]").wait_for(timeout=START_WAIT_S * 1000)
-            page.locator("input[name=sub]").fill(USER)
+            page.locator("input[name=sub]").fill(user)
             page.get_by_role("button", name="Authorize").click()
-            page.get_by_text("Roles: ops, strategy_developer").wait_for(timeout=START_WAIT_S * 1000)
+            page.get_by_text(roles).wait_for(timeout=START_WAIT_S * 1000)
             sidebar = page.locator("[data-testid=stSidebar]").inner_text()
-            assert USER in sidebar
+            assert user in sidebar
             assert "Local mode" not in sidebar and "Read-only" not in sidebar
             page.get_by_role("button", name="Sign out").wait_for(timeout=START_WAIT_S * 1000)
+            # Only a role with edit permission gets an enabled save button.
+            page.goto(f"{base}/sandbox?config={cid}")
+            save = page.get_by_role("button", name="Save new version")
+            save.wait_for(timeout=START_WAIT_S * 1000)
+            assert save.is_enabled() is may_edit
+            assert roles in page.locator("[data-testid=stSidebar]").inner_text()
         finally:
             browser.close()
