@@ -187,15 +187,18 @@ def set_active(engine: Engine, *, identity: Identity, config_id: str, active: bo
     """Activate (deactivating the strategy's other configs) or deactivate; returns the ids deactivated."""
     require(identity, ACTIVATE_CONFIG)
     with audited_write(engine, identity=identity, permission=ACTIVATE_CONFIG) as s:
-        row = _locked_row(s, config_id)
+        strategy = s.execute(select(T.c.strategy_id).where(T.c.id == config_id)).scalar_one_or_none()
+        # Lock every config of the strategy (this one included) in one statement, in id order, so
+        # concurrent activations queue up behind each other instead of deadlocking.
+        peers = [] if strategy is None else s.execute(
+            select(T).where(exact_eq(T.c.strategy_id, strategy)).order_by(T.c.id).with_for_update()).mappings().all()
+        row = next((p for p in peers if p["id"] == config_id), None)
         if row is None:
-            raise ConflictError("The config no longer exists.")
+            raise ConflictError("The config no longer exists (or changed strategy meanwhile); try again.")
         if not active:
             _deactivate(s, identity, [row], note)
             return [config_id] if row["is_active"] else []
-        # Lock every config of the strategy so concurrent activations queue up behind each other.
-        peers = s.execute(select(T).where(exact_eq(T.c.strategy_id, row["strategy_id"]), T.c.id != config_id)
-                          .with_for_update()).mappings().all()
+        peers = [p for p in peers if p["id"] != config_id]
         others = [p for p in peers if p["is_active"]]
         _deactivate(s, identity, others, f"activated {config_id} for the same strategy")
         now = utcnow()

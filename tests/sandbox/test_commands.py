@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -201,3 +202,25 @@ def test_fault_between_update_and_audit_writes_nothing(engine, dev, monkeypatch)
     assert not _row(engine, peer).is_active
     assert _count(engine, ConfigHistory) == 0 and _count(engine, AuditLog) == 0
 
+
+
+def test_concurrent_activations_leave_one_active(engine, dev):  # type: ignore[no-untyped-def]
+    ids = [add_config(engine) for _ in range(4)]
+    barrier = threading.Barrier(len(ids))
+    failures: list[BaseException] = []
+
+    def activate(cid: str) -> None:
+        barrier.wait()
+        try:
+            cmd.set_active(engine, identity=dev, config_id=cid, active=True)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=activate, args=(cid,)) for cid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert sum(bool(_row(engine, cid).is_active) for cid in ids) == 1
+    assert _count(engine, AuditLog, action="config.activate") == 4
