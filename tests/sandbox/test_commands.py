@@ -224,3 +224,29 @@ def test_concurrent_activations_leave_one_active(engine, dev):  # type: ignore[n
     assert failures == []
     assert sum(bool(_row(engine, cid).is_active) for cid in ids) == 1
     assert _count(engine, AuditLog, action="config.activate") == 4
+
+
+def test_truly_concurrent_saves_one_wins_one_conflicts(engine, dev, dev2):  # type: ignore[no-untyped-def]
+    cid = add_config(engine)
+    barrier = threading.Barrier(2)
+    outcome: dict[str, object] = {}
+
+    def save(who, dte):  # type: ignore[no-untyped-def]
+        barrier.wait()
+        try:
+            outcome[who.user] = cmd.save_config(engine, identity=who, config_id=cid, loaded_version=1, name=who.user,
+                                                strategy_id="S", user_id="u", config_data=_edit(REAL_CONFIG, dte))
+        except cmd.SaveConflict as exc:
+            outcome[who.user] = exc
+
+    threads = [threading.Thread(target=save, args=a) for a in ((dev, [1, 2]), (dev2, [3, 4]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    kinds = sorted(type(v).__name__ for v in outcome.values())
+    assert kinds == ["SaveConflict", "SaveResult"]
+    winner = next(k for k, v in outcome.items() if isinstance(v, cmd.SaveResult))
+    row = _row(engine, cid)
+    assert row.version == 2 and row.name == winner
+    assert _count(engine, ConfigHistory, config_id=cid) == 2 and _count(engine, AuditLog) == 1
