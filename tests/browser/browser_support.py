@@ -152,7 +152,13 @@ INJECTED_JS = """(marker) => {
     const has = (s) => typeof s === 'string' && s.includes(marker);
     for (const a of document.querySelectorAll('a')) {
         const href = a.getAttribute('href') || a.getAttribute('xlink:href') || '';
-        if (has(href) || href.toLowerCase().startsWith('javascript:') || has(a.textContent)) found.push('a: ' + href + ' ' + (a.textContent||'').slice(0, 80));
+        let url = null;
+        try { url = new URL(href, location.href); } catch (e) { url = null; }
+        // The console's own links may carry a database id URL-encoded in their query string; a link
+        // whose target (scheme, host, path) or text comes from the database may not exist.
+        const foreign = url === null || url.protocol === 'javascript:' || url.origin !== location.origin || has(url.pathname);
+        if ((foreign && has(href)) || href.trim().toLowerCase().startsWith('javascript:') || has(a.textContent))
+            found.push('a: ' + href + ' ' + (a.textContent||'').slice(0, 80));
     }
     for (const img of document.querySelectorAll('img, image, iframe, video, audio, source, object, embed')) {
         const src = img.getAttribute('src') || img.getAttribute('href') || img.getAttribute('xlink:href') || img.getAttribute('data') || '';
@@ -234,3 +240,15 @@ def path_of(page: Any) -> str:
     from urllib.parse import urlparse
 
     return urlparse(page.url).path.strip("/")
+
+
+_NUMBER = __import__("re").compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def formula_cells(data: bytes) -> list[str]:
+    """Cells of a CSV export that a spreadsheet would run as formulas (plain numbers excepted)."""
+    import csv
+    import io
+
+    rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    return [c for r in rows for c in r if c.startswith(("=", "+", "-", "@", "\t", "\r")) and not _NUMBER.match(c)]

@@ -13,6 +13,7 @@ from browser_support import (
     click_grid_row,
     download,
     error_elements,
+    formula_cells,
     grids,
     open_page,
     path_of,
@@ -23,7 +24,6 @@ from browser_support import (
 )
 from robust_support import PAGE_IDS, PAGES, PageSpec
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_VIEW_CLICKS = 8
 # What each page must offer in the browser (from its issue); a page missing one fails its test.
 EXPECTED: dict[str, set[str]] = {
@@ -77,9 +77,10 @@ def _export(page: Any, spec: PageSpec) -> bool:
     buttons = page.locator('[data-testid="stDownloadButton"] button', has_text="Export CSV")
     if not buttons.count():
         return False
-    rows = list(csv.reader(io.StringIO(download(page, "Export CSV").decode("utf-8"), newline="")))
+    data = download(page, "Export CSV")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
     assert rows and rows[0], f"{spec.name}: empty CSV export"
-    bad = [c for r in rows for c in r if c.startswith(FORMULA_PREFIXES)]
+    bad = formula_cells(data)
     assert not bad, f"{spec.name}: formula cells in the export: {bad[:5]}"
     _no_errors(page, f"{spec.name}: export")
     return True
