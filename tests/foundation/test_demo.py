@@ -313,3 +313,30 @@ def test_cli_fills_a_new_sqlite_file(tmp_path: Path) -> None:
             assert conn.execute(text("SELECT count(*) FROM console_audit_log")).scalar_one() == 0
     finally:
         eng.dispose()
+
+
+METRIC_KEYS = ("premium", "max_loss", "probability_profit", "expected_value", "days_to_expiration")
+
+
+@pytest.mark.parametrize("builder", [b for _, b in demo.snaps.FREE_SHAPES] + list(demo.snaps.BY_SCAN_STRATEGY.values()))
+def test_snapshot_shapes_are_valid_json_matching_their_columns(builder: Any) -> None:
+    from random import Random
+
+    r = Random(1).random
+    for i in range(200):
+        oid, stype, data, metrics = builder(r, i, "AAPL", 202.3, "2026-11-20T11:59:59.123456", 20412, 1795000000 + i)
+        doc = json.loads(data)
+        assert doc["id"] == oid and doc["symbol"] == "AAPL" and doc["strategy_type"] == stype
+        assert doc["created_at"] == "2026-11-20T11:59:59.123456"
+        for key, value in zip(METRIC_KEYS, metrics, strict=False):
+            if isinstance(doc.get(key), (int, float)):
+                assert doc[key] == pytest.approx(value), (key, doc)
+        price = doc.get("underlying_price", doc.get("stock_price"))
+        assert price == pytest.approx(metrics[5]) or builder is demo.snaps.fallback
+
+
+def test_import_is_cheap() -> None:
+    code = "import sys, db.demo; print(sorted(m for m in ('streamlit', 'pandas', 'alembic') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
