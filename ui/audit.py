@@ -51,6 +51,8 @@ def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
     c1.metric(f"Entries ({f.label})", fmt_count(total, qa.COUNT_CAP))
     c2.metric("People on this page", fmt_count(rows["actor"].nunique()))
     c3.metric("Page", fmt_count(len(stack) + 1))
+    everything = data.fetch(qa.audit_entries, limit=EXPORT_LIMIT, **filt)
+    export_buttons(everything, key="audit_export", filename="audit_log")  # also empty: the columns
     if rows.empty:
         st.info("No audit entries match.", icon="ℹ️")
         return rows
@@ -63,8 +65,6 @@ def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
         last = rows.iloc[-1]
         stack.append((last["at"].to_pydatetime(), str(last["id"])))
         st.rerun()
-    everything = data.fetch_uncached(qa.audit_entries, limit=EXPORT_LIMIT, **filt)
-    export_buttons(everything, key="audit_export", filename="audit_log")
     return rows
 
 
