@@ -53,6 +53,8 @@ def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
     c3.metric("Page", fmt_count(len(stack) + 1))
     everything = data.fetch(qa.audit_entries, limit=EXPORT_LIMIT, **filt)
     export_buttons(everything, key="audit_export", filename="audit_log")  # also empty: the columns
+    if total > EXPORT_LIMIT:
+        st.caption(f"The export holds the newest {EXPORT_LIMIT:,} of these entries; narrow the filters for the rest.")
     if rows.empty:
         st.info("No audit entries match.", icon="ℹ️")
         return rows

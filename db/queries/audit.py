@@ -42,7 +42,7 @@ def audit_entries(session: Session, *, since: datetime, until: datetime, actors:
     if before_at is not None:
         at = naive_utc(before_at)
         stmt = stmt.where(or_(L.at < at, and_(L.at == at, L.id < before_id)))
-    stmt = stmt.order_by(L.at.desc(), L.id.desc()).limit(min(limit, 1000))
+    stmt = stmt.order_by(L.at.desc(), L.id.desc()).limit(min(limit, COUNT_CAP))
     return frame(session.execute(stmt).all(), AUDIT_COLUMNS)
 
 
