@@ -68,14 +68,22 @@ def percentile_stmt(
     with ROW_NUMBER/COUNT windows and interpolate between the two ranks around 1 + p*(n-1).
     """
     labelled = [k.label(f"k{i}") for i, k in enumerate(keys)]
+    base = select(*labelled, value.label("v")).where(*where).subquery()
+    return percentiles_of(base, [base.c[f"k{i}"] for i in range(len(keys))], base.c.v, dialect, ps)
+
+
+def percentiles_of(
+    source: Any, keys: Sequence[ColumnElement[Any]], v: ColumnElement[Any], dialect: str,
+    ps: Sequence[float] = PERCENTILES,
+) -> Select[Any]:
+    """Percentiles of column `v` of a subquery/CTE per `keys` (see percentile_stmt). Columns: keys, p0..pm."""
     if dialect == "postgresql":
-        cols = [func.percentile_cont(p).within_group(value).label(f"p{j}") for j, p in enumerate(ps)]
-        return select(*labelled, *cols).where(value.is_not(None), *where).group_by(*keys)
-    part = list(keys)
-    inner = (select(*labelled, value.label("v"),
-                    func.row_number().over(partition_by=part, order_by=value).label("rn"),
-                    func.count().over(partition_by=part).label("n"))
-             .where(value.is_not(None), *where).subquery())
+        cols = [func.percentile_cont(p).within_group(v).label(f"p{j}") for j, p in enumerate(ps)]
+        return select(*keys, *cols).select_from(source).where(v.is_not(None)).group_by(*keys)
+    inner = (select(*keys, v.label("v"),
+                    func.row_number().over(partition_by=list(keys), order_by=v).label("rn"),
+                    func.count().over(partition_by=list(keys)).label("n"))
+             .select_from(source).where(v.is_not(None)).subquery())
     cols = []
     for j, p in enumerate(ps):
         pos = literal(1.0) + literal(float(p)) * (inner.c.n - 1)
@@ -85,8 +93,15 @@ def percentile_stmt(
             else_=literal(0.0),
         )
         cols.append(func.sum(weight).label(f"p{j}"))
-    outer_keys = [inner.c[f"k{i}"] for i in range(len(keys))]
+    outer_keys = [inner.c[k.name] for k in keys]  # type: ignore[attr-defined]
     return select(*outer_keys, *cols).group_by(*outer_keys)
+
+
+def _once(stmt: Select[Any], name: str, dialect: str) -> Any:
+    """A row source evaluated once: a MATERIALIZED CTE where supported (SQLite would otherwise
+    recompute a subquery's expressions, such as safe_number's text checks, at every use)."""
+    cte = stmt.cte(name)
+    return cte.prefix_with("MATERIALIZED") if dialect in ("sqlite", "postgresql") else cte
 
 
 def _dialect(session: Session) -> str:
@@ -247,22 +262,25 @@ def status_history(
     session: Session, *, since: datetime, until: datetime, bucket_s: int, degraded_down: bool = False,
     service: str | None = None,
 ) -> pd.DataFrame:
-    """Checks per service and time bucket by state, the bucket's uptime and worst state. Columns HISTORY_COLUMNS."""
-    st = _state()
+    """Checks per service and time bucket by state, the bucket's uptime and worst state. Columns HISTORY_COLUMNS.
+
+    SQL counts per (service, bucket, status as written); the few status spellings per cell are
+    folded into categories here.
+    """
     b = epoch_bucket(H.check_timestamp, bucket_s)
     svc = exact(H.service_name)
-
-    def n(cond: ColumnElement[bool]) -> Any:
-        return func.sum(case((cond, 1), else_=0))
-
-    stmt = (select(svc.label("service"), b.label("bucket"), n(st == "HEALTHY").label("up"),
-                   n(st == "DEGRADED").label("degraded"), n(st == "DOWN").label("down"),
-                   func.count().label("checks"))
+    stmt = (select(svc.label("service"), b.label("bucket"), H.status, func.count().label("n"))
             .where(H.check_timestamp >= _naive(since), H.check_timestamp < _naive(until), *_service_where(service))
-            .group_by(svc, b).order_by(svc, b))
-    rows = [dict(r._mapping) for r in session.execute(stmt).all()]
+            .group_by(svc, b, H.status))
+    cells: dict[tuple[str, int], dict[str, Any]] = {}
+    for r in session.execute(stmt).all():
+        c = cells.setdefault((r.service, r.bucket), {"service": r.service, "bucket": r.bucket, "up": 0,
+                                                     "degraded": 0, "down": 0, "other": 0, "checks": 0})
+        key = {"HEALTHY": "up", "DEGRADED": "degraded", "DOWN": "down"}.get(category(r.status), "other")
+        c[key] += r.n
+        c["checks"] += r.n
+    rows = [cells[k] for k in sorted(cells)]
     for r in rows:
-        r["other"] = r["checks"] - r["up"] - r["degraded"] - r["down"]
         good = r["up"] + (0 if degraded_down else r["degraded"])
         bad = r["down"] + (r["degraded"] if degraded_down else 0)
         r["uptime"] = good / (good + bad) if good + bad else None
@@ -282,9 +300,10 @@ def state_changes(session: Session, *, since: datetime, until: datetime, service
     """
     s, u = _naive(since), _naive(until)
     svc = exact(H.service_name)
-    st = _state()
-    lagged = (select(svc.label("service"), H.check_timestamp.label("at"), st.label("state"),
-                     func.lag(st).over(partition_by=svc, order_by=(H.check_timestamp, H.id)).label("prev"))
+    # The raw status is compared (cheap per row); spellings of one state ('down', 'DOWN ') that
+    # differ are merged again by runs_from_changes after normalising.
+    lagged = (select(svc.label("service"), H.check_timestamp.label("at"), H.status.label("state"),
+                     func.lag(H.status).over(partition_by=svc, order_by=H.check_timestamp).label("prev"))
               .where(H.check_timestamp >= s, H.check_timestamp < u, *_service_where(service)).subquery())
     changes = (select(lagged.c.service, lagged.c.at, lagged.c.state)
                .where((lagged.c.prev.is_(None)) | (lagged.c.prev != lagged.c.state))
@@ -292,7 +311,8 @@ def state_changes(session: Session, *, since: datetime, until: datetime, service
     names = [service] if service is not None else list(services(session))
     rows = [{"service": name, "at": since, "state": (r.status or "").strip().upper(), "prior": True}
             for name, r in _latest_rows(session, names, s - timedelta(microseconds=1)).items()] if names else []
-    rows += [{"service": r.service, "at": r.at, "state": r.state, "prior": False} for r in session.execute(changes)]
+    rows += [{"service": r.service, "at": r.at, "state": (r.state or "").strip().upper(), "prior": False}
+             for r in session.execute(changes)]
     df = frame(rows, {"service": "str", "at": "utc", "state": "str", "prior": "bool"})
     return df
 
@@ -377,19 +397,21 @@ def latency(
     b = epoch_bucket(H.check_timestamp, bucket_s)
     where = [H.check_timestamp >= s, H.check_timestamp < u, *_service_where(service)]
     ms, errs = safe_number(H.response_time_ms), safe_number(H.error_count_24h)
-    agg = (select(svc.label("service"), b.label("bucket"), func.avg(ms).label("avg_ms"),
-                  func.count(ms).label("parsed"),
-                  (func.count(H.response_time_ms) - func.count(ms)).label("unparseable"),
-                  (func.count() - func.count(H.response_time_ms)).label("missing"),
-                  func.avg(errs).label("errors_avg"), func.max(errs).label("errors_max"),
-                  (func.count(H.error_count_24h) - func.count(errs)).label("errors_unparseable"))
-           .where(*where).group_by(svc, b))
-    base = {(r.service, r.bucket): dict(r._mapping) for r in session.execute(agg).all()}
-    pct = percentile_stmt(ms, [svc, b], where, _dialect(session))
-    for r in session.execute(pct).all():
-        row = base.get((r[0], r[1]))
-        if row is not None:
-            row.update({"p50": r[2], "p95": r[3], "p99": r[4]})
+    dialect = _dialect(session)
+    # Each text is parsed once per row, then aggregated and ranked (one statement).
+    q = _once(select(svc.label("service"), b.label("bucket"), ms.label("ms"), errs.label("errs"),
+                     H.response_time_ms.label("raw_ms"), H.error_count_24h.label("raw_errs")).where(*where),
+              "checks", dialect).c
+    agg = (select(q.service, q.bucket, func.avg(q.ms).label("avg_ms"), func.count(q.ms).label("parsed"),
+                  (func.count(q.raw_ms) - func.count(q.ms)).label("unparseable"),
+                  (func.count() - func.count(q.raw_ms)).label("missing"),
+                  func.avg(q.errs).label("errors_avg"), func.max(q.errs).label("errors_max"),
+                  (func.count(q.raw_errs) - func.count(q.errs)).label("errors_unparseable"))
+           .group_by(q.service, q.bucket).subquery())
+    pct = percentiles_of(q.service.table, [q.service, q.bucket], q.ms, dialect).subquery()
+    stmt = (select(agg, pct.c.p0.label("p50"), pct.c.p1.label("p95"), pct.c.p2.label("p99"))
+            .outerjoin(pct, and_(exact(pct.c.service) == exact(agg.c.service), pct.c.bucket == agg.c.bucket)))
+    base = {(r.service, r.bucket): dict(r._mapping) for r in session.execute(stmt).all()}
     rows = sorted(base.values(), key=lambda x: (x["service"], x["bucket"]))
     return frame(rows, LATENCY_COLUMNS)
 
