@@ -2,7 +2,7 @@
 
 Each navigation uses a new browser context (no HTTP cache, a new Streamlit session). "Data
 visible" = the script has finished and every visible dataframe grid and chart of the main area
-has rendered (pages without any count their title). The first navigation to a page hits
+has rendered, and that state holds (pages without any count their title and content). The first navigation to a page hits
 the server's cold data caches; the median of the following ones is the steady figure.
 """
 
@@ -11,26 +11,59 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.common import CHROMIUM, CHROMIUM_ARGS, median
+from bench.common import CHROMIUM, CHROMIUM_ARGS, OUT, median
 
-# Done = the script has finished and every visible dataframe and chart of the main area has
-# rendered (grid canvas, plotly SVG, vega canvas). Returns what was seen, or null to keep waiting.
-DONE_JS = """() => {
+# The state of the main area: the script state, and whether every visible dataframe and chart
+# (not in a collapsed expander) has rendered. Elements load their JavaScript lazily, so a container
+# can exist before its dataframe does: the page counts as visible once this state is complete and
+# has not changed for SETTLE_S; its time is when that final state first appeared.
+STATE_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const app = document.querySelector('[data-testid="stApp"]');
-  if (!main || !app || app.getAttribute('data-test-script-state') !== 'notRunning') return null;
-  if (!main.querySelector('h1')) return null;
-  const shown = (el) => el.getClientRects().length > 0;
+  if (!main || !app) return null;
+  const shown = (el) => el.getClientRects().length > 0 && !el.closest('details:not([open])');
   const frames = [...main.querySelectorAll('[data-testid="stDataFrame"]')].filter(shown);
   const plots = [...main.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(shown);
   const vegas = [...main.querySelectorAll('[data-testid="stVegaLiteChart"]')].filter(shown);
-  if (frames.some((f) => !f.querySelector('canvas'))) return null;
-  if (plots.some((p) => !p.querySelector('.main-svg'))) return null;
-  if (vegas.some((v) => !v.querySelector('canvas, svg'))) return null;
-  const n = frames.length + plots.length + vegas.length;
-  return n ? `${frames.length} frames, ${plots.length + vegas.length} charts` : 'no data element';
+  const pending = frames.filter((f) => !f.querySelector('canvas')).length
+    + plots.filter((p) => !p.querySelector('.main-svg')).length
+    + vegas.filter((v) => !v.querySelector('canvas, svg')).length;
+  const done = app.getAttribute('data-test-script-state') === 'notRunning' && !!main.querySelector('h1') && !pending;
+  const elements = main.querySelectorAll('[data-testid="stElementContainer"]').length;
+  return {done, what: `${frames.length} frames, ${plots.length + vegas.length} charts`,
+          sig: `${elements}/${frames.length}/${plots.length}/${vegas.length}/${pending}`};
 }"""
-TIMEOUT_MS = 60_000
+SETTLE_S = 1.0
+POLL_S = 0.04
+# What is still missing when the wait times out (for the report).
+PENDING_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const app = document.querySelector('[data-testid="stApp"]');
+  const shown = (el) => el.getClientRects().length > 0 && !el.closest('details:not([open])');
+  const n = (sel, inner) => [...main.querySelectorAll(sel)].filter(shown).filter((e) => !e.querySelector(inner)).length;
+  return `state ${app?.getAttribute('data-test-script-state')}, frames without canvas `
+    + `${n('[data-testid="stDataFrame"]', 'canvas')}, plots without svg ${n('[data-testid="stPlotlyChart"]', '.main-svg')}`;
+}"""
+TIMEOUT_MS = 20_000
+
+
+def _wait_visible(page: Any, t0: float) -> tuple[float, str]:
+    """Seconds from t0 until the main area reached its final, complete state."""
+    deadline = t0 + TIMEOUT_MS / 1000
+    since: float | None = None
+    sig = None
+    while time.perf_counter() < deadline:
+        state = page.evaluate(STATE_JS)
+        now = time.perf_counter()
+        if state and state["done"]:
+            if state["sig"] != sig:
+                sig, since = state["sig"], now
+            elif since is not None and now - since >= SETTLE_S:
+                return since - t0, str(state["what"])
+        else:
+            sig, since = None, None
+        time.sleep(POLL_S)
+    raise TimeoutError("page did not settle")
 
 
 def _visible_after(browser: Any, url: str) -> tuple[float | None, str]:
@@ -39,10 +72,12 @@ def _visible_after(browser: Any, url: str) -> tuple[float | None, str]:
     try:
         t0 = time.perf_counter()
         page.goto(url, wait_until="commit")
-        handle = page.wait_for_function(DONE_JS, timeout=TIMEOUT_MS, polling=50)
-        return time.perf_counter() - t0, str(handle.json_value())
+        return _wait_visible(page, t0)
     except Exception as exc:  # noqa: BLE001
-        return None, f"failed: {type(exc).__name__}"
+        state = page.evaluate(PENDING_JS)
+        OUT.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUT / f"browser-failed-{url.rsplit('/', 1)[-1] or 'root'}.png"))
+        return None, f"failed: {type(exc).__name__} ({state})"
     finally:
         ctx.close()
 
