@@ -34,15 +34,15 @@ def test_real_backend_config_is_valid() -> None:
     ('{"a": 1,\n  "b" 2}', "JSON syntax error at line 2, column 7"),
     ("[1, 2]", "the top level must be a JSON object"),
     ('"text"', "not str"),
-    ('{"a": NaN}', "NaN is not allowed"),
+    ('{"a": NaN}', "NaN is not allowed (JSON numbers must be finite)"),
     ('{"a": Infinity}', "Infinity is not allowed"),
     ('{"a": -Infinity}', "-Infinity is not allowed"),
     ('{"a": 1, "a": 2}', "the key 'a' appears twice"),
     ('{"trading": {"x": 1, "x": 1}}', "the key 'x' appears twice"),
     ("   ", "is empty"),
     ('{"a": "\x00"}', "NUL character"),
-    ('{"a": ' + '[' * 9 + ']' * 9 + '}', "nested more than 8 levels"),
-    ('{"a": "' + "x" * (cs.MAX_JSON_BYTES + 1) + '"}', "larger than 64 KiB"),
+    ('{"a": ' + '[' * 9 + ']' * 9 + '}', "is nested more than 8 levels deep"),
+    ('{"a": "' + "x" * (cs.MAX_JSON_BYTES + 1) + '"}', "is larger than 64 KiB"),
     ('{"a": ' + "[" * 5000 + "]" * 5000 + "}", "nested more than 8 levels"),
 ])
 def test_config_data_rules(text: str, expected: str) -> None:
@@ -59,7 +59,7 @@ def test_escaped_nul_inside_a_value_is_refused() -> None:
 @pytest.mark.parametrize(("key", "value", "expected"), [
     ("trading.target_dte_range", [7], "two whole numbers"),
     ("trading.target_dte_range", [7.5, 21], "two whole numbers"),
-    ("trading.target_dte_range", [-1, 21], "between 0 and 3650"),
+    ("trading.target_dte_range", [-1, 21], "must lie between 0 and 3650 days"),
     ("trading.target_dte_range", [21, 7], "must be increasing"),
     ("trading.delta_target", "0.2", "must be a number"),
     ("trading.delta_target", True, "must be a number"),
@@ -75,7 +75,7 @@ def test_escaped_nul_inside_a_value_is_refused() -> None:
     ("risk.loss_limit", 0, "non-zero"),
     ("universe.primary_symbols", "AAPL", "non-empty list"),
     ("universe.primary_symbols", ["X"] * 501, "at most 500"),
-    ("universe.primary_symbols", ["aapl", "MSFT"], "not upper-case tickers: 'aapl'"),
+    ("universe.primary_symbols", ["aapl", "MSFT"], "has values that are not upper-case tickers: 'aapl'"),
     ("universe.primary_symbols", ["AAPL", "AAPL"], "twice: AAPL"),
     ("universe.universe_name", " ", "non-empty text"),
     ("universe.universe_name", "x" * 101, "at most 100"),
@@ -107,7 +107,8 @@ def test_dotted_keys_are_flagged_and_fixed() -> None:
     data = {"universe": {"universe_name": "x"}, "universe.primary_symbols": ["SPY", "QQQ"],
             "trading.target_dte_range": [7, 28], "my.key": 1}
     report = check(json.dumps(data))
-    assert "belongs inside \"universe\"" in messages(report, '"universe.primary_symbols"')
+    assert messages(report, '"universe.primary_symbols"') == (
+        'is a dotted top-level key; it belongs inside "universe" as "primary_symbols" (use \'Fix dotted keys\')')
     assert "belongs inside \"trading\"" in messages(report, '"trading.target_dte_range"')
     assert report.dotted_keys == ["universe.primary_symbols", "trading.target_dte_range"]
     assert "my.key" in report.unknown_keys
@@ -165,3 +166,43 @@ def test_fields_edit_and_clear() -> None:
 def test_validation_never_raises(text: str) -> None:
     draft, report = cs.validate(name="n", strategy_id="S", user_id="u", config_json=text)
     assert (draft is None) == (not report.ok)
+
+
+
+def _messages() -> list[list[str]]:
+    """Every message the validator can produce, as its fixed text pieces (f-string fields left out)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(cs.__file__).read_text())
+    found: list[list[str]] = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef) or fn.name in ("fields_from_data", "to_json_text", "_split",
+                                                               "_editable_text", "_field_value"):
+            continue
+        for node in ast.walk(fn):
+            value = None
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Constant | ast.JoinedStr):
+                value = node.value
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add" and len(node.args) == 2:
+                value = node.args[1]
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                found.append([value.value])
+            elif isinstance(value, ast.JoinedStr):
+                found.append([str(v.value) for v in value.values if isinstance(v, ast.Constant)])
+    return found
+
+
+def test_every_message_is_exercised_by_this_file() -> None:
+    import ast
+    from pathlib import Path
+
+    source = Path(__file__).read_text().split("def _messages", 1)[0]
+    expectations = {n.value for n in ast.walk(ast.parse(source))
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) >= 8}
+    def hit(e: str, piece: str) -> bool:
+        return e in piece or (len(piece.strip()) >= 6 and piece.strip() in e)
+
+    missing = [m for m in _messages() if not any(hit(e, piece) for e in expectations for piece in m)]
+    assert len(_messages()) >= 25  # the walker sees the messages at all
+    assert missing == [], f"validation messages without a test: {missing}"
