@@ -30,7 +30,7 @@ def _marker(url: str) -> Path:
 def _create_server_database(url: str) -> None:
     u = make_url(url)
     kind = dialect_name(url)
-    admin_db = "postgres" if kind == "postgresql" else None
+    admin_db = "postgres" if kind == "postgresql" else "mysql"
     admin = create_engine(u.set(database=admin_db), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:

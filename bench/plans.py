@@ -107,6 +107,8 @@ def _pg_plan(cursor: Any, sql: str, params: Any) -> tuple[list[str], list[str]]:
         desc = f"{kind} {rel} {node.get('Index Name', '')}".strip() + f" rows={node.get('Plan Rows')}"
         if node.get("Index Cond"):
             desc += f" cond={node['Index Cond']}"
+        if node.get("Filter") and rel:
+            desc += f" filter={node['Filter'][:200]}"
         lines.append(desc)
         if rel in BIG_TABLES:
             if kind == "Seq Scan":
