@@ -124,9 +124,12 @@ def _parsed(text: str) -> Any:
 def _fields(d: dict[str, Any], key: str) -> tuple[dict[str, str], dict[str, str]]:
     shown = cs.fields_from_data(_parsed(d["json"]) or {})
     values = {}
-    cols = st.columns(2)
-    for i, (path, label) in enumerate(FIELD_LABELS.items()):
-        values[path] = cols[i % 2].text_input(label, shown[path], key=f"sandbox_f_{key}_{d['token']}_{d['rev']}_{path}")
+    for section in cs.SECTIONS:
+        st.caption(section.capitalize())
+        paths = [p for p in FIELD_LABELS if p.startswith(section + ".")]
+        for col, path in zip(st.columns(len(paths)), paths, strict=True):
+            values[path] = col.text_input(FIELD_LABELS[path], shown[path],
+                                          key=f"sandbox_f_{key}_{d['token']}_{d['rev']}_{path}")
     return values, shown
 
 
