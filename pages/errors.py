@@ -37,36 +37,41 @@ for bad in search.problems:
     st.code(bad, language=None)
 tab = search.status or s2.segmented_control("Status", list(ui.TABS), default=tab, format_func=ui.TABS.get,
                                             key="errors_tab") or tab
-base = {"since": f.since, "until": f.until, "text": search.text}
-with guard("Facets"):
-    facets = data.fetch(eq.facet_counts, **base, services=chosen["service"] + list(search.services),
-                        severities=chosen["severity"] + list(search.severities),
-                        types=chosen["type"] + list(search.types))
-    chosen = ui.facet_filters(facets, chosen=chosen)
-urlstate.put(tab=None if tab == "unresolved" else tab, q=query, **chosen)
-flt = {**base, "services": tuple(chosen["service"] + list(search.services)),
-       "severities": tuple(chosen["severity"] + list(search.severities)),
-       "types": tuple(chosen["type"] + list(search.types))}
 bucket = bucket_seconds(f.since, f.until)
+summary = history = None
+with guard("Errors"):  # one read of the window and one of the history before it; the rest rolls up
+    summary = data.fetch(eq.window_summary, since=f.since, until=f.until, bucket_s=bucket)
+    history = data.fetch(eq.history_summary, since=f.since, until=f.until)
+if summary is None or history is None:
+    st.stop()
 
-with guard("Timeline"):
-    ui.timeline_section(f, data.fetch(eq.error_timeline, **flt, bucket_s=bucket))
+
+def _flt() -> dict[str, object]:
+    return {"text": search.text, "services": tuple(chosen["service"] + list(search.services)),
+            "severities": tuple(chosen["severity"] + list(search.severities)),
+            "types": tuple(chosen["type"] + list(search.types))}
+
+
+chosen = ui.facet_filters(eq.facets_from(summary, **_flt()), chosen=chosen)
+urlstate.put(tab=None if tab == "unresolved" else tab, q=query, **chosen)
+flt = _flt()
+timeline = eq.timeline_from(summary, **flt)
+timeline.attrs = dict(summary.attrs)
+ui.timeline_section(f, timeline)
 
 # --- the group stream ----------------------------------------------------------------------------
-groups = None
-with guard("Error groups"):
-    groups = data.fetch(eq.error_groups, **flt, status=tab)
-    sparks = data.fetch(eq.group_buckets, **flt, bucket_s=bucket)
-    st.subheader(f"{ui.TABS[tab]} groups: {fmt_count(len(groups))}")
-    freshness(groups, key="errors_groups", tz=f.tz)
-    group_fp = ui.groups_section(f, groups, sparks, bucket_s=bucket, selected=group_fp)
-    ui.export_groups(groups)
+groups = eq.groups_from(summary, history, since=f.since, until=f.until, status=tab, **flt)
+groups.attrs["as_of"] = summary.attrs.get("as_of")
+st.subheader(f"{ui.TABS[tab]} groups: {fmt_count(len(groups))}")
+freshness(groups, key="errors_groups", tz=f.tz)
+group_fp = ui.groups_section(f, groups, eq.sparks_from(summary, **flt), bucket_s=bucket, selected=group_fp)
+ui.export_groups(groups)
 if group_fp != urlstate.text("group"):
     urlstate.put(group=group_fp or None, occ=None, before=None)
     occ_id, cursor = "", None
 
 # --- one group: occurrences, detail, resolve -----------------------------------------------------
-if groups is not None and group_fp:
+if group_fp:
     group = groups[groups["fingerprint"] == group_fp].iloc[0]
     ui.group_header(group)
     ui.links(f, group)

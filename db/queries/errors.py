@@ -180,6 +180,172 @@ def _badges(out: pd.DataFrame, *, since: datetime, until: datetime) -> pd.DataFr
     return frame(out[list(GROUP_COLUMNS)].to_dict("records"), GROUP_COLUMNS)
 
 
+# --- one scan of the window, rolled up ----------------------------------------------------------
+# The page reads the window once, grouped by (type, service, message, bucket, severity, resolved
+# or not), and the history before it once, grouped by (type, service, message, severity). Groups,
+# facets, the severity timeline and the sparklines are roll-ups of those aggregates, and the facet
+# and text filters are applied to them (distinct messages, not rows), so changing a filter does
+# not read the table again.
+
+SUMMARY_COLUMNS = {"error_type": "str", "service": "str", "message": "str", "bucket": "utc", "severity": "str",
+                   "unresolved": "bool", "count": "Int64", "first_at": "utc", "last_at": "utc",
+                   "last_resolved_at": "utc"}
+HISTORY_COLUMNS = {"error_type": "str", "service": "str", "message": "str", "severity": "str",
+                   "prior_count": "Int64", "baseline_count": "Int64", "first_seen": "utc",
+                   "last_resolved_at": "utc", "last_unresolved_at": "utc"}
+MAX_SUMMARY_ROWS = 200_000
+_KEY = ["error_type", "service", "message"]
+
+
+def window_summary(session: Session, *, since: datetime, until: datetime, bucket_s: int) -> pd.DataFrame:
+    """Events in [since, until) per (type, service, message, bucket, severity, unresolved).
+
+    Columns SUMMARY_COLUMNS; attrs['truncated'] when MAX_SUMMARY_ROWS aggregate rows were reached.
+    """
+    t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
+    b, sev = epoch_bucket(E.created_at, bucket_s), func.upper(E.severity)
+    open_ = case((E.resolved_at.is_(None), 1), else_=0)
+    stmt = (select(t.label("error_type"), sv.label("service"), m.label("message"), b.label("bucket"),
+                   sev.label("severity"), open_.label("unresolved"), func.count().label("count"),
+                   func.min(E.created_at).label("first_at"), func.max(E.created_at).label("last_at"), func.max(E.resolved_at).label("last_resolved_at"))
+            .where(E.created_at >= _naive(since), E.created_at < _naive(until))
+            .group_by(t, sv, m, b, sev, open_).limit(MAX_SUMMARY_ROWS))
+    rows = session.execute(stmt).all()
+    df = frame(rows, SUMMARY_COLUMNS)
+    df.attrs["truncated"] = len(rows) >= MAX_SUMMARY_ROWS
+    return df
+
+
+def history_summary(session: Session, *, since: datetime, until: datetime) -> pd.DataFrame:
+    """Events before the window per (type, service, message, severity): the prior period's and the
+    baseline's counts, first seen, last resolution, last unresolved event. Columns HISTORY_COLUMNS."""
+    s = _naive(since)
+    prior, base, history = (_naive(x) for x in _window(since, until))
+    t, sv, m, sev = exact(E.error_type), exact(E.service), exact(E.message), func.upper(E.severity)
+
+    def n(cond: ColumnElement[bool]) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    stmt = (select(t.label("error_type"), sv.label("service"), m.label("message"), sev.label("severity"),
+                   n(E.created_at >= prior).label("prior_count"), n(E.created_at >= base).label("baseline_count"),
+                   func.min(E.created_at).label("first_seen"), func.max(E.resolved_at).label("last_resolved_at"),
+                   func.max(case((E.resolved_at.is_(None), E.created_at))).label("last_unresolved_at"))
+            .where(E.created_at >= history, E.created_at < s).group_by(t, sv, m, sev).limit(MAX_SUMMARY_ROWS))
+    return frame(session.execute(stmt).all(), HISTORY_COLUMNS)
+
+
+def _keep(df: pd.DataFrame, *, services: Sequence[str] = (), severities: Sequence[str] = (),
+          types: Sequence[str] = (), text: str = "", skip: str = "") -> pd.Series:
+    """Rows of a summary that pass the filters (the same rules as `filters()` in SQL)."""
+    keep = pd.Series(True, index=df.index)
+    if services and skip != "service":
+        named = {x for x in services if x != NO_SERVICE}
+        svc = df["service"]
+        keep &= svc.map(lambda v: v in named if isinstance(v, str) else NO_SERVICE in services).astype(bool)
+    if severities and skip != "severity":
+        keep &= df["severity"].isin([x.upper() for x in severities])
+    if types and skip != "type":
+        keep &= df["error_type"].isin(list(types))
+    needle = text.strip().lower()
+    if needle:
+        keep &= df["message"].map(lambda v: isinstance(v, str) and needle in v.lower()).astype(bool)
+    return keep
+
+
+def groups_from(summary: pd.DataFrame, history: pd.DataFrame, *, since: datetime, until: datetime,
+                status: str = "unresolved", services: Sequence[str] = (), severities: Sequence[str] = (),
+                types: Sequence[str] = (), text: str = "") -> pd.DataFrame:
+    """Fingerprint groups (GROUP_COLUMNS) from a window summary and its history, filtered."""
+    flt = {"services": services, "severities": severities, "types": types, "text": text}
+    w = summary[_keep(summary, **flt)]
+    h = history[_keep(history, **flt)] if not history.empty else history
+    if w.empty:
+        out = frame([], GROUP_COLUMNS)
+        out.attrs["truncated"] = bool(summary.attrs.get("truncated"))
+        return out
+    codes: dict[tuple[Any, Any, Any], int] = {}
+    w = w.assign(_k=[codes.setdefault(k, len(codes)) for k in _keys(w)], _open=w["unresolved"].astype(bool))
+    g = w.groupby("_k", sort=False)
+    tri = pd.DataFrame({
+        "count": g["count"].sum(),
+        "unresolved": w[w["_open"]].groupby("_k")["count"].sum(),
+        "last_seen": g["last_at"].max(),
+        "w_first": g["first_at"].min(),
+        "w_resolved": g["last_resolved_at"].max(),
+        "w_open_last": w[w["_open"]].groupby("_k")["last_at"].max(),
+        **{sev.lower(): w[w["severity"] == sev].groupby("_k")["count"].sum() for sev in SEVERITIES},
+    })
+    if not h.empty:
+        h = h.assign(_k=[codes.get(k, -1) for k in _keys(h)])
+        hk = h[h["_k"] >= 0].groupby("_k").agg(
+            prior_count=("prior_count", "sum"), baseline_count=("baseline_count", "sum"),
+            first_seen=("first_seen", "min"), h_resolved=("last_resolved_at", "max"),
+            h_open_last=("last_unresolved_at", "max"))
+        tri = tri.join(hk, how="left")
+    for col in ("prior_count", "baseline_count", "first_seen", "h_resolved", "h_open_last"):
+        if col not in tri:
+            tri[col] = pd.NaT if col in ("first_seen", "h_resolved", "h_open_last") else 0
+    for col in ("count", "unresolved", "high", "medium", "low", "prior_count", "baseline_count"):
+        tri[col] = tri[col].fillna(0).astype("int64")
+    tri["first_seen"] = tri[["first_seen", "w_first"]].min(axis=1)
+    tri["last_resolved_at"] = tri[["h_resolved", "w_resolved"]].max(axis=1)
+    tri["last_unresolved_at"] = tri[["h_open_last", "w_open_last"]].max(axis=1)
+    by_code = {v: k for k, v in codes.items()}
+    keys = pd.DataFrame([by_code[c] for c in tri.index], columns=_KEY, index=tri.index)
+    triples = pd.concat([keys, tri], axis=1).reset_index(drop=True)
+    triples = frame(triples[list(TRIPLE_COLUMNS)].to_dict("records"), TRIPLE_COLUMNS)
+    groups = merge_groups(triples, since=since, until=until)
+    if status == "unresolved":
+        groups = groups[groups["unresolved"] > 0]
+    elif status == "resolved":
+        groups = groups[groups["unresolved"] == 0]
+    groups = groups.reset_index(drop=True)
+    groups.attrs["truncated"] = bool(summary.attrs.get("truncated"))
+    return groups
+
+
+def _keys(df: pd.DataFrame) -> list[tuple[Any, Any, Any]]:
+    services = [v if isinstance(v, str) else None for v in df["service"]]  # pandas may hold NULL as NaN
+    return list(zip(df["error_type"], services, df["message"], strict=True))
+
+
+def facets_from(summary: pd.DataFrame, *, services: Sequence[str] = (), severities: Sequence[str] = (),
+                types: Sequence[str] = (), text: str = "") -> pd.DataFrame:
+    """Events per severity, service and type (each facet ignoring its own filter). Columns: facet, value, count."""
+    flt = {"services": services, "severities": severities, "types": types, "text": text}
+    out: list[dict[str, Any]] = []
+    for name, col in (("severity", "severity"), ("service", "service"), ("type", "error_type")):
+        sub = summary[_keep(summary, **flt, skip=name)]
+        values = sub[col].map(lambda v: v if isinstance(v, str) else NO_SERVICE)
+        counts = sub.groupby(values)["count"].sum().sort_values(ascending=False, kind="stable").head(200)
+        out += [{"facet": name, "value": v, "count": int(c)} for v, c in counts.items()]
+    return frame(out, {"facet": "str", "value": "str", "count": "Int64"})
+
+
+def timeline_from(summary: pd.DataFrame, *, services: Sequence[str] = (), severities: Sequence[str] = (),
+                  types: Sequence[str] = (), text: str = "") -> pd.DataFrame:
+    """Events per bucket and severity. Columns: bucket (utc), severity, count."""
+    w = summary[_keep(summary, services=services, severities=severities, types=types, text=text)]
+    df = w.groupby(["bucket", "severity"], as_index=False)["count"].sum().sort_values(["bucket", "severity"])
+    return frame(df.to_dict("records"), {"bucket": "utc", "severity": "str", "count": "Int64"})
+
+
+def sparks_from(summary: pd.DataFrame, *, services: Sequence[str] = (), severities: Sequence[str] = (),
+                types: Sequence[str] = (), text: str = "") -> pd.DataFrame:
+    """Events per fingerprint and bucket. Columns: fingerprint, bucket (utc), count."""
+    w = summary[_keep(summary, services=services, severities=severities, types=types, text=text)]
+    if w.empty:
+        return frame([], {"fingerprint": "str", "bucket": "utc", "count": "Int64"})
+    fps = {k: fingerprint(*k) for k in set(_keys(w))}
+    w = w.assign(fingerprint=[fps[k] for k in _keys(w)])
+    df = w.groupby(["fingerprint", "bucket"], as_index=False)["count"].sum()
+    return frame(df.to_dict("records"), {"fingerprint": "str", "bucket": "utc", "count": "Int64"})
+
+
+def _whole(since: datetime, until: datetime) -> int:
+    return max(int((until - since).total_seconds()) + 1, 1)
+
+
 def error_groups(
     session: Session, *, since: datetime, until: datetime, status: str = "unresolved",
     services: Sequence[str] = (), severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
@@ -187,18 +353,12 @@ def error_groups(
     """Fingerprint groups seen in [since, until): counts, first/last seen, severity mix, badges.
 
     Columns GROUP_COLUMNS; `status` keeps groups with unresolved events ('unresolved'), without
-    ('resolved') or all. attrs['truncated'] is True when MAX_DISTINCT messages were reached.
+    ('resolved') or all. attrs['truncated'] is True when the window had too many distinct messages.
     """
-    rows = session.execute(_triples_stmt(since, until, filters(
-        services=services, severities=severities, types=types, text=text))).all()
-    groups = merge_groups(frame(rows, TRIPLE_COLUMNS), since=since, until=until)
-    if status == "unresolved":
-        groups = groups[groups["unresolved"] > 0]
-    elif status == "resolved":
-        groups = groups[groups["unresolved"] == 0]
-    groups = groups.reset_index(drop=True)
-    groups.attrs["truncated"] = len(rows) >= MAX_DISTINCT
-    return groups
+    summary = window_summary(session, since=since, until=until, bucket_s=_whole(since, until))
+    history = history_summary(session, since=since, until=until)
+    return groups_from(summary, history, since=since, until=until, status=status, services=services,
+                       severities=severities, types=types, text=text)
 
 
 def facet_counts(
@@ -209,17 +369,8 @@ def facet_counts(
 
     Columns: facet ('severity'|'service'|'type'), value, count.
     """
-    s, u = _naive(since), _naive(until)
-    out: list[dict[str, Any]] = []
-    facets = {"severity": func.upper(E.severity), "service": exact(E.service), "type": exact(E.error_type)}
-    for name, col in facets.items():
-        where = filters(services=services, severities=severities, types=types, text=text, skip=name)
-        stmt = (select(col.label("value"), func.count().label("count"))
-                .where(E.created_at >= s, E.created_at < u, *where).group_by(col)
-                .order_by(func.count().desc()).limit(200))
-        for value, count in session.execute(stmt).all():
-            out.append({"facet": name, "value": NO_SERVICE if value is None else value, "count": count})
-    return frame(out, {"facet": "str", "value": "str", "count": "Int64"})
+    summary = window_summary(session, since=since, until=until, bucket_s=_whole(since, until))
+    return facets_from(summary, services=services, severities=severities, types=types, text=text)
 
 
 def group_buckets(
@@ -227,17 +378,8 @@ def group_buckets(
     services: Sequence[str] = (), severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
 ) -> pd.DataFrame:
     """Events per fingerprint per time bucket (for sparklines). Columns: fingerprint, bucket (utc), count."""
-    b = epoch_bucket(E.created_at, bucket_s)
-    t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
-    stmt = (select(t.label("etype"), sv.label("svc"), m.label("msg"), b.label("bucket"), func.count().label("n"))
-            .where(E.created_at >= _naive(since), E.created_at < _naive(until),
-                   *filters(services=services, severities=severities, types=types, text=text))
-            .group_by(t, sv, m, b).limit(MAX_BUCKET_ROWS))
-    rows = [{"fingerprint": fingerprint(r.etype, r.svc, r.msg), "bucket": r.bucket, "count": r.n}
-            for r in session.execute(stmt).all()]
-    df = frame(rows, {"fingerprint": "str", "bucket": "Int64", "count": "Int64"})
-    df = df.groupby(["fingerprint", "bucket"], as_index=False)["count"].sum()
-    return frame(df.to_dict("records"), {"fingerprint": "str", "bucket": "utc", "count": "Int64"})
+    summary = window_summary(session, since=since, until=until, bucket_s=bucket_s)
+    return sparks_from(summary, services=services, severities=severities, types=types, text=text)
 
 
 def error_timeline(
@@ -245,13 +387,8 @@ def error_timeline(
     services: Sequence[str] = (), severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
 ) -> pd.DataFrame:
     """Events per time bucket and severity. Columns: bucket (utc), severity, count."""
-    b = epoch_bucket(E.created_at, bucket_s)
-    sev = func.upper(E.severity)
-    stmt = (select(b.label("bucket"), sev.label("severity"), func.count().label("count"))
-            .where(E.created_at >= _naive(since), E.created_at < _naive(until),
-                   *filters(services=services, severities=severities, types=types, text=text))
-            .group_by(b, sev).order_by(b))
-    return frame(session.execute(stmt).all(), {"bucket": "utc", "severity": "str", "count": "Int64"})
+    summary = window_summary(session, since=since, until=until, bucket_s=bucket_s)
+    return timeline_from(summary, services=services, severities=severities, types=types, text=text)
 
 
 def _group_where(error_type: str, service: str | None, messages: Sequence[str]) -> list[ColumnElement[bool]]:
