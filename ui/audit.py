@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -34,15 +34,41 @@ def filters(f: Frame) -> dict[str, Any]:
     urlstate.put(who=picked_actors, act=picked_actions, type=target_type or None, target=target_id or None)
     filt = {"since": f.since, "until": f.until, "actors": tuple(picked_actors), "actions": tuple(picked_actions),
             "target_type": target_type, "target_id": target_id}
-    if st.session_state.get("audit_filter_key") != repr(filt):
+    previous = st.session_state.get("audit_filter_key")
+    if previous != repr(filt):
         st.session_state["audit_filter_key"] = repr(filt)
-        st.session_state[CURSOR] = []  # new filters start on the newest page
+        st.session_state[CURSOR] = []
+        if previous is not None:  # changed filters start on the newest page (a fresh link keeps its page)
+            urlstate.remove("before")
     return filt
 
 
+def _url_cursor() -> tuple[datetime, str] | None:
+    """The page position from the URL (`before=<ISO time>|<id>`), so a shared link opens the same page."""
+    raw = urlstate.text("before")
+    if not raw:
+        return None
+    at_text, _, entry_id = raw.partition("|")
+    try:
+        at = datetime.fromisoformat(at_text)
+    except ValueError:
+        st.warning("Ignored the URL parameter `before`: it is not a page position of this log.", icon="⚠️")
+        urlstate.remove("before")
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)), entry_id
+
+
+def _put_position(stack: list[tuple[datetime, str]]) -> None:
+    urlstate.put(before=f"{stack[-1][0].isoformat()}|{stack[-1][1]}" if stack else None)
+
+
 def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
-    """The current page of entries (newest first) with older/newer navigation."""
+    """The current page of entries (newest first) with older/newer navigation (position in the URL)."""
     stack: list[tuple[datetime, str]] = st.session_state.setdefault(CURSOR, [])
+    cursor = _url_cursor()
+    if not stack and cursor is not None:
+        stack.append(cursor)
+    _put_position(stack)
     before_at, before_id = stack[-1] if stack else (None, "")
     rows = data.fetch(qa.audit_entries, before_at=before_at, before_id=before_id, **filt)
     total = data.fetch(qa.audit_count, **filt)
@@ -50,7 +76,7 @@ def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
     c1, c2, c3 = st.columns(3)
     c1.metric(f"Entries ({f.label})", fmt_count(total, qa.COUNT_CAP))
     c2.metric("People on this page", fmt_count(rows["actor"].nunique()))
-    c3.metric("Page", fmt_count(len(stack) + 1))
+    c3.metric("Shown", fmt_count(len(rows)))
     everything = data.fetch(qa.audit_entries, limit=EXPORT_LIMIT, **filt)
     export_buttons(everything, key="audit_export", filename="audit_log")  # also empty: the columns
     if total > EXPORT_LIMIT:
@@ -62,10 +88,12 @@ def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
     c1, c2 = st.columns(2)
     if stack and c1.button("Newer", key="audit_newer", icon=":material/arrow_back:"):
         stack.pop()
+        _put_position(stack)
         st.rerun()
     if len(rows) == qa.PAGE_SIZE and c2.button("Older", key="audit_older", icon=":material/arrow_forward:"):
         last = rows.iloc[-1]
         stack.append((last["at"].to_pydatetime(), str(last["id"])))
+        _put_position(stack)
         st.rerun()
     return rows
 

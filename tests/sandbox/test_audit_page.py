@@ -68,5 +68,29 @@ def test_audit_page_pages_older_and_newer(monkeypatch, sqlite_url, dev):  # type
     widget(at, "button", "Older").click().run()
     second = at.dataframe[0].value
     assert len(second) == 5 and not set(second["target_id"]) & set(first["target_id"])
+    position = at.query_params["before"]
+    position = position[0] if isinstance(position, list) else position
+    assert "|" in position
+    shared = open_page(monkeypatch, sqlite_url, user="analyst", page="pages/audit.py",
+                       before=position)  # the position travels in the URL
+    assert shared.dataframe[0].value["target_id"].tolist() == second["target_id"].tolist()
+    bad = open_page(monkeypatch, sqlite_url, user="analyst", page="pages/audit.py", before="yesterday|x")
+    assert "Ignored the URL parameter `before`" in texts(bad, "warning") and len(bad.dataframe[0].value) == PAGE_SIZE
     widget(at, "button", "Newer").click().run()
     assert at.dataframe[0].value["target_id"].tolist() == first["target_id"].tolist()
+
+
+def test_changing_a_filter_goes_back_to_the_newest_page(monkeypatch, sqlite_url, dev, ops):  # type: ignore[no-untyped-def]
+    eng = make_engine(sqlite_url)
+    with write_session(eng) as s:
+        for i in range(PAGE_SIZE + 5):
+            audit_cmd.record(s, identity=dev if i % 2 else ops, action="config.save", target_type="sandbox_config",
+                             target_id=f"c{i}")
+    eng.dispose()
+    at = open_page(monkeypatch, sqlite_url, user="analyst", page="pages/audit.py")
+    widget(at, "button", "Older").click().run()
+    assert len(at.dataframe[0].value) == 5
+    widget(at, "multiselect", "Who").set_value(["ops@example.com"]).run()
+    shown = at.dataframe[0].value
+    assert len(shown) == (PAGE_SIZE + 5) // 2 + 1 and set(shown["actor"]) == {"ops@example.com"}
+    assert "before" not in at.query_params
