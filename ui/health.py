@@ -24,6 +24,8 @@ from ui.widgets import export_buttons, freshness, guard, show_json, to_tz
 VIEWS = {"overview": "Overview", "history": "History", "timeline": "Service timeline", "latency": "Latency",
          "incidents": "Incidents", "details": "Details"}
 LOOKBACK_MIN = (15, 30, 60, 120, 240, 720)
+# More state runs than this are drawn per history cell (worst state) instead of one bar each.
+MAX_DRAWN_RUNS = 1_500
 DEFAULT_LOOKBACK_MIN = 60
 REFRESH_OPTIONS = {"off": None, "15s": 15, "30s": 30, "60s": 60}
 DEFAULT_REFRESH = "30s"
@@ -193,8 +195,22 @@ def history_section(f: Frame, *, since: datetime, until: datetime, service: str 
             return
         st.caption("Consecutive checks with the same state are one bar; the state before the window is carried "
                    "in, and the current state is drawn up to now.")
-        st.plotly_chart(charts.state_timeline(runs, tz=f.tz, title="State per service"), key="health_runs_chart")
+        drawn = drawable_runs(runs, since=since, until=until, service=service, degraded_down=degraded_down)
+        st.plotly_chart(charts.state_timeline(drawn, tz=f.tz, title="State per service"), key="health_runs_chart")
         export_buttons(runs, key="health_runs_export", filename="state_runs")
+
+
+def drawable_runs(runs: pd.DataFrame, *, since: datetime, until: datetime, service: str | None,
+                  degraded_down: bool = False) -> pd.DataFrame:
+    """The runs, or when there are too many to draw, a band of the worst state per history cell."""
+    if len(runs) <= MAX_DRAWN_RUNS:
+        return runs
+    bucket = bucket_seconds(since, until)
+    hist = data.fetch(hq.status_history, since=since, until=until, bucket_s=bucket, degraded_down=degraded_down,
+                      service=service)
+    st.caption(f"{len(runs):,} state changes in this window: drawn as the worst state per cell. Zoom in "
+               "(or export) for every change.")
+    return hq.band_from_history(hist, bucket_s=bucket, until=until)
 
 
 # --- service timeline --------------------------------------------------------------------------
@@ -229,7 +245,7 @@ def timeline_section(f: Frame, *, since: datetime, until: datetime, service: str
         freshness(runs, key="health_timeline", tz=f.tz)
         st.caption("One time axis for everything. Drag a box on any panel to zoom all of them; click a point to "
                    "list what changed before that moment.")
-        fig = charts.service_timeline(runs, errs, scans, acts, tz=f.tz, since=pd.Timestamp(since),
+        fig = charts.service_timeline(drawable_runs(runs, since=since, until=until, service=service), errs, scans, acts, tz=f.tz, since=pd.Timestamp(since),
                                       until=pd.Timestamp(until), title=f"{'All services' if service is None else ''}")
         event = st.plotly_chart(fig, key=f"health_timeline_chart_{int(since.timestamp())}_{int(until.timestamp())}",
                                 on_select="rerun", selection_mode=("points", "box"))

@@ -343,6 +343,25 @@ def state_runs(session: Session, *, since: datetime, until: datetime, service: s
     return runs_from_changes(state_changes(session, since=since, until=until, service=service), until=until)
 
 
+def band_from_history(history: pd.DataFrame, *, bucket_s: int, until: datetime) -> pd.DataFrame:
+    """A coarse state band from status-history cells: each cell's worst state, consecutive equal
+    cells merged (for drawing when the exact runs are too many to draw). Columns RUN_COLUMNS."""
+    out: list[dict[str, Any]] = []
+    end_cap = pd.Timestamp(_naive(until), tz="UTC")
+    width = pd.Timedelta(seconds=bucket_s)
+    for service, g in history.sort_values(["service", "bucket"]).groupby("service", sort=True):
+        for bucket, worst in zip(g["bucket"], g["worst"], strict=True):
+            end = min(bucket + width, end_cap)
+            if out and out[-1]["service"] == service and out[-1]["state"] == worst and out[-1]["end"] == bucket:
+                out[-1]["end"] = end
+                continue
+            out.append({"service": service, "state": worst, "category": category(worst), "start": bucket,
+                        "end": end, "carried_in": False})
+    for r in out:
+        r["duration_s"] = (r["end"] - r["start"]).total_seconds()
+    return frame(out, RUN_COLUMNS)
+
+
 INCIDENT_COLUMNS = {"service": "str", "start": "utc", "end": "utc", "ongoing": "bool", "duration_s": "float",
                     "worst": "str", "states": "str"}
 

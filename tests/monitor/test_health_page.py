@@ -137,3 +137,14 @@ def test_timeline_explains_what_changed_before_a_moment(monkeypatch: pytest.Monk
     at.selectbox(key="health_lookback").set_value(15).run()
     no_exceptions(at)
     assert "Nothing changed in that period." in texts(at)
+
+
+def test_too_many_state_changes_are_drawn_per_cell(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    eng = make_engine(sqlite_url, read_timeout=False)
+    now = utcnow()
+    add_checks(eng, [{"service_name": "flappy", "status": "DOWN" if i % 2 else "HEALTHY",
+                      "check_timestamp": now - timedelta(seconds=30 * i + 5)} for i in range(1600)])
+    eng.dispose()
+    at = run_page(monkeypatch, sqlite_url, "health", hview="history")
+    no_exceptions(at)
+    assert "state changes in this window: drawn as the worst state per cell" in texts(at)

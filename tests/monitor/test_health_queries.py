@@ -136,3 +136,14 @@ def test_service_status_stale_after_twice_the_usual_interval(engine: Engine) -> 
 def test_category_of_statuses() -> None:
     assert [q.category(s) for s in ["healthy", " DOWN ", "Degraded", "OFFLINE", "error", None]] == [
         "HEALTHY", "DOWN", "DEGRADED", q.OTHER, q.OTHER, q.OTHER]
+
+
+def test_band_from_history_merges_equal_worst_cells() -> None:
+    import pandas as pd
+
+    hist = pd.DataFrame({"service": ["api"] * 4, "worst": ["HEALTHY", "HEALTHY", "DOWN", "HEALTHY"],
+                         "bucket": pd.to_datetime(["2026-03-02 08:00", "2026-03-02 09:00", "2026-03-02 10:00",
+                                                   "2026-03-02 11:00"], utc=True)})
+    band = q.band_from_history(hist, bucket_s=3600, until=NOW - timedelta(minutes=30))
+    assert [(r.state, r.start.hour, r.end.hour, r.end.minute) for r in band.itertuples()] == [
+        ("HEALTHY", 8, 10, 0), ("DOWN", 10, 11, 0), ("HEALTHY", 11, 11, 30)]
