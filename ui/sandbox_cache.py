@@ -37,16 +37,20 @@ def cache(f: Frame) -> None:
     dtype = c2.selectbox("Data type", ["", *types], key="sandbox_cache_type", format_func=lambda v: v or "(all)")
     only_expired = c3.toggle("Expired only", key="sandbox_cache_expired")
     urlstate.put(sym=symbol or None)
-    after = st.session_state.get("sandbox_cache_after", "")
+    filter_key = repr((symbol, dtype, only_expired))
+    if st.session_state.get("sandbox_cache_filter", filter_key) != filter_key:
+        urlstate.remove("after")  # other filters start on the first page
+    st.session_state["sandbox_cache_filter"] = filter_key
+    after = urlstate.text("after")  # keyset position (the last key of the previous page), in the URL
     page = data.fetch(q.cache_entries, now=f.until, symbol=symbol, data_type=dtype, expired_only=only_expired,
                       after_key=after)
     st.dataframe(to_tz(page, f.tz).drop(columns=["id"]), hide_index=True)
     n1, n2 = st.columns(2)
     if after and n1.button("First page", key="sandbox_cache_first"):
-        st.session_state["sandbox_cache_after"] = ""
+        urlstate.remove("after")
         st.rerun()
     if len(page) == common.PAGE_SIZE and n2.button("Next page", key="sandbox_cache_next"):
-        st.session_state["sandbox_cache_after"] = str(page["cache_key"].iloc[-1])
+        urlstate.put(after=str(page["cache_key"].iloc[-1]))
         st.rerun()
     export_buttons(page, key="sandbox_cache_export", filename="historical_cache_page")
     if not page.empty:

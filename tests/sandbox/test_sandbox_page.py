@@ -381,3 +381,22 @@ def test_stored_text_that_is_not_json_is_shown_to_be_fixed(monkeypatch, sqlite_u
     widget(at, "button", "Save new version").click().run()
     assert "JSON syntax error at line 1, column 2" in texts(at, "code")
     assert config_row(sqlite_url, cid).version == 1
+
+
+def test_cache_pages_by_key_with_the_position_in_the_url(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
+    from db.queries.common import PAGE_SIZE
+
+    eng = make_engine(sqlite_url)
+    for i in range(PAGE_SIZE + 3):
+        add_cache(eng, key=f"K{i:04d}", expires=T0, symbol="SPY" if i % 2 else "QQQ")
+    eng.dispose()
+    at = open_page(monkeypatch, sqlite_url, user="analyst", view="cache")
+    first = next(d.value for d in at.dataframe if "cache_key" in d.value.columns)
+    assert len(first) == PAGE_SIZE and first["expired"].all()
+    widget(at, "button", "Next page").click().run()
+    second = next(d.value for d in at.dataframe if "cache_key" in d.value.columns)
+    assert second["cache_key"].tolist() == ["K0100", "K0101", "K0102"]
+    assert at.query_params["after"] in ("K0099", ["K0099"])
+    widget(at, "selectbox", "Symbol").set_value("SPY").run()  # another filter: back to the first page
+    spy = next(d.value for d in at.dataframe if "cache_key" in d.value.columns)
+    assert spy["cache_key"].iloc[0] == "K0001" and set(spy["symbol"]) == {"SPY"}
