@@ -171,3 +171,30 @@ def test_audit_entries_filters_and_keyset(engine, dev):  # type: ignore[no-untyp
     assert read(engine, qa.audit_count, target_id=ids[2], **window) == 1
     values = read(engine, qa.audit_filter_values, **window)
     assert values["entries"].sum() == 5 and set(values["actor"]) == {"dev@example.com"}
+
+
+def test_real_backend_rows(fixture_db_url):  # type: ignore[no-untyped-def]
+    """The backend's own databases: both configs, runs with metrics in the legacy shape, dotted keys flagged."""
+    import json
+
+    from db import config_schema as cs
+    from db.engine import make_engine
+
+    eng = make_engine(fixture_db_url)
+    try:
+        configs = read(eng, q.configs)
+        assert len(configs) == 2 and set(configs["strategy_id"]) == {"thetacrop_weekly"}
+        runs = pd.concat([read(eng, q.config_runs, config_id=cid) for cid in configs["id"]])
+        assert len(runs) >= 12 and set(runs["shape"]) == {"legacy"}
+        assert runs["avg_probability_profit"].between(0.5, 1).all() and runs["total_opportunities"].notna().all()
+        dotted = []
+        for cid in configs["id"]:
+            data = read(eng, q.config_detail, config_id=cid).loc[0, "config_data"]
+            _, report = cs.validate(name="n", strategy_id="s", user_id="u", config_json=json.dumps(data))
+            dotted += report.dotted_keys
+        assert "universe.primary_symbols" in dotted  # the backend's PUT merge bug, real row 2
+        first = configs["id"].iloc[0]
+        out = read(eng, q.outcomes, config_id=first)
+        assert out["test_runs"].sum() == len(read(eng, q.config_runs, config_id=first)) > 0
+    finally:
+        eng.dispose()
