@@ -19,6 +19,7 @@ from ui.shell import Frame
 from ui.widgets import export_buttons, freshness, to_tz
 
 ACTIVE_CHOICES = ["all", "active", "inactive"]
+TABLE_PICK = "sandbox_table_pick"  # the table selection last acted on
 CONFIRM = "sandbox_confirm"  # (action, config id) waiting for confirmation
 LIST_COLUMNS = ["name", "strategy_id", "user_id", "version", "is_active", "updated_at", "deployed_at", "test_runs",
                 "ai_conversations"]
@@ -48,13 +49,15 @@ def config_list(f: Frame, configs: pd.DataFrame) -> None:
     shown = to_tz(configs, f.tz)
     st.dataframe(shown[LIST_COLUMNS], hide_index=True, key="sandbox_config_table", on_select="rerun",
                  selection_mode="single-row")
-    picked = st.session_state.get("sandbox_config_table", {}).get("selection", {}).get("rows", [])
-    if picked and picked[0] < len(configs):
-        chosen = str(configs.iloc[picked[0]]["id"])
-        if chosen != urlstate.text("config"):
-            go_to(chosen)  # selection by position is resolved to the key at once
-            st.session_state.pop("sandbox_config_table", None)
-            st.rerun()
+    picked = tuple(st.session_state.get("sandbox_config_table", {}).get("selection", {}).get("rows", []))
+    # Act on a click only once: a row that stays ticked must not override a later choice in the picker.
+    if picked != st.session_state.get(TABLE_PICK):
+        st.session_state[TABLE_PICK] = picked
+        if picked and picked[0] < len(configs):
+            chosen = str(configs.iloc[picked[0]]["id"])  # a position, resolved to the key at once
+            if chosen != urlstate.text("config"):
+                go_to(chosen)
+                st.rerun()
     export_buttons(configs, key="sandbox_configs_export", filename="sandbox_configs")
 
 

@@ -400,3 +400,17 @@ def test_cache_pages_by_key_with_the_position_in_the_url(monkeypatch, sqlite_url
     widget(at, "selectbox", "Symbol").set_value("SPY").run()  # another filter: back to the first page
     spy = next(d.value for d in at.dataframe if "cache_key" in d.value.columns)
     assert spy["cache_key"].iloc[0] == "K0001" and set(spy["symbol"]) == {"SPY"}
+
+
+def test_table_row_selects_a_config_once(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
+    first = seeded(sqlite_url, name="First", at=T0 + DAY)
+    second = seeded(sqlite_url, name="Second")
+    at = open_page(monkeypatch, sqlite_url)
+    # Click-selection is not simulated by AppTest: inject it (STREAMLIT_NOTES.md).
+    at.session_state["sandbox_config_table"] = {"selection": {"rows": [1], "columns": []}}
+    at.run()
+    assert at.query_params["config"] in (second, [second])
+    assert any(str(t.value).startswith("Second ·") for t in at.text)
+    widget(at, "selectbox", "Config").set_value(first).run()  # the row stays ticked; the picker wins
+    assert at.query_params["config"] in (first, [first])
+    assert any(str(t.value).startswith("First ·") for t in at.text)
