@@ -175,15 +175,16 @@ def filters(**kw: Any) -> Filters:
     unknown = set(kw) - names
     if unknown:
         raise TypeError(f"unknown filter(s): {sorted(unknown)}")
-    return Filters(**{k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()})
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}
+    return Filters(**values)
 
 
 def facet_expr(field: str) -> ColumnElement[Any]:
     """The expression a facet groups on (case-sensitive strategy and symbol)."""
     if field == "symbol":
-        return O.symbol
+        return O.symbol.expression
     if field == "strategy":
-        return O.strategy_type
+        return O.strategy_type.expression
     if field in DATA_FACETS:
         return json_text(O.data, field)
     raise ValueError(f"unknown facet {field!r}")

@@ -251,3 +251,13 @@ def _seed_sqlite(url: str, errors: bool = False) -> str:
         s.commit()
     eng.dispose()
     return url
+
+
+@pytest.mark.parametrize(("page", "button"), [("pages/opportunities.py", "opp_export"),
+                                              ("pages/scans.py", "scans_export")])
+def test_export_is_prepared_on_request(monkeypatch, sqlite_url, page, button) -> None:
+    url = _seed_sqlite(sqlite_url)
+    at = open_page(monkeypatch, url, page, **WINDOW, expired="1")
+    assert not at.get("download_button")  # nothing read until asked
+    at.button(key=button).click().run()
+    assert len(at.get("download_button")) == 2 and not at.exception

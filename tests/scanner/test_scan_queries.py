@@ -149,3 +149,17 @@ def test_freshness_newest_snapshot_and_completed_scan(scan_engine) -> None:
         fr = oq.freshness(s).iloc[0]
     assert fr["newest_snapshot"].tz_localize(None) == ago(20_000)
     assert fr["newest_scan"].tz_localize(None) == ago(800)  # running and failed scans do not count
+
+
+def test_export_keeps_json_columns(scan_engine) -> None:
+    import json
+
+    from ui.widgets import to_json_bytes
+
+    with Session(scan_engine) as s:
+        rows = q.export_runs(s, **WINDOW, failed_only=True)
+    assert list(rows["id"]) == ["failed-1"]
+    full = q.export_runs(Session(scan_engine), **WINDOW).set_index("id")
+    assert full.loc["fast-1", "scan_parameters"] == {"interval_minutes": 4, "symbols": ["SPY"]}
+    exported = json.loads(to_json_bytes(full.reset_index()))
+    assert {"interval_minutes": 4, "symbols": ["SPY"]} in [r["scan_parameters"] for r in exported]
