@@ -767,27 +767,40 @@ BIG_TABLES = ("system_health_status", "critical_error_logs", "scan_sessions", "o
 
 
 class _Loader:
-    """Executemany batches of prepared Core inserts, one transaction per batch."""
+    """Executemany batches of prepared Core inserts, one transaction per batch.
+
+    PostgreSQL gets the same batches through COPY (psycopg's executemany sends one statement per
+    row: about 10x slower); the values are the same Python objects either way.
+    """
 
     def __init__(self, conn: Connection, total: int, progress: Progress | None) -> None:
         self.conn, self.total, self.progress = conn, max(total, 1), progress
         self.sqlite = conn.dialect.name == "sqlite"
+        self.copy = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
         self.done = 0
         self.written: dict[str, int] = {}
         self._sql: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def prepare(self, table: Table, columns: tuple[str, ...]) -> None:
-        stmt = insert(table).inline().compile(dialect=self.conn.dialect, column_keys=list(columns))
-        self._sql[table.name] = (str(stmt), columns)
+        if self.copy:
+            sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"  # our own table and column names
+        else:
+            sql = str(insert(table).inline().compile(dialect=self.conn.dialect, column_keys=list(columns)))
+        self._sql[table.name] = (sql, columns)
         self.written.setdefault(table.name, 0)
 
     def write(self, table: str, rows: list[Row]) -> None:
         if not rows:
             return
         sql, columns = self._sql[table]
-        params: Any = rows if self.sqlite else [dict(zip(columns, row, strict=True)) for row in rows]
         with self.conn.begin():
-            self.conn.exec_driver_sql(sql, params)
+            if self.copy:
+                with self.conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                params: Any = rows if self.sqlite else [dict(zip(columns, row, strict=True)) for row in rows]
+                self.conn.exec_driver_sql(sql, params)
         self.written[table] += len(rows)
         self.done += len(rows)
         if self.progress:
