@@ -825,8 +825,10 @@ def _sqlite_bulk(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
     They are our models' own (the same DDL `create_all` emits) and are recreated even on error.
     """
     raw = conn.connection.driver_connection
+    before = {p: raw.execute(f"PRAGMA {p}").fetchone()[0] for p in ("synchronous", "cache_size", "threads")}
     raw.execute("PRAGMA synchronous=OFF")
     raw.execute("PRAGMA cache_size=-262144")
+    raw.execute("PRAGMA threads=2")  # index builds may sort on a helper thread
     existing = {t.name: {ix["name"] for ix in inspect(conn).get_indexes(t.name)} for t in tables}
     empty = [t for t in tables if conn.execute(select(func.count()).select_from(t)).scalar_one() == 0]
     conn.commit()
@@ -840,8 +842,8 @@ def _sqlite_bulk(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
         with conn.begin():
             for ix in dropped:
                 ix.create(conn, checkfirst=True)
-        raw.execute("PRAGMA synchronous=NORMAL")
-        raw.execute("PRAGMA cache_size=-2000")
+        for pragma, value in before.items():  # the pooled connection goes back as it came
+            raw.execute(f"PRAGMA {pragma}={int(value)}")
 
 
 @contextmanager

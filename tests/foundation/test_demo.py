@@ -340,3 +340,24 @@ def test_import_is_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_sqlite_load_keeps_existing_rows_and_every_index(tmp_path: Path) -> None:
+    from sqlalchemy import insert, inspect
+
+    eng = _sqlite_engine(tmp_path, "keep.db")
+    try:
+        with eng.begin() as conn:
+            conn.execute(insert(ScanSession).values(id="backend-own-scan", strategy="quick_scalp",
+                                                   started_at=NOW - timedelta(days=3), status="COMPLETED"))
+        demo.generate(eng, rows=500, now=NOW)
+        assert _count(eng, ScanSession) == 501
+        assert _count(eng, ScanSession, ScanSession.id == "backend-own-scan") == 1
+        insp = inspect(eng)
+        for name, table in Base.metadata.tables.items():
+            have = {ix["name"] for ix in insp.get_indexes(name)}
+            assert {ix.name for ix in table.indexes} <= have, name
+        with eng.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() != 0  # not left OFF
+    finally:
+        eng.dispose()
