@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from db.settings import load_settings
+from db.settings import load_settings, safe_url
 
 INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
@@ -30,13 +30,14 @@ def upgrade(engine: Engine) -> None:
 
 
 def main(argv: list[str]) -> int:
-    url = argv[0] if argv else None
+    url = argv[0] if argv else load_settings().database_url
     try:
         command.upgrade(alembic_config(url), "head")
     except Exception as exc:  # noqa: BLE001 - the CLI reports, it does not trace
-        print(f"migration failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}", file=sys.stderr)
+        first = str(exc).splitlines()[0][:300] if str(exc) else ""
+        print(f"migration failed on {safe_url(url)}: {type(exc).__name__}: {first}", file=sys.stderr)
         return 1
-    print("console tables are up to date")
+    print(f"console tables are up to date on {safe_url(url)}")
     return 0
 
 
