@@ -121,6 +121,8 @@ def wait_for_run(page: Any, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
     page.wait_for_function(script, timeout=timeout_ms)
     page.wait_for_timeout(250)  # a rerun (URL sync, st.rerun) may start right after the first finishes
     page.wait_for_function(script, timeout=timeout_ms)
+    # Elements load their JavaScript lazily and show a skeleton until then (tables, charts).
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
 
 
 def open_page(page: Any, url: str) -> None:
