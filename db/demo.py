@@ -24,14 +24,39 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from random import Random
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select
 
 from db import demo_snapshots as snaps
 from db import demo_vocab as vocab
+from db.demo_plan import (
+    DAY,
+    HOUR,
+    MINUTE,
+    PROFILES,
+    SEC,
+    SECONDS_ONLY_SHARE,
+    WINDOW_SPAN,
+    Clock,
+    Cursor,
+    Incident,
+    Plan,
+    Row,
+    make_plan,
+    seconds_only,
+    uuid_maker,
+)
+from db.demo_sandbox import (
+    AI_COLUMNS,
+    CACHE_COLUMNS,
+    CONFIG_COLUMNS,
+    RUN_COLUMNS,
+    STATS_COLUMNS,
+    Sandbox,
+    sandbox_sizes,
+)
 from db.engine import writer
 from db.models import (
     Base,
@@ -47,16 +72,8 @@ from db.models import (
 )
 
 Progress = Callable[[float, str], None]
-Row = tuple[Any, ...]
-
-PROFILES = ("history", "window")
 BATCH_ROWS = 20_000  # rows per executemany batch and per transaction
-SEC = 1_000_000  # microseconds
-MINUTE = 60 * SEC
-HOUR = 60 * MINUTE
-DAY = 24 * HOUR
-EPOCH = datetime(1970, 1, 1)
-WINDOW_SPAN = DAY - 10 * MINUTE  # "window": every row inside the last 24 h, with a margin
+
 
 HEALTH_STEP = 2 * MINUTE  # one check per service every 2 minutes ("history")
 ERROR_BIN = 5 * MINUTE  # errors are placed per 5-minute bin, weighted by the incidents in it
@@ -65,140 +82,10 @@ BURST_WEIGHT = {"DOWN": 25.0, "DEGRADED": 10.0}
 LINKED_SHARE = 0.72  # snapshots that belong to a scan; the rest are V2 live (no scan, a few dangling)
 SNAPSHOT_TTL = DAY  # "history": about one day of snapshots is unexpired now
 ODD_SHARE = 0.015  # share of non-numeric response_time_ms / error_count_24h
-SECONDS_ONLY_SHARE = 0.03  # share of backend timestamps written without microseconds
 
 ERROR_SERVICES: tuple[str | None, ...] = (
     "opportunity_cache", "strategy_specific_scanner", "universe_loader", "strategy_ai_service", None)
 ERROR_BACKGROUND = (0.35, 0.5, 0.6, 0.8, 1.0)  # cumulative weights of ERROR_SERVICES outside bursts
-# Incidents that always exist just before `now`, so every size shows a recent outage and one ongoing.
-RECENT_INCIDENTS = [
-    ("yfinance", 85, 55, "DEGRADED"),
-    ("opportunity_cache", 80, 50, "DOWN"),
-    ("strategy_specific_scanner", 45, 30, "DEGRADED"),
-    ("strategy_ai_service", 15, -60, "DEGRADED"),
-]
-
-Incident = tuple[int, int, str]  # start_us, end_us, state
-
-
-def _us(dt: datetime) -> int:
-    return (dt - EPOCH) // timedelta(microseconds=1)
-
-
-def _dt(us: int) -> datetime:
-    return EPOCH + timedelta(microseconds=us)
-
-
-def _seconds_only(us: int) -> int:
-    return us - us % SEC
-
-
-def _uuid_maker(rng: Random) -> Callable[[], str]:
-    """uuid4-shaped ids drawn from `rng` (deterministic, unlike uuid.uuid4)."""
-    bits = rng.getrandbits
-    variant = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-    def make() -> str:
-        h = f"{bits(128):032x}"
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant[h[16]]}{h[17:20]}-{h[20:]}"
-
-    return make
-
-
-class Clock:
-    """Timestamps from microseconds: for the driver (SQLite text as SQLAlchemy writes it, else datetime)
-    and as ISO text for JSON payloads. Formatting goes through a per-hour prefix cache: it is hot."""
-
-    def __init__(self, *, sqlite: bool) -> None:
-        self.sqlite = sqlite
-        self._caches: dict[str, dict[int, str]] = {" ": {}, "T": {}}
-
-    def _text(self, us: int, sep: str) -> str:
-        hour, rest = divmod(us, HOUR)
-        cache = self._caches[sep]
-        prefix = cache.get(hour)
-        if prefix is None:
-            if len(cache) > 100_000:  # bounded: rows arrive roughly in time order
-                cache.clear()
-            prefix = cache[hour] = _dt(hour * HOUR).strftime(f"%Y-%m-%d{sep}%H:")
-        m, rest = divmod(rest, MINUTE)
-        s, f = divmod(rest, SEC)
-        return f"{prefix}{m:02d}:{s:02d}.{f:06d}" if f else f"{prefix}{m:02d}:{s:02d}"
-
-    def db(self, us: int) -> Any:
-        """The value to bind for a DateTime column."""
-        return self._text(us, " ") if self.sqlite else _dt(us)
-
-    def iso(self, us: int) -> str:
-        """ISO 8601 without offset, as the backend's isoformat() writes into JSON."""
-        return self._text(us, "T")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Inputs every table generator shares: the size, the clock, the profile and the incidents."""
-
-    rows: int
-    seed: int
-    profile: str
-    now_us: int
-    incidents: dict[str, list[Incident]]
-
-    def span(self, per_day: float) -> int:
-        """Microseconds of history that `rows` rows cover at `per_day` rows per day."""
-        if self.profile == "window":
-            return WINDOW_SPAN
-        return int(self.rows / per_day * DAY) + MINUTE
-
-    def rng(self, name: str) -> Random:
-        """An independent random stream per table, so tables do not shift each other."""
-        return Random(f"{self.seed}:{name}")
-
-
-def _incidents(seed: int, now_us: int, horizon: int) -> dict[str, list[Incident]]:
-    """Outages per service, drawn backwards from now so the recent ones do not depend on the size."""
-    out: dict[str, list[Incident]] = {s: [] for s in vocab.HEALTH_SERVICES}
-    for service, start_min, end_min, state in RECENT_INCIDENTS:
-        out[service].append((now_us - start_min * MINUTE, now_us - end_min * MINUTE, state))
-    for service, (gap_h, down_share) in vocab.INCIDENT_RATE.items():
-        rng = Random(f"{seed}:incidents:{service}")
-        t = now_us - 3 * HOUR
-        while t > now_us - horizon:
-            t -= int(rng.expovariate(1 / gap_h) * HOUR)
-            down = rng.random() < down_share
-            dur = int((8 + rng.expovariate(1 / (20 if down else 40))) * MINUTE)
-            out[service].append((t - dur, t, "DOWN" if down else "DEGRADED"))
-            t -= dur + 20 * MINUTE
-    return {s: sorted(v) for s, v in out.items()}
-
-
-class _Cursor:
-    """The incident of one service at a time; times must (mostly) move forward."""
-
-    def __init__(self, spans: list[Incident]) -> None:
-        self.spans, self.i = spans, 0
-
-    def at(self, t: int) -> Incident | None:
-        spans, i = self.spans, self.i
-        while i < len(spans) and spans[i][1] <= t:
-            i += 1
-        self.i = i
-        return spans[i] if i < len(spans) and spans[i][0] <= t else None
-
-
-def make_plan(*, rows: int, seed: int, profile: str, now: datetime | None) -> Plan:
-    """The shared plan for one run (validates the arguments)."""
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
-    if rows < 0:
-        raise ValueError("rows must be >= 0")
-    now = now or datetime.now(UTC)
-    if now.tzinfo is not None:
-        now = now.astimezone(UTC).replace(tzinfo=None)
-    now_us = _us(now)
-    horizon = DAY * 2 if profile == "window" else int(rows / 600 * DAY) + 2 * DAY
-    return Plan(rows=rows, seed=seed, profile=profile, now_us=now_us, incidents=_incidents(seed, now_us, horizon))
-
 
 # ---------------------------------------------------------------- system_health_status
 
@@ -208,19 +95,19 @@ HEALTH_COLUMNS = ("id", "check_timestamp", "service_name", "status", "response_t
 def health_rows(plan: Plan, clock: Clock) -> Iterator[Row]:
     """Checks every 2 minutes per service (denser in "window"), newest just before now."""
     rng = plan.rng("health")
-    r, uid = rng.random, _uuid_maker(rng)
+    r, uid = rng.random, uuid_maker(rng)
     services = list(vocab.HEALTH_SERVICES)
     n_s = len(services)
     slots = -(-plan.rows // n_s)
     step = HEALTH_STEP if plan.profile == "history" else max(n_s, WINDOW_SPAN // max(slots, 1))
     end = plan.now_us - 20 * SEC
-    cursors = [_Cursor(plan.incidents[s]) for s in services]
+    cursors = [Cursor(plan.incidents[s]) for s in services]
     for j in range(plan.rows):
         back = plan.rows - 1 - j  # 0 = the newest check
         k = back % n_s
         t = end - (back // n_s) * step - k * (step // n_s) - int(r() * step / (4 * n_s))
         if r() < SECONDS_ONLY_SHARE:
-            t = _seconds_only(t)
+            t = seconds_only(t)
         service = services[k]
         inc = cursors[k].at(t)
         yield (uid(), clock.db(t), service, *_health_values(r, service, inc, t))
@@ -314,7 +201,7 @@ def _bursts(plan: Plan, services: list[str], starts: dict[str, list[int]], b0: i
 def error_rows(plan: Plan, clock: Clock) -> Iterator[Row]:
     """Background errors plus bursts inside incidents of the service that logs them."""
     rng = plan.rng("errors")
-    r, uid = rng.random, _uuid_maker(rng)
+    r, uid = rng.random, uuid_maker(rng)
     pools = {s: vocab.error_pool(rng, s) for s in ERROR_SERVICES}
     now = plan.now_us
     for b0, b1, count, bursts in _error_bins(plan):
@@ -349,7 +236,7 @@ def _error_row(r: Callable[[], float], uid: Callable[[], str], pool: Sequence[tu
         resolved = t + int(min(12 * HOUR, now - t - MINUTE) * (0.02 + r() * 0.98))
     notes = vocab.RESOLUTION_NOTES[int(r() * len(vocab.RESOLUTION_NOTES))] if resolved and r() < 0.75 else None
     if r() < SECONDS_ONLY_SHARE:
-        t = _seconds_only(t)
+        t = seconds_only(t)
     return (uid(), etype, message, details, service, None, clock.db(t),
             clock.db(resolved) if resolved else None, notes, severity)
 
@@ -429,8 +316,8 @@ class _ScanWriter:
     def __init__(self, plan: Plan, clock: Clock, *, dangling: bool) -> None:
         self.plan, self.clock, self.dangling = plan, clock, dangling
         rng = plan.rng("scans")
-        self.r, self.uid = rng.random, _uuid_maker(rng)
-        self.deps = _Cursor(_worst_of(plan, vocab.SCAN_DEPENDENCIES))  # type: ignore[arg-type]
+        self.r, self.uid = rng.random, uuid_maker(rng)
+        self.deps = Cursor(_worst_of(plan, vocab.SCAN_DEPENDENCIES))  # type: ignore[arg-type]
         self.symbols = list(vocab.PRICES)
         self.free_weights = [w for w, _ in snaps.FREE_SHAPES]
         self.free_builders = [b for _, b in snaps.FREE_SHAPES]
@@ -472,7 +359,7 @@ class _ScanWriter:
         out.extend(self._free(st.prev_t or t - MINUTE, t, free_due))
         st.prev_t = t
         if r() < SECONDS_ONLY_SHARE:
-            t = _seconds_only(t)
+            t = seconds_only(t)
         clock = self.clock
         row = (scan_id, name, symbols_json, clock.db(t), clock.db(completed) if completed else None,
                found, status, error, params_json)
@@ -553,212 +440,6 @@ class _ScanWriter:
         return (oid, sym, stype, data, created, clock.db(expires), created if updated == t else clock.db(updated),
                 scan_id, active,
                 int(r() ** 3 * 6), *m)
-
-
-# ---------------------------------------------------------------- sandbox tables
-
-CONFIG_COLUMNS = ("id", "user_id", "strategy_id", "name", "config_data", "version", "is_active", "created_at",
-                  "updated_at", "deployed_at")
-RUN_COLUMNS = ("id", "config_id", "test_parameters", "execution_time_ms", "opportunities_found", "test_results",
-               "cached_data_used", "created_at")
-AI_COLUMNS = ("id", "config_id", "user_message", "ai_response", "context_data", "model_used", "tokens_used",
-              "estimated_cost", "created_at")
-CACHE_COLUMNS = ("id", "cache_key", "symbol", "data_type", "data", "cached_at", "expires_at")
-STATS_COLUMNS = ("id", "user_id", "date", "strategies_created", "test_runs_executed", "ai_conversations",
-                 "total_ai_cost", "opportunities_generated")
-CACHE_TTL_H = {"market_data": 24, "options_chain": 12, "historical_prices": 72}
-
-
-def sandbox_sizes(rows: int) -> dict[str, int]:
-    """Rows per sandbox table for a given big-table size."""
-    runs = min(800, max(60, rows // 25))
-    return {
-        "sandbox_strategy_configs": 8 if rows < 1_000 else 10 if rows < 100_000 else 12,
-        "sandbox_test_runs": runs,
-        "sandbox_ai_conversations": max(12, runs // 4),
-        "sandbox_historical_cache": min(400, max(30, rows // 100)),
-    }
-
-
-@dataclass
-class _Config:
-    id: str
-    strategy_id: str
-    name: str
-    data: dict[str, Any]
-    activated_at: int | None
-
-
-class _Sandbox:
-    """The five sandbox tables: configs, their test runs and AI chats, the cache, daily stats."""
-
-    def __init__(self, plan: Plan, clock: Clock, *, dangling: bool) -> None:
-        self.plan, self.clock, self.dangling = plan, clock, dangling
-        self.rng = plan.rng("sandbox")
-        self.uid = _uuid_maker(self.rng)
-        self.sizes = sandbox_sizes(plan.rows)
-        self.span = WINDOW_SPAN if plan.profile == "window" else 30 * DAY  # runs are purged after 30 days
-        self.start = plan.now_us - self.span
-        self.configs: list[_Config] = []
-        self.runs_per_day: dict[tuple[str, int], list[int]] = {}
-
-    def _ts(self, us: int, seconds_only: bool = True) -> Any:
-        return self.clock.db(_seconds_only(us) if seconds_only else us)
-
-    def config_rows(self) -> list[Row]:
-        rng, out = self.rng, []
-        shapes = vocab.config_shapes(rng)[: self.sizes["sandbox_strategy_configs"]]
-        chosen: set[str] = set()
-        for i, (strategy_id, name, data) in enumerate(shapes):
-            created = self.start - int(rng.random() * (10 * DAY if self.plan.profile == "history" else HOUR))
-            activate = i in (0, 3, 4) and strategy_id not in chosen
-            at = self.start + int(self.span * (0.35 + 0.4 * rng.random())) if activate else None
-            if activate:
-                chosen.add(strategy_id)
-            cfg = _Config(self.uid(), strategy_id, name, data, at)
-            self.configs.append(cfg)
-            updated = at or (created + int(rng.random() * self.span * 0.2) if i % 3 == 1 else created)
-            user = "default_user" if i % 4 else ["default_user", "alice", "bob"][i % 3]
-            out.append((cfg.id, user, strategy_id, name, vocab.dumps(data), 1, bool(at), self._ts(created),
-                        self._ts(updated, seconds_only=updated == created), self._ts(at, False) if at else None))
-        return out
-
-    def run_rows(self) -> list[Row]:
-        rng, out = self.rng, []
-        n = self.sizes["sandbox_test_runs"]
-        hot = [c for c in self.configs if c.activated_at] or self.configs
-        for i, t in enumerate(sorted(self.start + int(rng.random() * self.span) for _ in range(n))):
-            cfg = rng.choice(hot) if rng.random() < 0.5 else rng.choice(self.configs)
-            batch_id = f"{self.uid()}_batch_{i % 5}"  # the batch endpoints' dangling FK (SQLite only)
-            config_id = batch_id if i % 20 == 7 and self.dangling else cfg.id  # 5% of runs
-            after = cfg.activated_at is not None and t > cfg.activated_at
-            results, count = self._results(cfg, t, after)
-            params: dict[str, Any] = {} if rng.random() < 0.05 else {
-                "symbols": rng.choice([None, None, ["AAPL", "MSFT", "GOOGL"], ["SPY", "QQQ"]]),
-                "max_opportunities": rng.choice([10, 10, 10, 5, 3, 2]), "use_cached_data": True}
-            day = (t - self.start) // DAY
-            self.runs_per_day.setdefault(("default_user", day), []).append(count)
-            out.append((self.uid(), config_id, vocab.dumps(params), results["execution_time_ms"], count,
-                        vocab.dumps(results), None, self._ts(t)))
-        return out
-
-    def _results(self, cfg: _Config, t: int, after: bool) -> tuple[dict[str, Any], int]:
-        """test_results in the old (market_data_used) or the HEAD (performance_metrics) shape."""
-        rng = self.rng
-        count = rng.randint(6, 9) if after else rng.randint(1, 4)
-        pop_base = 0.8 if after else 0.7
-        syms = rng.choice([["AAPL", "MSFT", "GOOGL"], ["SPY", "QQQ", "IWM"], ["AAPL", "NVDA"]])
-        iso = _dt(t).isoformat()
-        opps = []
-        for j in range(count):
-            sym = syms[j % len(syms)]
-            px = vocab.PRICES[sym]
-            short = px * (0.78 + rng.random() * 0.04)
-            prem, ml = (1.8, 500) if j % 2 == 0 else (2.2, 700)
-            pop = pop_base + rng.random() * 0.15
-            opps.append({"id": f"json_ThetaCropWeekly_{sym}_{j}_{t // SEC}", "symbol": sym,
-                         "strategy_type": "THETA_HARVESTING", "strategy_id": "ThetaCropWeekly", "option_type": None,
-                         "short_strike": short, "long_strike": short - 10,
-                         "expiration": None if j % 3 else _dt(t + 13 * DAY).date().isoformat(),
-                         "days_to_expiration": 30 if j % 3 else 13, "premium": prem, "max_loss": ml,
-                         "max_profit": 0.0, "probability_profit": pop, "expected_value": (pop - 0.72) * ml,
-                         "delta": 0.1 if j % 2 == 0 else 0.05, "underlying_price": px,
-                         "liquidity_score": 8.0 if j % 2 == 0 else 8.3, "market_bias": "NEUTRAL",
-                         "universe": "default", "created_at": iso, "is_sandbox_test": True})
-        old = t < self.start + self.span * 0.3
-        if not old and rng.random() < 0.3:
-            opps[0] = {"id": f"rsi_{syms[0]}_0_{t // SEC}", "symbol": syms[0], "strategy_type": "RSI_COUPON",
-                       "underlying_price": vocab.PRICES[syms[0]], "expiration_date": iso[:10],
-                       "days_to_expiration": 21, "score": 7.5, "created_at": iso,
-                       "legs": [{"action": "BUY", "option_type": "CALL", "strike": 210.0, "delta": 0.4}],
-                       "premium": 3.1, "max_profit": "Unlimited", "max_loss": 310.0, "probability_profit": 0.42,
-                       "expected_value": 12.5, "break_even": 213.1, "rsi_level": 27.4, "reversal_signal": "OVERSOLD"}
-        exec_ms = rng.randint(10, 3325)
-        metrics = _metrics(opps)
-        res: dict[str, Any] = {"success": True, "opportunities": opps, "opportunities_count": count,
-                               "symbols_tested": syms}
-        if old:
-            res["market_data_used"] = {s: vocab.market_data(rng, s, iso) for s in syms}
-        else:
-            res["strategy_type"] = cfg.data.get("strategy", {}).get("id", "THETA_HARVESTING")
-        res.update({"performance_metrics": metrics, "execution_time_ms": exec_ms, "timestamp": iso})
-        return res, count
-
-    def ai_rows(self) -> list[Row]:
-        rng, out = self.rng, []
-        for _ in range(self.sizes["sandbox_ai_conversations"]):
-            cfg = rng.choice(self.configs)
-            t = self.start + int(rng.random() * self.span)
-            model = rng.choice(["gpt-4o-mini"] * 7 + ["gpt-3.5-turbo"] * 2 + ["gpt-4o"])
-            tin, tout = rng.randint(120, 1800), rng.randint(60, 700)
-            rates = vocab.AI_MODELS[model]
-            cost = "$0.00" if rng.random() < 0.1 else "$%.4f" % (tin / 1000 * rates[0] + tout / 1000 * rates[1])
-            ctx = {"strategy_name": cfg.name, "strategy_config": cfg.data,
-                   "performance_data": {"total_opportunities": rng.randint(0, 9),
-                                        "avg_probability_profit": round(0.6 + rng.random() * 0.3, 3)}}
-            out.append((self.uid(), cfg.id, rng.choice(vocab.AI_QUESTIONS), rng.choice(vocab.AI_ANSWERS),
-                        vocab.dumps(ctx) if rng.random() < 0.9 else None, model, tin + tout, cost, self._ts(t)))
-        return out
-
-    def cache_rows(self) -> list[Row]:
-        rng, out = self.rng, []
-        syms = ["AAPL", "MSFT", "GOOGL", "SPY", "QQQ", "NVDA", "AMZN", "IWM", "TSLA", "META"]
-        day = 0
-        while len(out) < self.sizes["sandbox_historical_cache"]:
-            for sym in syms:
-                for dtype in ("market_data", "options_chain", "historical_prices"):
-                    if dtype != "market_data" and rng.random() < (0.8 if dtype == "options_chain" else 0.85):
-                        continue
-                    if len(out) >= self.sizes["sandbox_historical_cache"]:
-                        break
-                    out.append(self._cache_row(rng, sym, dtype, day))
-            day += 1
-        return out
-
-    def _cache_row(self, rng: Random, sym: str, dtype: str, day: int) -> Row:
-        """One entry cached `day` UTC days ago: the key's date is the UTC date of cached_at."""
-        day_start = (self.plan.now_us // DAY - day) * DAY
-        latest = min(day_start + DAY, self.plan.now_us - MINUTE)
-        cached = day_start + int(rng.random() * max(latest - day_start, SEC))
-        d = _dt(cached)
-        iso = d.isoformat()
-        if dtype == "market_data":
-            data: dict[str, Any] = vocab.market_data(rng, sym, iso)
-        elif dtype == "options_chain":
-            data = vocab.options_chain(rng, sym, (d + timedelta(days=7)).date().isoformat())
-        else:
-            px = vocab.PRICES[sym]
-            data = {"symbol": sym, "period": "1mo", "interval": "1d",
-                    "prices": [{"date": (d - timedelta(days=k)).date().isoformat(),
-                                "close": round(px * (0.95 + rng.random() * 0.1), 2),
-                                "volume": rng.randint(1_000_000, 9_000_000)} for k in range(20)]}
-        key = f"{sym}_{dtype}_{d:%Y%m%d}"  # one per symbol, type and UTC day, as the backend's UNIQUE allows
-        expires = cached + CACHE_TTL_H[dtype] * HOUR + int(rng.random() * 1000)
-        return (self.uid(), key, sym, dtype, vocab.dumps(data), self._ts(cached), self._ts(expires, False))
-
-    def stats_rows(self) -> list[Row]:
-        rng, out = self.rng, []
-        days = max(1, self.span // DAY)
-        for user in ("default_user", "alice"):
-            for day in range(days):
-                runs = self.runs_per_day.get((user, day), []) if user == "default_user" else []
-                t = self.start + day * DAY + 12 * HOUR
-                convs = rng.randint(0, 4) if user == "default_user" else rng.randint(0, 1)
-                out.append((self.uid(), user, self._ts(min(t, self.plan.now_us - HOUR)), rng.randint(0, 1),
-                            len(runs) if user == "default_user" else rng.randint(0, 3), convs,
-                            "$%.4f" % (convs * 0.0003 + rng.random() * 0.001), sum(runs)))
-        return out
-
-
-def _metrics(opps: list[dict[str, Any]]) -> dict[str, Any]:
-    """performance_metrics as the backend computes them from a run's opportunities."""
-    n = len(opps)
-    avg = lambda k: sum(float(o.get(k) or 0) for o in opps) / n if n else 0  # noqa: E731
-    ml = avg("max_loss")
-    return {"total_opportunities": n, "avg_probability_profit": round(avg("probability_profit"), 3),
-            "avg_expected_value": round(avg("expected_value"), 2), "avg_premium": round(avg("premium"), 2),
-            "avg_max_loss": round(ml, 2), "risk_reward_ratio": round(avg("premium") / ml, 4) if ml else 0,
-            "symbols_with_opportunities": len({o["symbol"] for o in opps})}
 
 
 # ---------------------------------------------------------------- loading
@@ -893,7 +574,7 @@ def _load_big(plan: Plan, clock: Clock, loader: _Loader) -> None:
 
 
 def _load_sandbox(plan: Plan, clock: Clock, loader: _Loader) -> None:
-    sb = _Sandbox(plan, clock, dangling=loader.sqlite)
+    sb = Sandbox(plan, clock, dangling=loader.sqlite)
     for table, columns in ((SandboxStrategyConfig, CONFIG_COLUMNS), (SandboxTestRun, RUN_COLUMNS),
                            (SandboxAIConversation, AI_COLUMNS), (SandboxHistoricalCache, CACHE_COLUMNS),
                            (SandboxStats, STATS_COLUMNS)):
