@@ -7,6 +7,7 @@ show_json, or escaped inside plotly; labels and captions hold our own words only
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import urlencode
 
@@ -26,6 +27,10 @@ VIEWS = {"overview": "Overview", "history": "History", "timeline": "Service time
 LOOKBACK_MIN = (15, 30, 60, 120, 240, 720)
 # More state runs than this are drawn per history cell (worst state) instead of one bar each.
 MAX_DRAWN_RUNS = 1_500
+# Above this many checks in the window, the state band comes from the history cells (no exact runs).
+MAX_CHECKS_FOR_RUNS = 200_000
+# Frames with more rows are exported only on request.
+LAZY_EXPORT_ROWS = 5_000
 DEFAULT_LOOKBACK_MIN = 60
 REFRESH_OPTIONS = {"off": None, "15s": 15, "30s": 30, "60s": 60}
 DEFAULT_REFRESH = "30s"
@@ -185,32 +190,56 @@ def history_section(f: Frame, *, since: datetime, until: datetime, service: str 
             if points:
                 start = chart_time(points[0]["x"], f.tz)
                 on_zoom(start, start + timedelta(seconds=bucket))
-            export_buttons(hist, key="health_history_export", filename="status_history")
+            export(hist, key="health_history_export", filename="status_history")
     with guard("State timeline"):
-        runs = data.fetch(hq.state_runs, since=since, until=until, service=service)
+        band = state_band(since=since, until=until, service=service, degraded_down=degraded_down)
         st.subheader("State timeline")
-        freshness(runs, key="health_runs", tz=f.tz)
-        if runs.empty:
+        freshness(band.drawn, key="health_runs", tz=f.tz)
+        if band.drawn.empty:
             st.info("No state in this window.", icon="ℹ️")
             return
         st.caption("Consecutive checks with the same state are one bar; the state before the window is carried "
                    "in, and the current state is drawn up to now.")
-        drawn = drawable_runs(runs, since=since, until=until, service=service, degraded_down=degraded_down)
-        st.plotly_chart(charts.state_timeline(drawn, tz=f.tz, title="State per service"), key="health_runs_chart")
-        export_buttons(runs, key="health_runs_export", filename="state_runs")
+        if band.note:
+            st.caption(band.note)
+        st.plotly_chart(charts.state_timeline(band.drawn, tz=f.tz, title="State per service"), key="health_runs_chart")
+        export(band.exact if band.exact is not None else band.drawn, key="health_runs_export", filename="state_runs")
 
 
-def drawable_runs(runs: pd.DataFrame, *, since: datetime, until: datetime, service: str | None,
-                  degraded_down: bool = False) -> pd.DataFrame:
-    """The runs, or when there are too many to draw, a band of the worst state per history cell."""
-    if len(runs) <= MAX_DRAWN_RUNS:
-        return runs
+def export(df: pd.DataFrame, *, key: str, filename: str) -> None:
+    """Export buttons; a big frame is converted only when asked for (it costs seconds per run)."""
+    if len(df) <= LAZY_EXPORT_ROWS or st.toggle(f"Prepare an export of {len(df):,} rows", key=f"{key}_on"):
+        export_buttons(df, key=key, filename=filename)
+
+
+@dataclass(frozen=True)
+class Band:
+    """The state band to draw, the exact runs when they were read, and a note on how it was drawn."""
+
+    drawn: pd.DataFrame
+    exact: pd.DataFrame | None
+    note: str = ""
+
+
+def state_band(*, since: datetime, until: datetime, service: str | None, degraded_down: bool = False) -> Band:
+    """Exact state runs when the window is small enough; else (or when too many to draw) the worst
+    state per history cell. Zooming in brings the exact runs back."""
     bucket = bucket_seconds(since, until)
     hist = data.fetch(hq.status_history, since=since, until=until, bucket_s=bucket, degraded_down=degraded_down,
                       service=service)
-    st.caption(f"{len(runs):,} state changes in this window: drawn as the worst state per cell. Zoom in "
-               "(or export) for every change.")
-    return hq.band_from_history(hist, bucket_s=bucket, until=until)
+    checks = int(hist["checks"].sum()) if not hist.empty else 0
+    if checks > MAX_CHECKS_FOR_RUNS:
+        band = hq.band_from_history(hist, bucket_s=bucket, until=until)
+        band.attrs = dict(hist.attrs)
+        return Band(band, None, f"{checks:,} checks in this window: drawn as the worst state per cell. Zoom in to "
+                                f"at most {MAX_CHECKS_FOR_RUNS:,} checks for every state change.")
+    runs = data.fetch(hq.state_runs, since=since, until=until, service=service)
+    if len(runs) <= MAX_DRAWN_RUNS:
+        return Band(runs, runs)
+    band = hq.band_from_history(hist, bucket_s=bucket, until=until)
+    band.attrs = dict(runs.attrs)
+    return Band(band, runs, f"{len(runs):,} state changes in this window: drawn as the worst state per cell. "
+                            "Zoom in (or export) for every change.")
 
 
 # --- service timeline --------------------------------------------------------------------------
@@ -236,17 +265,19 @@ def timeline_section(f: Frame, *, since: datetime, until: datetime, service: str
     A box selection zooms every panel; a clicked point is returned as the moment to explain."""
     bucket = bucket_seconds(since, until)
     with guard("Service timeline"):
-        runs = data.fetch(hq.state_runs, since=since, until=until, service=service)
+        band = state_band(since=since, until=until, service=service)
         errs = data.fetch(eq.error_timeline, since=since, until=until, bucket_s=bucket,
                           services=(service,) if service else ())
         scans = data.fetch(tl.scan_problems, since=since, until=until, now=f.until, bucket_s=bucket)
         acts = data.fetch(tl.config_activations, since=since, until=until)
         st.subheader("Service timeline")
-        freshness(runs, key="health_timeline", tz=f.tz)
+        freshness(band.drawn, key="health_timeline", tz=f.tz)
         st.caption("One time axis for everything. Drag a box on any panel to zoom all of them; click a point to "
                    "list what changed before that moment.")
-        fig = charts.service_timeline(drawable_runs(runs, since=since, until=until, service=service), errs, scans, acts, tz=f.tz, since=pd.Timestamp(since),
-                                      until=pd.Timestamp(until), title=f"{'All services' if service is None else ''}")
+        if band.note:
+            st.caption(band.note)
+        fig = charts.service_timeline(band.drawn, errs, scans, acts, tz=f.tz, since=pd.Timestamp(since),
+                                      until=pd.Timestamp(until), title="All services" if service is None else "")
         event = st.plotly_chart(fig, key=f"health_timeline_chart_{int(since.timestamp())}_{int(until.timestamp())}",
                                 on_select="rerun", selection_mode=("points", "box"))
         boxes = _selection(event, "box")
@@ -272,7 +303,7 @@ def changes_section(f: Frame, *, moment: datetime, minutes: int, service: str | 
             return
         st.dataframe(shown_tz(changes, f.tz), hide_index=True,
                      column_config={"what": st.column_config.TextColumn("what", width="large")})
-        export_buttons(changes, key="health_changes_export", filename="changes_before")
+        export(changes, key="health_changes_export", filename="changes_before")
 
 
 # --- latency -----------------------------------------------------------------------------------
@@ -341,9 +372,12 @@ def errors_link(*, service: str | None, range_key: str, query: str = "") -> str:
 def incidents_section(f: Frame, *, since: datetime, until: datetime, service: str | None, selected: str) -> str:
     """Derived incidents with the error groups of the service during each one; returns the selected key."""
     with guard("Incidents"):
-        inc = data.fetch(hq.incidents, since=since, until=until, service=service)
+        band = state_band(since=since, until=until, service=service)
+        inc = hq.incidents_from_runs(band.exact if band.exact is not None else band.drawn)
         st.subheader("Incidents")
-        freshness(inc, key="health_incidents", tz=f.tz)
+        freshness(band.drawn, key="health_incidents", tz=f.tz)
+        if band.exact is None:
+            st.caption(band.note.replace("drawn as", "incidents from"))
         st.caption("An incident is a run of checks that were not HEALTHY, from the first such check to the next "
                    "HEALTHY one (ongoing when none came yet); its worst state is the worst check in it.")
         if inc.empty:
@@ -356,7 +390,7 @@ def incidents_section(f: Frame, *, since: datetime, until: datetime, service: st
         event = st.dataframe(shown.drop(columns=["duration_s"]), hide_index=True, on_select="rerun",
                              selection_mode="single-row", key=f"health_incidents_table_{hash(tuple(keys))}",
                              selection_default={"selection": {"rows": pos}})
-        export_buttons(inc, key="health_incidents_export", filename="incidents")
+        export(inc, key="health_incidents_export", filename="incidents")
         rows = event.selection.rows if hasattr(event, "selection") else []
         if rows:
             selected = keys[rows[0]]
