@@ -361,3 +361,15 @@ def test_sqlite_load_keeps_existing_rows_and_every_index(tmp_path: Path) -> None
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() != 0  # not left OFF
     finally:
         eng.dispose()
+
+
+@pytest.mark.parametrize("profile", demo.PROFILES)
+@pytest.mark.parametrize("rows", [0, 1, 7])
+def test_tiny_sizes_are_exact(tmp_path: Path, rows: int, profile: str) -> None:
+    eng = _sqlite_engine(tmp_path, "tiny.db")
+    try:
+        written = demo.generate(eng, rows=rows, profile=profile, now=NOW)
+        for table in demo.BIG_TABLES:
+            assert written[table] == _count(eng, Base.metadata.tables[table]) == rows
+    finally:
+        eng.dispose()
