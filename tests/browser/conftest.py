@@ -46,6 +46,13 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="session")
+def chromium() -> str:
+    """The Chromium executable (skips, or fails under REQUIRE_BROWSER=1, when missing)."""
+    _require_chromium()
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the whole session."""
     _require_chromium()
