@@ -352,7 +352,8 @@ class _ScanWriter:
             picks = symbols[:] if want == len(symbols) else [symbols[int(r() * len(symbols))] for _ in range(want)]
             builder = snaps.BY_SCAN_STRATEGY[name]
             for sym in dict.fromkeys(picks):
-                out.append(self._snapshot(completed + int((1 + r() * 300) * 1000), sym, builder, scan_id))
+                at = min(completed + int((1 + r() * 300) * 1000), self.plan.now_us - 1000)  # never after now
+                out.append(self._snapshot(at, sym, builder, scan_id))
             st.linked += len(out)
         found = len(out)
         free_due = (i + 1) * st.free_target // n - st.free

@@ -373,3 +373,12 @@ def test_tiny_sizes_are_exact(tmp_path: Path, rows: int, profile: str) -> None:
             assert written[table] == _count(eng, Base.metadata.tables[table]) == rows
     finally:
         eng.dispose()
+
+
+def test_nothing_happens_after_now(demo_engine: Engine) -> None:
+    columns = [SystemHealthStatus.check_timestamp, CriticalErrorLog.created_at, CriticalErrorLog.resolved_at,
+               ScanSession.started_at, ScanSession.completed_at, OpportunitySnapshot.created_at,
+               OpportunitySnapshot.last_updated, SandboxTestRun.created_at, SandboxStrategyConfig.updated_at]
+    for col in columns:
+        latest = _all(demo_engine, select(func.max(col)))[0][0]
+        assert latest is not None and latest <= NOW, col
