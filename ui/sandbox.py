@@ -19,6 +19,7 @@ from ui.shell import Frame
 from ui.widgets import export_buttons, freshness, to_tz
 
 ACTIVE_CHOICES = ["all", "active", "inactive"]
+PICK_LABELS = "sandbox_pick_labels"  # config id -> picker label, fixed per session
 TABLE_PICK = "sandbox_table_pick"  # the table selection last acted on
 CONFIRM = "sandbox_confirm"  # (action, config id) waiting for confirmation
 LIST_COLUMNS = ["name", "strategy_id", "user_id", "version", "is_active", "updated_at", "deployed_at", "test_runs",
@@ -63,16 +64,20 @@ def config_list(f: Frame, configs: pd.DataFrame) -> None:
 
 def pick_config(f: Frame, configs: pd.DataFrame) -> str:
     """The selected config id ('new' in create mode, '' for none), kept in the URL."""
-    ids = [str(i) for i in configs["id"]]
-    # Labels must be unique: the widget maps a label back to its option, and names repeat in real data.
-    names = {i: f"{n}  ·  v{v}  ·  {i[:8]}" for i, n, v in zip(ids, configs["name"], configs["version"], strict=True)}
+    # The browser keeps a selectbox's choice as its label, so labels must be unique (names repeat in
+    # real data) and must not change while the page is open (another session's save renames or
+    # re-versions a config): each config keeps the label it had when this session first saw it,
+    # and the options keep that label's order.
+    names: dict[str, str] = st.session_state.setdefault(PICK_LABELS, {})
+    for i, n in zip(configs["id"].astype(str), configs["name"].astype(str), strict=True):
+        names.setdefault(i, f"{n}  ·  {i[:8]}")
     if GOTO in st.session_state:
         st.session_state["sandbox_pick"] = st.session_state.pop(GOTO)
     current = st.session_state.get("sandbox_pick", urlstate.text("config"))
+    ids = sorted({str(i) for i in configs["id"]}, key=lambda i: (names[i].lower(), i))
     options = ["", NEW, *ids] if f.identity.can(EDIT_CONFIG) else ["", *ids]
     if current and current not in options:
         options.append(current)  # a config outside the filters (or just created) stays selectable
-        names[current] = current
     labels = {"": "(choose a config)", NEW: "➕ New config", **names}
     # The URL decides on a fresh page; afterwards the widget's own state (set through go_to).
     index = {} if "sandbox_pick" in st.session_state else {"index": options.index(current)
