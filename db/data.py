@@ -106,7 +106,8 @@ def fetch(fn: Callable[..., T], /, **kwargs: Any) -> T:
     name = f"{fn.__module__}.{fn.__qualname__}"
     as_of, result = _CACHES[_domain(fn)](name, s.read_url, params, _fn=lambda session, **kw: fn(session, **kwargs))
     if hasattr(result, "attrs"):
-        result.attrs["as_of"] = as_of
+        # ISO text, not a datetime: Arrow serialises attrs as JSON when a frame is shown.
+        result.attrs["as_of"] = as_of.isoformat()
     return result  # type: ignore[no-any-return]
 
 
@@ -117,7 +118,13 @@ def fetch_uncached(fn: Callable[..., T], /, **kwargs: Any) -> T:
 
 def as_of(result: Any) -> datetime | None:
     """When a fetched DataFrame was read from the database."""
-    return getattr(result, "attrs", {}).get("as_of")
+    raw = getattr(result, "attrs", {}).get("as_of")
+    if isinstance(raw, str):
+        try:
+            return datetime.fromisoformat(raw)
+        except ValueError:
+            return None
+    return raw if isinstance(raw, datetime) else None
 
 
 def invalidate(*domains: str) -> None:

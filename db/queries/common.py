@@ -18,7 +18,9 @@ def frame(rows: Sequence[Mapping[str, Any]] | Sequence[Any], dtypes: Mapping[str
     """A DataFrame with exactly `dtypes`' columns and types (empty when no rows)."""
     if rows and not isinstance(rows[0], Mapping):
         rows = [dict(r._mapping) for r in rows]  # type: ignore[union-attr]
-    df = pd.DataFrame(list(rows), columns=list(dtypes))
+    # dtype=object first: pandas 3 would infer its string dtype and drop str subclasses
+    # such as InvalidJSON (the "not valid JSON" marker).
+    df = pd.DataFrame(list(rows), columns=list(dtypes), dtype=object)
     for col, dtype in dtypes.items():
         df[col] = coerce(df[col], dtype)
     return df
