@@ -103,3 +103,51 @@ def test_csv_export_neutralises_formulas() -> None:
     assert len(body) == len(hostile), "a CR or LF in a cell split a record"
     assert [r[0] for r in body][-2:] == ["plain", "a=b"]
     assert body[0][0] == "'=cmd|' /C calc'!A0"
+
+
+def _leaky_handlers(source: str) -> list[int]:
+    """Lines where an `except` catching database or arbitrary errors puts the exception into text."""
+    import ast
+
+    broad = {"SQLAlchemyError", "DBAPIError", "OperationalError", "ProgrammingError", "Exception", "BaseException",
+             "IntegrityError", "DatabaseError"}
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ExceptHandler) or node.name is None or node.type is None:
+            continue
+        caught = {n.id if isinstance(n, ast.Name) else getattr(n, "attr", "")
+                  for n in ast.walk(node.type) if isinstance(n, ast.Name | ast.Attribute)}
+        if not caught & broad:
+            continue
+        for inner in ast.walk(ast.Module(body=node.body, type_ignores=[])):
+            if isinstance(inner, ast.Call) and getattr(inner.func, "id", "") in ("str", "repr") and any(
+                    isinstance(a, ast.Name) and a.id == node.name for a in inner.args):
+                lines.append(inner.lineno)
+            if isinstance(inner, ast.FormattedValue) and isinstance(inner.value, ast.Name) and inner.value.id == node.name:
+                lines.append(inner.lineno)
+    return lines
+
+
+def test_error_details_are_off_everywhere() -> None:
+    """Uncaught errors show no details (config); no page or widget prints an exception itself
+    (st.exception ignores that setting) or puts a database exception's text on the page."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+    offenders = []
+    for path in [*(root / "pages").glob("*.py"), *(root / "ui").glob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        for needle in ("st.exception(", "traceback.format_exc", "traceback.print_exc"):
+            if needle in text:
+                offenders.append(f"{path.relative_to(root)}: {needle}")
+        offenders += [f"{path.relative_to(root)}:{n}: exception text shown" for n in _leaky_handlers(text)]
+    assert not offenders, offenders
+
+
+def test_leaky_handler_detector() -> None:
+    bad = "try:\n    x()\nexcept SQLAlchemyError as exc:\n    st.error(str(exc))\n"
+    bad_f = "try:\n    x()\nexcept Exception as e:\n    st.text(f'failed: {e}')\n"
+    fine = "try:\n    x()\nexcept PermissionDenied as exc:\n    st.text(str(exc))\n"
+    assert _leaky_handlers(bad) == [4] and _leaky_handlers(bad_f) == [4] and _leaky_handlers(fine) == []
