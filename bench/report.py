@@ -183,10 +183,14 @@ def render(res: dict[str, Any]) -> str:
         parts += ["", "Concurrency: protocol-level websocket sessions (Streamlit's BackMsg/ForwardMsg) against "
                   "one `streamlit run` server on 127.0.0.1, each session cycling through the pages; "
                   "time per rerun = rerun request to script_finished.", "", *c]
-    mem = res.get("server", {}).get("server_memory")
+    srv = res.get("server", {})
+    mem = srv.get("server_memory")
     if mem:
-        parts += ["", f"Streamlit server memory on the largest database: RSS {mem['rss_mb']} MB, "
-                  f"peak (VmHWM) {mem['peak_mb']} MB."]
+        empty = srv.get("server_empty_after_browser") or {}
+        after_browser = srv.get("server_after_browser") or {}
+        parts += ["", "Streamlit server peak RSS (VmHWM): empty database after the browser runs "
+                  f"{empty.get('peak_mb', '–')} MB; largest database after the browser runs "
+                  f"{after_browser.get('peak_mb', '–')} MB; after the 1/10/30-session runs {mem['peak_mb']} MB."]
     parts += ["", "## Targets", "", *targets(res, flat)]
     return "\n".join(parts) + "\n"
 

@@ -91,6 +91,7 @@ def run_server_measures(url: str, empty_url: str, pages: list[PageUnderTest], sk
         print("browser: empty database (floor)", flush=True)
         with streamlit_server(empty_url, "empty") as srv:
             out["browser_empty"] = browser.measure(srv.base_url, paths, runs=runs)
+            out["server_empty_after_browser"] = srv.memory_mb()
     with streamlit_server(url, "big") as srv:
         if "browser" not in skip:
             print("browser: largest database", flush=True)
