@@ -97,7 +97,7 @@ def _change(engine: Engine, *, identity: Identity, ids: Sequence[str], note: str
                     {"resolved_at": None, "resolution_notes": None}
                 done = s.execute(update(E).where(E.id.in_(mine_ids), guard).values(**values)
                                  .execution_options(synchronize_session=False))
-                if done.rowcount != len(mine_ids):  # never expected under the row lock; refuse to half-write
+                if getattr(done, "rowcount", len(mine_ids)) != len(mine_ids):  # never expected under the row lock; refuse to half-write
                     raise RuntimeError("the errors changed during the update; nothing was written")
             for r in mine:
                 audit.record(s, identity=identity, action=action, target_type=TARGET, target_id=r.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -47,10 +48,17 @@ def to_utc(series: pd.Series) -> pd.Series:
     """Naive-UTC datetimes of mixed precision (or their text) as tz-aware UTC; bad values NaT."""
     if series.empty:
         return pd.Series([], dtype="datetime64[us, UTC]", index=series.index)
+    if series.dtype == object and _all_numbers(series):
+        series = pd.to_numeric(series)  # epoch seconds in an object column (frame() builds object first)
     if pd.api.types.is_numeric_dtype(series):
         return pd.to_datetime(series, unit="s", utc=True, errors="coerce").astype("datetime64[us, UTC]")
     parsed = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
     return parsed.astype("datetime64[us, UTC]")
+
+
+def _all_numbers(series: pd.Series) -> bool:
+    values = series.dropna()
+    return bool(len(values)) and all(isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in values)
 
 
 def capped_count(session: Session, stmt: Select[Any], cap: int = COUNT_CAP) -> int:

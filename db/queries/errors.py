@@ -235,7 +235,7 @@ def history_summary(session: Session, *, since: datetime, until: datetime) -> pd
 
 
 def _keep(df: pd.DataFrame, *, services: Sequence[str] = (), severities: Sequence[str] = (),
-          types: Sequence[str] = (), text: str = "", skip: str = "") -> pd.Series:
+          types: Sequence[str] = (), text: str = "", skip: str = "") -> pd.Series[bool]:
     """Rows of a summary that pass the filters (the same rules as `filters()` in SQL)."""
     keep = pd.Series(True, index=df.index)
     if services and skip != "service":
@@ -256,7 +256,7 @@ def groups_from(summary: pd.DataFrame, history: pd.DataFrame, *, since: datetime
                 status: str = "unresolved", services: Sequence[str] = (), severities: Sequence[str] = (),
                 types: Sequence[str] = (), text: str = "") -> pd.DataFrame:
     """Fingerprint groups (GROUP_COLUMNS) from a window summary and its history, filtered."""
-    flt = {"services": services, "severities": severities, "types": types, "text": text}
+    flt: dict[str, Any] = {"services": services, "severities": severities, "types": types, "text": text}
     w = summary[_keep(summary, **flt)]
     h = history[_keep(history, **flt)] if not history.empty else history
     if w.empty:
@@ -312,7 +312,7 @@ def _keys(df: pd.DataFrame) -> list[tuple[Any, Any, Any]]:
 def facets_from(summary: pd.DataFrame, *, services: Sequence[str] = (), severities: Sequence[str] = (),
                 types: Sequence[str] = (), text: str = "") -> pd.DataFrame:
     """Events per severity, service and type (each facet ignoring its own filter). Columns: facet, value, count."""
-    flt = {"services": services, "severities": severities, "types": types, "text": text}
+    flt: dict[str, Any] = {"services": services, "severities": severities, "types": types, "text": text}
     out: list[dict[str, Any]] = []
     for name, col in (("severity", "severity"), ("service", "service"), ("type", "error_type")):
         sub = summary[_keep(summary, **flt, skip=name)]
@@ -459,7 +459,7 @@ def occurrence(session: Session, *, error_id: str) -> pd.DataFrame:
 
 def groups_during(session: Session, *, service: str | None, start: datetime, end: datetime) -> pd.DataFrame:
     """The error groups of one service logged in [start, end) (an incident). Columns GROUP_COLUMNS."""
-    svc = [E.service.is_(None)] if service is None else [exact_eq(E.service, service)]
+    svc: list[ColumnElement[bool]] = [E.service.is_(None)] if service is None else [exact_eq(E.service, service)]
     rows = session.execute(_triples_stmt(start, end, svc)).all()
     return merge_groups(frame(rows, TRIPLE_COLUMNS), since=start, until=end)
 

@@ -97,7 +97,7 @@ def percentiles_of(
     return select(*outer_keys, *cols).group_by(*outer_keys)
 
 
-def _once(stmt: Select[Any], name: str, dialect: str) -> Any:
+def _once(stmt: Any, name: str, dialect: str) -> Any:
     """A row source evaluated once: a MATERIALIZED CTE where supported (SQLite would otherwise
     recompute a subquery's expressions, such as safe_number's text checks, at every use)."""
     cte = stmt.cte(name)
@@ -280,11 +280,12 @@ def status_history(
         c[key] += r.n
         c["checks"] += r.n
     rows = [cells[k] for k in sorted(cells)]
-    for r in rows:
-        good = r["up"] + (0 if degraded_down else r["degraded"])
-        bad = r["down"] + (r["degraded"] if degraded_down else 0)
-        r["uptime"] = good / (good + bad) if good + bad else None
-        r["worst"] = ("DOWN" if r["down"] else OTHER if r["other"] else "DEGRADED" if r["degraded"] else "HEALTHY")
+    for cell in rows:
+        good = cell["up"] + (0 if degraded_down else cell["degraded"])
+        bad = cell["down"] + (cell["degraded"] if degraded_down else 0)
+        cell["uptime"] = good / (good + bad) if good + bad else None
+        cell["worst"] = ("DOWN" if cell["down"] else OTHER if cell["other"] else
+                         "DEGRADED" if cell["degraded"] else "HEALTHY")
     return frame(rows, HISTORY_COLUMNS)
 
 
