@@ -41,8 +41,8 @@ def page_table(res: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
     pr = res.get("page_results", {})
     nr = res.get("naive_results", {})
     lines = ["| page | interaction | rows | cold s | warm s | cold / cold@" + _rows_label(small)
-             + " | naive cold s | naive/ours cold | naive warm s | naive/ours warm | peak RSS MB | problems |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             + " | naive cold s | naive/ours cold | naive warm s | naive/ours warm | peak RSS MB | py peak MB | problems |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     flat: list[dict[str, Any]] = []
     for page in res["pages"]:
         name = page["url_path"]
@@ -52,7 +52,7 @@ def page_table(res: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
             r = pr.get(f"{name}|{rows}") or {}
             if "error" in r or not r:
                 lines.append(f"| {name} | – | {_rows_label(rows)} | failed: {r.get('error', 'not run')[:80]} |"
-                             + " |" * 8)
+                             + " |" * 9)
                 continue
             naive = ((nr.get(f"{big}|{rows}") or {}).get("results") or {}).get("open", {}) if big else {}
             for kind, m in r["results"].items():
@@ -63,7 +63,7 @@ def page_table(res: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
                 lines.append(
                     f"| {name} | {m['label'] if kind != 'open' else 'open'} | {_rows_label(rows)} | {_f(cold)} | "
                     f"{_f(warm)} | {_f(growth, 2)} | {_f(nc, 2)} | {_f(_ratio(nc, cold), 0)} | {_f(nw, 2)} | "
-                    f"{_f(_ratio(nw, warm), 0)} | {r['peak_rss_mb']:.0f} | {probs} |"
+                    f"{_f(_ratio(nw, warm), 0)} | {r['peak_rss_mb']:.0f} | {_f(r.get('py_peak_mb'), 0)} | {probs} |"
                 )
                 flat.append({"page": name, "kind": kind, "rows": rows, "cold": cold, "warm": warm, "growth": growth,
                              "naive_ratio": _ratio(nc, cold), "peak": r["peak_rss_mb"], "problems": m.get("problems")})
@@ -168,7 +168,8 @@ def render(res: dict[str, Any]) -> str:
         f"{res['started']} → {res.get('finished')}; {res['machine']}, load {res.get('load_at_end')} at end "
         "(the 2 cores are shared with other developers: CPU timings are noisy; medians of "
         f"{res['runs']} runs). Databases: {dbs}.",
-        "Script times are AppTest script-run wall times in a process per page and size; cold = "
+        "Script times are AppTest script-run wall times in a process per page and size (peak RSS = that "
+        "process's high-water mark, imports included; py peak = tracemalloc peak of one cold open); cold = "
         "st.cache_data and st.cache_resource cleared right before the run (new connections, fresh "
         "SQLite page cache; the OS file cache stays warm); warm = the same run repeated.",
         "",

@@ -64,6 +64,21 @@ def _timed_run(at: Any) -> float:
     return time.perf_counter() - t0
 
 
+def traced_peak_mb(page: str) -> float:
+    """Python-side allocation peak (tracemalloc) of one cold open of the page, in MB."""
+    import tracemalloc
+
+    at = _app(page)
+    at.run()
+    _clear()
+    tracemalloc.start()
+    try:
+        at.run()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
 def measure_page(page: str, url_path: str, runs: int) -> dict[str, Any]:
     """Cold and warm script times of each interaction of the page."""
     from bench.interactions import discover
@@ -116,11 +131,16 @@ def main(argv: list[str] | None = None) -> int:
         from bench.naive_page import measure as naive_measure
 
         results = naive_measure(args.url, args.naive_table, args.runs)
+        py_peak = None
     else:
         results = measure_page(args.page, args.url_path, args.runs)
+    peak = _peak_mb()  # before tracemalloc, which adds its own overhead
+    if not args.naive_table:
+        py_peak = traced_peak_mb(args.page)
     save_json(
         __import__("pathlib").Path(args.out),
-        {"results": results, "peak_rss_mb": round(_peak_mb(), 1), "start_rss_mb": round(base_rss, 1)},
+        {"results": results, "peak_rss_mb": round(peak, 1), "start_rss_mb": round(base_rss, 1),
+         "py_peak_mb": None if py_peak is None else round(py_peak, 1)},
     )
     return 0
 
