@@ -537,7 +537,14 @@ def _no_bulk() -> Iterator[None]:
 
 def generate(engine: Engine, *, rows: int, seed: int = 7, profile: str = "history",
              progress: Progress | None = None, now: datetime | None = None) -> dict[str, int]:
-    """Fill the backend's nine tables with demo data; returns rows written per table."""
+    """Fill the backend's nine tables with demo data; returns rows written per table.
+
+    `rows` rows go into each big table; the sandbox tables get smaller counts (`sandbox_sizes`).
+    Existing rows are kept (the tables are expected to be empty: ids and cache keys of a second run
+    for the same day would collide). Times are relative to `now` (default: the current UTC time).
+    Dangling references (batch config ids, scan ids that point nowhere) are written only on
+    SQLite, where the backend's foreign keys are not enforced; PostgreSQL and MySQL reject them.
+    """
     plan = make_plan(rows=rows, seed=seed, profile=profile, now=now)
     Base.metadata.create_all(engine)
     sandbox_total = sum(sandbox_sizes(rows).values()) + 60
