@@ -60,15 +60,6 @@ from db.demo_sandbox import (
 from db.engine import writer
 from db.models import (
     Base,
-    CriticalErrorLog,
-    OpportunitySnapshot,
-    SandboxAIConversation,
-    SandboxHistoricalCache,
-    SandboxStats,
-    SandboxStrategyConfig,
-    SandboxTestRun,
-    ScanSession,
-    SystemHealthStatus,
 )
 
 Progress = Callable[[float, str], None]
@@ -330,7 +321,7 @@ class _ScanWriter:
         span = plan.span(SCANS_PER_DAY)
         # forced oddities, placed at times every size has (clamped into the span)
         self.stuck_at = sorted(max(now - span, now - m * MINUTE) for m in (150, 90))
-        self.backwards_at = max(now - span, now - 240 * MINUTE)
+        self.backwards_at: int | None = max(now - span, now - 240 * MINUTE)
 
     def rows(self) -> Iterator[tuple[Row | None, list[Row]]]:
         """(scan row, its snapshot rows) oldest first; a last (None, rest) flushes the quotas."""
@@ -347,7 +338,7 @@ class _ScanWriter:
         scan_id = self.uid()
         out: list[Row] = []
         deficit = (i + 1) * st.linked_target // n - st.linked
-        if status == "COMPLETED" and deficit > 0 and not (name in ("theta_crop", "volatility_play") and r() < 0.5):
+        if completed is not None and status == "COMPLETED" and deficit > 0 and not (name in ("theta_crop", "volatility_play") and r() < 0.5):
             want = min(deficit, vocab.SCAN_MAX_OPPS[name], len(symbols))
             picks = symbols[:] if want == len(symbols) else [symbols[int(r() * len(symbols))] for _ in range(want)]
             builder = snaps.BY_SCAN_STRATEGY[name]
@@ -445,6 +436,7 @@ class _ScanWriter:
 
 # ---------------------------------------------------------------- loading
 
+TABLES = Base.metadata.tables
 BIG_TABLES = ("system_health_status", "critical_error_logs", "scan_sessions", "opportunity_snapshots")
 
 
@@ -477,7 +469,8 @@ class _Loader:
         sql, columns = self._sql[table]
         with self.conn.begin():
             if self.copy:
-                with self.conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:
+                raw: Any = self.conn.connection.driver_connection
+                with raw.cursor() as cur, cur.copy(sql) as copy:
                     for row in rows:
                         copy.write_row(row)
             else:
@@ -506,7 +499,7 @@ def _sqlite_bulk(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
     snapshots with their 15 indexes, 39 s maintained against 14 s loaded then built).
     They are our models' own (the same DDL `create_all` emits) and are recreated even on error.
     """
-    raw = conn.connection.driver_connection
+    raw: Any = conn.connection.driver_connection
     pragmas = ("synchronous", "cache_size", "threads", "mmap_size")
     before = {p: raw.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas}
     raw.execute("PRAGMA synchronous=OFF")
@@ -552,8 +545,7 @@ def generate(engine: Engine, *, rows: int, seed: int = 7, profile: str = "histor
         sqlite = conn.dialect.name == "sqlite"
         clock = Clock(sqlite=sqlite)
         loader = _Loader(conn, 4 * rows + sandbox_total, progress)
-        big = [SystemHealthStatus.__table__, CriticalErrorLog.__table__, ScanSession.__table__,
-               OpportunitySnapshot.__table__]
+        big = [Base.metadata.tables[name] for name in BIG_TABLES]
         with _sqlite_bulk(conn, big) if sqlite else _no_bulk():
             _load_big(plan, clock, loader)
         _load_sandbox(plan, clock, loader)
@@ -563,10 +555,10 @@ def generate(engine: Engine, *, rows: int, seed: int = 7, profile: str = "histor
 
 
 def _load_big(plan: Plan, clock: Clock, loader: _Loader) -> None:
-    loader.prepare(SystemHealthStatus.__table__, HEALTH_COLUMNS)
-    loader.prepare(CriticalErrorLog.__table__, ERROR_COLUMNS)
-    loader.prepare(ScanSession.__table__, SCAN_COLUMNS)
-    loader.prepare(OpportunitySnapshot.__table__, SNAPSHOT_COLUMNS)
+    loader.prepare(TABLES["system_health_status"], HEALTH_COLUMNS)
+    loader.prepare(TABLES["critical_error_logs"], ERROR_COLUMNS)
+    loader.prepare(TABLES["scan_sessions"], SCAN_COLUMNS)
+    loader.prepare(TABLES["opportunity_snapshots"], SNAPSHOT_COLUMNS)
     loader.stream("system_health_status", health_rows(plan, clock))
     loader.stream("critical_error_logs", error_rows(plan, clock))
     scans: list[Row] = []
@@ -585,10 +577,10 @@ def _load_big(plan: Plan, clock: Clock, loader: _Loader) -> None:
 
 def _load_sandbox(plan: Plan, clock: Clock, loader: _Loader) -> None:
     sb = Sandbox(plan, clock, dangling=loader.sqlite)
-    for table, columns in ((SandboxStrategyConfig, CONFIG_COLUMNS), (SandboxTestRun, RUN_COLUMNS),
-                           (SandboxAIConversation, AI_COLUMNS), (SandboxHistoricalCache, CACHE_COLUMNS),
-                           (SandboxStats, STATS_COLUMNS)):
-        loader.prepare(table.__table__, columns)  # type: ignore[attr-defined]
+    for table, columns in (("sandbox_strategy_configs", CONFIG_COLUMNS), ("sandbox_test_runs", RUN_COLUMNS),
+                           ("sandbox_ai_conversations", AI_COLUMNS), ("sandbox_historical_cache", CACHE_COLUMNS),
+                           ("sandbox_stats", STATS_COLUMNS)):
+        loader.prepare(TABLES[table], columns)
     loader.write("sandbox_strategy_configs", sb.config_rows())
     loader.write("sandbox_test_runs", sb.run_rows())
     loader.write("sandbox_ai_conversations", sb.ai_rows())

@@ -107,7 +107,7 @@ class Sandbox:
         pop_base = 0.8 if after else 0.7
         syms = rng.choice([["AAPL", "MSFT", "GOOGL"], ["SPY", "QQQ", "IWM"], ["AAPL", "NVDA"]])
         iso = from_us(t).isoformat()
-        opps = []
+        opps: list[dict[str, Any]] = []
         for j in range(count):
             sym = syms[j % len(syms)]
             px = vocab.PRICES[sym]
@@ -159,7 +159,8 @@ class Sandbox:
         return out
 
     def cache_rows(self) -> list[Row]:
-        rng, out = self.rng, []
+        rng = self.rng
+        out: list[Row] = []
         syms = ["AAPL", "MSFT", "GOOGL", "SPY", "QQQ", "NVDA", "AMZN", "IWM", "TSLA", "META"]
         day = 0
         while len(out) < self.sizes["sandbox_historical_cache"]:
