@@ -156,17 +156,26 @@ def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, buck
 
 # --- one group -----------------------------------------------------------------------------------
 
+def window_params(f: Frame) -> dict[str, str]:
+    """The page's time range as URL parameters (so a link opens the target on the same window)."""
+    if f.range_key == "custom":
+        return {"range": "custom", "from": f.since.astimezone(f.tz).date().isoformat(),
+                "to": f.until.astimezone(f.tz).date().isoformat()}
+    return {} if f.range_key == "24h" else {"range": f.range_key}
+
+
 def links(f: Frame, group: pd.Series) -> None:
-    """Real URLs to the health of the group's service at that time and to the scans running then."""
-    first, last = group["first_seen"], group["last_seen"]
-    zoom = f"{int(first.timestamp()) - 3600}-{int(last.timestamp()) + 3600}"
-    params: dict[str, str] = {"hview": "history", "zoom": zoom}
-    if group["service"] is not None:
-        params["service"] = str(group["service"])
-    if f.range_key != "24h":
-        params["range"] = f.range_key
-    days = {"range": "custom", "from": first.astimezone(f.tz).date().isoformat(),
-            "to": last.astimezone(f.tz).date().isoformat()}
+    """Real URLs to the health of the group's service around its events in this window, and to the
+    scans running on those days."""
+    since_ts, until_ts = pd.Timestamp(f.since), pd.Timestamp(f.until)
+    start = max(group["first_seen"], since_ts) - pd.Timedelta(hours=1)
+    end = min(group["last_seen"] + pd.Timedelta(hours=1), until_ts)
+    params: dict[str, str] = {"hview": "history", "zoom": f"{int(max(start, since_ts).timestamp())}-"
+                                                          f"{int(end.timestamp())}", **window_params(f)}
+    if isinstance(group["service"], str):
+        params["service"] = group["service"]
+    days = {"range": "custom", "from": start.astimezone(f.tz).date().isoformat(),
+            "to": end.astimezone(f.tz).date().isoformat()}
     c1, c2 = st.columns(2)
     c1.link_button("Health of this service at that time", "health?" + urlencode(params), icon=":material/monitor_heart:")
     c2.link_button("Scans running then", "scans?" + urlencode(days), icon=":material/radar:")

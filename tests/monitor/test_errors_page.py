@@ -153,3 +153,26 @@ def test_without_the_resolve_permission_the_actions_are_disabled(
     no_exceptions(at)
     assert "Your role cannot resolve errors (needs the ops or admin role)." in texts(at)
     assert at.button(key="errors_resolve_sel").disabled and at.button(key="errors_resolve_all").disabled
+
+
+def test_the_health_link_opens_the_service_zoomed_into_the_groups_events(
+        monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    from urllib.parse import parse_qsl, urlsplit
+
+    from tests.monitor.conftest import add_checks
+
+    seed(sqlite_url)
+    eng = make_engine(sqlite_url, read_timeout=False)
+    add_checks(eng, [{"service_name": "opportunity_cache", "status": "HEALTHY",
+                      "check_timestamp": utcnow() - timedelta(minutes=5 * i + 1)} for i in range(30)])
+    eng.dispose()
+    at = run_page(monkeypatch, sqlite_url, "errors", group=FP_QUOTE, range="7d")
+    href = next(b.proto.url for b in at.get("link_button") if b.proto.url.startswith("health?"))
+    params = dict(parse_qsl(urlsplit(href).query))
+    assert params["service"] == "opportunity_cache" and params["range"] == "7d" and params["hview"] == "history"
+    st.cache_data.clear()
+    health = run_page(monkeypatch, sqlite_url, "health", **params)
+    no_exceptions(health)
+    assert "Zoomed into" in texts(health)
+    assert not any("outside" in w.value for w in health.warning)
+    assert health.selectbox(key="health_service").value == "opportunity_cache"
