@@ -4,6 +4,7 @@ row detail with payoff, persistence, charts of the filtered set, freshness and e
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,11 @@ def plain(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out.attrs = {}
     return out
+
+
+def position_key(*parts: object) -> str:
+    """A short stable key for a table's page and filters."""
+    return f"{zlib.crc32(repr(parts).encode()):08x}"
 
 
 def human_age(seconds: float | None) -> str:
@@ -257,7 +263,9 @@ def screener(flt: q.Filters, view: View, f: Frame) -> None:
         has_prev = len(df) > PAGE_SIZE if backwards else view.after is not None
         has_next = True if backwards else len(df) > PAGE_SIZE
         st.caption(f"{fmt_count(total, COUNT_CAP)} matching snapshots · {len(rows)} on this page")
-        event = st.dataframe(table_frame(rows, f), hide_index=True, width="stretch", key="opp_table",
+        # a new key per page and filter: a row selection is by position and must not carry over
+        key = "opp_table_" + position_key(view.after, view.before, _signature(flt, view.sort, view.descending))
+        event = st.dataframe(table_frame(rows, f), hide_index=True, width="stretch", key=key,
                              on_select="rerun", selection_mode="single-row", column_config=COLUMN_CONFIG)
         picked = event.selection.rows if event and hasattr(event, "selection") else []
         if picked and picked[0] < len(rows):

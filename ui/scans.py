@@ -16,8 +16,8 @@ from db.queries import scans as q
 from db.queries.common import COUNT_CAP, PAGE_SIZE
 from ui import charts_scanner as charts
 from ui import urlstate
-from ui.opportunities import human_age, plain
-from ui.shell import Frame
+from ui.opportunities import human_age, plain, position_key
+from ui.shell import Frame, rounded_now
 from ui.widgets import export_buttons, fmt_count, freshness, guard, show_json, show_text, to_tz
 
 STATE_STYLE = {"STALLED": f"background-color: {charts.AMBER}; color: black",
@@ -39,7 +39,7 @@ class ScanView:
 
     def kwargs(self, f: Frame) -> dict[str, Any]:
         """Keyword arguments of the run-list queries."""
-        return {"since": f.since, "until": f.until, "now": f.until, "states": self.states,
+        return {"since": f.since, "until": f.until, "now": rounded_now(), "states": self.states,
                 "strategies": self.strategies, "failed_only": self.failed_only, "running_now": self.running_now}
 
 
@@ -123,7 +123,8 @@ def run_table(v: ScanView, f: Frame) -> None:
         total = data.fetch(q.run_count, **v.kwargs(f))
         rows = df.head(PAGE_SIZE)
         st.caption(f"{fmt_count(total, COUNT_CAP)} scans · {len(rows)} on this page · newest first")
-        event = st.dataframe(_style(run_frame(rows, f)), hide_index=True, width="stretch", key="scans_table",
+        key = "scans_table_" + position_key(v.after, v.states, v.strategies, v.failed_only, v.running_now)
+        event = st.dataframe(_style(run_frame(rows, f)), hide_index=True, width="stretch", key=key,
                              on_select="rerun", selection_mode="single-row",
                              column_config={"duration_s": st.column_config.NumberColumn("duration (s)",
                                                                                         format="%.2f"),
@@ -150,7 +151,7 @@ def strategy_panel(f: Frame) -> None:
     """Success rate, duration p50/p95 and opportunities per scan per strategy, over the range."""
     with guard("Per strategy"):
         st.subheader(f"Per strategy, {f.label}")
-        stats = data.fetch(q.strategy_stats, since=f.since, until=f.until, now=f.until)
+        stats = data.fetch(q.strategy_stats, since=f.since, until=f.until, now=rounded_now())
         if stats.empty:
             st.caption("No scans in this time range.")
             return
@@ -158,7 +159,7 @@ def strategy_panel(f: Frame) -> None:
         st.dataframe(plain(stats), hide_index=True, width="stretch",
                      column_config={"success_rate": st.column_config.NumberColumn(format="percent")})
         bucket = q.bucket_seconds(f.since, f.until)
-        tl = data.fetch(q.strategy_timeline, since=f.since, until=f.until, now=f.until, bucket_s=bucket)
+        tl = data.fetch(q.strategy_timeline, since=f.since, until=f.until, now=rounded_now(), bucket_s=bucket)
         st.plotly_chart(charts.opportunities_over_time(to_tz(tl, f.tz)), key="scans_chart_time")
         outcomes = [q.grid_outcome(r) for r in tl.to_dict("records")]
         st.plotly_chart(charts.outcome_grid(to_tz(tl, f.tz), outcomes), key="scans_chart_grid")
@@ -175,7 +176,7 @@ def detail(v: ScanView, f: Frame) -> None:
         st.caption("Select a run to see its parameters, error, opportunities and the errors logged during it.")
         return
     with guard("Scan detail"):
-        d = data.fetch(q.scan_detail, scan_id=v.selected, now=f.until)
+        d = data.fetch(q.scan_detail, scan_id=v.selected, now=rounded_now())
         if d.empty:
             st.info("No scan with the id from the URL (it may have been cleaned up).", icon="ℹ️")
             return
@@ -222,7 +223,7 @@ def _errors(scan_id: str, f: Frame) -> None:
         st.info(meta.table_missing_message("critical_error_logs"), icon="ℹ️")
         return
     with guard("Errors during the scan"):
-        errs = data.fetch(q.scan_errors, scan_id=scan_id, now=f.until)
+        errs = data.fetch(q.scan_errors, scan_id=scan_id, now=rounded_now())
         if errs.empty:
             st.caption("None between its start and end from its strategy or the scanner services.")
             return

@@ -261,3 +261,20 @@ def test_export_is_prepared_on_request(monkeypatch, sqlite_url, page, button) ->
     assert not at.get("download_button")  # nothing read until asked
     at.button(key=button).click().run()
     assert len(at.get("download_button")) == 2 and not at.exception
+
+
+def test_row_selection_is_kept_by_id_across_pages(monkeypatch, sqlite_url) -> None:
+    import db.queries.opportunities as oq
+    import ui.opportunities as uo
+
+    monkeypatch.setattr(oq, "PAGE_SIZE", 4)
+    monkeypatch.setattr(uo, "PAGE_SIZE", 4)
+    url = _seed_sqlite(sqlite_url)
+    at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1")
+    grid = next(d for d in at.dataframe if "marker" in d.value.columns)
+    at.session_state[grid.key] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert at.query_params["sel"] == "2" and "Snapshot #2" in texts(at)  # row 1 of EV order: id 2
+    at.button(key="opp_next").click().run()
+    assert list(table(at, "marker")["id"]) == [8, 1, 9, 10]
+    assert at.query_params["sel"] == "2"  # the position-based selection did not move to id 1

@@ -158,8 +158,8 @@ def test_export_keeps_json_columns(scan_engine) -> None:
 
     with Session(scan_engine) as s:
         rows = q.export_runs(s, **WINDOW, failed_only=True)
+        full = q.export_runs(s, **WINDOW).set_index("id")
     assert list(rows["id"]) == ["failed-1"]
-    full = q.export_runs(Session(scan_engine), **WINDOW).set_index("id")
     assert full.loc["fast-1", "scan_parameters"] == {"interval_minutes": 4, "symbols": ["SPY"]}
     exported = json.loads(to_json_bytes(full.reset_index()))
     assert {"interval_minutes": 4, "symbols": ["SPY"]} in [r["scan_parameters"] for r in exported]
