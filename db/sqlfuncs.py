@@ -15,6 +15,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 UNITS_S: dict[str, int] = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -72,7 +73,12 @@ def _stripped(compiler: SQLCompiler, element: FunctionElement[Any], **kw: Any) -
 
 @compiles(safe_number, "sqlite")
 def _num_sqlite(element: safe_number, compiler: SQLCompiler, **kw: Any) -> str:
-    v = _stripped(compiler, element, **kw)
+    return _sqlite_number(compiler.process(element.clauses, **kw))
+
+
+def _sqlite_number(arg: str) -> str:
+    """SQLite has no regex: the same rule as _NUM_RE from GLOBs (`arg` appears several times)."""
+    v = f"TRIM(REPLACE({arg}, '$', ''))"
     body = f"LTRIM({v}, '+-')"
     return (
         f"(CASE WHEN {body} <> '' AND {body} NOT GLOB '*[^0-9.]*' AND {body} GLOB '*[0-9]*' "
@@ -94,19 +100,32 @@ def _num_mysql(element: safe_number, compiler: SQLCompiler, **kw: Any) -> str:
     return f"(CASE WHEN {v} REGEXP '{pattern}' THEN CAST({v} AS DOUBLE) END)"
 
 
-class json_text(FunctionElement[str]):  # noqa: N801
+class _KeyedJSON(FunctionElement[Any]):
+    """A function of (column, literal key). The key is written into the SQL as a literal (so
+    expression indexes can match it), so it must be part of the statement cache key: otherwise
+    SQLAlchemy would reuse the SQL compiled for one key for every other key."""
+
+    inherit_cache = True
+    _traverse_internals = [*FunctionElement._traverse_internals, ("json_key", InternalTraversal.dp_string)]
+
+    def __init__(self, col: Any, key: Any) -> None:
+        k = str(getattr(key, "value", key))
+        if not k.replace("_", "").isalnum():
+            raise ValueError(f"unsupported JSON key: {k!r}")
+        self.json_key = k
+        super().__init__(col, k)
+
+
+class json_text(_KeyedJSON):  # noqa: N801
     """`json_text(col, 'key')`: a top-level key of a JSON column as text, NULL when absent/invalid."""
 
     type = String()
     inherit_cache = True
 
 
-def _json_key(element: json_text) -> tuple[Any, str]:
-    col, key = list(element.clauses)
-    k = str(key.value)  # type: ignore[attr-defined]
-    if not k.replace("_", "").isalnum():
-        raise ValueError(f"unsupported JSON key: {k!r}")
-    return col, k
+def _json_key(element: _KeyedJSON) -> tuple[Any, str]:
+    col = list(element.clauses)[0]
+    return col, element.json_key
 
 
 @compiles(json_text, "sqlite")
@@ -114,10 +133,11 @@ def _json_sqlite(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
     col, k = _json_key(element)
     c = compiler.process(col, **kw)
     path = f"'$.\"{k}\"'"
-    # json_extract raises on malformed text, so guard it; arrays and scalars give NULL. Strings come
-    # unquoted; other values as their JSON text (`->`), like PostgreSQL's ->>: 'true', exact numbers.
+    # json_extract raises on malformed text, so guard it; a key path finds nothing in arrays and
+    # scalars (NULL). Strings come unquoted; other values as their JSON text (`->`), like
+    # PostgreSQL's ->>: 'true', exact numbers. Each JSON call parses the document: keep them few.
     return (
-        f"(CASE WHEN json_valid({c}) AND json_type({c}) = 'object' THEN "
+        f"(CASE WHEN json_valid({c}) THEN "
         f"CASE json_type({c}, {path}) WHEN 'text' THEN json_extract({c}, {path}) WHEN 'null' THEN NULL "
         f"ELSE ({c} -> {path}) END END)"
     )
@@ -143,9 +163,33 @@ def _json_mysql(element: json_text, compiler: SQLCompiler, **kw: Any) -> str:
     )
 
 
+class _json_number(_KeyedJSON):  # noqa: N801
+    type = Float()
+    inherit_cache = True
+
+
 def json_number(col: Any, key: str) -> ColumnElement[float]:
     """A top-level JSON key read as a number (safe_number of its text)."""
-    return safe_number(json_text(col, key))
+    return _json_number(col, key)
+
+
+@compiles(_json_number)
+def _json_number_default(element: _json_number, compiler: SQLCompiler, **kw: Any) -> str:
+    col, key = _json_key(element)
+    return compiler.process(safe_number(json_text(col, key)), **kw)
+
+
+@compiles(_json_number, "sqlite")
+def _json_number_sqlite(element: _json_number, compiler: SQLCompiler, **kw: Any) -> str:
+    col, k = _json_key(element)
+    c = compiler.process(col, **kw)
+    path = f"'$.\"{k}\"'"
+    # JSON numbers directly (exact, one parse); only JSON strings go through the text rule.
+    return (
+        f"(CASE WHEN json_valid({c}) THEN CASE json_type({c}, {path}) "
+        f"WHEN 'integer' THEN json_extract({c}, {path}) WHEN 'real' THEN json_extract({c}, {path}) "
+        f"WHEN 'text' THEN {_sqlite_number(f'json_extract({c}, {path})')} END END)"
+    )
 
 
 class exact(FunctionElement[str]):  # noqa: N801

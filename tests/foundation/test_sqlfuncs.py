@@ -288,3 +288,20 @@ def test_plain_grouping_would_merge_them_on_mariadb(engine: Engine) -> None:
         rows = s.execute(select(OpportunitySnapshot.strategy_type, func.count())
                          .group_by(OpportunitySnapshot.strategy_type)).all()
     assert len(rows) == 1
+
+
+def test_each_json_key_gets_its_own_sql_in_separate_statements(engine: Engine) -> None:
+    """The key is a literal in the SQL: statements that differ only in the key must not share the
+    compiled-statement cache (they once did, and every key read the first key's value)."""
+    with write_session(engine) as s:
+        s.add(CriticalErrorLog(id="e1", error_type="x", message="m", created_at=T0,
+                               details={"symbol": "AAPL", "error": "boom", "premium": 2.2, "max_loss": 700}))
+    d = CriticalErrorLog.details
+    with Session(engine) as s:
+        texts = [s.execute(select(json_text(d, k))).scalar_one() for k in ("symbol", "error", "missing")]
+        numbers = [s.execute(select(json_number(d, k))).scalar_one() for k in ("premium", "max_loss", "missing")]
+        filtered = [s.execute(select(func.count()).where(json_text(d, "symbol") == v)).scalar_one()
+                    for v in ("AAPL", "boom")]
+    assert texts == ["AAPL", "boom", None]
+    assert [None if n is None else float(n) for n in numbers] == [2.2, 700.0, None]
+    assert filtered == [1, 0]
