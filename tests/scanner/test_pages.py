@@ -278,3 +278,19 @@ def test_row_selection_is_kept_by_id_across_pages(monkeypatch, sqlite_url) -> No
     at.button(key="opp_next").click().run()
     assert list(table(at, "marker")["id"]) == [8, 1, 9, 10]
     assert at.query_params["sel"] == "2"  # the position-based selection did not move to id 1
+
+
+def test_scans_pager_and_bad_cursor(monkeypatch, sqlite_url) -> None:
+    import db.queries.scans as sq
+    import ui.scans as us
+
+    monkeypatch.setattr(sq, "PAGE_SIZE", 20)
+    monkeypatch.setattr(us, "PAGE_SIZE", 20)
+    url = _seed_sqlite(sqlite_url)
+    at = open_page(monkeypatch, url, "pages/scans.py", **WINDOW, after="[1,2]")
+    assert "Ignored the page position" in texts(at) and "after" not in at.query_params
+    seen = list(table(at, "running_for")["id"])
+    for _ in range(2):
+        at.button(key="scans_next").click().run()
+        seen += list(table(at, "running_for")["id"])
+    assert len(seen) == len(set(seen)) == 46 and at.button(key="scans_next").disabled
