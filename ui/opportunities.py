@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from db import data, payoff
 from db.queries import opportunities as q
@@ -52,6 +53,16 @@ def plain(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out.attrs = {}
     return out
+
+
+def nav_link(page: str, label: str, icon: str, query_params: dict[str, str]) -> None:
+    """A link to another page with its URL state; where navigation is not set up (a page run on its
+    own, see STREAMLIT_NOTES.md) the parameters are shown to paste instead."""
+    try:
+        st.page_link(page, label=label, icon=icon, query_params=query_params)
+    except StreamlitAPIException:
+        st.caption(f"{label}: open {page} with these URL parameters")
+        st.code("&".join(f"{k}={v}" for k, v in query_params.items()), language=None)
 
 
 def position_key(*parts: object) -> str:
@@ -328,8 +339,7 @@ def detail(view: View, f: Frame) -> None:
 def _scan_link(row: pd.Series) -> None:
     scan_id = row["scan_session_id"]
     if scan_id:
-        st.page_link("pages/scans.py", label="Open the scan that produced it", icon=":material/radar:",
-                     query_params={"scan": str(scan_id)})
+        nav_link("pages/scans.py", "Open the scan that produced it", ":material/radar:", {"scan": str(scan_id)})
     else:
         st.caption("No scan session recorded for this snapshot.")
 

@@ -16,7 +16,7 @@ from db.queries import scans as q
 from db.queries.common import COUNT_CAP, PAGE_SIZE
 from ui import charts_scanner as charts
 from ui import urlstate
-from ui.opportunities import human_age, plain, position_key
+from ui.opportunities import human_age, nav_link, plain, position_key
 from ui.shell import Frame, rounded_now
 from ui.widgets import export_buttons, fmt_count, freshness, guard, show_json, show_text, to_tz
 
@@ -213,8 +213,8 @@ def _opportunities(scan_id: str, f: Frame) -> None:
     st.caption(f"{fmt_count(n, COUNT_CAP)} snapshots link to this scan" + (" (best 200 shown)" if n > len(opps) else ""))
     if not opps.empty:
         st.dataframe(plain(to_tz(opps, f.tz)), hide_index=True, width="stretch")
-        st.page_link("pages/opportunities.py", label="Open them in Opportunities", icon=":material/trending_up:",
-                     query_params={"scan": scan_id, "expired": "1", "inactive": "1"})
+        nav_link("pages/opportunities.py", "Open them in Opportunities", ":material/trending_up:",
+                 {"scan": scan_id, "expired": "1", "inactive": "1"})
 
 
 def _errors(scan_id: str, f: Frame) -> None:
