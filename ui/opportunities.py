@@ -382,6 +382,16 @@ def _persistence(row: pd.Series) -> None:
 
 # ---- charts and export -----------------------------------------------------------------------
 
+FACET_FILTER_FIELDS = {"symbol": "symbols", "strategy": "strategies", **{k: k for k in q.DATA_FACETS}}
+
+
+def _counts(flt: q.Filters, field: str) -> pd.DataFrame:
+    """Facet counts over the filtered set; without a selection on the field this is the same query
+    (and cache entry) as the filter widget's."""
+    own = bool(getattr(flt, FACET_FILTER_FIELDS[field]))
+    return data.fetch(q.facet_counts, field=field, **({"own_filter": True} if own else {}), **flt.kwargs())
+
+
 def charts_panel(flt: q.Filters) -> None:
     """Risk/reward scatter (bounded sample), counts by strategy, symbol and data keys, DTE distribution."""
     with guard("Charts"), st.expander("Charts of the filtered set", expanded=False):
@@ -390,14 +400,14 @@ def charts_panel(flt: q.Filters) -> None:
         st.caption(f"Scatter of the best {len(sample):,} by EV (at most {q.SCATTER_LIMIT:,}).")
         st.plotly_chart(charts.risk_reward(sample), key="opp_chart_scatter")
         c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.counts_bar(data.fetch(q.facet_counts, field="strategy", own_filter=True, **kw),
+        c1.plotly_chart(charts.counts_bar(_counts(flt, "strategy"),
                                           "By strategy"), key="opp_chart_strategy")
-        c2.plotly_chart(charts.counts_bar(data.fetch(q.facet_counts, field="symbol", own_filter=True, **kw),
+        c2.plotly_chart(charts.counts_bar(_counts(flt, "symbol"),
                                           "By symbol"), key="opp_chart_symbol")
         st.plotly_chart(charts.dte_histogram(data.fetch(q.dte_histogram, **kw)), key="opp_chart_dte")
         cols = st.columns(len(q.DATA_FACETS))
         for i, key in enumerate(q.DATA_FACETS):
-            counts = data.fetch(q.facet_counts, field=key, own_filter=True, **kw)
+            counts = _counts(flt, key)
             cols[i].plotly_chart(charts.counts_bar(counts.fillna({"value": "(absent)"}), f"data.{key}"),
                                  key=f"opp_chart_{key}")
         freshness(sample, key="opp_charts")
