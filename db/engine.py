@@ -76,18 +76,35 @@ def _sqlite_engine(url: str, settings: Settings, *, read_timeout: bool) -> Engin
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    # The deadline is per statement, like PostgreSQL's statement_timeout: armed before each
+    # statement of a read (it then also bounds fetching that statement's rows), never for writes,
+    # and dropped at commit/rollback so ending a transaction is never interrupted.
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(conn: Any, _cursor: Any, _stmt: Any, _params: Any, _ctx: Any, _many: bool) -> None:
         dbapi_conn = conn.connection.dbapi_connection
-        if read_timeout and not immediate:
+        if read_timeout and not conn.get_execution_options().get(SQLITE_IMMEDIATE):
             _arm_sqlite_deadline(dbapi_conn, settings.statement_timeout_s)
         else:
             dbapi_conn.set_progress_handler(None, 0)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    def _disarm_conn(conn: Any) -> None:
+        if conn.connection.dbapi_connection is not None:
+            conn.connection.dbapi_connection.set_progress_handler(None, 0)
+
+    event.listen(engine, "commit", _disarm_conn)
+    event.listen(engine, "rollback", _disarm_conn)
+
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(dbapi_conn: sqlite3.Connection, _record: Any, _state: Any) -> None:
+        dbapi_conn.set_progress_handler(None, 0)
 
     return engine
 
 
 def _arm_sqlite_deadline(dbapi_conn: sqlite3.Connection, seconds: float) -> None:
-    """SQLite has no statement timeout: interrupt any statement of this transaction after `seconds`."""
+    """SQLite has no statement timeout: interrupt the current statement after `seconds`."""
     deadline = time.monotonic() + seconds
     dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
 

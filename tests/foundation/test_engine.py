@@ -300,3 +300,18 @@ def test_sqlite_uri_filenames_create_no_folder(tmp_path: Path, monkeypatch: pyte
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
     eng.dispose()
     assert not (tmp_path / "file:").exists()
+
+
+def test_sqlite_deadline_is_per_statement_not_per_transaction(sqlite_file: str) -> None:
+    """Like PostgreSQL's statement_timeout: a read transaction with many quick statements (a
+    session walking keyset pages) is never cut because their sum exceeds the limit."""
+    import time
+
+    eng = make_engine(sqlite_file, _settings(statement_timeout_s=1.0), read_timeout=True)
+    q = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 50000) SELECT COUNT(*) FROM r"
+    with Session(eng) as s:
+        assert s.execute(text(q)).scalar_one() == 50000
+        time.sleep(1.3)  # the transaction is now older than the limit; the next statement is not
+        assert s.execute(text(q)).scalar_one() == 50000
+        s.commit()
+    eng.dispose()
