@@ -66,6 +66,16 @@ def _drop_database(kind: str, url: str) -> None:
             if kind == "postgresql":
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             else:
+                # A failed test's traceback keeps its connection (and its open transaction's
+                # metadata locks) alive: DROP DATABASE would wait for it forever. End those first.
+                conn.execute(text("SET SESSION lock_wait_timeout = 60"))
+                holders = conn.execute(text("SELECT id FROM information_schema.processlist "
+                                            "WHERE db = :db AND id <> CONNECTION_ID()"), {"db": name}).scalars()
+                for pid in list(holders):
+                    try:
+                        conn.execute(text(f"KILL CONNECTION {int(pid)}"))
+                    except Exception:  # noqa: BLE001 - it may have ended meanwhile
+                        pass
                 conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
     finally:
         admin.dispose()
