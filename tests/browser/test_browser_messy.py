@@ -18,6 +18,7 @@ from browser_support import (
     injected_elements,
     open_page,
     prepare_database,
+    reveal_exports,
     running_server,
     screenshot,
     wait_for_run,
@@ -65,6 +66,7 @@ def test_no_element_from_database_text(messy_server: Server, page: Any, spec: Pa
         _expand_all(page)
         _check(page, spec, f"row of table {i} selected")
     screenshot(page, f"messy-{spec.name}")
+    reveal_exports(page)
     for j in range(page.locator('[data-testid="stDownloadButton"] button', has_text="Export CSV").count()):
         bad = formula_cells(download(page, "Export CSV", j))
         assert not bad, f"{spec.name}: export {j} has formula cells: {bad[:5]}"

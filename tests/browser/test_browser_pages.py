@@ -18,6 +18,7 @@ from browser_support import (
     open_page,
     path_of,
     query_of,
+    reveal_exports,
     screenshot,
     set_time_range,
     wait_for_run,
@@ -74,6 +75,7 @@ def _select_row(page: Any, spec: PageSpec) -> bool:
 
 
 def _export(page: Any, spec: PageSpec) -> bool:
+    reveal_exports(page)
     buttons = page.locator('[data-testid="stDownloadButton"] button', has_text="Export CSV")
     if not buttons.count():
         return False
