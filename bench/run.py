@@ -67,11 +67,17 @@ def run_pages(urls: dict[int, str], pages: list[PageUnderTest], runs: int, profi
     return out
 
 
-def run_naive(urls: dict[int, str], pages: list[PageUnderTest], runs: int, profile: str) -> dict[str, Any]:
+def run_naive(urls: dict[int, str], pages: list[PageUnderTest], runs: int, profile: str,
+              reuse: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     tables = sorted({p.big_table for p in pages if p.big_table})
     for rows, url in urls.items():
         for table in tables:
+            previous = load_json(OUT / "raw" / f"{profile}-{rows}-naive-{table}.json")
+            if reuse and previous:
+                print(f"  {profile}-{rows}-naive-{table}: reused from an earlier run", flush=True)
+                out[f"{table}|{rows}"] = {**previous, "reused": True}
+                continue
             if _available_mb() < NAIVE_MIN_FREE_MB:
                 out[f"{table}|{rows}"] = {"error": f"skipped: under {NAIVE_MIN_FREE_MB} MB free"}
                 continue
@@ -113,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", default="", help="comma-separated url paths (default: every registered page)")
     parser.add_argument("--skip", default="", help="comma-separated: pages,naive,browser,concurrency")
     parser.add_argument("--no-indexes", action="store_true", help="build/measure without the recommended indexes")
+    parser.add_argument("--reuse-naive", action="store_true",
+                        help="reuse the naive page's results of an earlier run (it does not change between runs)")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -140,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         results["page_results"] = run_pages(urls, pages, args.runs, args.profile)
     if "naive" not in skip:
         print("naive reference page", flush=True)
-        results["naive_results"] = run_naive(urls, pages, args.runs, args.profile)
+        results["naive_results"] = run_naive(urls, pages, args.runs, args.profile, reuse=args.reuse_naive)
     if not {"browser", "concurrency"} <= skip:
         results["server"] = run_server_measures(urls[max(sizes)], empty_url, pages, skip, args.runs)
     results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
