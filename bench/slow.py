@@ -42,11 +42,17 @@ def timed_statements(url: str, page_path: str, url_path: str, interactions: bool
         t0 = conn.info["bench_t0"].pop()
         stats.append({"s": time.perf_counter() - t0, "caller": _caller(), "sql": " ".join(statement.split())})
 
+    def failed(ctx: Any) -> None:
+        t0 = ctx.connection.info.get("bench_t0", [time.perf_counter()]).pop() if ctx.connection else time.perf_counter()
+        stats.append({"s": time.perf_counter() - t0, "caller": f"FAILED {type(ctx.original_exception).__name__} "
+                      + _caller(), "sql": " ".join(str(ctx.statement).split())})
+
     warm = _app(page_path)
     warm.run()
     todo = discover(warm, url_path) if interactions else discover(warm, url_path)[:1]
     event.listen(Engine, "before_cursor_execute", before)
     event.listen(Engine, "after_cursor_execute", after)
+    event.listen(Engine, "handle_error", failed)
     try:
         for inter in todo:
             at = _app(page_path)
@@ -61,6 +67,7 @@ def timed_statements(url: str, page_path: str, url_path: str, interactions: bool
     finally:
         event.remove(Engine, "before_cursor_execute", before)
         event.remove(Engine, "after_cursor_execute", after)
+        event.remove(Engine, "handle_error", failed)
     return stats
 
 

@@ -96,11 +96,15 @@ def measure_page(page: str, url_path: str, runs: int) -> dict[str, Any]:
             # a cost the server pays once), and the page must be open before the interaction.
             at = _app(page)
             at.run()
-            inter.apply(at)
+            try:
+                inter.apply(at)
+            except Exception as exc:  # noqa: BLE001 - the widget was not drawn this time: say so, go on
+                problems.append(f"could not apply: {type(exc).__name__}: {str(exc)[:80]}")
+                continue
             _clear()
             cold.append(_timed_run(at))
             problems += _problems(at)
-        for _ in range(runs):
+        for _ in range(runs if cold else 0):
             warm.append(_timed_run(at))
             problems += _problems(at)
         results[inter.kind] = {
