@@ -101,7 +101,7 @@ def _crosslink(page: Any, spec: PageSpec) -> bool:
                 page = opened.value
             else:
                 link.click()
-            page.wait_for_url(lambda u: target in u)
+            page.wait_for_url(lambda u, t=target: t in u)
             wait_for_run(page)
             assert path_of(page) == target
             _no_errors(page, f"{spec.name}: cross-link to {href}")

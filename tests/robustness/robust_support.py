@@ -4,13 +4,18 @@ shows, and the patterns of leaked error details."""
 from __future__ import annotations
 
 import ast
+import os
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from google.protobuf.json_format import MessageToDict
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_ROWS = 3_000
@@ -242,3 +247,61 @@ def choose_option(widget: Any, index: int) -> None:
     ws.string_value = widget.options[index]
     widget.__class__ = type(f"Chosen{type(widget).__name__}", (type(widget),),
                             {"_widget_state": property(lambda self: ws)})
+
+
+# --- throwaway databases on the servers ------------------------------------------------------
+
+SERVER_URLS = {
+    "postgresql": os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    "mariadb": os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+}
+REQUIRED = {e.strip() for e in os.environ.get("REQUIRE_ENGINES", "").split(",") if e.strip()}
+ENGINE_KINDS = ["sqlite", "postgresql", "mariadb"]
+
+
+def _admin(kind: str):  # type: ignore[no-untyped-def]
+    return create_engine(SERVER_URLS[kind], isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+
+
+def create_server_db(kind: str) -> str:
+    """A throwaway database on the PostgreSQL/MariaDB server (skip, or fail when required)."""
+    name = f"console_robust_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = _admin(kind)
+        with admin.connect() as conn:
+            if kind == "postgresql":
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            else:
+                conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+        admin.dispose()
+    except Exception as exc:  # noqa: BLE001
+        msg = f"{kind} not reachable: {type(exc).__name__}"
+        if kind in REQUIRED:
+            pytest.fail(msg + " (required by REQUIRE_ENGINES)")
+        pytest.skip(msg)
+    return make_url(SERVER_URLS[kind]).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_server_db(kind: str, url: str) -> None:
+    name = make_url(url).database
+    admin = _admin(kind)
+    with admin.connect() as conn:
+        if kind == "postgresql":
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        else:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    admin.dispose()
+
+
+def prepare_schema(url: str) -> None:
+    """All backend tables plus the console's own (through Alembic, as in production)."""
+    from db import migrate
+    from db.engine import make_engine
+    from db.models import Base
+
+    eng = make_engine(url, read_timeout=False)
+    try:
+        Base.metadata.create_all(eng)
+        migrate.upgrade(eng)
+    finally:
+        eng.dispose()

@@ -14,8 +14,18 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import ENGINE_KINDS, create_server_db, drop_server_db, prepare_schema
-from robust_support import PAGE_IDS, PAGES, PageSpec, all_texts, exceptions, leaks
+from robust_support import (
+    ENGINE_KINDS,
+    PAGE_IDS,
+    PAGES,
+    PageSpec,
+    all_texts,
+    create_server_db,
+    drop_server_db,
+    exceptions,
+    leaks,
+    prepare_schema,
+)
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest

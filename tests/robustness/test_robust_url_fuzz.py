@@ -59,7 +59,6 @@ def _assert_clean(at: AppTest, page: PageSpec, params: dict[str, str]) -> None:
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
 def test_fuzzed_query_params(page: PageSpec, demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import streamlit as st
-
     from robust_support import url_params
 
     monkeypatch.setenv("DATABASE_URL", demo_url)
