@@ -217,12 +217,20 @@ def freshness_banner(f: Frame) -> None:
         st.caption(CAVEAT)
 
 
+def funnel_line(fun: pd.DataFrame) -> str:
+    """'20 snapshots → active only −1 → not expired −10 → 9 left' (labels are ours, never data)."""
+    if fun.empty:
+        return ""
+    parts = [f"{int(fun['remaining'].iloc[0]):,} snapshots"]
+    parts += [f"{step} −{int(removed):,}" for step, removed in zip(fun["step"].iloc[1:], fun["removed"].iloc[1:],
+                                                                   strict=True)]
+    return " → ".join(parts) + f" → {int(fun['remaining'].iloc[-1]):,} left"
+
+
 def funnel_panel(flt: q.Filters) -> None:
-    """How many rows each active filter removes, in order."""
-    with guard("Filter funnel"), st.expander("Filter funnel: rows removed by each filter"):
-        fun = data.fetch(q.funnel, **flt.kwargs())
-        st.dataframe(plain(fun), hide_index=True, width="stretch")
-        freshness(fun, key="opp_funnel")
+    """How many rows each active filter removes, in order, as one line."""
+    with guard("Filter funnel"):
+        st.caption("Filter funnel: " + funnel_line(data.fetch(q.funnel, **flt.kwargs())))
 
 
 # ---- the screener ----------------------------------------------------------------------------

@@ -83,6 +83,8 @@ def test_opportunities_seeded_default_view(monkeypatch, seeded_url) -> None:
     marker = df.set_index("id")["marker"]
     assert "column≠data: ev" in marker[4] and "from data: ev" in marker[3]
     assert "12 matching snapshots" in texts(at)
+    funnel = next(c.value for c in at.caption if c.value.startswith("Filter funnel"))
+    assert "13 snapshots" in funnel and "active only −1" in funnel and funnel.endswith("12 left")
     assert "model estimates" in texts(at) and "Stale data" in texts(at)
 
 
