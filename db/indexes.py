@@ -73,6 +73,8 @@ def _active(t: Table) -> ColumnElement[bool]:
     return t.c.is_active == True  # noqa: E712 - SQL, not Python truthiness
 
 
+# Each one is used by a default view's plan on at least one engine (`python -m bench.plans`
+# reports the use per engine); an index nobody's plan uses would only slow the backend's writes.
 RECOMMENDATIONS: tuple[Recommendation, ...] = (
     Recommendation(
         name=f"{PREFIX}health_time",
@@ -126,19 +128,6 @@ RECOMMENDATIONS: tuple[Recommendation, ...] = (
         where=_active,
         where_columns=("is_active",),
         why="Opportunities: the active, unexpired set (the screener's default) without the inactive history.",
-    ),
-    Recommendation(
-        name=f"{PREFIX}opps_created_strategy",
-        table="opportunity_snapshots",
-        columns=("created_at", "strategy_type"),
-        include=("symbol", "is_active"),
-        why="Opportunities: counts per strategy and symbol over the window from the index alone.",
-    ),
-    Recommendation(
-        name=f"{PREFIX}runs_config_time",
-        table="sandbox_test_runs",
-        columns=("config_id", "created_at"),
-        why="Sandbox: a config's test runs, newest first, as a keyset page.",
     ),
 )
 
