@@ -24,6 +24,7 @@ from sqlalchemy import Engine, event
 
 from bench import dbs
 from bench.common import BIG_TABLES, OUT, registered_pages
+from db.indexes import RECOMMENDATIONS
 
 SERVER_URLS = {
     "postgresql": os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench"),
@@ -179,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         url = dbs.build(args.profile, args.rows, base)
         report += [f"## {engine_kind} ({args.profile}, {args.rows:,} rows per big table)", ""]
         total = bad_total = 0
+        used: dict[str, set[str]] = {}
         for page in pages:
             try:
                 captured = capture(url, page.path, page.url_path)
@@ -186,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001
                 report.append(f"- {page.url_path}: capture failed: {type(exc).__name__}: {str(exc)[:150]}")
                 continue
+            for p in plans:
+                for rec in RECOMMENDATIONS:
+                    if any(rec.name in ln for ln in p["plan"]):
+                        used.setdefault(rec.name, set()).add(page.url_path)
             bad = [p for p in plans if p["full_scans"]]
             total += len(plans)
             bad_total += len(bad)
@@ -195,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
                            f"    FULL SCAN: {'; '.join(p['full_scans'])}"]
             report.append("")
         summary.append(f"{engine_kind}: {total} statements, {bad_total} with a full scan of a big table")
+        usage = [f"{r.name}: {', '.join(sorted(used[r.name])) if r.name in used else 'UNUSED'}"
+                 for r in RECOMMENDATIONS]
+        summary.append(f"{engine_kind} recommended indexes used by: " + "; ".join(usage))
     report = [*report[:2], *[f"- {s}" for s in summary], "", *report[2:]]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "plans.md").write_text("\n".join(report) + "\n", encoding="utf-8")
