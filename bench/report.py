@@ -70,6 +70,24 @@ def page_table(res: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
     return lines, flat
 
 
+def compact_table(res: dict[str, Any], flat: list[dict[str, Any]]) -> list[str]:
+    """One line per page and size: open cold/warm, the slowest interaction, growth, naive ratio, peak."""
+    lines = ["| page | rows | open cold s | open warm s | slowest interaction cold / warm s | cold/10k | naive/ours "
+             "| peak MB |", "|---|---|---|---|---|---|---|---|"]
+    for page in res["pages"]:
+        for rows in res["sizes"]:
+            mine = [r for r in flat if r["page"] == page["url_path"] and r["rows"] == rows]
+            if not mine:
+                continue
+            op = next((r for r in mine if r["kind"] == "open"), mine[0])
+            worst = max(mine, key=lambda r: r["cold"] or 0)
+            grow = max((r["growth"] for r in mine if r["growth"] is not None), default=None)
+            lines.append(f"| {page['url_path']} | {_rows_label(rows)} | {_f(op['cold'])} | {_f(op['warm'])} | "
+                         f"{worst['kind']} {_f(worst['cold'])} / {_f(max(r['warm'] or 0 for r in mine))} | "
+                         f"{_f(grow, 1)} | {_f(op['naive_ratio'], 0)} | {op['peak']:.0f} |")
+    return lines
+
+
 def browser_table(res: dict[str, Any]) -> list[str]:
     srv = res.get("server", {})
     empty, big = srv.get("browser_empty"), srv.get("browser_big")
@@ -199,11 +217,17 @@ def render(res: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.report")
     parser.add_argument("--profile", default="history")
+    parser.add_argument("--compact", action="store_true", help="one line per page and size, then the targets")
     args = parser.parse_args(argv)
     res = load_json(OUT / f"results-{args.profile}.json")
     if not res:
         print("no results yet: run python -m bench.run", file=sys.stderr)
         return 1
+    if args.compact:
+        _, flat = page_table(res)
+        print("\n".join([*compact_table(res, flat), "", *browser_table(res), "", *concurrency_table(res), "",
+                         *targets(res, flat)]))
+        return 0
     print(render(res))
     return 0
 
