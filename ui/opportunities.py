@@ -240,14 +240,19 @@ TABLE_COLUMNS = ["id", "marker", "symbol", "strategy", "dte", "expires_at", "exp
                  "liquidity_score", "underlying_price", "age", "cache_hits"]
 
 
+def expiry_label(expires_at: pd.Timestamp | None, now: pd.Timestamp) -> str:
+    """'in 16.3 h' for a future expiry, 'expired 5 min ago' for a past one, '–' when unknown."""
+    if expires_at is None or pd.isna(expires_at):
+        return "–"
+    age = human_age((now - expires_at).total_seconds())  # negative (future) reads 'in …'
+    return age if age.startswith("in ") else f"expired {age} ago"
+
+
 def table_frame(df: pd.DataFrame, f: Frame) -> pd.DataFrame:
     """The page rows as shown: derived times, markers for stale columns and data fallbacks."""
     now = pd.Timestamp(rounded_now())
     out = to_tz(df, f.tz)
-    out["expires_in"] = [human_age((e - now).total_seconds()) if pd.notna(e) else "–"
-                         for e in df["expires_at"]]
-    out["expires_in"] = [("expired " + h.replace("in ", "") + " ago") if not h.startswith("in ") and h != "–"
-                         else h for h in out["expires_in"]]
+    out["expires_in"] = [expiry_label(e, now) for e in df["expires_at"]]
     out["age"] = [human_age((now - c).total_seconds()) if pd.notna(c) else "–" for c in df["created_at"]]
     out["marker"] = [" ".join(x for x in (f"⚠ column≠data: {m}" if m else "", f"↩ from data: {d}" if d else "") if x)
                      for m, d in zip(df["mismatch"], df["from_data"], strict=True)]
