@@ -30,8 +30,12 @@ TTL_S: dict[str, int] = {
     "scans": 30,
     "opportunities": 30,
     "sandbox": 60,
+    "audit": 30,
+    "timeline": 30,
     "meta": 30,
 }
+# Every write of ours adds an audit row, so these are stale after any write.
+ALWAYS_STALE_AFTER_WRITE = ("audit", "timeline")
 MAX_ENTRIES = 256
 
 
@@ -128,8 +132,12 @@ def as_of(result: Any) -> datetime | None:
 
 
 def invalidate(*domains: str) -> None:
-    """Drop cached reads of the given domains (all when none given), right after our own writes."""
-    for domain in domains or tuple(_CACHES):
+    """Drop cached reads of the given domains (all when none given), right after our own writes.
+
+    The audit log and the service timeline (which shows config activations) are dropped too:
+    every write adds an audit row.
+    """
+    for domain in set(domains + ALWAYS_STALE_AFTER_WRITE) if domains else tuple(_CACHES):
         _CACHES[domain].clear()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy import Engine, Index, inspect
+from sqlalchemy import DefaultClause, Engine, Index, MetaData, Table, inspect, text
 
 from db.engine import make_engine
 from db.models import CriticalErrorLog, SystemHealthStatus
@@ -27,6 +27,25 @@ INDEXES = (
 )
 
 
+# The backend's raw SQL gives these columns server defaults (the models only have Python ones).
+SERVER_DEFAULTS = {
+    ("critical_error_logs", "created_at"): "now",
+    ("critical_error_logs", "severity"): "'HIGH'",
+    ("system_health_status", "check_timestamp"): "now",
+}
+
+
+def _with_server_defaults(table: Table, dialect: str) -> Table:
+    """A copy of a model table whose columns carry the backend script's server defaults."""
+    copy = table.to_metadata(MetaData())
+    for (tname, cname), default in SERVER_DEFAULTS.items():
+        if tname == table.name:
+            # MySQL/MariaDB need the default's precision to match DATETIME(6).
+            now = "CURRENT_TIMESTAMP(6)" if dialect == "mysql" else "CURRENT_TIMESTAMP"
+            copy.c[cname].server_default = DefaultClause(text(now if default == "now" else default))
+    return copy
+
+
 def apply(engine: Engine) -> list[str]:
     """Create what is missing; returns the names of the tables and indexes created."""
     created: list[str] = []
@@ -34,7 +53,7 @@ def apply(engine: Engine) -> list[str]:
         insp = inspect(conn)
         for table in TABLES:
             if not insp.has_table(table.name):
-                table.create(conn)
+                _with_server_defaults(table, conn.dialect.name).create(conn)
                 created.append(table.name)
         for name, table, column in INDEXES:
             existing = {ix["name"] for ix in inspect(conn).get_indexes(table.name)}

@@ -152,3 +152,19 @@ def test_capped_count_stops_at_the_cap(engine: Engine) -> None:
 def test_empty_dataframes_keep_columns_after_the_cache(db: Engine) -> None:
     df = data.fetch(scans_by_strategy, strategy="nothing")
     assert list(df.columns) == ["id"] and df.empty
+
+
+def audit_question(session: Session, *, n: int) -> int:
+    CALLS.append(("audit", n))
+    return n
+
+
+audit_question.__module__ = "db.queries.audit"
+
+
+def test_any_write_invalidation_also_drops_the_audit_log(db: Engine) -> None:
+    # A resolve only names "errors", but it wrote an audit row: the audit page must not lag.
+    data.fetch(audit_question, n=1)
+    data.invalidate("errors")
+    data.fetch(audit_question, n=1)
+    assert [c[0] for c in CALLS] == ["audit", "audit"]

@@ -200,3 +200,22 @@ def test_error_logging_migration_on_unwritable_sqlite_path_exits_non_zero(tmp_pa
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "failed" in done.stderr
+
+
+def test_error_tables_get_the_backend_scripts_server_defaults(engine) -> None:  # type: ignore[no-untyped-def]
+    """Rows the backend inserts without created_at or severity get now() and 'HIGH', as its script gives."""
+    from sqlalchemy import text as sql_text
+
+    from db.migrations.add_error_logging_tables import apply
+
+    with engine.begin() as conn:
+        conn.execute(sql_text("DROP TABLE critical_error_logs"))
+        conn.execute(sql_text("DROP TABLE system_health_status"))
+    apply(engine)
+    with engine.begin() as conn:
+        conn.execute(sql_text("INSERT INTO critical_error_logs (id, error_type, message) VALUES ('e1', 't', 'm')"))
+        conn.execute(sql_text("INSERT INTO system_health_status (id, service_name, status) VALUES ('h1', 's', 'UP')"))
+        severity, created = conn.execute(sql_text("SELECT severity, created_at FROM critical_error_logs")).one()
+        checked = conn.execute(sql_text("SELECT check_timestamp FROM system_health_status")).scalar_one()
+    assert severity == "HIGH"
+    assert created is not None and checked is not None
