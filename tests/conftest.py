@@ -194,6 +194,14 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def write_engine(db_url: str) -> Iterator[Engine]:
+    """An engine as commands get it in the app (data.write_engine): no read statement timeout."""
+    eng = make_engine(db_url, read_timeout=False)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A URL to an empty SQLite database with all tables."""
     url = f"sqlite:///{tmp_path / 'test.db'}"

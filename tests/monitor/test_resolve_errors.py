@@ -69,7 +69,9 @@ def test_second_resolver_hears_who_was_first_and_nothing_is_written_twice(engine
     assert _state(engine, ids)[ids[0]][1] == "first" and _audit_count(engine) == 1
 
 
-def test_concurrent_resolvers_each_error_resolved_once(engine: Engine) -> None:
+def test_concurrent_resolvers_each_error_resolved_once(write_engine: Engine) -> None:
+    # Commands run on the write engine (no read timeout), as the page's data.write_engine() is.
+    engine = write_engine
     ids = add_errors(engine, [{"created_at": ago(minutes=i + 1)} for i in range(40)])
     barrier = threading.Barrier(2)
     results: dict[str, object] = {}
@@ -115,7 +117,8 @@ def test_unknown_ids_are_reported_missing(engine: Engine) -> None:
     assert res.missing == ("no-such-id",) and res.count == 0
 
 
-def test_concurrent_resolvers_over_several_chunks_neither_deadlock_nor_double_write(engine: Engine) -> None:
+def test_concurrent_resolvers_over_several_chunks_neither_deadlock_nor_double_write(write_engine: Engine) -> None:
+    engine = write_engine
     ids = add_errors(engine, [{"created_at": ago(seconds=i + 1)} for i in range(1100)])
     barrier = threading.Barrier(2)
     results: dict[str, object] = {}

@@ -204,7 +204,8 @@ def test_fault_between_update_and_audit_writes_nothing(engine, dev, monkeypatch)
 
 
 
-def test_concurrent_activations_leave_one_active(engine, dev):  # type: ignore[no-untyped-def]
+def test_concurrent_activations_leave_one_active(write_engine, dev):  # type: ignore[no-untyped-def]
+    engine = write_engine
     ids = [add_config(engine) for _ in range(4)]
     barrier = threading.Barrier(len(ids))
     failures: list[BaseException] = []
@@ -226,7 +227,8 @@ def test_concurrent_activations_leave_one_active(engine, dev):  # type: ignore[n
     assert _count(engine, AuditLog, action="config.activate") == 4
 
 
-def test_truly_concurrent_saves_one_wins_one_conflicts(engine, dev, dev2):  # type: ignore[no-untyped-def]
+def test_truly_concurrent_saves_one_wins_one_conflicts(write_engine, dev, dev2):  # type: ignore[no-untyped-def]
+    engine = write_engine
     cid = add_config(engine)
     barrier = threading.Barrier(2)
     outcome: dict[str, object] = {}
