@@ -125,6 +125,19 @@ def wait_for_run(page: Any, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
 
 
+def wait_for_rerun(page: Any, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    """After an action that reruns the script: wait for the rerun to start (it may lag on a busy
+    machine), then for it to finish."""
+    try:
+        page.wait_for_function("""() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.getAttribute('data-test-script-state') !== 'notRunning';
+        }""", timeout=5_000)
+    except Exception:  # noqa: BLE001 - the rerun may already be over
+        pass
+    wait_for_run(page, timeout_ms)
+
+
 def open_page(page: Any, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
     wait_for_run(page)
@@ -208,18 +221,18 @@ def click_grid_row(page: Any, grid: Any, row: int = 0) -> None:
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 18, box["y"] + GRID_HEADER_PX + GRID_ROW_PX * row + GRID_ROW_PX / 2)
-    wait_for_run(page)
+    wait_for_rerun(page)
 
 
 def set_time_range(page: Any, key: str) -> None:
     """Pick a window in the sidebar's time range control."""
     page.locator('[data-testid="stSidebar"] [data-testid="stButtonGroup"] button', has_text=key).first.click()
-    wait_for_run(page)
+    wait_for_rerun(page)
 
 
 def click_button(page: Any, label: str, *, exact: bool = False) -> None:
     page.get_by_role("button", name=label, exact=exact).first.click()
-    wait_for_run(page)
+    wait_for_rerun(page)
 
 
 def download(page: Any, label: str = "Export CSV", nth: int = 0) -> bytes:
@@ -266,10 +279,10 @@ def reveal_exports(page: Any) -> None:
     for button in page.locator('[data-testid="stMain"] [data-testid="stButton"] button').all():
         if button.is_visible() and asks.search(button.inner_text() or ""):
             button.click()
-            wait_for_run(page)
+            wait_for_rerun(page)
             return
     for toggle in page.locator('[data-testid="stMain"] [data-testid="stCheckbox"]').all():
         if toggle.is_visible() and asks.search(toggle.inner_text() or ""):
             toggle.locator("label").first.click()
-            wait_for_run(page)
+            wait_for_rerun(page)
             return

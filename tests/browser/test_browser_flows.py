@@ -18,6 +18,7 @@ from browser_support import (
     query_of,
     running_server,
     screenshot,
+    wait_for_rerun,
     wait_for_run,
 )
 from sqlalchemy import select
@@ -86,7 +87,7 @@ def _alert_with(page: Any, words: str, timeout_ms: int = 30_000) -> str:
 
 def _submit(page: Any, label_start: str) -> None:
     page.get_by_role("button", name=label_start).first.click()
-    wait_for_run(page)
+    wait_for_rerun(page)
 
 
 def _note(page: Any, label: str, text: str) -> None:
@@ -173,7 +174,7 @@ def test_config_stays_open_after_someone_else_saves(app: App, browser: Any) -> N
         assert f"Saved as version {version + 1}" in _alert_with(a, f"Saved as version {version + 1}"), _alerts(a)
         for key in ("7d", "24h"):  # B keeps working: any two reruns
             b.locator('[data-testid="stSidebar"] [data-testid="stButtonGroup"] button', has_text=key).first.click()
-            wait_for_run(b)
+            wait_for_rerun(b)
             assert "does not exist" not in _alerts(b), _alerts(b)
             assert query_of(b).get("config") == app.config_id, b.url
     finally:
@@ -199,7 +200,7 @@ def test_config_edit_with_conflict_between_two_browsers(app: App, browser: Any) 
         open_page(a, f"{app.server.base}/sandbox?config={app.config_id}")
         if a.get_by_role("button", name="Reload version").count():
             a.get_by_role("button", name="Reload version").first.click()
-            wait_for_run(a)
+            wait_for_rerun(a)
 
         _set_name(a, "Edited in browser A")
         _submit(a, "Save new version")
@@ -215,7 +216,7 @@ def test_config_edit_with_conflict_between_two_browsers(app: App, browser: Any) 
         assert name_b == "Edited in browser B", "the draft was lost"
 
         b.get_by_role("button", name=f"Save my draft on top of version {start_version + 1}").click()
-        wait_for_run(b)
+        wait_for_rerun(b)
         assert f"Saved as version {start_version + 2}" in _alert_with(b, f"Saved as version {start_version + 2}"), _alerts(b)
         assert _config_row(app) == (start_version + 2, "Edited in browser B")
         assert not error_elements(a) and not error_elements(b)

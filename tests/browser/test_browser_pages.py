@@ -21,6 +21,7 @@ from browser_support import (
     reveal_exports,
     screenshot,
     set_time_range,
+    wait_for_rerun,
     wait_for_run,
 )
 from robust_support import PAGE_IDS, PAGES, PageSpec
@@ -56,7 +57,7 @@ def _views(page: Any, spec: PageSpec) -> int:
             if not target.is_visible() or not target.is_enabled():
                 continue
             target.click()
-            wait_for_run(page)
+            (wait_for_run if "tab" in selector else wait_for_rerun)(page)
             _no_errors(page, f"{spec.name}: view {i} of {selector}")
             clicked += 1
     return clicked
