@@ -183,34 +183,34 @@ def _audit_fails(*_args: object, **_kwargs: object) -> None:
     raise AuditDown("the audit insert failed")
 
 
-def test_resolve_without_audit_row_writes_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    eid = _add_error(engine)
+def test_resolve_without_audit_row_writes_nothing(write_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    eid = _add_error(write_engine)
     monkeypatch.setattr(audit, "record", _audit_fails)
     with pytest.raises(AuditDown):
-        resolve_errors(engine, identity=ME, ids=[eid], note="fixed")
-    assert _resolved_at(engine, eid) is None and _count(engine, AuditLog) == 0
+        resolve_errors(write_engine, identity=ME, ids=[eid], note="fixed")
+    assert _resolved_at(write_engine, eid) is None and _count(write_engine, AuditLog) == 0
 
 
-def test_config_save_without_audit_row_writes_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    cid = create_config(engine, identity=ME, config_data=CONFIG, **DRAFT)
-    history, audits = _count(engine, ConfigHistory), _count(engine, AuditLog)
+def test_config_save_without_audit_row_writes_nothing(write_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    cid = create_config(write_engine, identity=ME, config_data=CONFIG, **DRAFT)
+    history, audits = _count(write_engine, ConfigHistory), _count(write_engine, AuditLog)
     monkeypatch.setattr(audit, "record", _audit_fails)
     with pytest.raises(AuditDown):
-        save_config(engine, identity=ME, config_id=cid, loaded_version=1, config_data=CONFIG,
+        save_config(write_engine, identity=ME, config_id=cid, loaded_version=1, config_data=CONFIG,
                     **{**DRAFT, "name": "edited"})
     with pytest.raises(AuditDown):
-        create_config(engine, identity=ME, config_data=CONFIG, **{**DRAFT, "name": "another"})
-    assert _config(engine, cid) == (1, DRAFT["name"])
-    assert (_count(engine, ConfigHistory), _count(engine, AuditLog)) == (history, audits)
-    assert _count(engine, SandboxStrategyConfig) == 1
+        create_config(write_engine, identity=ME, config_data=CONFIG, **{**DRAFT, "name": "another"})
+    assert _config(write_engine, cid) == (1, DRAFT["name"])
+    assert (_count(write_engine, ConfigHistory), _count(write_engine, AuditLog)) == (history, audits)
+    assert _count(write_engine, SandboxStrategyConfig) == 1
 
 
-def test_change_without_audit_row_rolls_back_on_the_writer(engine: Engine) -> None:
+def test_change_without_audit_row_rolls_back_on_the_writer(write_engine: Engine) -> None:
     """The shared audited_write: an exception after the change and before the audit row commits nothing."""
-    eid = _add_error(engine)
-    with pytest.raises(AuditDown), audit.audited_write(engine, identity=ME, permission="resolve_errors") as s:
+    eid = _add_error(write_engine)
+    with pytest.raises(AuditDown), audit.audited_write(write_engine, identity=ME, permission="resolve_errors") as s:
         s.execute(update(CriticalErrorLog).where(CriticalErrorLog.id == eid).values(resolution_notes="half"))
         raise AuditDown("crash before the audit row")
-    with writer(engine).connect() as conn:
+    with writer(write_engine).connect() as conn:
         assert conn.execute(select(CriticalErrorLog.resolution_notes)
                             .where(CriticalErrorLog.id == eid)).scalar() is None
