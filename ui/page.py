@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import inspect
+import runpy
+from collections.abc import Callable
+
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from db import data
 from db.auth import VIEW
+from db.errors import classify
 from db.queries import meta
-from ui.shell import Frame, frame
-from ui.widgets import guard
+from ui.shell import Frame, frame, framed, is_framed
+from ui.widgets import guard, show_problem
+
+
+def run_guarded(run: Callable[[], object], title: str) -> None:
+    """Run a page; a database failure no panel caught is still a clear message, never a trace."""
+    try:
+        run()
+    except SQLAlchemyError as exc:
+        show_problem(classify(exc), where=title)
 
 
 def start(title: str, *, tables: tuple[str, ...] = ()) -> Frame:
-    """Frame the page, title it, and stop with a clear message when a table it needs is missing."""
+    """Frame the page, title it, and stop with a clear message when a table it needs is missing.
+
+    A page Streamlit runs without app.py (a deep link as a fresh server's first request, see
+    STREAMLIT_NOTES.md) is framed here and run again inside the same guard app.py uses.
+    """
+    if not is_framed():
+        page_file = inspect.stack()[1].filename
+        with framed(frame()):
+            run_guarded(lambda: runpy.run_path(page_file, run_name="__main__"), title)
+        st.stop()
     f = frame()
     st.title(title)
     if not f.identity.can(VIEW):  # signed in, but no group maps to a role: deny by default

@@ -44,7 +44,9 @@ class ScanView:
 
 
 def _facet(field: str, param: str, label: str, base: dict[str, Any], col: Any, extra: tuple[str, ...] = ()) -> tuple:
-    counts = data.fetch(q.facet_counts, field=field, **base)
+    counts = pd.DataFrame({"value": [], "count": []})
+    with guard(f"{label} counts"):  # a slow count must not take the page down with it
+        counts = data.fetch(q.facet_counts, field=field, **base)
     counts = counts[counts["value"].notna()]
     by_value = dict(zip(counts["value"], counts["count"], strict=True))
     options = list(dict.fromkeys([*by_value, *extra]))

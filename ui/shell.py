@@ -144,6 +144,11 @@ def _build() -> Frame:
     return Frame(since=since, until=until, range_key=range_key, tz=tz, tz_name=tz_name, identity=identity)
 
 
+def is_framed() -> bool:
+    """True while app.py (or ui.page for a page run on its own) frames this run."""
+    return getattr(_local, "frame", None) is not None
+
+
 def frame() -> Frame:
     """The page frame of this run: built once, shared by app.py and the page."""
     existing = getattr(_local, "frame", None)

@@ -1,0 +1,40 @@
+"""A panel whose query is cancelled (statement timeout) says so; the rest of the page still works.
+
+Found by the benchmark: on 1M scans all inside the window, the Scans facet counts ran past the
+statement timeout and took the whole page down with them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from streamlit.testing.v1 import AppTest
+
+from db.queries import scans as scan_queries
+from tests.scanner.test_pages import _clean_caches, open_page  # noqa: F401 - autouse fixture
+
+
+def _cancelled(*_args: object, **_kwargs: object) -> None:
+    raise OperationalError("SELECT …", {}, Exception("interrupted"))
+
+
+def _texts(at: AppTest) -> str:
+    return " ".join(str(e.value) for kind in (at.warning, at.error) for e in kind)
+
+
+def test_cancelled_facet_counts_leave_the_run_table(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    monkeypatch.setattr(scan_queries, "facet_counts", _cancelled)
+    at = open_page(monkeypatch, sqlite_url, "pages/scans.py")
+    assert "Narrow the filter" in _texts(at)
+    assert any("Scan runs" in str(s.value) or "runs" in str(s.value).lower() for s in at.subheader) or at.dataframe
+
+
+def test_an_unguarded_database_failure_is_a_message_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    import ui.scans
+
+    monkeypatch.setattr(ui.scans, "strategy_panel", _cancelled)
+    at = open_page(monkeypatch, sqlite_url, "pages/scans.py")
+    assert "Narrow the filter" in _texts(at)
+    assert "interrupted" not in _texts(at) and "SELECT" not in _texts(at)
