@@ -23,6 +23,27 @@ from db.engine import make_engine
 from db.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_project_streamlit_config() -> None:
+    """Parse the project's .streamlit/config.toml once, from the project folder.
+
+    Streamlit reads config.toml from the working directory the first time an option is asked
+    for. Some tests chdir to a temporary folder (no secrets.toml there); if one of them came first
+    in a worker, `server.address` stayed unset and every later page test ran read-only instead of
+    in local mode, depending on test order.
+    """
+    from streamlit import config
+
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        config.get_config_options(force_reparse=True)
+    finally:
+        os.chdir(here)
+
+
+_load_project_streamlit_config()
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 if not FIXTURES.exists():
     FIXTURES = Path(os.environ.get("SHARED_DIR", "/work/shared")) / "fixtures"
