@@ -11,12 +11,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from db import data
 from db.auth import ACTIVATE_CONFIG, DELETE_CONFIG, EDIT_CONFIG
 from db.commands import sandbox as cmd
-from db.errors import ConflictError, PermissionDenied, classify
+from db.errors import ConflictError, PermissionDenied
 from db.queries import sandbox as q
 from ui import urlstate
 from ui.sandbox_form import GOTO, NEW, flash, go_to, start_clone
 from ui.shell import Frame
-from ui.widgets import export_buttons, freshness, to_tz
+from ui.widgets import export_buttons, freshness, report_refusal, to_tz
 
 ACTIVE_CHOICES = ["all", "active", "inactive"]
 PICK_LABELS = "sandbox_pick_labels"  # config id -> picker label, fixed per session
@@ -147,12 +147,8 @@ def _do(f: Frame, action: str, row: dict[str, Any]) -> None:
                                              if others else ""))
             else:
                 flash("Config deactivated.")
-    except (PermissionDenied, ConflictError) as exc:
-        st.error("Nothing was changed.", icon="🚫")
-        st.text(str(exc))
-        return
-    except SQLAlchemyError as exc:
-        st.error(classify(exc).message, icon="🚫")
+    except (PermissionDenied, ConflictError, SQLAlchemyError) as exc:
+        report_refusal(exc)
         return
     data.invalidate("sandbox", "meta")
     st.rerun()

@@ -8,13 +8,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from db import data
 from db.auth import PURGE_CACHE
 from db.commands import cache as cache_cmd
-from db.errors import PermissionDenied, classify
+from db.errors import PermissionDenied
 from db.queries import common
 from db.queries import sandbox as q
 from ui import urlstate
 from ui.sandbox_form import flash
 from ui.shell import Frame
-from ui.widgets import export_buttons, freshness, show_json, to_tz
+from ui.widgets import export_buttons, freshness, report_refusal, show_json, to_tz
 
 CONFIRM = "sandbox_purge_confirm"
 
@@ -77,12 +77,8 @@ def _purge(f: Frame, expired: int) -> None:
         st.session_state.pop(CONFIRM, None)
         try:
             n = cache_cmd.purge_expired(data.write_engine(), identity=f.identity)
-        except PermissionDenied as exc:
-            st.error("Nothing was deleted.", icon="🚫")
-            st.text(str(exc))
-            return
-        except SQLAlchemyError as exc:
-            st.error(classify(exc).message, icon="🚫")
+        except (PermissionDenied, SQLAlchemyError) as exc:
+            report_refusal(exc, nothing_done="Nothing was deleted.")
             return
         flash(f"Purged {n} expired cache entries.")
         data.invalidate("sandbox", "meta")

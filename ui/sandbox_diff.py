@@ -7,17 +7,9 @@ from typing import Any
 
 import pandas as pd
 
+from db.jsondiff import flatten
+
 MISSING = "(absent)"
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested objects as {"a.b": leaf}; lists and scalars are leaves."""
-    if isinstance(value, dict) and value:
-        out: dict[str, Any] = {}
-        for key, sub in value.items():
-            out.update(flatten(sub, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix or "(value)": value}
 
 
 def _text(value: Any) -> str:

@@ -11,13 +11,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from db import data
 from db.auth import EDIT_CONFIG
 from db.commands import sandbox as cmd
-from db.errors import ConflictError, PermissionDenied, ValidationFailed, classify
+from db.errors import ConflictError, PermissionDenied, ValidationFailed
 from db.queries import meta
 from db.queries import sandbox as q
 from ui.sandbox_diff import diff
 from ui.sandbox_form import flash
 from ui.shell import Frame
-from ui.widgets import export_buttons, freshness, show_json, to_tz
+from ui.widgets import export_buttons, freshness, report_refusal, show_json, to_tz
 
 
 def history(f: Frame, row: dict[str, Any]) -> None:
@@ -72,12 +72,8 @@ def _rollback(f: Frame, row: dict[str, Any], hist: pd.DataFrame, versions: list[
         try:
             res = cmd.rollback_config(data.write_engine(), identity=f.identity, config_id=row["id"],
                                       loaded_version=int(row["version"]), to_version=int(target), note=note or None)
-        except (ConflictError, PermissionDenied, ValidationFailed) as exc:
-            st.error("Nothing was changed.", icon="🚫")
-            st.text(str(exc))
-            return
-        except SQLAlchemyError as exc:
-            st.error(classify(exc).message, icon="🚫")
+        except (ConflictError, PermissionDenied, ValidationFailed, SQLAlchemyError) as exc:
+            report_refusal(exc)
             return
         flash(f"Rolled back: version {res.version} has the content of version {target}.")
         data.invalidate("sandbox", "meta")

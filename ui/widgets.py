@@ -35,6 +35,16 @@ def show_problem(problem: DbProblem, *, where: str = "") -> None:
         st.rerun()
 
 
+def report_refusal(exc: Exception, *, nothing_done: str = "Nothing was changed.") -> None:
+    """Why a command wrote nothing: a database failure as its plain message, a refusal
+    (permission, conflict, validation) as its reason shown literally."""
+    if isinstance(exc, SQLAlchemyError):
+        st.error(classify(exc).message, icon="🚫")
+    else:
+        st.error(nothing_done, icon="🚫")
+        st.text(str(exc))
+
+
 @contextmanager
 def guard(where: str = "", *, stop: bool = False) -> Iterator[None]:
     """Run a panel; a database failure becomes a clear message (and optionally stops the page)."""

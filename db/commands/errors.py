@@ -132,23 +132,25 @@ def _group_ids(engine: Engine, error_type: str, service: str | None, messages: S
         return list(occurrence_ids(s, error_type=error_type, service=service, messages=messages, status=status))
 
 
-def resolve_group(engine: Engine, *, identity: Identity, error_type: str, service: str | None,
-                  messages: Sequence[str], note: str) -> ResolveResult:
-    """Resolve every unresolved event of a group (up to MAX_IDS per call)."""
+def _change_group(engine: Engine, *, identity: Identity, error_type: str, service: str | None,
+                  messages: Sequence[str], note: str, resolve: bool) -> ResolveResult:
     require(identity, RESOLVE_ERRORS)
-    ids = _group_ids(engine, error_type, service, messages, "unresolved")
+    ids = _group_ids(engine, error_type, service, messages, "unresolved" if resolve else "resolved")
     if not ids:
         _validate(["-"], note)
         return ResolveResult()
-    return resolve_errors(engine, identity=identity, ids=ids, note=note)
+    return _change(engine, identity=identity, ids=ids, note=note, resolve=resolve)
+
+
+def resolve_group(engine: Engine, *, identity: Identity, error_type: str, service: str | None,
+                  messages: Sequence[str], note: str) -> ResolveResult:
+    """Resolve every unresolved event of a group (up to MAX_IDS per call)."""
+    return _change_group(engine, identity=identity, error_type=error_type, service=service, messages=messages,
+                         note=note, resolve=True)
 
 
 def unresolve_group(engine: Engine, *, identity: Identity, error_type: str, service: str | None,
                     messages: Sequence[str], note: str) -> ResolveResult:
     """Unresolve every resolved event of a group (up to MAX_IDS per call)."""
-    require(identity, RESOLVE_ERRORS)
-    ids = _group_ids(engine, error_type, service, messages, "resolved")
-    if not ids:
-        _validate(["-"], note)
-        return ResolveResult()
-    return unresolve_errors(engine, identity=identity, ids=ids, note=note)
+    return _change_group(engine, identity=identity, error_type=error_type, service=service, messages=messages,
+                         note=note, resolve=False)

@@ -21,6 +21,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Float
 
+from db.jsondiff import flatten
 from db.models import CriticalErrorLog as E  # noqa: N817
 from db.models import OpportunitySnapshot as O  # noqa: N817
 from db.models import ScanSession as S  # noqa: N817
@@ -380,16 +381,6 @@ def scan_parameters(session: Session, *, scan_ids: tuple[str, ...]) -> pd.DataFr
 
 
 _MISSING = object()
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested dicts as dotted keys; lists and scalars are leaves."""
-    if isinstance(value, Mapping) and value:
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    return {prefix or "(value)": value}
 
 
 def param_diff(a: Any, b: Any, *, changed_only: bool = True) -> pd.DataFrame:
