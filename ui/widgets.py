@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from typing import Any
@@ -109,12 +109,18 @@ def to_json_bytes(df: pd.DataFrame) -> bytes:
     return json.dumps(records, default=str, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def export_buttons(df: pd.DataFrame, *, key: str, filename: str) -> None:
-    """CSV and JSON downloads of `df` (the whole filtered set, formula-safe)."""
+def export_buttons(df: pd.DataFrame | Callable[[], pd.DataFrame], *, key: str, filename: str) -> None:
+    """CSV and JSON downloads of `df` (the whole filtered set, formula-safe).
+
+    The files are made when a button is clicked, not on every rerun (Streamlit's deferred
+    download data): a rerun costs nothing for an export nobody asked for. `df` may also be a
+    function returning the frame, so that reading the whole set waits for the click too.
+    """
+    source = df if callable(df) else (lambda: df)
     c1, c2 = st.columns(2)
-    c1.download_button("Export CSV", to_csv_bytes(df), f"{filename}.csv", "text/csv",
+    c1.download_button("Export CSV", lambda: to_csv_bytes(source()), f"{filename}.csv", "text/csv",
                        key=f"{key}_csv", icon=":material/download:", on_click="ignore")
-    c2.download_button("Export JSON", to_json_bytes(df), f"{filename}.json", "application/json",
+    c2.download_button("Export JSON", lambda: to_json_bytes(source()), f"{filename}.json", "application/json",
                        key=f"{key}_json", icon=":material/download:", on_click="ignore")
 
 
