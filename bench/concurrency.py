@@ -6,11 +6,19 @@ protobufs the browser sends and receives): it connects to /_stcore/stream, asks 
 without a browser's rendering cost on this 2-core machine. Sessions cycle through the pages;
 each does a bounded number of reruns, and the whole measure is bounded in time. An exception
 element, an error alert, or a failed/timed-out rerun counts as an error.
+
+Two load models, both reported:
+- *back to back* (closed loop): every session sends its next rerun the moment the last one
+  finished. This is saturation: with N sessions the one server process always has N reruns
+  queued, so a rerun waits for the others' CPU time (Python runs one script thread at a time).
+- *users* (think time): every session waits a random 1-3 s between reruns, as a person reading
+  the page or a live-refresh timer does; this is the latency 10 or 30 people at once would see.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from typing import Any
 
@@ -18,6 +26,7 @@ from bench.common import median, pct
 
 RERUN_TIMEOUT_S = 60.0
 TOTAL_TIMEOUT_S = 300.0
+THINK_S = (1.0, 3.0)
 
 
 def _rerun_msg(page_name: str) -> bytes:
@@ -64,12 +73,15 @@ async def _one_rerun(ws: Any, page_name: str) -> tuple[float, list[str]]:
 
 
 async def _session(ws_url: str, pages: list[str], offset: int, reruns: int, times: list[float],
-                   errors: list[str]) -> None:
+                   errors: list[str], think: tuple[float, float] | None = None) -> None:
     import websockets
 
+    rng = random.Random(offset)
     try:
         async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30) as ws:
             for i in range(reruns):
+                if think and i:
+                    await asyncio.sleep(rng.uniform(*think))
                 page = pages[(offset + i) % len(pages)]
                 try:
                     dt, problems = await _one_rerun(ws, page)
@@ -82,12 +94,13 @@ async def _session(ws_url: str, pages: list[str], offset: int, reruns: int, time
         errors.append(f"session: {type(exc).__name__}: {str(exc)[:100]}")
 
 
-async def _run(base_url: str, pages: list[str], sessions: int, reruns: int) -> dict[str, Any]:
+async def _run(base_url: str, pages: list[str], sessions: int, reruns: int,
+               think: tuple[float, float] | None = None) -> dict[str, Any]:
     ws_url = base_url.replace("http://", "ws://") + "/_stcore/stream"
     times: list[float] = []
     errors: list[str] = []
     t0 = time.perf_counter()
-    tasks = [_session(ws_url, pages, i, reruns, times, errors) for i in range(sessions)]
+    tasks = [_session(ws_url, pages, i, reruns, times, errors, think) for i in range(sessions)]
     try:
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=TOTAL_TIMEOUT_S)
     except TimeoutError:
@@ -99,10 +112,12 @@ async def _run(base_url: str, pages: list[str], sessions: int, reruns: int) -> d
             "error_samples": sorted(set(errors))[:5]}
 
 
-def measure(base_url: str, pages: list[str], levels: tuple[int, ...] = (1, 10, 30), reruns: int = 6) -> dict[str, Any]:
-    """For each concurrency level: p50/p95 seconds per rerun and the errors, sessions cycling pages."""
+def measure(base_url: str, pages: list[str], levels: tuple[int, ...] = (1, 10, 30), reruns: int = 6,
+            think: tuple[float, float] | None = None) -> dict[str, Any]:
+    """For each concurrency level: p50/p95 seconds per rerun and the errors, sessions cycling pages
+    (back to back, or with `think` seconds, uniform in the range, between a session's reruns)."""
     out: dict[str, Any] = {}
     asyncio.run(_run(base_url, pages, 1, len(pages)))  # warm the server's data caches once
     for n in levels:
-        out[str(n)] = asyncio.run(_run(base_url, pages, n, reruns))
+        out[str(n)] = asyncio.run(_run(base_url, pages, n, reruns, think))
     return out

@@ -104,8 +104,10 @@ def run_server_measures(url: str, empty_url: str, pages: list[PageUnderTest], sk
             out["browser_big"] = browser.measure(srv.base_url, paths, runs=runs)
             out["server_after_browser"] = srv.memory_mb()
         if "concurrency" not in skip:
-            print("concurrency: 1, 10, 30 sessions", flush=True)
+            print("concurrency: 1, 10, 30 sessions, back to back", flush=True)
             out["concurrency"] = concurrency.measure(srv.base_url, paths)
+            print(f"concurrency: 1, 10, 30 sessions with {concurrency.THINK_S} s think time", flush=True)
+            out["concurrency_users"] = concurrency.measure(srv.base_url, paths, think=concurrency.THINK_S)
         out["server_memory"] = srv.memory_mb()
     return out
 
