@@ -18,6 +18,7 @@ f = start("Health", tables=("system_health_status",))
 # --- view state from the URL ---------------------------------------------------------------------
 view = urlstate.choice("hview", list(ui.VIEWS), "overview")
 degraded_down = urlstate.flag("dd", False)
+long_uptime = urlstate.flag("long", False)
 refresh_key = urlstate.choice("every", list(ui.REFRESH_OPTIONS), ui.DEFAULT_REFRESH)
 services: tuple[str, ...] = ()
 with guard("Services"):
@@ -66,7 +67,8 @@ if zoom is not None:
 # --- sections ------------------------------------------------------------------------------------
 if view == "overview":
     ui.live_section(refresh_s=ui.REFRESH_OPTIONS[refresh_key])
-    ui.uptime_section(until=f.until, degraded_down=degraded_down)
+    long_uptime = ui.uptime_section(until=f.until, degraded_down=degraded_down, long=long_uptime)
+    urlstate.put(long=long_uptime)
 elif view == "history":
     ui.history_section(f, since=since, until=until, service=service, degraded_down=degraded_down,
                        on_zoom=_set_zoom)

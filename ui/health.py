@@ -139,34 +139,46 @@ def live_section(*, refresh_s: int | None) -> None:
 # --- uptime ------------------------------------------------------------------------------------
 
 def uptime_table(uptime: pd.DataFrame) -> pd.DataFrame:
-    """Service x window uptime for display: 'Uptime 24h' ... plus the checks left out as OTHER."""
+    """Service x window uptime for display: 'Uptime 24h' ... (the windows in the frame) plus the checks
+    of the longest window left out as OTHER; the overall row is 'All services'."""
     if uptime.empty:
         return pd.DataFrame(columns=["service"])
-    df = uptime.copy()
-    df["service"] = [s if isinstance(s, str) else "All services" for s in df["service"]]
-    wide = df.pivot_table(index="service", columns="window", values="uptime", aggfunc="first", dropna=False,
-                          sort=False)
-    other = df.pivot_table(index="service", columns="window", values="other", aggfunc="first", sort=False)
-    out = pd.DataFrame(index=wide.index)
-    for key in hq.UPTIME_WINDOWS:
-        out[f"Uptime {key}"] = wide.get(key) * 100 if key in wide else float("nan")
-    out["Other-status checks (90d)"] = other.get("90d")
-    return out.reset_index()
+    present = set(uptime["window"])
+    windows = [k for k in hq.UPTIME_WINDOWS if k in present]
+    other_col = f"Other-status checks ({windows[-1]})"
+    rows: dict[str, dict[str, object]] = {}
+    for service, window, share, other in zip(uptime["service"], uptime["window"], uptime["uptime"], uptime["other"],
+                                             strict=True):
+        name = service if isinstance(service, str) else "All services"
+        row = rows.setdefault(name, {"service": name, **{f"Uptime {k}": float("nan") for k in windows},
+                                     other_col: None})
+        row[f"Uptime {window}"] = float("nan") if pd.isna(share) else float(share) * 100
+        if window == windows[-1]:
+            row[other_col] = None if pd.isna(other) else int(other)
+    out = pd.DataFrame(list(rows.values()), columns=["service", *[f"Uptime {k}" for k in windows], other_col])
+    out[other_col] = out[other_col].astype("Int64")
+    return out
 
 
-def uptime_section(*, until: datetime, degraded_down: bool) -> None:
-    """Uptime per service and overall for 24h/7d/30d/90d."""
+def uptime_section(*, until: datetime, degraded_down: bool, long: bool) -> bool:
+    """Uptime per service and overall for 24h and 7d; 30d and 90d on request (they read up to 90 days of
+    checks). Returns whether the long windows are shown."""
     with guard("Uptime"):
-        up = data.fetch(hq.uptime, until=until, degraded_down=degraded_down)
         st.subheader("Uptime")
+        long = st.toggle("Show 30- and 90-day uptime", value=long, key="health_uptime_long",
+                         help="Off: the last 24 hours and 7 days. On: also 30 and 90 days (reads up to 90 days of "
+                              "checks, slower on a long history).")
+        windows = tuple(hq.UPTIME_WINDOWS) if long else hq.SHORT_WINDOWS
+        up = data.fetch(hq.uptime, until=until, degraded_down=degraded_down, windows=windows)
         freshness(up, key="health_uptime")
-        st.caption("Share of checks that were up, over the last 24 hours, 7, 30 and 90 days (ending now). "
+        spans = "24 hours, 7, 30 and 90 days" if long else "24 hours and 7 days"
+        st.caption(f"Share of checks that were up, over the last {spans} (ending now). "
                    + ("DEGRADED counts as down." if degraded_down else "DEGRADED counts as up."))
         table = uptime_table(up)
         cfg = {c: st.column_config.NumberColumn(c, format="%.2f%%") for c in table.columns if c.startswith("Uptime")}
-        table.attrs = {}
         st.dataframe(table, hide_index=True, column_config=cfg)
         export_buttons(up, key="health_uptime_export", filename="uptime")
+    return long
 
 
 # --- history -----------------------------------------------------------------------------------

@@ -211,31 +211,38 @@ UPTIME_COLUMNS = {"service": "str", "window": "str", "up": "Int64", "down": "Int
                   "checks": "Int64", "uptime": "float"}
 
 
-def _tier(u: datetime) -> ColumnElement[int]:
-    """0 for the last 24 h, 1 for the rest of 7 days, 2 of 30 days, 3 of 90 days."""
-    spans = list(UPTIME_WINDOWS.values())
+SHORT_WINDOWS = ("24h", "7d")  # what the Overview shows by default; 30d/90d read on request
+
+
+def _tier(u: datetime, spans: Sequence[timedelta]) -> ColumnElement[int]:
+    """0 for the first (shortest) window, 1 for the rest of the second, ... (cumulative tiers)."""
     return case(*[(H.check_timestamp > u - span, i) for i, span in enumerate(spans[:-1])], else_=len(spans) - 1)
 
 
-def uptime(session: Session, *, until: datetime, degraded_down: bool = False) -> pd.DataFrame:
-    """Share of checks that were up per service and window (24h/7d/30d/90d), plus an 'overall' row per window.
+def uptime(session: Session, *, until: datetime, degraded_down: bool = False,
+           windows: Sequence[str] = tuple(UPTIME_WINDOWS)) -> pd.DataFrame:
+    """Share of checks that were up per service and window (keys of UPTIME_WINDOWS), plus an 'overall'
+    row per window.
 
     uptime = up / (up + down); checks of OTHER statuses are counted apart and left out (NaN without
     any up or down check). Columns UPTIME_COLUMNS; service None is the overall row.
-    SQL counts checks per (service, status as written, age tier) in one pass; the windows are the
-    cumulative tiers (a few dozen numbers) added up here.
+    SQL counts checks per (service, status as written, age tier) in one pass over the longest
+    window asked for only; the windows are the cumulative tiers (a few dozen numbers) added up here.
     """
+    keys = [k for k in UPTIME_WINDOWS if k in set(windows)]
+    if not keys:
+        raise ValueError(f"windows must name some of {list(UPTIME_WINDOWS)}")
     u = _naive(until)
-    svc, tier = exact(H.service_name), _tier(u)
-    longest = max(UPTIME_WINDOWS.values())
+    spans = [UPTIME_WINDOWS[k] for k in keys]
+    svc, tier = exact(H.service_name), _tier(u, spans)
     stmt = (select(svc.label("service"), H.status, tier.label("tier"), func.count().label("n"))
-            .where(H.check_timestamp > u - longest, H.check_timestamp <= u).group_by(svc, H.status, tier))
+            .where(H.check_timestamp > u - spans[-1], H.check_timestamp <= u).group_by(svc, H.status, tier))
     up_cats = {"HEALTHY"} if degraded_down else {"HEALTHY", "DEGRADED"}
     down_cats = {"DOWN", "DEGRADED"} if degraded_down else {"DOWN"}
     counts: dict[tuple[str | None, str], dict[str, int]] = {}
     for r in session.execute(stmt).all():
         cat = category(r.status)
-        for i, key in enumerate(UPTIME_WINDOWS):
+        for i, key in enumerate(keys):
             if r.tier > i:
                 continue
             for who in (r.service, None):
@@ -243,15 +250,13 @@ def uptime(session: Session, *, until: datetime, degraded_down: bool = False) ->
                 c["up"] += r.n if cat in up_cats else 0
                 c["down"] += r.n if cat in down_cats else 0
                 c["checks"] += r.n
-    rows = [{"service": who, "window": key, **c} for (who, key), c in counts.items()]
-    df = pd.DataFrame(rows, columns=["service", "window", "up", "down", "checks"])
-    order = {k: i for i, k in enumerate(UPTIME_WINDOWS)}
-    df = df.assign(_o=df["service"].isna(), _w=df["window"].map(order)).sort_values(
-        ["_o", "service", "_w"], kind="stable").drop(columns=["_o", "_w"])
-    df["other"] = df["checks"] - df["up"] - df["down"]
-    known = (df["up"] + df["down"]).astype("float64")
-    df["uptime"] = (df["up"].astype("float64") / known.where(known > 0)).astype("float64")
-    return frame(df.to_dict("records"), UPTIME_COLUMNS)
+    order = {k: i for i, k in enumerate(keys)}
+    rows = []
+    for (who, key), c in sorted(counts.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "", order[kv[0][1]])):
+        known = c["up"] + c["down"]
+        rows.append({"service": who, "window": key, **c, "other": c["checks"] - known,
+                     "uptime": c["up"] / known if known else None})
+    return frame(rows, UPTIME_COLUMNS)
 
 
 HISTORY_COLUMNS = {"service": "str", "bucket": "utc", "up": "Int64", "degraded": "Int64", "down": "Int64",

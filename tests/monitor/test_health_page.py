@@ -82,6 +82,30 @@ def test_url_state_round_trip(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) 
     assert at.query_params.get("dd") == "1"
 
 
+def test_long_uptime_windows_only_on_request(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    eng = seed(sqlite_url)
+    now = utcnow()
+    # 20 days ago: 3 DOWN checks of yfinance, inside 30d/90d only.
+    add_checks(eng, [{"service_name": "yfinance", "status": "DOWN", "check_timestamp": now - timedelta(days=20, minutes=i)}
+                     for i in range(3)])
+    eng.dispose()
+    at = run_page(monkeypatch, sqlite_url, "health")
+    no_exceptions(at)
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["service", "Uptime 24h", "Uptime 7d", "Other-status checks (7d)"]
+    assert at.toggle(key="health_uptime_long").value is False and "long" not in at.query_params
+    at.toggle(key="health_uptime_long").set_value(True).run()
+    no_exceptions(at)
+    table = at.dataframe[0].value.set_index("service")
+    assert list(table.columns) == ["Uptime 24h", "Uptime 7d", "Uptime 30d", "Uptime 90d", "Other-status checks (90d)"]
+    # yfinance: 45 HEALTHY and 3 DOWN in the last day; 3 more DOWN 20 days ago.
+    assert table.loc["yfinance", "Uptime 24h"] == pytest.approx(45 / 48 * 100)
+    assert table.loc["yfinance", "Uptime 7d"] == pytest.approx(45 / 48 * 100)
+    assert table.loc["yfinance", "Uptime 30d"] == pytest.approx(45 / 51 * 100)
+    assert table.loc["yfinance", "Uptime 90d"] == pytest.approx(45 / 51 * 100)
+    assert at.query_params.get("long") == "1"
+
+
 def test_bad_url_values_are_rejected_with_a_message(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
     at = run_page(monkeypatch, sqlite_url, "health", hview="nope", service="ghost", zoom="x-y")
     no_exceptions(at)

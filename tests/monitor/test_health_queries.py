@@ -75,6 +75,26 @@ def test_uptime_by_window_with_and_without_degraded_as_down(engine: Engine) -> N
     assert (overall["up"], overall["down"]) == (6, 1) and overall["uptime"] == pytest.approx(6 / 7)
 
 
+def test_uptime_reads_only_the_windows_asked_for(engine: Engine) -> None:
+    # api: 2 HEALTHY in the last day, 1 DOWN 3 days ago, 1 DOWN 20 days ago (only in 30d/90d).
+    add_checks(engine, _checks("api", ["HEALTHY", "HEALTHY"], start_h=5))
+    add_checks(engine, _checks("api", ["DOWN"], start_h=24 * 3))
+    add_checks(engine, _checks("api", ["DOWN"], start_h=24 * 20))
+    with Session(engine) as s:
+        short = q.uptime(s, until=NOW, windows=q.SHORT_WINDOWS)
+        full = q.uptime(s, until=NOW)
+    assert sorted(set(short["window"])) == ["24h", "7d"]
+    api = short[short.service == "api"].set_index("window")
+    assert api.loc["24h", "uptime"] == 1.0 and api.loc["7d", "uptime"] == pytest.approx(2 / 3)
+    assert api.loc["7d", "checks"] == 3  # the check 20 days ago is not read
+    full_api = full[full.service == "api"].set_index("window")
+    assert full_api.loc["30d", "uptime"] == pytest.approx(2 / 4) and full_api.loc["90d", "checks"] == 4
+    # The same windows give the same figures whichever set was asked for.
+    assert full_api.loc["7d", "uptime"] == api.loc["7d", "uptime"]
+    with pytest.raises(ValueError):
+        q.uptime(s, until=NOW, windows=())
+
+
 def test_uptime_is_nan_not_zero_without_up_or_down_checks(engine: Engine) -> None:
     add_checks(engine, _checks("odd", ["UNKNOWN", "starting"], start_h=3))
     with Session(engine) as s:
