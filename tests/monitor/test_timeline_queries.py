@@ -60,3 +60,27 @@ def test_scan_problems_per_bucket_and_activations(engine: Engine) -> None:
         acts = q.config_activations(s, since=NOW - timedelta(hours=24), until=NOW)
     assert int(scans["failed"].sum()) == 2 and int(scans["runs"].sum()) == 3
     assert acts["what"].tolist() == ["deployed (backend)", "activated"]
+
+
+def test_new_error_groups_compare_fingerprints_with_30_days_of_history(engine: Engine) -> None:
+    add_errors(engine, [
+        # Seen 2 days ago with another number: the same group (fingerprint), not new.
+        {"message": "quote 7 failed", "created_at": ago(days=2)}, {"message": "quote 9 failed", "created_at": ago(minutes=5)},
+        # Seen 40 days ago only: older than the history horizon, so new again.
+        {"message": "disk full", "created_at": ago(days=40)}, {"message": "disk full", "created_at": ago(minutes=10)},
+        {"message": "disk full", "created_at": ago(minutes=8)},
+        # Never seen before; two spellings of one group (the more frequent one names it).
+        {"message": "lost 1 peer", "created_at": ago(minutes=30)}, {"message": "lost 2 peer", "created_at": ago(minutes=20)},
+        {"message": "lost 2 peer", "created_at": ago(minutes=15)},
+        # Same message, another service without a service: its own group, and new.
+        {"message": "quote 9 failed", "service": None, "created_at": ago(minutes=3)},
+        # Exactly the same message earlier (an exact twin): not new.
+        {"message": "boom", "created_at": ago(hours=3)}, {"message": "boom", "created_at": ago(minutes=1)},
+    ])
+    with Session(engine) as s:
+        df = q.new_error_groups(s, since=NOW - timedelta(hours=1), until=NOW)
+        svc_only = q.new_error_groups(s, since=NOW - timedelta(hours=1), until=NOW, service="svc")
+    got = [(r.service, r.message, round((NOW - r.first_seen.tz_localize(None)).total_seconds() / 60))
+           for r in df.itertuples()]
+    assert got == [(None, "quote 9 failed", 3), ("svc", "disk full", 10), ("svc", "lost 2 peer", 30)]
+    assert svc_only["message"].tolist() == ["disk full", "lost 2 peer"]
