@@ -38,33 +38,28 @@ for bad in search.problems:
 tab = search.status or s2.segmented_control("Status", list(ui.TABS), default=tab, format_func=ui.TABS.get,
                                             key="errors_tab") or tab
 bucket = bucket_seconds(f.since, f.until)
-summary = history = None
-with guard("Errors"):  # one read of the window and one of the history before it; the rest rolls up
-    summary = data.fetch(eq.window_summary, since=f.since, until=f.until, bucket_s=bucket)
-    history = data.fetch(eq.history_summary, since=f.since, until=f.until)
-if summary is None or history is None:
+for name in chosen:  # a facet changed in this run: its widget already holds the new choice
+    chosen[name] = list(st.session_state.get(f"errors_facet_{name}", chosen[name]))
+flt = {"text": search.text, "services": tuple(chosen["service"] + list(search.services)),
+       "severities": tuple(chosen["severity"] + list(search.severities)),
+       "types": tuple(chosen["type"] + list(search.types))}
+view = None
+with guard("Errors"):  # one cached call: groups, facets, timeline and sparklines of the window
+    view = data.fetch(eq.error_view, since=f.since, until=f.until, bucket_s=bucket, **flt)
+if view is None:
     st.stop()
 
-
-def _flt() -> dict[str, object]:
-    return {"text": search.text, "services": tuple(chosen["service"] + list(search.services)),
-            "severities": tuple(chosen["severity"] + list(search.severities)),
-            "types": tuple(chosen["type"] + list(search.types))}
-
-
-chosen = ui.facet_filters(eq.facets_from(summary, **_flt()), chosen=chosen)
+chosen = ui.facet_filters(view.facets, chosen=chosen)
 urlstate.put(tab=None if tab == "unresolved" else tab, q=query, **chosen)
-flt = _flt()
-timeline = eq.timeline_from(summary, **flt)
-timeline.attrs = dict(summary.attrs)
-ui.timeline_section(f, timeline)
+ui.capped_note(f, view)
+ui.timeline_section(f, view)
 
 # --- the group stream ----------------------------------------------------------------------------
-groups = eq.groups_from(summary, history, since=f.since, until=f.until, status=tab, **flt)
-groups.attrs["as_of"] = summary.attrs.get("as_of")
+groups = eq.by_status(view.groups, tab)
+groups.attrs["as_of"] = view.attrs.get("as_of")
 st.subheader(f"{ui.TABS[tab]} groups: {fmt_count(len(groups))}")
 freshness(groups, key="errors_groups", tz=f.tz)
-group_fp = ui.groups_section(f, groups, eq.sparks_from(summary, **flt), bucket_s=bucket, selected=group_fp)
+group_fp = ui.groups_section(f, groups, view.sparks, bucket_s=bucket, selected=group_fp, truncated=view.truncated)
 ui.export_groups(groups)
 if group_fp != urlstate.text("group"):
     urlstate.put(group=group_fp or None, occ=None, before=None)

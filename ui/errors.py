@@ -130,10 +130,11 @@ def buckets_of(since: datetime, until: datetime, bucket_s: int) -> list[pd.Times
     return [pd.Timestamp(t, unit="s", tz="UTC") for t in range(first, int(until.timestamp()), bucket_s)]
 
 
-def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, bucket_s: int, selected: str) -> str:
+def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, bucket_s: int, selected: str,
+                   truncated: bool = False) -> str:
     """The group stream with single-row selection; returns the selected fingerprint ('' for none)."""
     st.caption(BADGES_EXPLAINED)
-    if groups.attrs.get("truncated"):
+    if truncated:
         st.warning(f"More than {eq.MAX_DISTINCT:,} distinct messages in this window: only the first are grouped. "
                    "Narrow the filters.", icon="⚠️")
     if groups.empty:
@@ -321,18 +322,35 @@ def _run_action(f: Frame, group: pd.Series, action: str, note: str, selected: se
     st.rerun()
 
 
-def timeline_section(f: Frame, timeline: pd.DataFrame) -> None:
+def capped_note(f: Frame, view: eq.ErrorView) -> None:
+    """Say plainly when the window (or the history before it) held more events than are grouped."""
+    if view.capped_from is not None:
+        start = pd.Timestamp(view.capped_from, tz="UTC").tz_convert(f.tz)
+        st.warning(f"This window holds more than {eq.MAX_WINDOW_EVENTS:,} errors: groups, facets and the timeline "
+                   f"count the newest {view.events:,} only (from {start:%Y-%m-%d %H:%M:%S} on). "
+                   "Choose a shorter time range to count them all.", icon="⚠️")
+    if view.history_from is not None:
+        start = pd.Timestamp(view.history_from, tz="UTC").tz_convert(f.tz)
+        st.caption(f"Badges and the change against the prior period consider the newest {eq.MAX_HISTORY_EVENTS:,} "
+                   f"errors before the window only (from {start:%Y-%m-%d %H:%M:%S} on).")
+
+
+def timeline_section(f: Frame, view: eq.ErrorView) -> None:
     """Error counts per severity over the window."""
-    freshness(timeline, key="errors_timeline", tz=f.tz)
-    if timeline.empty:
+    freshness(view, key="errors_timeline", tz=f.tz)
+    if view.timeline.empty:
         st.caption("No errors in this window.")
         return
-    st.plotly_chart(charts.severity_timeline(timeline, tz=f.tz, title=f"Errors per severity, {f.label}"),
+    st.plotly_chart(charts.severity_timeline(view.timeline, tz=f.tz, title=f"Errors per severity, {f.label}"),
                     key="errors_timeline_chart")
 
 
 def export_groups(groups: pd.DataFrame) -> None:
-    """Export the whole filtered group list (messages tuple as a list)."""
-    out = groups.copy()
-    out["messages"] = out["messages"].map(list)
-    export_buttons(out, key="errors_groups_export", filename="error_groups")
+    """Export the whole filtered group list (messages tuple as a list), built only when asked for."""
+
+    def build() -> pd.DataFrame:
+        out = groups.copy()
+        out["messages"] = out["messages"].map(list)
+        return out
+
+    export_buttons(build, key="errors_groups_export", filename="error_groups")

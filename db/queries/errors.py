@@ -8,6 +8,7 @@ messages are equal (a window holds far fewer distinct messages than rows).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -180,45 +181,125 @@ def _badges(out: pd.DataFrame, *, since: datetime, until: datetime) -> pd.DataFr
     return frame(out[list(GROUP_COLUMNS)].to_dict("records"), GROUP_COLUMNS)
 
 
-# --- one scan of the window, rolled up ----------------------------------------------------------
+# --- one read of the window and one of its history, rolled up ------------------------------------
 # The page reads the window once, grouped by (type, service, message, bucket, severity, resolved
 # or not), and the history before it once, grouped by (type, service, message, severity). Groups,
-# facets, the severity timeline and the sparklines are roll-ups of those aggregates, and the facet
-# and text filters are applied to them (distinct messages, not rows), so changing a filter does
-# not read the table again.
+# facets, the severity timeline and the sparklines are roll-ups of those aggregates in plain Python
+# (distinct messages, not rows), all inside one cached call (`error_view`), so a rerun with the same
+# window and filters only unpickles the small results.
+# The worst case, a window holding a huge number of events, is bounded: only the newest
+# MAX_WINDOW_EVENTS events of the window (and MAX_HISTORY_EVENTS before it) are grouped, and the
+# result says from when on it counts (`capped_from`), so the page can say so plainly.
 
-SUMMARY_COLUMNS = {"error_type": "str", "service": "str", "message": "str", "bucket": "utc", "severity": "str",
-                   "unresolved": "bool", "count": "Int64", "first_at": "utc", "last_at": "utc",
-                   "last_resolved_at": "utc"}
-HISTORY_COLUMNS = {"error_type": "str", "service": "str", "message": "str", "severity": "str",
-                   "prior_count": "Int64", "baseline_count": "Int64", "first_seen": "utc",
-                   "last_resolved_at": "utc", "last_unresolved_at": "utc"}
-MAX_SUMMARY_ROWS = 200_000
-_KEY = ["error_type", "service", "message"]
+MAX_WINDOW_EVENTS = 100_000
+MAX_HISTORY_EVENTS = 200_000
+FACET_VALUES_MAX = 200
+_Key = tuple[str, str | None, str]
+
+FACET_COLUMNS = {"facet": "str", "value": "str", "count": "Int64"}
+TIMELINE_COLUMNS = {"bucket": "utc", "severity": "str", "count": "Int64"}
+SPARK_COLUMNS = {"fingerprint": "str", "bucket": "utc", "count": "Int64"}
 
 
-def window_summary(session: Session, *, since: datetime, until: datetime, bucket_s: int) -> pd.DataFrame:
-    """Events in [since, until) per (type, service, message, bucket, severity, unresolved).
+@dataclass
+class ErrorView:
+    """Everything the Errors page shows for one window and one set of filters.
 
-    Columns SUMMARY_COLUMNS; attrs['truncated'] when MAX_SUMMARY_ROWS aggregate rows were reached.
+    `groups` holds the groups of every status (GROUP_COLUMNS; the page keeps one tab's with
+    `by_status`); `facets` (facet, value, count), `timeline` (bucket, severity, count), `sparks`
+    (fingerprint, bucket, count). `events`: the events grouped. `capped_from`: when the window held
+    more than MAX_WINDOW_EVENTS events, the time from which on its newest ones were grouped (else
+    None); `history_from` likewise for the history before the window. `truncated`: more than
+    MAX_DISTINCT distinct messages (the rest were left out). `attrs` carries 'as_of' (db.data).
     """
+
+    groups: pd.DataFrame
+    facets: pd.DataFrame
+    timeline: pd.DataFrame
+    sparks: pd.DataFrame
+    events: int = 0
+    capped_from: datetime | None = None
+    history_from: datetime | None = None
+    truncated: bool = False
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Filter:
+    """The facet filters and free text, applied to aggregate rows in Python (same rules as `filters()`)."""
+
+    services: tuple[str, ...] = ()  # named services
+    no_service: bool = False  # NO_SERVICE chosen: errors without a service
+    severities: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    text: str = ""
+
+    def key_ok(self, key: _Key, skip: str = "") -> bool:
+        """Type, service and text filters (the parts of a message's key)."""
+        error_type, service, message = key
+        if (self.services or self.no_service) and skip != "service" and not (
+                self.no_service if service is None else service in self.services):
+            return False
+        if self.types and skip != "type" and error_type not in self.types:
+            return False
+        return not self.text or self.text in (message or "").lower()
+
+    def severity_ok(self, severity: str | None, skip: str = "") -> bool:
+        return not self.severities or skip == "severity" or (severity or "").upper() in self.severities
+
+
+def _filter(services: Sequence[str], severities: Sequence[str], types: Sequence[str], text: str) -> _Filter:
+    return _Filter(services=tuple(s for s in services if s != NO_SERVICE), no_service=NO_SERVICE in services,
+                   severities=tuple(s.upper() for s in severities), types=tuple(types),
+                   text=(text or "").strip().lower())
+
+
+def _ts(value: Any) -> datetime | None:
+    """A database time as naive UTC (drivers differ: datetime, aware datetime or ISO text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return _naive(value)
+    return None
+
+
+def _max(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _min(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _cutoff(session: Session, lo: datetime, hi: datetime, limit: int) -> datetime | None:
+    """created_at of the (limit+1)-th newest event in [lo, hi); None when the range holds at most `limit`."""
+    stmt = (select(E.created_at).where(E.created_at >= lo, E.created_at < hi)
+            .order_by(E.created_at.desc()).offset(limit).limit(1))
+    return _ts(session.execute(stmt).scalar())
+
+
+def _window_rows(session: Session, *, lo: datetime, hi: datetime, bucket_s: int,
+                 above: datetime | None) -> list[Any]:
+    """Events in [lo, hi) (newer than `above` when capped) per (type, service, message, bucket,
+    severity, unresolved): count, first, last, last resolution."""
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
     b, sev = epoch_bucket(E.created_at, bucket_s), func.upper(E.severity)
     open_ = case((E.resolved_at.is_(None), 1), else_=0)
-    stmt = (select(t.label("error_type"), sv.label("service"), m.label("message"), b.label("bucket"),
-                   sev.label("severity"), open_.label("unresolved"), func.count().label("count"),
-                   func.min(E.created_at).label("first_at"), func.max(E.created_at).label("last_at"), func.max(E.resolved_at).label("last_resolved_at"))
-            .where(E.created_at >= _naive(since), E.created_at < _naive(until))
-            .group_by(t, sv, m, b, sev, open_).limit(MAX_SUMMARY_ROWS))
-    rows = session.execute(stmt).all()
-    df = frame(rows, SUMMARY_COLUMNS)
-    df.attrs["truncated"] = len(rows) >= MAX_SUMMARY_ROWS
-    return df
+    where = [E.created_at >= lo, E.created_at < hi, *([E.created_at > above] if above is not None else [])]
+    stmt = (select(t, sv, m, b, sev, open_, func.count(), func.min(E.created_at), func.max(E.created_at),
+                   func.max(E.resolved_at))
+            .where(*where).group_by(t, sv, m, b, sev, open_))
+    return list(session.execute(stmt).all())
 
 
-def history_summary(session: Session, *, since: datetime, until: datetime) -> pd.DataFrame:
+def _history_rows(session: Session, *, since: datetime, until: datetime, above: datetime | None) -> list[Any]:
     """Events before the window per (type, service, message, severity): the prior period's and the
-    baseline's counts, first seen, last resolution, last unresolved event. Columns HISTORY_COLUMNS."""
+    baseline's counts, first seen, last resolution, last unresolved event."""
     s = _naive(since)
     prior, base, history = (_naive(x) for x in _window(since, until))
     t, sv, m, sev = exact(E.error_type), exact(E.service), exact(E.message), func.upper(E.severity)
@@ -226,124 +307,169 @@ def history_summary(session: Session, *, since: datetime, until: datetime) -> pd
     def n(cond: ColumnElement[bool]) -> Any:
         return func.sum(case((cond, 1), else_=0))
 
-    stmt = (select(t.label("error_type"), sv.label("service"), m.label("message"), sev.label("severity"),
-                   n(E.created_at >= prior).label("prior_count"), n(E.created_at >= base).label("baseline_count"),
-                   func.min(E.created_at).label("first_seen"), func.max(E.resolved_at).label("last_resolved_at"),
-                   func.max(case((E.resolved_at.is_(None), E.created_at))).label("last_unresolved_at"))
-            .where(E.created_at >= history, E.created_at < s).group_by(t, sv, m, sev).limit(MAX_SUMMARY_ROWS))
-    return frame(session.execute(stmt).all(), HISTORY_COLUMNS)
+    stmt = (select(t, sv, m, sev, n(E.created_at >= prior), n(E.created_at >= base), func.min(E.created_at),
+                   func.max(E.resolved_at), func.max(case((E.resolved_at.is_(None), E.created_at))))
+            .where(E.created_at >= history, E.created_at < s, *([E.created_at > above] if above is not None else []))
+            .group_by(t, sv, m, sev))
+    return list(session.execute(stmt).all())
 
 
-def _keep(df: pd.DataFrame, *, services: Sequence[str] = (), severities: Sequence[str] = (),
-          types: Sequence[str] = (), text: str = "", skip: str = "") -> pd.Series[bool]:
-    """Rows of a summary that pass the filters (the same rules as `filters()` in SQL)."""
-    keep = pd.Series(True, index=df.index)
-    if services and skip != "service":
-        named = {x for x in services if x != NO_SERVICE}
-        svc = df["service"]
-        keep &= svc.map(lambda v: v in named if isinstance(v, str) else NO_SERVICE in services).astype(bool)
-    if severities and skip != "severity":
-        keep &= df["severity"].isin([x.upper() for x in severities])
-    if types and skip != "type":
-        keep &= df["error_type"].isin(list(types))
-    needle = text.strip().lower()
-    if needle:
-        keep &= df["message"].map(lambda v: isinstance(v, str) and needle in v.lower()).astype(bool)
-    return keep
+class _Triple:
+    """Running totals of one exact (type, service, message) over the window and its history."""
+
+    __slots__ = ("count", "unresolved", "high", "medium", "low", "last_seen", "first_seen", "last_resolved_at",
+                 "last_unresolved_at", "prior_count", "baseline_count", "buckets")
+
+    def __init__(self) -> None:
+        self.count = self.unresolved = self.high = self.medium = self.low = 0
+        self.prior_count = self.baseline_count = 0
+        self.last_seen: datetime | None = None
+        self.first_seen: datetime | None = None
+        self.last_resolved_at: datetime | None = None
+        self.last_unresolved_at: datetime | None = None
+        self.buckets: dict[int, int] = {}
 
 
-def groups_from(summary: pd.DataFrame, history: pd.DataFrame, *, since: datetime, until: datetime,
-                status: str = "unresolved", services: Sequence[str] = (), severities: Sequence[str] = (),
-                types: Sequence[str] = (), text: str = "") -> pd.DataFrame:
-    """Fingerprint groups (GROUP_COLUMNS) from a window summary and its history, filtered."""
-    flt: dict[str, Any] = {"services": services, "severities": severities, "types": types, "text": text}
-    w = summary[_keep(summary, **flt)]
-    h = history[_keep(history, **flt)] if not history.empty else history
-    if w.empty:
-        out = frame([], GROUP_COLUMNS)
-        out.attrs["truncated"] = bool(summary.attrs.get("truncated"))
-        return out
-    codes: dict[tuple[Any, Any, Any], int] = {}
-    w = w.assign(_k=[codes.setdefault(k, len(codes)) for k in _keys(w)], _open=w["unresolved"].astype(bool))
-    g = w.groupby("_k", sort=False)
-    tri = pd.DataFrame({
-        "count": g["count"].sum(),
-        "unresolved": w[w["_open"]].groupby("_k")["count"].sum(),
-        "last_seen": g["last_at"].max(),
-        "w_first": g["first_at"].min(),
-        "w_resolved": g["last_resolved_at"].max(),
-        "w_open_last": w[w["_open"]].groupby("_k")["last_at"].max(),
-        **{sev.lower(): w[w["severity"] == sev].groupby("_k")["count"].sum() for sev in SEVERITIES},
-    })
-    if not h.empty:
-        h = h.assign(_k=[codes.get(k, -1) for k in _keys(h)])
-        hk = h[h["_k"] >= 0].groupby("_k").agg(
-            prior_count=("prior_count", "sum"), baseline_count=("baseline_count", "sum"),
-            first_seen=("first_seen", "min"), h_resolved=("last_resolved_at", "max"),
-            h_open_last=("last_unresolved_at", "max"))
-        tri = tri.join(hk, how="left")
-    for col in ("prior_count", "baseline_count", "first_seen", "h_resolved", "h_open_last"):
-        if col not in tri:
-            tri[col] = pd.NaT if col in ("first_seen", "h_resolved", "h_open_last") else 0
-    for col in ("count", "unresolved", "high", "medium", "low", "prior_count", "baseline_count"):
-        tri[col] = tri[col].fillna(0).astype("int64")
-    tri["first_seen"] = tri[["first_seen", "w_first"]].min(axis=1)
-    tri["last_resolved_at"] = tri[["h_resolved", "w_resolved"]].max(axis=1)
-    tri["last_unresolved_at"] = tri[["h_open_last", "w_open_last"]].max(axis=1)
-    by_code = {v: k for k, v in codes.items()}
-    keys = pd.DataFrame([by_code[c] for c in tri.index], columns=_KEY, index=tri.index)
-    triples = pd.concat([keys, tri], axis=1).reset_index(drop=True)
-    triples = frame(triples[list(TRIPLE_COLUMNS)].to_dict("records"), TRIPLE_COLUMNS)
-    groups = merge_groups(triples, since=since, until=until)
+def _roll_up(window: list[Any], history: list[Any], flt: _Filter) -> tuple[
+        dict[_Key, _Triple], dict[str, dict[str, int]], dict[tuple[int, str], int], bool]:
+    """(triples passing the filters, facet counts, timeline counts, truncated) from the aggregate rows."""
+    triples: dict[_Key, _Triple] = {}
+    facets: dict[str, dict[str, int]] = {"severity": {}, "service": {}, "type": {}}
+    timeline: dict[tuple[int, str], int] = {}
+    key_ok: dict[_Key, tuple[bool, bool, bool, bool]] = {}
+    truncated = False
+    for error_type, service, message, bucket, severity, open_, n, first_at, last_at, last_res in window:
+        key = (error_type, service, message)
+        ok = key_ok.get(key)
+        if ok is None:
+            ok = key_ok[key] = (flt.key_ok(key), flt.key_ok(key, "severity"), flt.key_ok(key, "service"),
+                                flt.key_ok(key, "type"))
+        sev = severity or ""
+        n = int(n)
+        sev_ok = flt.severity_ok(sev)
+        if ok[1]:
+            facets["severity"][sev] = facets["severity"].get(sev, 0) + n
+        if ok[2] and sev_ok:
+            name = service if service is not None else NO_SERVICE
+            facets["service"][name] = facets["service"].get(name, 0) + n
+        if ok[3] and sev_ok:
+            facets["type"][error_type] = facets["type"].get(error_type, 0) + n
+        if not (ok[0] and sev_ok):
+            continue
+        b = int(bucket)
+        timeline[(b, sev)] = timeline.get((b, sev), 0) + n
+        tri = triples.get(key)
+        if tri is None:
+            if len(triples) >= MAX_DISTINCT:
+                truncated = True
+                continue
+            tri = triples[key] = _Triple()
+        tri.buckets[b] = tri.buckets.get(b, 0) + n
+        tri.count += n
+        if sev in ("HIGH", "MEDIUM", "LOW"):
+            setattr(tri, sev.lower(), getattr(tri, sev.lower()) + n)
+        last = _ts(last_at)
+        tri.last_seen = _max(tri.last_seen, last)
+        tri.first_seen = _min(tri.first_seen, _ts(first_at))
+        tri.last_resolved_at = _max(tri.last_resolved_at, _ts(last_res))
+        if open_:
+            tri.unresolved += n
+            tri.last_unresolved_at = _max(tri.last_unresolved_at, last)
+    for error_type, service, message, severity, prior, baseline, first, last_res, last_open in history:
+        tri = triples.get((error_type, service, message))
+        if tri is None or not flt.severity_ok(severity):
+            continue
+        tri.prior_count += int(prior or 0)
+        tri.baseline_count += int(baseline or 0)
+        tri.first_seen = _min(tri.first_seen, _ts(first))
+        tri.last_resolved_at = _max(tri.last_resolved_at, _ts(last_res))
+        tri.last_unresolved_at = _max(tri.last_unresolved_at, _ts(last_open))
+    return triples, facets, timeline, truncated
+
+
+def _group_records(triples: dict[_Key, _Triple], *, since: datetime, until: datetime) -> tuple[
+        list[dict[str, Any]], dict[str, dict[int, int]]]:
+    """Fingerprint groups (GROUP_COLUMNS records, newest first) and their events per bucket."""
+    by_fp: dict[str, list[tuple[_Key, _Triple]]] = {}
+    for key, tri in triples.items():
+        by_fp.setdefault(fingerprint(*key), []).append((key, tri))
+    length = until - since
+    _, base_start, _ = _window(since, until)
+    periods = max((since - base_start) / length, 1e-9)
+    new_after = _naive(until) - NEW_WITHIN
+    records: list[dict[str, Any]] = []
+    sparks: dict[str, dict[int, int]] = {}
+    for fp, members in by_fp.items():
+        members.sort(key=lambda kt: (-kt[1].count, kt[0][2]))  # most frequent message first
+        (error_type, service, message), _ = members[0]
+        tris = [t for _, t in members]
+        r: dict[str, Any] = {"fingerprint": fp, "error_type": error_type, "service": service, "message": message}
+        for col in ("count", "prior_count", "baseline_count", "unresolved", "high", "medium", "low"):
+            r[col] = sum(getattr(t, col) for t in tris)
+        r["last_seen"] = max((t.last_seen for t in tris if t.last_seen), default=None)
+        r["first_seen"] = min((t.first_seen for t in tris if t.first_seen), default=None)
+        r["last_resolved_at"] = max((t.last_resolved_at for t in tris if t.last_resolved_at), default=None)
+        last_open = max((t.last_unresolved_at for t in tris if t.last_unresolved_at), default=None)
+        r["other_severity"] = r["count"] - r["high"] - r["medium"] - r["low"]
+        r["change"] = r["count"] - r["prior_count"]
+        r["baseline_expected"] = r["baseline_count"] / periods
+        r["new"] = r["first_seen"] is not None and r["first_seen"] >= new_after
+        r["regressed"] = bool(last_open and r["last_resolved_at"] and last_open > r["last_resolved_at"])
+        r["escalating"] = (r["count"] >= ESCALATING_MIN_EVENTS and r["baseline_count"] > 0
+                           and r["count"] > ESCALATING_FACTOR * r["baseline_expected"])
+        r["messages"] = tuple(k[2] for k, _ in members)
+        r["distinct_messages"] = len(members)
+        records.append(r)
+        spark: dict[int, int] = {}
+        for t in tris:
+            for b, n in t.buckets.items():
+                spark[b] = spark.get(b, 0) + n
+        sparks[fp] = spark
+    records.sort(key=lambda r: (r["last_seen"] or datetime.min, r["count"]), reverse=True)
+    return records, sparks
+
+
+def _facet_frame(facets: dict[str, dict[str, int]]) -> pd.DataFrame:
+    out = []
+    for name, counts in facets.items():
+        ranked = sorted(counts.items(), key=lambda vc: -vc[1])[:FACET_VALUES_MAX]
+        out += [{"facet": name, "value": v, "count": c} for v, c in ranked]
+    return frame(out, FACET_COLUMNS)
+
+
+def error_view(
+    session: Session, *, since: datetime, until: datetime, bucket_s: int, services: Sequence[str] = (),
+    severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
+) -> ErrorView:
+    """The groups (every status), facet counts, severity timeline and sparklines of [since, until),
+    filtered; one read of the window and one of the history before it."""
+    lo, hi = _naive(since), _naive(until)
+    capped = _cutoff(session, lo, hi, MAX_WINDOW_EVENTS)
+    window = _window_rows(session, lo=lo, hi=hi, bucket_s=bucket_s, above=capped)
+    history_lo = _naive(_window(since, until)[2])
+    hist_capped = _cutoff(session, history_lo, lo, MAX_HISTORY_EVENTS)
+    history = _history_rows(session, since=since, until=until, above=hist_capped)
+    flt = _filter(services, severities, types, text)
+    triples, facets, timeline, truncated = _roll_up(window, history, flt)
+    records, sparks = _group_records(triples, since=since, until=until)
+    groups = frame(records, GROUP_COLUMNS)
+    for col in ("error_type", "service", "message"):  # keep NULL services None
+        groups[col] = groups[col].astype(object)
+    tl = frame([{"bucket": b, "severity": s, "count": n} for (b, s), n in sorted(timeline.items())], TIMELINE_COLUMNS)
+    sp = frame([{"fingerprint": fp, "bucket": b, "count": n} for fp, sb in sparks.items() for b, n in sorted(sb.items())],
+               SPARK_COLUMNS)
+    return ErrorView(groups=groups, facets=_facet_frame(facets), timeline=tl, sparks=sp,
+                     events=sum(int(r[6]) for r in window), capped_from=capped, history_from=hist_capped,
+                     truncated=truncated)
+
+
+def by_status(groups: pd.DataFrame, status: str) -> pd.DataFrame:
+    """The groups of one tab: with unresolved events ('unresolved'), without ('resolved'), or all."""
     if status == "unresolved":
         groups = groups[groups["unresolved"] > 0]
     elif status == "resolved":
         groups = groups[groups["unresolved"] == 0]
-    groups = groups.reset_index(drop=True)
-    groups.attrs["truncated"] = bool(summary.attrs.get("truncated"))
-    return groups
-
-
-def _keys(df: pd.DataFrame) -> list[tuple[Any, Any, Any]]:
-    services = [v if isinstance(v, str) else None for v in df["service"]]  # pandas may hold NULL as NaN
-    return list(zip(df["error_type"], services, df["message"], strict=True))
-
-
-def facets_from(summary: pd.DataFrame, *, services: Sequence[str] = (), severities: Sequence[str] = (),
-                types: Sequence[str] = (), text: str = "") -> pd.DataFrame:
-    """Events per severity, service and type (each facet ignoring its own filter). Columns: facet, value, count."""
-    flt: dict[str, Any] = {"services": services, "severities": severities, "types": types, "text": text}
-    out: list[dict[str, Any]] = []
-    for name, col in (("severity", "severity"), ("service", "service"), ("type", "error_type")):
-        sub = summary[_keep(summary, **flt, skip=name)]
-        values = sub[col].map(lambda v: v if isinstance(v, str) else NO_SERVICE)
-        counts = sub.groupby(values)["count"].sum().sort_values(ascending=False, kind="stable").head(200)
-        out += [{"facet": name, "value": v, "count": int(c)} for v, c in counts.items()]
-    return frame(out, {"facet": "str", "value": "str", "count": "Int64"})
-
-
-def timeline_from(summary: pd.DataFrame, *, services: Sequence[str] = (), severities: Sequence[str] = (),
-                  types: Sequence[str] = (), text: str = "") -> pd.DataFrame:
-    """Events per bucket and severity. Columns: bucket (utc), severity, count."""
-    w = summary[_keep(summary, services=services, severities=severities, types=types, text=text)]
-    df = w.groupby(["bucket", "severity"], as_index=False)["count"].sum().sort_values(["bucket", "severity"])
-    return frame(df.to_dict("records"), {"bucket": "utc", "severity": "str", "count": "Int64"})
-
-
-def sparks_from(summary: pd.DataFrame, *, services: Sequence[str] = (), severities: Sequence[str] = (),
-                types: Sequence[str] = (), text: str = "") -> pd.DataFrame:
-    """Events per fingerprint and bucket. Columns: fingerprint, bucket (utc), count."""
-    w = summary[_keep(summary, services=services, severities=severities, types=types, text=text)]
-    if w.empty:
-        return frame([], {"fingerprint": "str", "bucket": "utc", "count": "Int64"})
-    fps = {k: fingerprint(*k) for k in set(_keys(w))}
-    w = w.assign(fingerprint=[fps[k] for k in _keys(w)])
-    df = w.groupby(["fingerprint", "bucket"], as_index=False)["count"].sum()
-    return frame(df.to_dict("records"), {"fingerprint": "str", "bucket": "utc", "count": "Int64"})
-
-
-def _whole(since: datetime, until: datetime) -> int:
-    return max(int((until - since).total_seconds()) + 1, 1)
+    return groups.reset_index(drop=True)
 
 
 def error_groups(
@@ -355,10 +481,11 @@ def error_groups(
     Columns GROUP_COLUMNS; `status` keeps groups with unresolved events ('unresolved'), without
     ('resolved') or all. attrs['truncated'] is True when the window had too many distinct messages.
     """
-    summary = window_summary(session, since=since, until=until, bucket_s=_whole(since, until))
-    history = history_summary(session, since=since, until=until)
-    return groups_from(summary, history, since=since, until=until, status=status, services=services,
-                       severities=severities, types=types, text=text)
+    view = error_view(session, since=since, until=until, bucket_s=_whole(since, until), services=services,
+                      severities=severities, types=types, text=text)
+    out = by_status(view.groups, status)
+    out.attrs["truncated"] = view.truncated
+    return out
 
 
 def facet_counts(
@@ -369,8 +496,8 @@ def facet_counts(
 
     Columns: facet ('severity'|'service'|'type'), value, count.
     """
-    summary = window_summary(session, since=since, until=until, bucket_s=_whole(since, until))
-    return facets_from(summary, services=services, severities=severities, types=types, text=text)
+    return error_view(session, since=since, until=until, bucket_s=_whole(since, until), services=services,
+                      severities=severities, types=types, text=text).facets
 
 
 def group_buckets(
@@ -378,17 +505,29 @@ def group_buckets(
     services: Sequence[str] = (), severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
 ) -> pd.DataFrame:
     """Events per fingerprint per time bucket (for sparklines). Columns: fingerprint, bucket (utc), count."""
-    summary = window_summary(session, since=since, until=until, bucket_s=bucket_s)
-    return sparks_from(summary, services=services, severities=severities, types=types, text=text)
+    return error_view(session, since=since, until=until, bucket_s=bucket_s, services=services,
+                      severities=severities, types=types, text=text).sparks
 
 
 def error_timeline(
     session: Session, *, since: datetime, until: datetime, bucket_s: int,
     services: Sequence[str] = (), severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
 ) -> pd.DataFrame:
-    """Events per time bucket and severity. Columns: bucket (utc), severity, count."""
-    summary = window_summary(session, since=since, until=until, bucket_s=bucket_s)
-    return timeline_from(summary, services=services, severities=severities, types=types, text=text)
+    """Events per time bucket and severity (the newest MAX_WINDOW_EVENTS at most). Columns: bucket (utc),
+    severity, count."""
+    lo, hi = _naive(since), _naive(until)
+    capped = _cutoff(session, lo, hi, MAX_WINDOW_EVENTS)
+    b, sev = epoch_bucket(E.created_at, bucket_s), func.upper(E.severity)
+    where = [E.created_at >= lo, E.created_at < hi, *([E.created_at > capped] if capped is not None else []),
+             *filters(services=services, severities=severities, types=types, text=text)]
+    stmt = select(b.label("bucket"), sev.label("severity"), func.count().label("count")).where(*where).group_by(b, sev)
+    rows = sorted(session.execute(stmt).all(), key=lambda r: (int(r[0]), r[1] or ""))
+    return frame([{"bucket": int(r[0]), "severity": r[1], "count": int(r[2])} for r in rows], TIMELINE_COLUMNS)
+
+
+def _whole(since: datetime, until: datetime) -> int:
+    return max(int((until - since).total_seconds()) + 1, 1)
+
 
 
 def _group_where(error_type: str, service: str | None, messages: Sequence[str]) -> list[ColumnElement[bool]]:
@@ -470,6 +609,6 @@ def distinct_count(session: Session, *, since: datetime, until: datetime) -> int
                         COUNT_CAP)
 
 
-__all__ = ["NO_SERVICE", "STATUSES", "error_groups", "error_timeline", "facet_counts", "group_buckets",
-           "groups_during", "merge_groups", "normalise_message", "occurrence", "occurrence_export",
-           "occurrence_ids", "occurrences"]
+__all__ = ["NO_SERVICE", "STATUSES", "ErrorView", "by_status", "error_groups", "error_timeline", "error_view",
+           "facet_counts", "group_buckets", "groups_during", "merge_groups", "normalise_message", "occurrence",
+           "occurrence_export", "occurrence_ids", "occurrences"]
