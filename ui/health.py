@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import urlencode
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from db import data
@@ -88,6 +89,24 @@ def parse_zoom(raw: str) -> tuple[datetime, datetime] | None:
 def zoom_param(start: datetime, end: datetime) -> str:
     """A window as the URL's zoom value."""
     return f"{int(start.timestamp())}-{int(end.timestamp())}"
+
+
+@st.cache_resource(ttl=120, max_entries=48, show_spinner=False)
+def _built_figure(key: tuple[object, ...], _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
+
+
+def figure(build: Callable[..., go.Figure], *frames: pd.DataFrame, **kwargs: object) -> go.Figure:
+    """`build(*frames, **kwargs)`, built once and reused by later reruns (and sessions) while its inputs
+    are the same: the frames are named by their cache time ('as_of', set by data.fetch), length and
+    columns, the other arguments by value. Plotly figures cost tens of milliseconds to build, more than
+    the rest of a warm rerun; st.plotly_chart only reads them. Frames without 'as_of' are not cached."""
+    if any("as_of" not in df.attrs for df in frames):
+        return build(*frames, **kwargs)
+    key = (build.__module__, build.__qualname__,
+           tuple((df.attrs["as_of"], len(df), tuple(df.columns)) for df in frames),
+           tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+    return _built_figure(key, lambda: build(*frames, **kwargs))
 
 
 # --- live tiles --------------------------------------------------------------------------------
@@ -196,7 +215,7 @@ def history_section(f: Frame, *, since: datetime, until: datetime, service: str 
             st.info("No checks in this window.", icon="ℹ️")
         else:
             width = "5 minutes" if bucket == 300 else "hour" if bucket == 3600 else "day"
-            fig = charts.history_heatmap(hist, tz=f.tz, title=f"Uptime per {width}")
+            fig = figure(charts.history_heatmap, hist, tz=f.tz, title=f"Uptime per {width}")
             event = st.plotly_chart(fig, key=f"health_history_chart_{int(since.timestamp())}_{int(until.timestamp())}", on_select="rerun", selection_mode="points")
             points = _selection(event, "points")
             if points:
@@ -214,7 +233,8 @@ def history_section(f: Frame, *, since: datetime, until: datetime, service: str 
                    "in, and the current state is drawn up to now.")
         if band.note:
             st.caption(band.note)
-        st.plotly_chart(charts.state_timeline(band.drawn, tz=f.tz, title="State per service"), key="health_runs_chart")
+        st.plotly_chart(figure(charts.state_timeline, band.drawn, tz=f.tz, title="State per service"),
+                        key="health_runs_chart")
         export(band.exact if band.exact is not None else band.drawn, key="health_runs_export", filename="state_runs")
 
 
@@ -288,7 +308,7 @@ def timeline_section(f: Frame, *, since: datetime, until: datetime, service: str
                    "list what changed before that moment.")
         if band.note:
             st.caption(band.note)
-        fig = charts.service_timeline(band.drawn, errs, scans, acts, tz=f.tz, since=pd.Timestamp(since),
+        fig = figure(charts.service_timeline, band.drawn, errs, scans, acts, tz=f.tz, since=pd.Timestamp(since),
                                       until=pd.Timestamp(until), title="All services" if service is None else "")
         event = st.plotly_chart(fig, key=f"health_timeline_chart_{int(since.timestamp())}_{int(until.timestamp())}",
                                 on_select="rerun", selection_mode=("points", "box"))
@@ -336,10 +356,10 @@ def latency_section(f: Frame, *, since: datetime, until: datetime, service: str)
         b.metric("Unparseable", f"{bad:,} unparseable", help="Text in response_time_ms that is not a number; "
                  "left out of the figures, never counted as 0.")
         c.metric("Missing", f"{missing:,}", help="NULL response_time_ms. The backend writes 0 as NULL.")
-        st.plotly_chart(charts.latency_lines(lat, tz=f.tz, title=f"Response time (ms), {f.label}"),
+        st.plotly_chart(figure(charts.latency_lines, lat, tz=f.tz, title=f"Response time (ms), {f.label}"),
                         key="health_latency_chart")
         errs_bad = int(lat["errors_unparseable"].sum())
-        st.plotly_chart(charts.error_count_lines(lat, tz=f.tz, title="error_count_24h reported by the checks"),
+        st.plotly_chart(figure(charts.error_count_lines, lat, tz=f.tz, title="error_count_24h reported by the checks"),
                         key="health_errcount_chart")
         st.caption(f"error_count_24h: {errs_bad:,} unparseable (left out, never counted as 0).")
         export_buttons(lat, key="health_latency_export", filename="latency")

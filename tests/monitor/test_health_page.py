@@ -172,3 +172,21 @@ def test_too_many_state_changes_are_drawn_per_cell(monkeypatch: pytest.MonkeyPat
     at = run_page(monkeypatch, sqlite_url, "health", hview="history")
     no_exceptions(at)
     assert "state changes in this window: drawn as the worst state per cell" in texts(at)
+
+
+def test_charts_follow_new_data_after_the_cache_expires(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    # Built figures are reused across reruns; new data (a new cache entry) must still reach the chart.
+    eng = seed(sqlite_url)
+    at = run_page(monkeypatch, sqlite_url, "health", hview="history")
+    no_exceptions(at)
+    specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "newcomer" not in specs
+    add_checks(eng, [{"service_name": "newcomer", "status": "DOWN", "check_timestamp": utcnow() - timedelta(minutes=2)}])
+    eng.dispose()
+    at.run()
+    assert "newcomer" not in " ".join(c.proto.spec for c in at.get("plotly_chart"))  # cached data: same figure
+    st.cache_data.clear()  # what the data cache's TTL does
+    at.run()
+    no_exceptions(at)
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(specs) == 2 and all("newcomer" in s for s in specs)
