@@ -4,6 +4,7 @@
 - `safe_number(col)`: text such as '123', ' 4.5 ', '$0.0003' as a number; anything else NULL.
 - `json_text(col, key)`: a top-level key of a JSON column as text; NULL if absent or invalid.
 - `exact(col)`: the column compared and grouped byte for byte (MariaDB's collation is not).
+- `likely(cond, p)`: a hint to SQLite's planner (which has no histograms) that `cond` is usually true.
 """
 
 from __future__ import annotations
@@ -209,6 +210,32 @@ def _exact_mysql(element: exact, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.clauses, **kw)} COLLATE utf8mb4_bin)"
 
 
+class likely(FunctionElement[bool]):  # noqa: N801
+    """`likely(cond, probability)`: a planner hint that `cond` is usually true (SQLite's
+    likelihood(); the condition unchanged elsewhere, where the planners have histograms)."""
+
+    # no Boolean type: SQLAlchemy would append "= 1" on SQLite, hiding the term from the planner
+    inherit_cache = True
+    _traverse_internals = [*FunctionElement._traverse_internals, ("probability", InternalTraversal.dp_plain_obj)]
+
+    def __init__(self, cond: Any, probability: float) -> None:
+        if not 0.0 <= probability <= 1.0:
+            raise ValueError("probability must be between 0 and 1")
+        self.probability = float(probability)
+        super().__init__(cond)
+
+
+@compiles(likely)
+def _likely_default(element: likely, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(likely, "sqlite")
+def _likely_sqlite(element: likely, compiler: SQLCompiler, **kw: Any) -> str:
+    # a literal: SQLite wants a constant probability
+    return f"likelihood({compiler.process(element.clauses, **kw)}, {element.probability!r})"
+
+
 def exact_eq(col: Any, value: Any) -> ColumnElement[bool]:
     """col = value, case- and accent-sensitive everywhere; the plain `=` keeps indexes usable."""
     return (col == value) & (exact(col) == value)
@@ -227,6 +254,7 @@ __all__ = [
     "exact_in",
     "json_number",
     "json_text",
+    "likely",
     "literal_column",
     "safe_number",
     "time_bucket",

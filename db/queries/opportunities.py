@@ -16,13 +16,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BooleanClauseList
 
 from db.models import OpportunitySnapshot as O  # noqa: N817
 from db.models import ScanSession as S  # noqa: N817
 from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
-from db.sqlfuncs import exact, exact_eq, exact_in, json_number, json_text
+from db.sqlfuncs import exact, exact_eq, exact_in, json_number, json_text, likely
 
 # metric -> (column, keys inside `data` tried in order)
 METRICS: dict[str, tuple[Any, tuple[str, ...]]] = {
@@ -43,6 +45,12 @@ SCATTER_LIMIT = 2_000
 FACET_LIMIT = 200
 EXPORT_LIMIT = 100_000
 PERSISTENCE_SCANS = 20
+# Aggregates over a filtered set larger than this (facets, slider bounds, DTE histogram) are
+# taken over this many of its rows: the counts are then lower bounds, shown as "N+".
+SAMPLE_CAP = COUNT_CAP
+DENSE_LIKELIHOOD = 0.99
+BASE_STEPS = ("in the time range", "created before the range end", "active only", "not expired",
+              "from the selected scan")
 FRESHNESS_SCANS = 50
 CONTRACT_MULTIPLIER = 100
 
@@ -146,7 +154,7 @@ class Filters:
         if self.until is not None:
             out.append(("created before the range end", O.created_at <= _naive(self.until)))
         if not self.show_inactive:
-            out.append(("active only", O.is_active.is_not(None) & (O.is_active == true())))
+            out.append(("active only", O.is_active == true()))  # NULL is not active either
         if not self.show_expired:
             out.append(("not expired", O.expires_at > _naive(self.now)))
         if self.scan:
@@ -162,11 +170,35 @@ class Filters:
                 out.append((f"{name} {lo:g} to {hi:g}", metric(name).between(lo, hi)))
         return out
 
-    def where(self, *, skip_field: str | None = None) -> ColumnElement[bool]:
-        """All conditions ANDed (optionally without one facet's own filter)."""
+    def where(self, *, skip_field: str | None = None, dense: int = 0) -> ColumnElement[bool]:
+        """All conditions ANDed (optionally without one facet's own filter).
+
+        `dense` tells SQLite (which has no histograms) which conditions keep most rows, so that it
+        walks an index instead of sorting a big filtered set: 1 = the base conditions (time range,
+        active, expiry, scan) keep at least COUNT_CAP rows, 2 = all conditions do."""
         skip = f"{skip_field} in selection" if skip_field else None
-        conds = [c for label, c in self.steps() if label != skip]
+        conds: list[ColumnElement[bool]] = []
+        for label, cond in self.steps():
+            if label == skip:
+                continue
+            if dense >= 2 or (dense and label in BASE_STEPS):
+                # each conjunct on its own: SQLite looks inside an AND in likelihood() and drops the hint
+                conds += [likely(c, DENSE_LIKELIHOOD) for c in _conjuncts(cond)]  # type: ignore[misc]
+            else:
+                conds.append(cond)
         return and_(true(), *conds)
+
+    def base(self) -> Filters:
+        """Only the base conditions (time range, active, expiry, scan)."""
+        return Filters(now=self.now, since=self.since, until=self.until, show_expired=self.show_expired,
+                       show_inactive=self.show_inactive, scan=self.scan)
+
+
+
+def _conjuncts(cond: ColumnElement[bool]) -> list[ColumnElement[bool]]:
+    if isinstance(cond, BooleanClauseList) and cond.operator is operators.and_:
+        return [c for clause in cond.clauses for c in _conjuncts(clause)]  # type: ignore[arg-type]
+    return [cond]
 
 
 def filters(**kw: Any) -> Filters:
@@ -262,6 +294,71 @@ def make_cursor(value: Any, row_id: Any) -> str:
     return json.dumps([value, int(row_id)], separators=(",", ":"))
 
 
+# Sort columns stored as NOT NULL: one index walk, no NULL part.
+NOT_NULL_SORTS = ("symbol", "strategy", "expires_at", "created_at", "id")
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Rows of one sort, ordered on their own: `expr` is their sort value, `rows` selects them."""
+
+    expr: Any
+    rows: ColumnElement[bool] | None
+    nulls: bool
+
+
+def _parts(sort: str) -> list[_Part]:
+    """A sort split so that an index can serve it: rows whose column holds the value are ordered by
+    the bare column (its index), the few without it by the value from `data` (or not at all)."""
+    if sort in METRICS:
+        col = METRICS[sort][0]
+        return [_Part(col, col.is_not(None), False), _Part(data_metric(sort), col.is_(None), True)]
+    expr = SORTS[sort][0]()
+    if sort in NOT_NULL_SORTS:
+        return [_Part(expr, None, False)]
+    if sort == "cache_hits":
+        return [_Part(expr, expr.is_not(None), False), _Part(expr, expr.is_(None), True)]
+    return [_Part(expr, None, True)]  # derived ratios: no index can serve them
+
+
+def _density(session: Session, f: Filters) -> int:
+    """How dense the filtered set is, for `Filters.where(dense=...)`: two capped counts."""
+    if capped_count(session, select(O.id).where(f.base().where()), COUNT_CAP) < COUNT_CAP:
+        return 0
+    return 2 if capped_count(session, select(O.id).where(f.where(dense=1)), COUNT_CAP) >= COUNT_CAP else 1
+
+
+def _top(session: Session, f: Filters, *, sort: str, descending: bool, cursor: str | None, backwards: bool,
+         limit: int) -> Subquery:
+    """Ids and sort values of the first `limit` filtered rows after `cursor`, in the order of
+    `screener_page` (reversed when `backwards`). Only plain columns are read per row; the
+    JSON-derived columns are computed later for these rows alone."""
+    dense = _density(session, f)
+    where = f.where(dense=dense)
+    ascending = (not descending) != backwards
+    members = []
+    for part in _parts(sort):
+        stmt = select(O.id.label("id"), part.expr.label("sort_value")).where(where)
+        if part.rows is not None:
+            stmt = stmt.where(part.rows)
+        if cursor is not None:
+            value, row_id = parse_cursor(cursor, sort)
+            stmt = stmt.where(_after(part.expr, value, row_id, ascending=ascending, nulls_last=not backwards))
+        order = [part.expr.is_(None).desc() if backwards else part.expr.is_(None).asc()] if part.nulls else []
+        order += [part.expr.asc() if ascending else part.expr.desc(), O.id.asc() if ascending else O.id.desc()]
+        members.append(stmt.order_by(*order).limit(limit))
+    if len(members) == 1:
+        return members[0].subquery("top")
+    return union_all(*(select(m.subquery()) for m in members)).subquery("top")
+
+
+def _ordered(top: Subquery, *, ascending: bool, backwards: bool) -> list[Any]:
+    v = top.c.sort_value
+    up = ascending != backwards
+    return [v.is_(None).desc() if backwards else v.is_(None).asc(), v.asc() if up else v.desc(),
+            top.c.id.asc() if up else top.c.id.desc()]
+
+
 def screener_page(session: Session, *, sort: str = DEFAULT_SORT, descending: bool = True,
                   after: str | None = None, before: str | None = None, **flt: Any) -> pd.DataFrame:
     """One page (PAGE_SIZE rows, plus one to tell whether more follow) of the filtered snapshots.
@@ -272,23 +369,15 @@ def screener_page(session: Session, *, sort: str = DEFAULT_SORT, descending: boo
     if sort not in SORTS:
         raise BadSort(f"unknown sort column {sort!r}")
     f = filters(**flt)
-    expr = SORTS[sort][0]()
-    ascending = not descending
-    stmt = _page_select().add_columns(expr.label("sort_value")).where(f.where())
     backwards = before is not None and after is None
-    if backwards:
-        value, row_id = parse_cursor(before, sort)  # type: ignore[arg-type]
-        stmt = stmt.where(_after(expr, value, row_id, ascending=not ascending, nulls_last=False))
-        order = [expr.is_(None).desc(), expr.desc() if ascending else expr.asc(),
-                 O.id.desc() if ascending else O.id.asc()]
-    else:
-        if after is not None:
-            value, row_id = parse_cursor(after, sort)
-            stmt = stmt.where(_after(expr, value, row_id, ascending=ascending, nulls_last=True))
-        order = [expr.is_(None).asc(), expr.asc() if ascending else expr.desc(),
-                 O.id.asc() if ascending else O.id.desc()]
-    rows = session.execute(stmt.order_by(*order).limit(PAGE_SIZE + 1)).all()
-    df = _page_frame(rows)
+    cursor = before if backwards else after
+    if cursor is not None:
+        parse_cursor(cursor, sort)  # a bad cursor is rejected before any query runs
+    top = _top(session, f, sort=sort, descending=descending, cursor=cursor, backwards=backwards,
+               limit=PAGE_SIZE + 1)
+    stmt = (_page_select().add_columns(top.c.sort_value.label("sort_value")).join(top, top.c.id == O.id)
+            .order_by(*_ordered(top, ascending=not descending, backwards=backwards)).limit(PAGE_SIZE + 1))
+    df = _page_frame(session.execute(stmt).all())
     if backwards:
         df = df.iloc[::-1].reset_index(drop=True)
     return df
