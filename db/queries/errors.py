@@ -298,20 +298,47 @@ def _window_rows(session: Session, *, lo: datetime, hi: datetime, bucket_s: int,
 
 
 def _history_rows(session: Session, *, since: datetime, until: datetime, above: datetime | None) -> list[Any]:
-    """Events before the window per (type, service, message, severity): the prior period's and the
-    baseline's counts, first seen, last resolution, last unresolved event."""
+    """The baseline before the window (BASELINE_PERIODS periods) per (type, service, message, severity):
+    the prior period's and the baseline's counts, first seen, last resolution, last unresolved event."""
     s = _naive(since)
-    prior, base, history = (_naive(x) for x in _window(since, until))
+    prior, base, _ = (_naive(x) for x in _window(since, until))
     t, sv, m, sev = exact(E.error_type), exact(E.service), exact(E.message), func.upper(E.severity)
 
     def n(cond: ColumnElement[bool]) -> Any:
         return func.sum(case((cond, 1), else_=0))
 
-    stmt = (select(t, sv, m, sev, n(E.created_at >= prior), n(E.created_at >= base), func.min(E.created_at),
+    stmt = (select(t, sv, m, sev, n(E.created_at >= prior), func.count(), func.min(E.created_at),
                    func.max(E.resolved_at), func.max(case((E.resolved_at.is_(None), E.created_at))))
-            .where(E.created_at >= history, E.created_at < s, *([E.created_at > above] if above is not None else []))
+            .where(E.created_at >= base, E.created_at < s, *([E.created_at > above] if above is not None else []))
             .group_by(t, sv, m, sev))
     return list(session.execute(stmt).all())
+
+
+def _older_rows(session: Session, *, since: datetime, until: datetime, above: datetime | None) -> list[Any]:
+    """Before the baseline, back to the history start: per (type, service, message) first seen, last
+    resolution, last unresolved event (the group's life, for the New and Regressed badges).
+
+    Grouped by the message alone (SQLite sorts every row of a GROUP BY, and a shorter key costs
+    less), with the type and service checked to be one per message; the few messages logged under
+    several types or services are grouped again by their whole key.
+    """
+    _, base, history = (_naive(x) for x in _window(since, until))
+    t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
+    where = [E.created_at >= history, E.created_at < base, *([E.created_at > above] if above is not None else [])]
+    life = (func.min(E.created_at), func.max(E.resolved_at), func.max(case((E.resolved_at.is_(None), E.created_at))))
+    rows = session.execute(select(m, func.min(t), func.max(t), func.min(sv), func.max(sv), func.count(E.service),
+                                  func.count(), *life).where(*where).group_by(m)).all()
+    out: list[Any] = []
+    mixed: list[str] = []
+    for msg, t_lo, t_hi, s_lo, s_hi, with_service, total, *rest in rows:
+        if t_lo != t_hi or s_lo != s_hi or 0 < int(with_service) < int(total):
+            mixed.append(msg)
+        else:
+            out.append((t_lo, s_lo, msg, *rest))
+    for chunk in (mixed[i:i + 500] for i in range(0, len(mixed), 500)):
+        out += session.execute(select(t, sv, m, *life).where(*where, exact_in(E.message, chunk))
+                               .group_by(t, sv, m)).all()
+    return out
 
 
 class _Triple:
@@ -330,13 +357,18 @@ class _Triple:
         self.buckets: dict[int, int] = {}
 
 
-def _roll_up(window: list[Any], history: list[Any], flt: _Filter) -> tuple[
+def _roll_up(window: list[Any], recent: list[Any], older: list[Any], flt: _Filter) -> tuple[
         dict[_Key, _Triple], dict[str, dict[str, int]], dict[tuple[int, str], int], bool]:
-    """(triples passing the filters, facet counts, timeline counts, truncated) from the aggregate rows."""
+    """(triples passing the filters, facet counts, timeline counts, truncated) from the aggregate rows.
+
+    Counts follow every filter; a group's life (first seen, last resolution, last unresolved event:
+    the New and Regressed badges) is the group's own, whatever the severity filter.
+    """
     triples: dict[_Key, _Triple] = {}
     facets: dict[str, dict[str, int]] = {"severity": {}, "service": {}, "type": {}}
     timeline: dict[tuple[int, str], int] = {}
     key_ok: dict[_Key, tuple[bool, bool, bool, bool]] = {}
+    life: dict[_Key, list[datetime | None]] = {}
     truncated = False
     for error_type, service, message, bucket, severity, open_, n, first_at, last_at, last_res in window:
         key = (error_type, service, message)
@@ -354,7 +386,11 @@ def _roll_up(window: list[Any], history: list[Any], flt: _Filter) -> tuple[
             facets["service"][name] = facets["service"].get(name, 0) + n
         if ok[3] and sev_ok:
             facets["type"][error_type] = facets["type"].get(error_type, 0) + n
-        if not (ok[0] and sev_ok):
+        if not ok[0]:
+            continue
+        last = _ts(last_at)
+        _live(life, key, _ts(first_at), _ts(last_res), last if open_ else None)
+        if not sev_ok:
             continue
         b = int(bucket)
         timeline[(b, sev)] = timeline.get((b, sev), 0) + n
@@ -368,23 +404,35 @@ def _roll_up(window: list[Any], history: list[Any], flt: _Filter) -> tuple[
         tri.count += n
         if sev in ("HIGH", "MEDIUM", "LOW"):
             setattr(tri, sev.lower(), getattr(tri, sev.lower()) + n)
-        last = _ts(last_at)
         tri.last_seen = _max(tri.last_seen, last)
-        tri.first_seen = _min(tri.first_seen, _ts(first_at))
-        tri.last_resolved_at = _max(tri.last_resolved_at, _ts(last_res))
         if open_:
             tri.unresolved += n
-            tri.last_unresolved_at = _max(tri.last_unresolved_at, last)
-    for error_type, service, message, severity, prior, baseline, first, last_res, last_open in history:
-        tri = triples.get((error_type, service, message))
-        if tri is None or not flt.severity_ok(severity):
+    for error_type, service, message, severity, prior, baseline, first, last_res, last_open in recent:
+        key = (error_type, service, message)
+        if key not in triples:
             continue
-        tri.prior_count += int(prior or 0)
-        tri.baseline_count += int(baseline or 0)
-        tri.first_seen = _min(tri.first_seen, _ts(first))
-        tri.last_resolved_at = _max(tri.last_resolved_at, _ts(last_res))
-        tri.last_unresolved_at = _max(tri.last_unresolved_at, _ts(last_open))
+        _live(life, key, _ts(first), _ts(last_res), _ts(last_open))
+        if flt.severity_ok(severity):
+            tri = triples[key]
+            tri.prior_count += int(prior or 0)
+            tri.baseline_count += int(baseline or 0)
+    for error_type, service, message, first, last_res, last_open in older:
+        key = (error_type, service, message)
+        if key in triples:
+            _live(life, key, _ts(first), _ts(last_res), _ts(last_open))
+    for key, tri in triples.items():
+        tri.first_seen, tri.last_resolved_at, tri.last_unresolved_at = life[key]
     return triples, facets, timeline, truncated
+
+
+def _live(life: dict[_Key, list[datetime | None]], key: _Key, first: datetime | None, resolved: datetime | None,
+          open_last: datetime | None) -> None:
+    """Fold one row's first seen, last resolution and last unresolved event into a message's life."""
+    cur = life.get(key)
+    if cur is None:
+        life[key] = [first, resolved, open_last]
+    else:
+        cur[0], cur[1], cur[2] = _min(cur[0], first), _max(cur[1], resolved), _max(cur[2], open_last)
 
 
 def _group_records(triples: dict[_Key, _Triple], *, since: datetime, until: datetime) -> tuple[
@@ -448,9 +496,10 @@ def error_view(
     window = _window_rows(session, lo=lo, hi=hi, bucket_s=bucket_s, above=capped)
     history_lo = _naive(_window(since, until)[2])
     hist_capped = _cutoff(session, history_lo, lo, MAX_HISTORY_EVENTS)
-    history = _history_rows(session, since=since, until=until, above=hist_capped)
+    recent = _history_rows(session, since=since, until=until, above=hist_capped)
+    older = _older_rows(session, since=since, until=until, above=hist_capped)
     flt = _filter(services, severities, types, text)
-    triples, facets, timeline, truncated = _roll_up(window, history, flt)
+    triples, facets, timeline, truncated = _roll_up(window, recent, older, flt)
     records, sparks = _group_records(triples, since=since, until=until)
     groups = frame(records, GROUP_COLUMNS)
     for col in ("error_type", "service", "message"):  # keep NULL services None
