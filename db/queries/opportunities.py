@@ -170,23 +170,23 @@ class Filters:
                 out.append((f"{name} {lo:g} to {hi:g}", metric(name).between(lo, hi)))
         return out
 
-    def where(self, *, skip_field: str | None = None, dense: int = 0) -> ColumnElement[bool]:
-        """All conditions ANDed (optionally without one facet's own filter).
-
-        `dense` tells SQLite (which has no histograms) which conditions keep most rows, so that it
-        walks an index instead of sorting a big filtered set: 1 = the base conditions (time range,
-        active, expiry, scan) keep at least COUNT_CAP rows, 2 = all conditions do."""
-        skip = f"{skip_field} in selection" if skip_field else None
-        conds: list[ColumnElement[bool]] = []
+    def hinted_steps(self, dense: int = 0) -> list[tuple[str, ColumnElement[bool]]]:
+        """`steps()` with planner hints: `dense` tells SQLite (which has no histograms) which
+        conditions keep most rows, so that it walks an index instead of sorting or scanning a big
+        filtered set: 1 = the base conditions (time range, active, expiry, scan) keep at least
+        COUNT_CAP rows, 2 = all conditions do."""
+        out: list[tuple[str, ColumnElement[bool]]] = []
         for label, cond in self.steps():
-            if label == skip:
-                continue
             if dense >= 2 or (dense and label in BASE_STEPS):
                 # each conjunct on its own: SQLite looks inside an AND in likelihood() and drops the hint
-                conds += [likely(c, DENSE_LIKELIHOOD) for c in _conjuncts(cond)]  # type: ignore[misc]
-            else:
-                conds.append(cond)
-        return and_(true(), *conds)
+                cond = and_(*(likely(c, DENSE_LIKELIHOOD) for c in _conjuncts(cond)))  # type: ignore[arg-type]
+            out.append((label, cond))
+        return out
+
+    def where(self, *, skip_field: str | None = None, dense: int = 0) -> ColumnElement[bool]:
+        """All conditions ANDed (optionally without one facet's own filter; hints: `hinted_steps`)."""
+        skip = f"{skip_field} in selection" if skip_field else None
+        return and_(true(), *(c for label, c in self.hinted_steps(dense) if label != skip))
 
     def base(self) -> Filters:
         """Only the base conditions (time range, active, expiry, scan)."""
@@ -321,9 +321,14 @@ def _parts(sort: str) -> list[_Part]:
     return [_Part(expr, None, True)]  # derived ratios: no index can serve them
 
 
+def _dense_base(session: Session, f: Filters) -> bool:
+    """True when at least COUNT_CAP rows pass the base conditions (one capped count)."""
+    return capped_count(session, select(O.id).where(f.base().where()), COUNT_CAP) >= COUNT_CAP
+
+
 def _density(session: Session, f: Filters) -> int:
-    """How dense the filtered set is, for `Filters.where(dense=...)`: two capped counts."""
-    if capped_count(session, select(O.id).where(f.base().where()), COUNT_CAP) < COUNT_CAP:
+    """How dense the filtered set is, for `Filters.where(dense=...)`: up to two capped counts."""
+    if not _dense_base(session, f):
         return 0
     return 2 if capped_count(session, select(O.id).where(f.where(dense=1)), COUNT_CAP) >= COUNT_CAP else 1
 
@@ -400,45 +405,63 @@ def filtered_count(session: Session, **flt: Any) -> int:
 
 
 def funnel(session: Session, **flt: Any) -> pd.DataFrame:
-    """Rows left after each active filter, applied in order. Columns: step, remaining, removed."""
-    steps = filters(**flt).steps()
-    counts = [int(session.execute(select(func.count()).select_from(O)).scalar_one())]
-    if steps:
-        # the first step (usually the time range) narrows the scan through its index
-        cols = [func.count()] + [func.sum(case((and_(*[c for _, c in steps[1: i + 1]]), 1), else_=0))
-                                 for i in range(1, len(steps))]
-        row = session.execute(select(*cols).select_from(O).where(steps[0][1])).one()
-        counts += [int(v or 0) for v in row]
-    records = [{"step": "all snapshots", "remaining": counts[0], "removed": 0}]
+    """Rows left after each active filter, applied in order, each counted up to COUNT_CAP (a
+    count at the cap means "at least"; `removed` is then a lower bound or unknown: NULL).
+    Columns: step, remaining, removed."""
+    f = filters(**flt)
+    dense = 1 if _dense_base(session, f) else 0
+    steps = f.hinted_steps(dense)
+    counts = [select(func.count()).select_from(select(O.id).where(and_(true(), *(c for _, c in steps[:i])))
+                                               .limit(COUNT_CAP).subquery()).scalar_subquery()
+              for i in range(len(steps) + 1)]
+    row = session.execute(select(*counts)).one()
+    remaining = [int(v or 0) for v in row]
+    records = [{"step": "all snapshots", "remaining": remaining[0], "removed": 0}]
     for i, (label, _) in enumerate(steps):
-        records.append({"step": label, "remaining": counts[i + 1], "removed": counts[i] - counts[i + 1]})
+        before, after = remaining[i], remaining[i + 1]
+        removed = None if before >= COUNT_CAP else before - after
+        records.append({"step": label, "remaining": after, "removed": removed})
     return frame(records, {"step": "str", "remaining": "Int64", "removed": "Int64"})
 
 
 # ---- facets and charts -------------------------------------------------------------------
 
+def _sample(session: Session, f: Filters, *cols: Any, skip_field: str | None = None) -> Subquery:
+    """`cols` of at most SAMPLE_CAP filtered rows (all of them when fewer pass): the aggregates of
+    the page read at most this many rows however wide the window is."""
+    dense = 1 if _dense_base(session, f) else 0
+    return select(*cols).where(f.where(skip_field=skip_field, dense=dense)).limit(SAMPLE_CAP).subquery("sample")
+
+
 def facet_counts(session: Session, *, field: str, own_filter: bool = False, **flt: Any) -> pd.DataFrame:
     """Values of a facet with their row counts over the filtered set, most frequent first.
 
     Without `own_filter`, the facet's own selection is not applied (so the options stay visible).
-    Columns: value (NULL = key absent), count.
+    Counted over at most SAMPLE_CAP rows: `sampled` (the rows counted, the same in every row) at
+    SAMPLE_CAP means more rows match and each count is a lower bound.
+    Columns: value (NULL = key absent), count, sampled.
     """
     if field not in FACET_FIELDS:
         raise ValueError(f"unknown facet {field!r}")
     f = filters(**flt)
-    expr = exact(facet_expr(field)) if field in ("symbol", "strategy") else facet_expr(field)
-    where = f.where() if own_filter else f.where(skip_field=field)
-    stmt = (select(expr.label("value"), func.count().label("count")).where(where)
-            .group_by(expr).order_by(func.count().desc(), expr).limit(FACET_LIMIT))
-    return frame(session.execute(stmt).all(), {"value": "str", "count": "Int64"})
+    plain_column = field in ("symbol", "strategy")
+    expr = exact(facet_expr(field)) if plain_column else facet_expr(field)
+    sample = _sample(session, f, expr.label("value"), skip_field=None if own_filter else field)
+    value = exact(sample.c.value) if plain_column else sample.c.value
+    n = func.count()
+    stmt = (select(value.label("value"), n.label("count"), func.sum(n).over().label("sampled"))
+            .group_by(value).order_by(n.desc(), value).limit(FACET_LIMIT))
+    return frame(session.execute(stmt).all(), {"value": "str", "count": "Int64", "sampled": "Int64"})
 
 
 def dte_histogram(session: Session, **flt: Any) -> pd.DataFrame:
-    """Filtered snapshots per whole day to expiration. Columns: dte, count."""
-    dte = func.round(metric("dte"))
-    stmt = (select(dte.label("dte"), func.count().label("count")).where(filters(**flt).where())
-            .group_by(dte).order_by(dte).limit(FACET_LIMIT))
-    return frame(session.execute(stmt).all(), {"dte": "float", "count": "Int64"})
+    """Filtered snapshots per whole day to expiration, over at most SAMPLE_CAP of them (`sampled`,
+    as in `facet_counts`). Columns: dte, count, sampled."""
+    sample = _sample(session, filters(**flt), func.round(metric("dte")).label("dte"))
+    n = func.count()
+    stmt = (select(sample.c.dte, n.label("count"), func.sum(n).over().label("sampled"))
+            .group_by(sample.c.dte).order_by(sample.c.dte).limit(FACET_LIMIT))
+    return frame(session.execute(stmt).all(), {"dte": "float", "count": "Int64", "sampled": "Int64"})
 
 
 def risk_reward_sample(session: Session, *, limit: int = SCATTER_LIMIT, **flt: Any) -> pd.DataFrame:
@@ -446,23 +469,38 @@ def risk_reward_sample(session: Session, *, limit: int = SCATTER_LIMIT, **flt: A
 
     Columns: id, symbol, strategy, max_loss, premium, pop, ev.
     """
-    ev = metric("ev")
+    limit = min(limit, 20_000)
+    top = _top(session, filters(**flt), sort="ev", descending=True, cursor=None, backwards=False, limit=limit)
     stmt = (select(O.id, O.symbol, O.strategy_type.label("strategy"), metric("max_loss").label("max_loss"),
-                   metric("premium").label("premium"), metric("pop").label("pop"), ev.label("ev"))
-            .where(filters(**flt).where()).order_by(ev.is_(None), ev.desc(), O.id.desc()).limit(min(limit, 20_000)))
+                   metric("premium").label("premium"), metric("pop").label("pop"), top.c.sort_value.label("ev"))
+            .join(top, top.c.id == O.id).order_by(*_ordered(top, ascending=False, backwards=False)).limit(limit))
     return frame(session.execute(stmt).all(), {"id": "Int64", "symbol": "str", "strategy": "str",
                                                "max_loss": "float", "premium": "float", "pop": "float",
                                                "ev": "float"})
 
 
 def metric_bounds(session: Session, **flt: Any) -> pd.DataFrame:
-    """Min and max of each range-filter metric over the base set (for the sliders). One row."""
-    f = filters(**flt)
+    """Min and max of each range-filter metric over the filtered set (for the sliders). One row.
+
+    Over at most SAMPLE_CAP rows; when more match (`sampled` = SAMPLE_CAP) the bounds are widened
+    to the columns' extremes over the whole table (one index probe each), so that a slider still
+    spans every row. Columns: <metric>_min, <metric>_max for RANGE_FILTERS, sampled.
+    """
+    sample = _sample(session, filters(**flt), *(metric(m).label(m) for m in RANGE_FILTERS))
     cols = []
     for m in RANGE_FILTERS:
-        cols += [func.min(metric(m)).label(f"{m}_min"), func.max(metric(m)).label(f"{m}_max")]
-    row = session.execute(select(*cols).where(f.where())).one()
-    return frame([dict(row._mapping)], {c.name: "float" for c in cols})
+        cols += [func.min(sample.c[m]).label(f"{m}_min"), func.max(sample.c[m]).label(f"{m}_max")]
+    row = dict(session.execute(select(*cols, func.count().label("sampled"))).one()._mapping)
+    if row["sampled"] >= SAMPLE_CAP:
+        # one statement of scalar subqueries: each min/max alone is answered from its column's index
+        probes = [select(agg(METRICS[m][0])).scalar_subquery().label(f"{m}_{name}")
+                  for m in RANGE_FILTERS for name, agg in (("min", func.min), ("max", func.max))]
+        extremes = session.execute(select(*probes)).one()._mapping
+        for key, value in extremes.items():
+            if value is not None:
+                old = row[key]
+                row[key] = value if old is None else (min if key.endswith("_min") else max)(old, value)
+    return frame([row], {**{c.name: "float" for c in cols}, "sampled": "Int64"})
 
 
 def freshness(session: Session) -> pd.DataFrame:
