@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import inspect
 import runpy
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,16 +15,37 @@ from db import data
 from db.auth import VIEW
 from db.errors import classify
 from db.queries import meta
+from ui import memory
 from ui.shell import Frame, frame, framed, is_framed
 from ui.widgets import guard, show_problem
 
 
+# Page scripts running at once in this process. Python runs one thread at a time, so more
+# would not finish sooner: they would interleave, each holding its working memory, and every
+# one of them would finish late. The rest wait their turn (first come, first served).
+MAX_RUNNING_PAGES = 3
+_slots = threading.BoundedSemaphore(MAX_RUNNING_PAGES)
+
+
+@contextmanager
+def _slot() -> Iterator[None]:
+    if not _slots.acquire(timeout=0.05):
+        with st.spinner("Many people are using the console right now: your page is next…"):
+            _slots.acquire()
+    try:
+        yield
+    finally:
+        _slots.release()
+
+
 def run_guarded(run: Callable[[], object], title: str) -> None:
     """Run a page; a database failure no panel caught is still a clear message, never a trace."""
-    try:
-        run()
-    except SQLAlchemyError as exc:
-        show_problem(classify(exc), where=title)
+    memory.tune()  # once per process: the server's malloc arenas and trimming
+    with _slot():
+        try:
+            run()
+        except SQLAlchemyError as exc:
+            show_problem(classify(exc), where=title)
 
 
 def start(title: str, *, tables: tuple[str, ...] = ()) -> Frame:
