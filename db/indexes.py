@@ -121,6 +121,14 @@ RECOMMENDATIONS: tuple[Recommendation, ...] = (
         why="Scans: the last run per strategy (stall detection) is one probe per strategy.",
     ),
     Recommendation(
+        name=f"{PREFIX}scans_status_time",
+        table="scan_sessions",
+        columns=("status", "started_at"),
+        include=("strategy", "completed_at"),
+        why="Scans: running scans (stall thresholds, 'Running now') and one state's runs and count are one "
+            "index range each, not a walk over the window.",
+    ),
+    Recommendation(
         name=f"{PREFIX}opps_active_expiry",
         table="opportunity_snapshots",
         columns=("expires_at",),

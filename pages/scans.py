@@ -6,7 +6,6 @@ from ui.page import start
 f = start("Scans", tables=("scan_sessions",))
 
 view = ui.controls(f)
-ui.run_table(view, f)
-ui.detail(view, f)
+ui.runs_and_detail(view, f)
 ui.strategy_panel(f)
 ui.export_panel(view, f)

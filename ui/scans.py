@@ -1,5 +1,9 @@
 """Sections of the Scans page: facets and shortcuts (in the URL), the run table with derived
-STALLED, per-strategy charts, the outcome grid, one scan's detail and a parameter comparison."""
+STALLED, per-strategy statistics and charts, one scan's detail and a parameter comparison.
+
+The run table and the scan detail are one fragment (selecting a run or turning a page reruns only
+them), the per-strategy panel another (switching its view reruns only it, and builds only the
+chart that is shown)."""
 
 from __future__ import annotations
 
@@ -20,88 +24,110 @@ from ui.opportunities import human_age, nav_link, plain, position_key
 from ui.shell import Frame, rounded_now
 from ui.widgets import export_buttons, fmt_count, freshness, guard, show_json, show_text, to_tz
 
-STATE_STYLE = {"STALLED": f"background-color: {charts.AMBER}; color: black",
-               "FAILED": f"color: {charts.RED}; font-weight: bold", "RUNNING": f"color: {charts.BLUE}"}
+STATE_COLOURS = {"RUNNING": charts.BLUE, "STALLED": charts.AMBER, "COMPLETED": charts.GREEN, "FAILED": charts.RED,
+                 "CANCELLED": charts.GREY}
+INCONSISTENCIES = ("completed before started", "started in the future", "running but has a completion time",
+                   "completed without a completion time")
+# The per-strategy panel's views (tab labels, also the URL values of `sview`).
+VIEWS = ("Table", "Success and duration", "Opportunities over time", "Outcome grid")
 
 
 @dataclass(frozen=True)
 class ScanView:
-    """Filters, page position, selected scan and comparison from the URL."""
+    """The run-list filters from the URL, and the stall thresholds they are judged with."""
 
     states: tuple[str, ...]
     strategies: tuple[str, ...]
     failed_only: bool
     running_now: bool
-    after: str | None
-    selected: str | None
-    compare: str | None
-    all_keys: bool
+    thresholds: q.Thresholds | None = None
 
     def kwargs(self, f: Frame) -> dict[str, Any]:
         """Keyword arguments of the run-list queries."""
         return {"since": f.since, "until": f.until, "now": rounded_now(), "states": self.states,
-                "strategies": self.strategies, "failed_only": self.failed_only, "running_now": self.running_now}
+                "strategies": self.strategies, "failed_only": self.failed_only, "running_now": self.running_now,
+                "thresholds": self.thresholds}
 
 
-def _facet(field: str, param: str, label: str, base: dict[str, Any], col: Any, extra: tuple[str, ...] = ()) -> tuple:
+def thresholds() -> q.Thresholds | None:
+    """The stall thresholds (cached; None when they cannot be read: each query then reads its own)."""
+    with guard("Stall thresholds"):
+        return data.fetch(q.stall_thresholds, now=rounded_now())
+    return None
+
+
+def _facet(field: str, param: str, label: str, base: dict[str, Any], col: Any,
+           extra: tuple[str, ...] = ()) -> tuple[tuple[str, ...], bool]:
     counts = pd.DataFrame({"value": [], "count": []})
     with guard(f"{label} counts"):  # a slow count must not take the page down with it
         counts = data.fetch(q.facet_counts, field=field, **base)
+    capped = bool(counts.attrs.get("capped", False))
     counts = counts[counts["value"].notna()]
     by_value = dict(zip(counts["value"], counts["count"], strict=True))
     options = list(dict.fromkeys([*by_value, *extra]))
     chosen = urlstate.many(param, allowed=options)
+    plus = "+" if capped else ""
     picked = col.multiselect(label, options, default=chosen, key=f"scans_{param}",
-                             format_func=lambda v: f"{v} ({by_value.get(v, 0):,})")
+                             format_func=lambda v: f"{v} ({by_value.get(v, 0):,}{plus})")
     urlstate.put(**{param: picked})
-    return tuple(picked)
+    return tuple(picked), capped
 
 
 def controls(f: Frame) -> ScanView:
-    """Shortcuts, facets with counts, and the URL state of the page."""
+    """Shortcuts, facets with counts, and the URL state of the filters (a change of filters goes
+    back to the first page)."""
     c1, c2, c3 = st.columns([1, 1, 3])
     failed_only = c1.toggle("Failed only", value=urlstate.flag("failed"), key="scans_failed")
     running_now = c2.toggle("Running now", value=urlstate.flag("running"), key="scans_running",
                             help="RUNNING and STALLED scans, however long ago they started")
     urlstate.put(failed=failed_only, running=running_now)
     c3.caption(f"STALLED = running longer than the larger of {q.STALL_FLOOR_S // 60} min and "
-               f"{q.STALL_FACTOR:g} x the strategy's p95 duration (last {q.STALL_LOOKBACK_S // 86400} days).")
-    base = ScanView((), (), failed_only, running_now, None, None, None, False).kwargs(f)
+               f"{q.STALL_FACTOR:g} x the strategy's p95 duration (its last {q.STALL_SAMPLE} completed runs "
+               f"of the last {q.STALL_LOOKBACK_S // 86400} days).")
+    th = thresholds()
+    base = ScanView((), (), failed_only, running_now, th).kwargs(f)
     cols = st.columns(2)
-    states = _facet("state", "state", "Status", {**base, "strategies": _url_many("strat")}, cols[0], q.STATES)
-    strategies = _facet("strategy", "strat", "Strategy", {**base, "states": states}, cols[1])
-    after = _cursor()
-    selected = urlstate.text("scan", max_len=64) or None
-    compare = urlstate.text("cmp", max_len=64) or None
+    states, capped_a = _facet("state", "state", "Status", {**base, "strategies": _url_many("strat")}, cols[0],
+                              q.STATES)
+    strategies, capped_b = _facet("strategy", "strat", "Strategy", {**base, "states": states}, cols[1])
+    if capped_a or capped_b:
+        st.caption(f"Counts are of the newest {COUNT_CAP:,} matching runs: N+ means at least N.")
     signature = repr((states, strategies, failed_only, running_now, f.range_key))
     if st.session_state.get("scans_sig") not in (None, signature):
-        urlstate.remove("after")
-        after = None
+        urlstate.remove("after", "before")
     st.session_state["scans_sig"] = signature
-    return ScanView(states, strategies, failed_only, running_now, after, selected, compare, urlstate.flag("allkeys"))
+    return ScanView(states, strategies, failed_only, running_now, th)
 
 
 def _url_many(param: str) -> tuple[str, ...]:
     return tuple(st.session_state.get(f"scans_{param}") or urlstate.many(param))
 
 
-def _cursor() -> str | None:
-    raw = urlstate.text("after")
+def _cursor(param: str) -> str | None:
+    raw = urlstate.text(param)
     if not raw:
         return None
     try:
         q.parse_cursor(raw)
     except (ValueError, TypeError):
         st.warning("Ignored the page position in the URL: it is not valid. Showing the first page.", icon="⚠️")
-        urlstate.remove("after")
+        urlstate.remove(param)
         return None
     return raw
 
 
-# ---- run table -------------------------------------------------------------------------------
+# ---- run table and detail (one fragment) -----------------------------------------------------
 
 RUN_TABLE = ["id", "strategy", "state", "started_at", "completed_at", "duration_s", "running_for",
              "opportunities_found", "symbols", "inconsistency", "status"]
+RUN_COLUMN_CONFIG = {
+    "state": st.column_config.MultiselectColumn("state", options=list(STATE_COLOURS),
+                                                color=list(STATE_COLOURS.values())),
+    "inconsistency": st.column_config.MultiselectColumn("inconsistency", options=[f"⚠ {v}" for v in INCONSISTENCIES],
+                                                        color=charts.AMBER),
+    "duration_s": st.column_config.NumberColumn("duration (s)", format="%.2f"),
+    "opportunities_found": st.column_config.NumberColumn("found"),
+}
 
 
 def run_frame(df: pd.DataFrame, f: Frame) -> pd.DataFrame:
@@ -113,72 +139,121 @@ def run_frame(df: pd.DataFrame, f: Frame) -> pd.DataFrame:
     return plain(out[RUN_TABLE])
 
 
-def _style(df: pd.DataFrame) -> Any:
-    return (df.style.map(lambda v: STATE_STYLE.get(v, ""), subset=["state"])
-            .map(lambda v: f"background-color: {charts.AMBER}" if v else "", subset=["inconsistency"]))
+@st.fragment
+def runs_and_detail(v: ScanView, f: Frame) -> None:
+    """The run table, then the selected run's detail; a selection or a page turn reruns only these."""
+    selected = run_table(v, f)
+    detail(selected, f, thresholds=v.thresholds)
 
 
-def run_table(v: ScanView, f: Frame) -> None:
-    """The run list (100 per page, newest first), count, pager and selection by id."""
+def _go(**cursor: str | None) -> None:
+    urlstate.put(**cursor)
+
+
+def _page(v: ScanView, f: Frame, after: str | None, before: str | None) -> tuple[pd.DataFrame, bool, bool]:
+    """The rows of the page at the URL's position, and whether earlier / later pages exist."""
+    kw = v.kwargs(f)
+    if before:
+        df = data.fetch(q.run_page, before=before, **kw)
+        if len(df) > PAGE_SIZE:  # an earlier page exists: the extra row is the first
+            return df.tail(PAGE_SIZE), True, True
+        urlstate.remove("before")  # back at the start: show the full first page
+    df = data.fetch(q.run_page, after=after if not before else None, **kw)
+    return df.head(PAGE_SIZE), bool(after and not before), len(df) > PAGE_SIZE
+
+
+def run_table(v: ScanView, f: Frame) -> str | None:
+    """The run list (100 per page, newest first), count, pager and selection by id; the selected id."""
+    selected = urlstate.text("scan", max_len=64) or None
     with guard("Scan runs"):
-        df = data.fetch(q.run_page, after=v.after, **v.kwargs(f))
+        after, before = _cursor("after"), _cursor("before")
+        if after and before:
+            urlstate.remove("before")
+            before = None
+        rows, has_prev, has_next = _page(v, f, after, before)
         total = data.fetch(q.run_count, **v.kwargs(f))
-        rows = df.head(PAGE_SIZE)
         st.caption(f"{fmt_count(total, COUNT_CAP)} scans · {len(rows)} on this page · newest first")
-        key = "scans_table_" + position_key(v.after, v.states, v.strategies, v.failed_only, v.running_now)
-        event = st.dataframe(_style(run_frame(rows, f)), hide_index=True, width="stretch", key=key,
-                             on_select="rerun", selection_mode="single-row",
-                             column_config={"duration_s": st.column_config.NumberColumn("duration (s)",
-                                                                                        format="%.2f"),
-                                            "opportunities_found": st.column_config.NumberColumn("found")})
+        key = "scans_table_" + position_key(after, before, v.states, v.strategies, v.failed_only, v.running_now)
+        event = st.dataframe(run_frame(rows, f), hide_index=True, width="stretch", key=key, on_select="rerun",
+                             selection_mode="single-row", column_config=RUN_COLUMN_CONFIG)
         picked = event.selection.rows if event and hasattr(event, "selection") else []
-        if picked and picked[0] < len(rows) and rows.iloc[picked[0]]["id"] != v.selected:
-            urlstate.put(scan=str(rows.iloc[picked[0]]["id"]))
+        if picked and picked[0] < len(rows) and rows.iloc[picked[0]]["id"] != selected:
+            selected = str(rows.iloc[picked[0]]["id"])
+            urlstate.put(scan=selected)
             urlstate.remove("cmp")
-            st.rerun()
-        c1, c2, _ = st.columns([1, 1, 4])
-        if c1.button("First page", key="scans_first", disabled=v.after is None, icon=":material/first_page:"):
-            urlstate.remove("after")
-            st.rerun()
-        if c2.button("Next", key="scans_next", disabled=len(df) <= PAGE_SIZE, icon=":material/chevron_right:"):
-            last = rows.iloc[-1]
-            urlstate.put(after=q.make_cursor(last["started_at"], last["id"]))
-            st.rerun()
-        freshness(df, key="scans_table", tz=f.tz)
+        first, last = (rows.iloc[0], rows.iloc[-1]) if len(rows) else (None, None)
+        c1, c2, c3, _ = st.columns([1, 1, 1, 3])
+        c1.button("First page", key="scans_first", disabled=not has_prev, icon=":material/first_page:",
+                  on_click=_go, kwargs={"after": None, "before": None})
+        c2.button("Previous", key="scans_prev", disabled=not has_prev or first is None,
+                  icon=":material/chevron_left:", on_click=_go,
+                  kwargs={"after": None, "before": q.make_cursor(first["started_at"], first["id"])
+                          if first is not None else None})
+        c3.button("Next", key="scans_next", disabled=not has_next or last is None, icon=":material/chevron_right:",
+                  on_click=_go, kwargs={"before": None, "after": q.make_cursor(last["started_at"], last["id"])
+                                        if last is not None else None})
+        freshness(rows, key="scans_table", tz=f.tz)
+    return selected
 
 
-# ---- per strategy and grid -------------------------------------------------------------------
+# ---- per strategy ----------------------------------------------------------------------------
 
+@st.fragment
 def strategy_panel(f: Frame) -> None:
-    """Success rate, duration p50/p95 and opportunities per scan per strategy, over the range."""
+    """Success rate, duration p50/p95 and opportunities per scan per strategy, over the range, as
+    a table; the charts in their own views, built only when shown."""
     with guard("Per strategy"):
         st.subheader(f"Per strategy, {f.label}")
-        stats = data.fetch(q.strategy_stats, since=f.since, until=f.until, now=rounded_now())
+        now = rounded_now()
+        th = thresholds()
+        stats = data.fetch(q.strategy_stats, since=f.since, until=f.until, now=now, thresholds=th)
         if stats.empty:
             st.caption("No scans in this time range.")
             return
-        st.plotly_chart(charts.strategy_bars(stats), key="scans_chart_bars")
-        st.dataframe(plain(stats), hide_index=True, width="stretch",
-                     column_config={"success_rate": st.column_config.NumberColumn(format="percent")})
+        if stats.attrs.get("capped"):
+            st.caption(f"The range holds more than {q.AGG_CAP:,} runs: these figures cover its newest "
+                       f"{q.AGG_CAP:,}.")
+        default = urlstate.choice("sview", VIEWS, VIEWS[0])
+        tabs = st.tabs(list(VIEWS), key="scans_sview", default=default, on_change="rerun")
+        active = st.session_state.get("scans_sview", default)
+        urlstate.put(sview=active if active != VIEWS[0] else None)
+        with tabs[0]:
+            if tabs[0].open is not False:
+                st.dataframe(plain(stats), hide_index=True, width="stretch",
+                             column_config={"success_rate": st.column_config.NumberColumn(format="percent")})
+        with tabs[1]:
+            if tabs[1].open:
+                st.plotly_chart(charts.strategy_bars(stats), key="scans_chart_bars")
         bucket = q.bucket_seconds(f.since, f.until)
-        tl = data.fetch(q.strategy_timeline, since=f.since, until=f.until, now=rounded_now(), bucket_s=bucket)
-        st.plotly_chart(charts.opportunities_over_time(to_tz(tl, f.tz)), key="scans_chart_time")
-        outcomes = [q.grid_outcome(r) for r in tl.to_dict("records")]
-        st.plotly_chart(charts.outcome_grid(to_tz(tl, f.tz), outcomes), key="scans_chart_grid")
-        st.caption(f"Grid cells are {human_age(bucket)} wide, coloured by their worst outcome: "
-                   "failed, stalled (amber), running, cancelled, completed.")
+        for tab, chart in ((tabs[2], _over_time), (tabs[3], _grid)):
+            with tab:
+                if tab.open:
+                    tl = data.fetch(q.strategy_timeline, since=f.since, until=f.until, now=now, bucket_s=bucket,
+                                    thresholds=th)
+                    chart(to_tz(tl, f.tz), bucket)
         freshness(stats, key="scans_stats", tz=f.tz)
+
+
+def _over_time(tl: pd.DataFrame, bucket: int) -> None:
+    st.plotly_chart(charts.opportunities_over_time(tl), key="scans_chart_time")
+
+
+def _grid(tl: pd.DataFrame, bucket: int) -> None:
+    outcomes = [q.grid_outcome(r) for r in tl.to_dict("records")]
+    st.plotly_chart(charts.outcome_grid(tl, outcomes), key="scans_chart_grid")
+    st.caption(f"Grid cells are {human_age(bucket)} wide, coloured by their worst outcome: "
+               "failed, stalled (amber), running, cancelled, completed.")
 
 
 # ---- one scan --------------------------------------------------------------------------------
 
-def detail(v: ScanView, f: Frame) -> None:
+def detail(selected: str | None, f: Frame, *, thresholds: q.Thresholds | None = None) -> None:
     """The selected scan: times, parameters and symbols, error message, opportunities, errors, compare."""
-    if v.selected is None:
+    if selected is None:
         st.caption("Select a run to see its parameters, error, opportunities and the errors logged during it.")
         return
     with guard("Scan detail"):
-        d = data.fetch(q.scan_detail, scan_id=v.selected, now=rounded_now())
+        d = data.fetch(q.scan_detail, scan_id=selected, now=rounded_now(), thresholds=thresholds)
         if d.empty:
             st.info("No scan with the id from the URL (it may have been cleaned up).", icon="ℹ️")
             return
@@ -202,16 +277,16 @@ def detail(v: ScanView, f: Frame) -> None:
             st.caption("(none)")
         else:
             show_text(row["error_message"])
-        _opportunities(v.selected, f)
-        _errors(v.selected, f)
-        _compare(v, row, f)
+        _opportunities(selected, f)
+        _errors(selected, f)
+        _compare(row, f)
         freshness(d, key="scans_detail", tz=f.tz)
 
 
 def _opportunities(scan_id: str, f: Frame) -> None:
     st.markdown("**Opportunities it produced**")
     opps = data.fetch(q.scan_opportunities, scan_id=scan_id)
-    n = data.fetch(q.scan_opportunity_count, scan_id=scan_id)
+    n = len(opps) if len(opps) < q.DETAIL_LIMIT else data.fetch(q.scan_opportunity_count, scan_id=scan_id)
     st.caption(f"{fmt_count(n, COUNT_CAP)} snapshots link to this scan" + (" (best 200 shown)" if n > len(opps) else ""))
     if not opps.empty:
         st.dataframe(plain(to_tz(opps, f.tz)), hide_index=True, width="stretch")
@@ -234,7 +309,7 @@ def _errors(scan_id: str, f: Frame) -> None:
         st.dataframe(shown, hide_index=True, width="stretch")
 
 
-def _compare(v: ScanView, row: pd.Series, f: Frame) -> None:
+def _compare(row: pd.Series, f: Frame) -> None:
     st.markdown("**Compare scan_parameters with another run**")
     others = data.fetch(q.recent_scans, strategy=str(row["strategy"]))
     others = others[others["id"] != row["id"]]
@@ -244,11 +319,12 @@ def _compare(v: ScanView, row: pd.Series, f: Frame) -> None:
     ids = list(others["id"])
     label = {r["id"]: f"{pd.Timestamp(r['started_at']).tz_convert(f.tz):%Y-%m-%d %H:%M:%S} · {r['status']} · "
              f"{str(r['id'])[:8]}" for r in others.to_dict("records")}
-    wanted = v.compare if v.compare in ids else ids[0]
+    compare = urlstate.text("cmp", max_len=64) or None
+    wanted = compare if compare in ids else ids[0]
     c1, c2 = st.columns([3, 1])
     other = c1.selectbox("Other run (same strategy)", ids, index=ids.index(wanted), key="scans_cmp",
                          format_func=lambda i: label.get(i, i))
-    all_keys = c2.toggle("Show all keys", value=v.all_keys, key="scans_allkeys")
+    all_keys = c2.toggle("Show all keys", value=urlstate.flag("allkeys"), key="scans_allkeys")
     urlstate.put(cmp=other if other != ids[0] else None, allkeys=all_keys)
     params = data.fetch(q.scan_parameters, scan_ids=(str(row["id"]), other)).set_index("id")
     if other not in params.index or row["id"] not in params.index:
@@ -265,11 +341,12 @@ def _compare(v: ScanView, row: pd.Series, f: Frame) -> None:
 
 
 def export_panel(v: ScanView, f: Frame) -> None:
-    """CSV and JSON of the whole filtered run list, read only when asked for."""
+    """CSV and JSON of the whole filtered run list, read only when a file is asked for."""
     with guard("Export"):
         signature = repr((v, f.range_key))
         if st.button("Prepare export of the filtered runs", key="scans_export", icon=":material/download:"):
             st.session_state["scans_export_sig"] = signature
         if st.session_state.get("scans_export_sig") == signature:
-            rows = data.fetch_uncached(q.export_runs, **v.kwargs(f))
-            export_buttons(rows, key="scans_export_files", filename="scan_sessions")
+            kwargs = v.kwargs(f)
+            export_buttons(lambda: data.fetch_uncached(q.export_runs, **kwargs), key="scans_export_files",
+                           filename="scan_sessions")

@@ -2,24 +2,31 @@
 statistics, the strategies x time grid, one scan's detail, its opportunities and errors.
 
 STALLED: a RUNNING scan that has been running longer than the larger of STALL_FLOOR_S and twice
-its strategy's p95 duration (nearest-rank, over completed scans of the last STALL_LOOKBACK_S).
-Percentiles are computed in SQL with window functions, portable across the three engines.
+its strategy's p95 duration (nearest rank, over its newest STALL_SAMPLE completed scans of the
+last STALL_LOOKBACK_S). Only strategies with a RUNNING scan older than the floor can have a
+stalled scan, so `stall_thresholds` probes just those (one index walk each) and the run-list
+queries take its small result as an argument (`thresholds`) instead of recomputing it.
+
+Every filter is a plain predicate on the stored columns (status, strategy, started_at), so the
+engines answer from the indexes in `db/indexes.py`; counts and per-strategy aggregates read at
+most a capped number of the newest runs of the range and say when they hit the cap.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, not_, or_, select, true, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Float
+from sqlalchemy.types import Boolean, Float, String
 
 from db.jsondiff import flatten
 from db.models import CriticalErrorLog as E  # noqa: N817
@@ -32,12 +39,18 @@ from db.types import UtcDateTime
 STALL_FLOOR_S = 600  # a scan may always run this long before it counts as stalled
 STALL_FACTOR = 2.0
 STALL_LOOKBACK_S = 7 * 86400
+STALL_SAMPLE = 500  # newest completed scans per strategy behind its p95
+STALL_MAX_STRATEGIES = 500  # strategies probed for a threshold (others get the floor)
 STATES = ("RUNNING", "STALLED", "COMPLETED", "FAILED", "CANCELLED")
 # Services whose critical errors belong to any scan (the backend's scanning code paths).
 SCANNER_SERVICES = ("opportunity_cache", "strategy_specific_scanner")
 GRID_MAX_BUCKETS = 60
 BUCKET_CHOICES_S = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 DETAIL_LIMIT = 200
+# Per-strategy statistics and the timeline read at most this many of the range's newest runs.
+AGG_CAP = 50_000
+
+Thresholds = tuple[tuple[str, float], ...]
 
 
 class duration_s(FunctionElement[float]):  # noqa: N801 - SQL function naming
@@ -65,6 +78,25 @@ def _dur_mysql(element: duration_s, compiler: SQLCompiler, **kw: Any) -> str:
     return f"(TIMESTAMPDIFF(MICROSECOND, {a}, {b}) / 1000000.0)"
 
 
+class _rare(FunctionElement[bool]):  # noqa: N801 - SQL function naming
+    """A condition few rows meet (a RUNNING status). SQLite's planner knows only average rows per
+    status (no histograms), so it is told, and walks the status index instead of the whole window."""
+
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a condition already: no "= 1" around it on SQLite
+
+
+@compiles(_rare)
+def _rare_default(element: _rare, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_rare, "sqlite")
+def _rare_sqlite(element: _rare, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"likelihood({compiler.process(element.clauses, **kw)}, 0.001)"
+
+
 def _naive(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
@@ -75,69 +107,104 @@ def _at(value: datetime) -> ColumnElement[Any]:
 
 # ---- derived state -------------------------------------------------------------------------
 
-def _percentiles(now: datetime) -> Any:
-    """Per strategy: p50 and p95 duration (nearest rank) of completed scans in the lookback."""
-    d = duration_s(S.started_at, S.completed_at)
-    key = exact(S.strategy)
-    ranked = (select(key.label("strategy"), d.label("d"),
-                     func.row_number().over(partition_by=key, order_by=d).label("rn"),
-                     func.count().over(partition_by=key).label("n"))
-              .where(S.status == "COMPLETED", S.completed_at.is_not(None), S.completed_at >= S.started_at,
-                     S.started_at >= _naive(now) - timedelta(seconds=STALL_LOOKBACK_S),
-                     S.started_at <= _naive(now))
-              .subquery())
-
-    def rank_value(p: int) -> Any:
-        hit = and_(ranked.c.rn * 100 >= p * ranked.c.n, (ranked.c.rn - 1) * 100 < p * ranked.c.n)
-        return func.max(case((hit, ranked.c.d), else_=None))
-
-    return (select(ranked.c.strategy, rank_value(50).label("p50_s"), rank_value(95).label("p95_s"),
-                   func.count().label("completed_n"))
-            .group_by(ranked.c.strategy).subquery())
+def _nearest_rank(values: list[float], p: int) -> float | None:
+    """The p-th percentile by nearest rank (the value at rank ceil(p/100 x n))."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(p * len(ordered) / 100), 1) - 1]
 
 
-def stall_threshold(p95: ColumnElement[Any]) -> ColumnElement[Any]:
+def threshold_for(p95: float | None) -> float:
     """max(STALL_FLOOR_S, STALL_FACTOR x p95), the floor alone when p95 is unknown."""
-    doubled = p95 * STALL_FACTOR
-    return case((and_(p95.is_not(None), doubled > STALL_FLOOR_S), doubled), else_=float(STALL_FLOOR_S))
+    if p95 is None or p95 * STALL_FACTOR <= STALL_FLOOR_S:
+        return float(STALL_FLOOR_S)
+    return p95 * STALL_FACTOR
 
 
-def _runs(now: datetime) -> Any:
-    """Every scan with derived columns: state, duration_s, elapsed_s, threshold_s, inconsistency."""
-    pct = _percentiles(now)
-    threshold = stall_threshold(pct.c.p95_s)
-    elapsed = duration_s(S.started_at, _at(now))
-    stalled = and_(S.status == "RUNNING", S.completed_at.is_(None), elapsed > threshold)
-    state = case((stalled, literal("STALLED")), else_=S.status)
-    inconsistency = case(
-        (S.completed_at < S.started_at, literal("completed before started")),
-        (S.started_at > _naive(now), literal("started in the future")),
-        (and_(S.status == "RUNNING", S.completed_at.is_not(None)), literal("running but has a completion time")),
-        (and_(S.status == "COMPLETED", S.completed_at.is_(None)), literal("completed without a completion time")),
-        else_=None,
-    )
-    return (select(S.id, S.strategy, S.status, state.label("state"), S.started_at, S.completed_at,
-                   duration_s(S.started_at, S.completed_at).label("duration_s"), elapsed.label("elapsed_s"),
-                   threshold.label("threshold_s"), S.opportunities_found, S.symbols_scanned,
-                   inconsistency.label("inconsistency"))
-            .outerjoin(pct, pct.c.strategy == exact(S.strategy))
-            .subquery("runs"))
+def stall_thresholds(session: Session, *, now: datetime) -> Thresholds:
+    """(strategy, threshold_s) for each strategy that has a RUNNING scan older than the floor and
+    a threshold above it; every other strategy's threshold is the floor."""
+    cutoff = _naive(now) - timedelta(seconds=STALL_FLOOR_S)
+    key = exact(S.strategy)
+    candidates = session.execute(
+        select(key).where(_rare(S.status == "RUNNING"), S.completed_at.is_(None), S.started_at < cutoff)
+        .group_by(key).limit(STALL_MAX_STRATEGIES)).scalars().all()
+    durations: dict[str, list[float]] = {str(s): [] for s in candidates}
+    names = list(durations)
+    for i in range(0, len(names), 50):  # one statement per 50 strategies
+        parts = [_newest_durations(name, now) for name in names[i:i + 50]]
+        for strategy, d in session.execute(union_all(*parts)).all():
+            if d is not None:
+                durations[str(strategy)].append(float(d))
+    out = ((s, threshold_for(_nearest_rank(d, 95))) for s, d in durations.items())
+    return tuple(sorted((s, t) for s, t in out if t > STALL_FLOOR_S))
 
 
-def _where(r: Any, *, since: datetime, until: datetime, states: tuple[str, ...] = (),
+def _newest_durations(strategy: str, now: datetime) -> Select[Any]:
+    """Durations of one strategy's newest STALL_SAMPLE completed scans in the lookback."""
+    newest = (select(duration_s(S.started_at, S.completed_at).label("d"))
+              .where(exact_eq(S.strategy, strategy), S.status == "COMPLETED", S.completed_at.is_not(None),
+                     S.completed_at >= S.started_at,
+                     S.started_at >= _naive(now) - timedelta(seconds=STALL_LOOKBACK_S), S.started_at <= _naive(now))
+              .order_by(S.started_at.desc()).limit(STALL_SAMPLE).subquery())
+    return select(literal(strategy, String()).label("strategy"), newest.c.d)
+
+
+class _Derived:
+    """The derived columns of a scan row, for one `now` and one set of thresholds."""
+
+    def __init__(self, now: datetime, thresholds: Thresholds) -> None:
+        self.threshold: ColumnElement[Any] = (
+            case(*[(exact_eq(S.strategy, s), literal(float(t))) for s, t in thresholds], else_=float(STALL_FLOOR_S))
+            if thresholds else literal(float(STALL_FLOOR_S)))
+        self.elapsed = duration_s(S.started_at, _at(now))
+        self.stalled = and_(_rare(S.status == "RUNNING"), S.completed_at.is_(None), self.elapsed > self.threshold)
+        self.state = case((self.stalled, literal("STALLED")), else_=S.status)
+        self.inconsistency = case(
+            (S.completed_at < S.started_at, literal("completed before started")),
+            (S.started_at > _naive(now), literal("started in the future")),
+            (and_(S.status == "RUNNING", S.completed_at.is_not(None)), literal("running but has a completion time")),
+            (and_(S.status == "COMPLETED", S.completed_at.is_(None)),
+             literal("completed without a completion time")),
+            else_=None,
+        )
+
+    def columns(self) -> list[Any]:
+        """The run-list columns (RUN_COLUMNS, with symbols_scanned for the symbol count)."""
+        return [S.id, S.strategy, S.status, self.state.label("state"), S.started_at, S.completed_at,
+                duration_s(S.started_at, S.completed_at).label("duration_s"), self.elapsed.label("elapsed_s"),
+                self.threshold.label("threshold_s"), S.opportunities_found, S.symbols_scanned,
+                self.inconsistency.label("inconsistency")]
+
+    def is_state(self, state: str) -> ColumnElement[bool]:
+        """state = `state` (byte-exact), as a predicate on the stored status the indexes can use."""
+        if state == "STALLED":
+            return and_(_rare(S.status.in_(("RUNNING", "STALLED"))),
+                        or_(self.stalled, exact(S.status) == "STALLED"))
+        if state == "RUNNING":
+            return and_(_rare(S.status == "RUNNING"), exact(S.status) == "RUNNING", not_(self.stalled))
+        return exact_eq(S.status, state)
+
+
+def _derived(session: Session, now: datetime, thresholds: Thresholds | None) -> _Derived:
+    return _Derived(now, stall_thresholds(session, now=now) if thresholds is None else thresholds)
+
+
+def _where(d: _Derived, *, since: datetime, until: datetime, states: tuple[str, ...] = (),
            strategies: tuple[str, ...] = (), running_now: bool = False, failed_only: bool = False,
            skip: str | None = None) -> ColumnElement[bool]:
-    conds: list[ColumnElement[bool]] = [r.c.started_at <= _naive(until)]
-    if not running_now:
-        conds.append(r.c.started_at >= _naive(since))
-    if running_now:
-        conds.append(r.c.state.in_(("RUNNING", "STALLED")))
+    conds: list[ColumnElement[bool]] = [S.started_at <= _naive(until)]
+    if running_now:  # RUNNING and STALLED, however long ago they started
+        conds.append(_rare(S.status.in_(("RUNNING", "STALLED"))))
+    else:
+        conds.append(S.started_at >= _naive(since))
     if failed_only:
-        conds.append(r.c.state == "FAILED")
+        conds.append(S.status == "FAILED")
     if states and skip != "state":
-        conds.append(exact_in(r.c.state, list(states)))
+        conds.append(or_(*[d.is_state(s) for s in dict.fromkeys(states)]))
     if strategies and skip != "strategy":
-        conds.append(exact_in(r.c.strategy, list(strategies)))
+        conds.append(exact_in(S.strategy, list(strategies)))
     return and_(true(), *conds)
 
 
@@ -162,27 +229,36 @@ def _run_frame(rows: Any) -> pd.DataFrame:
 
 
 def run_page(session: Session, *, since: datetime, until: datetime, now: datetime,
-             after: str | None = None, states: tuple[str, ...] = (), strategies: tuple[str, ...] = (),
-             running_now: bool = False, failed_only: bool = False) -> pd.DataFrame:
-    """One page of scans, newest first (keyset on started_at, id; PAGE_SIZE + 1 rows). Columns: RUN_COLUMNS."""
-    r = _runs(now)
-    stmt = select(*[c for c in r.c]).where(
-        _where(r, since=since, until=until, states=states, strategies=strategies,
+             after: str | None = None, before: str | None = None, states: tuple[str, ...] = (),
+             strategies: tuple[str, ...] = (), running_now: bool = False, failed_only: bool = False,
+             thresholds: Thresholds | None = None) -> pd.DataFrame:
+    """One page of scans, newest first: PAGE_SIZE + 1 rows at most (keyset on started_at, id).
+    `after`: the page after that cursor (the extra last row means a next page exists);
+    `before`: the page before it (the extra first row means an earlier page exists).
+    Columns: RUN_COLUMNS."""
+    d = _derived(session, now, thresholds)
+    stmt = select(*d.columns()).where(
+        _where(d, since=since, until=until, states=states, strategies=strategies,
                running_now=running_now, failed_only=failed_only))
+    if before:
+        started, row_id = parse_cursor(before)
+        stmt = stmt.where(or_(S.started_at > started, and_(S.started_at == started, S.id > row_id)))
+        rows = session.execute(stmt.order_by(S.started_at, S.id).limit(PAGE_SIZE + 1)).all()
+        return _run_frame(rows[::-1])
     if after:
         started, row_id = parse_cursor(after)
-        stmt = stmt.where(or_(r.c.started_at < started, and_(r.c.started_at == started, r.c.id < row_id)))
-    rows = session.execute(stmt.order_by(r.c.started_at.desc(), r.c.id.desc()).limit(PAGE_SIZE + 1)).all()
+        stmt = stmt.where(or_(S.started_at < started, and_(S.started_at == started, S.id < row_id)))
+    rows = session.execute(stmt.order_by(S.started_at.desc(), S.id.desc()).limit(PAGE_SIZE + 1)).all()
     return _run_frame(rows)
 
 
 def export_runs(session: Session, *, since: datetime, until: datetime, now: datetime, limit: int = 100_000,
-                **flt: Any) -> pd.DataFrame:
+                thresholds: Thresholds | None = None, **flt: Any) -> pd.DataFrame:
     """The whole filtered run list (up to `limit`), with parameters and symbols as JSON."""
-    r = _runs(now)
-    stmt = (select(*[c for c in r.c], S.scan_parameters, S.error_message).join(S, S.id == r.c.id)
-            .where(_where(r, since=since, until=until, **flt))
-            .order_by(r.c.started_at.desc(), r.c.id.desc()).limit(limit))
+    d = _derived(session, now, thresholds)
+    stmt = (select(*d.columns(), S.scan_parameters, S.error_message)
+            .where(_where(d, since=since, until=until, **flt))
+            .order_by(S.started_at.desc(), S.id.desc()).limit(limit))
     rows = session.execute(stmt).all()
     df = _run_frame(rows)
     df["symbols_scanned"] = pd.Series([r._mapping["symbols_scanned"] for r in rows], dtype="object")
@@ -205,23 +281,31 @@ def make_cursor(started_at: Any, row_id: str) -> str:
     return json.dumps([ts.isoformat(), str(row_id)], separators=(",", ":"))
 
 
-def run_count(session: Session, *, since: datetime, until: datetime, now: datetime, **flt: Any) -> int:
+def run_count(session: Session, *, since: datetime, until: datetime, now: datetime,
+              thresholds: Thresholds | None = None, **flt: Any) -> int:
     """Scans passing the filters, counting at most COUNT_CAP."""
-    r = _runs(now)
-    return capped_count(session, select(r.c.id).where(_where(r, since=since, until=until, **flt)), COUNT_CAP)
+    d = _derived(session, now, thresholds)
+    return capped_count(session, select(S.id).where(_where(d, since=since, until=until, **flt)), COUNT_CAP)
 
 
 def facet_counts(session: Session, *, field: str, since: datetime, until: datetime, now: datetime,
-                 **flt: Any) -> pd.DataFrame:
-    """Counts per state or per strategy under the other filters. Columns: value, count."""
+                 thresholds: Thresholds | None = None, cap: int = COUNT_CAP, **flt: Any) -> pd.DataFrame:
+    """Counts per state or per strategy under the other filters, over the newest `cap` + 1 matching
+    runs. Columns: value, count; `attrs["capped"]` is True when there were more runs than `cap`
+    (each count is then a lower bound)."""
     if field not in ("state", "strategy"):
         raise ValueError(f"unknown facet {field!r}")
-    r = _runs(now)
-    col = exact(r.c[field])
-    stmt = (select(col.label("value"), func.count().label("count"))
-            .where(_where(r, since=since, until=until, skip=field, **flt))
-            .group_by(col).order_by(func.count().desc(), col).limit(200))
-    return frame(session.execute(stmt).all(), {"value": "str", "count": "Int64"})
+    d = _derived(session, now, thresholds)
+    value = d.state if field == "state" else S.strategy
+    newest = (select(value.label("value")).where(_where(d, since=since, until=until, skip=field, **flt))
+              .order_by(S.started_at.desc()).limit(cap + 1).subquery())
+    col = exact(newest.c.value)
+    stmt = select(col.label("value"), func.count().label("count")).group_by(col)
+    df = frame(session.execute(stmt).all(), {"value": "str", "count": "Int64"})
+    capped = bool(df["count"].sum() > cap)
+    df = df.sort_values(["count", "value"], ascending=[False, True], kind="stable").head(200).reset_index(drop=True)
+    df.attrs["capped"] = capped
+    return df
 
 
 # ---- per strategy ----------------------------------------------------------------------------
@@ -233,25 +317,38 @@ STRATEGY_COLUMNS = {
 }
 
 
-def strategy_stats(session: Session, *, since: datetime, until: datetime, now: datetime) -> pd.DataFrame:
-    """Per strategy over the range: run counts by outcome, success rate (completed / finished),
-    duration p50/p95 of completed runs (nearest rank), opportunities per completed scan."""
-    r = _runs(now)
-    in_range = and_(r.c.started_at >= _naive(since), r.c.started_at <= _naive(until))
+def _newest_in_range(d: _Derived, since: datetime, until: datetime, cap: int) -> Any:
+    """The range's newest `cap` runs with their derived state and duration (the aggregates' input)."""
+    return (select(exact(S.strategy).label("strategy"), d.state.label("state"), S.started_at,
+                   duration_s(S.started_at, S.completed_at).label("duration_s"), S.opportunities_found,
+                   d.inconsistency.label("inconsistency"))
+            .where(S.started_at >= _naive(since), S.started_at <= _naive(until))
+            .order_by(S.started_at.desc()).limit(cap).subquery("newest"))
+
+
+def _mark_capped(df: pd.DataFrame, cap: int) -> pd.DataFrame:
+    df.attrs["capped"] = bool(len(df) and int(df["runs"].sum()) >= cap)
+    return df
+
+
+def strategy_stats(session: Session, *, since: datetime, until: datetime, now: datetime,
+                   thresholds: Thresholds | None = None, cap: int = AGG_CAP) -> pd.DataFrame:
+    """Per strategy over the range's newest `cap` runs: run counts by outcome, success rate
+    (completed / finished), duration p50/p95 of completed runs (nearest rank), opportunities per
+    completed scan. Columns: STRATEGY_COLUMNS; `attrs["capped"]` when the range holds more runs."""
+    r = _newest_in_range(_derived(session, now, thresholds), since, until, cap)
     done = and_(r.c.state == "COMPLETED", r.c.duration_s.is_not(None), r.c.duration_s >= 0)
-    key = exact(r.c.strategy)
-    ranked = (select(key.label("strategy"), r.c.state, r.c.duration_s, r.c.opportunities_found,
-                     r.c.inconsistency,
-                     func.row_number().over(partition_by=[key, done], order_by=r.c.duration_s).label("rn"),
-                     func.sum(case((done, 1), else_=0)).over(partition_by=key).label("n_done"))
-              .where(in_range).subquery())
-    d = and_(ranked.c.state == "COMPLETED", ranked.c.duration_s.is_not(None), ranked.c.duration_s >= 0)
+    ranked = (select(r.c.strategy, r.c.state, r.c.duration_s, r.c.opportunities_found, r.c.inconsistency,
+                     func.row_number().over(partition_by=[r.c.strategy, done], order_by=r.c.duration_s).label("rn"),
+                     func.sum(case((done, 1), else_=0)).over(partition_by=r.c.strategy).label("n_done"))
+              .subquery())
+    ok = and_(ranked.c.state == "COMPLETED", ranked.c.duration_s.is_not(None), ranked.c.duration_s >= 0)
 
     def count_state(state: str) -> Any:
         return func.sum(case((ranked.c.state == state, 1), else_=0))
 
     def pct(p: int) -> Any:
-        hit = and_(d, ranked.c.rn * 100 >= p * ranked.c.n_done, (ranked.c.rn - 1) * 100 < p * ranked.c.n_done)
+        hit = and_(ok, ranked.c.rn * 100 >= p * ranked.c.n_done, (ranked.c.rn - 1) * 100 < p * ranked.c.n_done)
         return func.max(case((hit, ranked.c.duration_s), else_=None))
 
     completed, failed = count_state("COMPLETED"), count_state("FAILED")
@@ -265,7 +362,7 @@ def strategy_stats(session: Session, *, since: datetime, until: datetime, now: d
                    .label("opportunities_per_scan"),
                    func.sum(case((ranked.c.inconsistency.is_not(None), 1), else_=0)).label("inconsistent"))
             .group_by(ranked.c.strategy).order_by(func.count().desc(), ranked.c.strategy))
-    return frame(session.execute(stmt).all(), STRATEGY_COLUMNS)
+    return _mark_capped(frame(session.execute(stmt).all(), STRATEGY_COLUMNS), cap)
 
 
 def bucket_seconds(since: datetime, until: datetime, max_buckets: int = GRID_MAX_BUCKETS) -> int:
@@ -285,23 +382,22 @@ TIMELINE_COLUMNS = {
 
 
 def strategy_timeline(session: Session, *, since: datetime, until: datetime, now: datetime,
-                      bucket_s: int) -> pd.DataFrame:
-    """Per strategy and time bucket: runs by outcome, mean duration, opportunities found.
-    Columns: TIMELINE_COLUMNS (`bucket` = bucket start)."""
-    r = _runs(now)
+                      bucket_s: int, thresholds: Thresholds | None = None, cap: int = AGG_CAP) -> pd.DataFrame:
+    """Per strategy and time bucket over the range's newest `cap` runs: runs by outcome, mean
+    duration, opportunities found. Columns: TIMELINE_COLUMNS (`bucket` = bucket start);
+    `attrs["capped"]` when the range holds more runs."""
+    r = _newest_in_range(_derived(session, now, thresholds), since, until, cap)
     bucket = epoch_bucket(r.c.started_at, bucket_s)
-    key = exact(r.c.strategy)
 
     def count_state(state: str) -> Any:
         return func.sum(case((r.c.state == state, 1), else_=0)).label(state.lower())
 
-    stmt = (select(key.label("strategy"), bucket.label("bucket"), func.count().label("runs"),
+    stmt = (select(r.c.strategy, bucket.label("bucket"), func.count().label("runs"),
                    *[count_state(s) for s in ("COMPLETED", "FAILED", "CANCELLED", "RUNNING", "STALLED")],
                    func.avg(case((r.c.state == "COMPLETED", r.c.duration_s), else_=None)).label("avg_duration_s"),
                    func.sum(func.coalesce(r.c.opportunities_found, 0)).label("opportunities"))
-            .where(r.c.started_at >= _naive(since), r.c.started_at <= _naive(until))
-            .group_by(key, bucket).order_by(key, bucket).limit(50 * GRID_MAX_BUCKETS))
-    return frame(session.execute(stmt).all(), TIMELINE_COLUMNS)
+            .group_by(r.c.strategy, bucket).order_by(r.c.strategy, bucket).limit(50 * GRID_MAX_BUCKETS))
+    return _mark_capped(frame(session.execute(stmt).all(), TIMELINE_COLUMNS), cap)
 
 
 def grid_outcome(row: Mapping[str, Any]) -> str:
@@ -314,12 +410,11 @@ def grid_outcome(row: Mapping[str, Any]) -> str:
 
 # ---- one scan --------------------------------------------------------------------------------
 
-def scan_detail(session: Session, *, scan_id: str, now: datetime) -> pd.DataFrame:
+def scan_detail(session: Session, *, scan_id: str, now: datetime,
+                thresholds: Thresholds | None = None) -> pd.DataFrame:
     """One scan by id with its derived columns, parameters, symbols and error message (0 or 1 row)."""
-    r = _runs(now)
-    stmt = (select(*[c for c in r.c], S.scan_parameters, S.error_message).join(S, S.id == r.c.id)
-            .where(r.c.id == scan_id))
-    rows = session.execute(stmt).all()
+    d = _derived(session, now, thresholds)
+    rows = session.execute(select(*d.columns(), S.scan_parameters, S.error_message).where(S.id == scan_id)).all()
     df = _run_frame(rows)
     for k in ("symbols_scanned", "scan_parameters", "error_message"):
         df[k] = pd.Series([row._mapping[k] for row in rows], dtype="object")
