@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -167,3 +168,37 @@ def test_band_from_history_merges_equal_worst_cells() -> None:
     band = q.band_from_history(hist, bucket_s=3600, until=NOW - timedelta(minutes=30))
     assert [(r.state, r.start.hour, r.end.hour, r.end.minute) for r in band.itertuples()] == [
         ("HEALTHY", 8, 10, 0), ("DOWN", 10, 11, 0), ("HEALTHY", 11, 11, 30)]
+
+
+def test_big_windows_are_counted_by_index_probes_with_the_same_result(engine: Engine,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # Checks on whole hours (a bucket's first second), just before them, mixed spellings, names
+    # differing only in case, and one check 20 days back (only in the 30/90-day uptime).
+    rows = []
+    for h in range(30):
+        for name, status in (("api", "HEALTHY" if h % 5 else "down"), ("API", " degraded"), ("db", "UNKNOWN")):
+            rows.append({"service_name": name, "status": status, "check_timestamp": ago(hours=h)})
+            rows.append({"service_name": name, "status": "HEALTHY",
+                         "check_timestamp": ago(hours=h) - timedelta(milliseconds=130)})
+    rows.append({"service_name": "db", "status": "DOWN", "check_timestamp": ago(days=20)})
+    add_checks(engine, rows)
+    results = {}
+    for probe_above in (10**9, 0):  # one grouped statement, then probes
+        monkeypatch.setattr(q, "PROBE_ABOVE", probe_above)
+        with Session(engine) as s:
+            results[probe_above] = (
+                q.status_history(s, since=DAY, until=NOW, bucket_s=3600),
+                q.status_history(s, since=NOW - timedelta(hours=5, minutes=7), until=NOW, bucket_s=300,
+                                 service="api", degraded_down=True),
+                q.uptime(s, until=NOW),
+                q.uptime(s, until=NOW, degraded_down=True, windows=q.SHORT_WINDOWS),
+            )
+    for grouped, probed in zip(results[10**9], results[0], strict=True):
+        pd.testing.assert_frame_equal(grouped, probed)
+    history = results[0][0].set_index(["service", "bucket"])
+    assert sorted(set(history.index.get_level_values(0))) == ["API", "api", "db"]
+    at_noon_less_1h = history.loc[("api", pd.Timestamp(ago(hours=1), tz="UTC"))]
+    # The check at 11:00:00 sharp and the one 130 ms before 12:00 fall into the 11:00 cell.
+    assert (at_noon_less_1h["checks"], at_noon_less_1h["up"]) == (2, 2)
+    uptime = results[0][2].set_index(["service", "window"])
+    assert uptime.loc[("db", "90d"), "down"] == 1 and uptime.loc[("db", "24h"), "other"] == 24
