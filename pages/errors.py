@@ -52,7 +52,7 @@ if view is None:
 chosen = ui.facet_filters(view.facets, chosen=chosen)
 urlstate.put(tab=None if tab == "unresolved" else tab, q=query, **chosen)
 ui.capped_note(f, view)
-ui.timeline_section(f, view)
+ui.timeline_section(f, view, bucket_s=bucket)
 
 # --- the group stream ----------------------------------------------------------------------------
 groups = eq.by_status(view.groups, tab)

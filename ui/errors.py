@@ -110,8 +110,11 @@ def group_table(groups: pd.DataFrame, sparks: pd.DataFrame, buckets: list[pd.Tim
     by_fp: dict[str, dict[pd.Timestamp, int]] = {}
     for fp, b, n in zip(sparks["fingerprint"], sparks["bucket"], sparks["count"], strict=True):
         by_fp.setdefault(fp, {})[b] = int(n)
-    out = pd.DataFrame({
-        "badges": [badges(r) for _, r in groups.iterrows()],
+    marks = [" · ".join(w for w, on in (("🆕 New", a), ("↩️ Regressed", b), ("📈 Escalating", c)) if on)
+             for a, b, c in zip(groups["new"].fillna(False), groups["regressed"].fillna(False),
+                                groups["escalating"].fillna(False), strict=True)]
+    return pd.DataFrame({
+        "badges": marks,
         "error_type": groups["error_type"], "service": [s if isinstance(s, str) else eq.NO_SERVICE for s in groups["service"]],
         "message": groups["message"], "events": groups["count"], "trend": [
             [by_fp.get(fp, {}).get(b, 0) for b in buckets] for fp in groups["fingerprint"]],
@@ -121,7 +124,6 @@ def group_table(groups: pd.DataFrame, sparks: pd.DataFrame, buckets: list[pd.Tim
                                                 groups["other_severity"], strict=True)],
         "first_seen": groups["first_seen"], "last_seen": groups["last_seen"],
     })
-    return out
 
 
 def buckets_of(since: datetime, until: datetime, bucket_s: int) -> list[pd.Timestamp]:
@@ -335,14 +337,14 @@ def capped_note(f: Frame, view: eq.ErrorView) -> None:
                    f"errors before the window only (from {start:%Y-%m-%d %H:%M:%S} on).")
 
 
-def timeline_section(f: Frame, view: eq.ErrorView) -> None:
+def timeline_section(f: Frame, view: eq.ErrorView, *, bucket_s: int) -> None:
     """Error counts per severity over the window."""
     freshness(view, key="errors_timeline", tz=f.tz)
     if view.timeline.empty:
         st.caption("No errors in this window.")
         return
-    st.plotly_chart(charts.severity_timeline(view.timeline, tz=f.tz, title=f"Errors per severity, {f.label}"),
-                    key="errors_timeline_chart")
+    df, spec = charts.severity_bars(view.timeline, tz=f.tz, bucket_s=bucket_s, title=f"Errors per severity, {f.label}")
+    st.vega_lite_chart(df, spec, key="errors_timeline_chart")
 
 
 def export_groups(groups: pd.DataFrame) -> None:
