@@ -477,12 +477,34 @@ def _group_records(triples: dict[_Key, _Triple], *, since: datetime, until: date
     return records, sparks
 
 
+def _columns(cols: dict[str, list[Any]], dtypes: dict[str, str]) -> pd.DataFrame:
+    """The frame `frame()` would build, straight from column lists (no per-cell coercion: these values
+    are already Python ints, floats, bools, str/None, naive-UTC datetimes/None or epoch seconds)."""
+    n = len(next(iter(cols.values()), []))
+    df = pd.DataFrame(index=pd.RangeIndex(n))
+    for col, dtype in dtypes.items():
+        values = cols.get(col, [])
+        if dtype == "utc":
+            if values and all(isinstance(v, int) for v in values):
+                stamps = pd.to_datetime(values, unit="s", utc=True).as_unit("us")
+            else:  # naive UTC (or None)
+                stamps = pd.DatetimeIndex(values, dtype="datetime64[us]").tz_localize("UTC")
+            df[col] = stamps.array
+        elif dtype in ("Int64", "float", "bool"):
+            df[col] = pd.array(values, dtype={"Int64": "Int64", "float": "float64", "bool": "boolean"}[dtype])
+        else:  # object, as frame() keeps text (pandas 3 would infer its string dtype and turn None into NaN)
+            df[col] = pd.Series(values, dtype=object, index=df.index)
+    return df
+
+
 def _facet_frame(facets: dict[str, dict[str, int]]) -> pd.DataFrame:
-    out = []
+    cols: dict[str, list[Any]] = {"facet": [], "value": [], "count": []}
     for name, counts in facets.items():
-        ranked = sorted(counts.items(), key=lambda vc: -vc[1])[:FACET_VALUES_MAX]
-        out += [{"facet": name, "value": v, "count": c} for v, c in ranked]
-    return frame(out, FACET_COLUMNS)
+        for value, n in sorted(counts.items(), key=lambda vc: -vc[1])[:FACET_VALUES_MAX]:
+            cols["facet"].append(name)
+            cols["value"].append(value)
+            cols["count"].append(n)
+    return _columns(cols, FACET_COLUMNS)
 
 
 def error_view(
@@ -501,12 +523,13 @@ def error_view(
     flt = _filter(services, severities, types, text)
     triples, facets, timeline, truncated = _roll_up(window, recent, older, flt)
     records, sparks = _group_records(triples, since=since, until=until)
-    groups = frame(records, GROUP_COLUMNS)
-    for col in ("error_type", "service", "message"):  # keep NULL services None
-        groups[col] = groups[col].astype(object)
-    tl = frame([{"bucket": b, "severity": s, "count": n} for (b, s), n in sorted(timeline.items())], TIMELINE_COLUMNS)
-    sp = frame([{"fingerprint": fp, "bucket": b, "count": n} for fp, sb in sparks.items() for b, n in sorted(sb.items())],
-               SPARK_COLUMNS)
+    groups = _columns({col: [r[col] for r in records] for col in GROUP_COLUMNS}, GROUP_COLUMNS)
+    points = sorted(timeline.items())
+    tl = _columns({"bucket": [b for (b, _), _ in points], "severity": [s for (_, s), _ in points],
+                   "count": [n for _, n in points]}, TIMELINE_COLUMNS)
+    cells = [(fp, b, n) for fp, sb in sparks.items() for b, n in sorted(sb.items())]
+    sp = _columns({"fingerprint": [c[0] for c in cells], "bucket": [c[1] for c in cells],
+                   "count": [c[2] for c in cells]}, SPARK_COLUMNS)
     return ErrorView(groups=groups, facets=_facet_frame(facets), timeline=tl, sparks=sp,
                      events=sum(int(r[6]) for r in window), capped_from=capped, history_from=hist_capped,
                      truncated=truncated)
