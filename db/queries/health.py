@@ -103,13 +103,6 @@ def percentiles_of(
     return select(*outer_keys, *cols).group_by(*outer_keys)
 
 
-def _once(stmt: Any, name: str, dialect: str) -> Any:
-    """A row source evaluated once: a MATERIALIZED CTE where supported (SQLite would otherwise
-    recompute a subquery's expressions, such as safe_number's text checks, at every use)."""
-    cte = stmt.cte(name)
-    return cte.prefix_with("MATERIALIZED") if dialect in ("sqlite", "postgresql") else cte
-
-
 def _dialect(session: Session) -> str:
     name = session.get_bind().dialect.name
     return "mysql" if name in ("mysql", "mariadb") else name
@@ -135,7 +128,8 @@ def _probe_counts(session: Session, names: Sequence[str], ranges: Sequence[tuple
     # '>= lo' and '< hi' are right for both when a whole second binds without the fraction;
     # '> lo' and '<= hi' when it binds with it (the bucket arithmetic puts both at 12:00).
     bound = String() if sqlite else None
-    lo, hi, name = bindparam("lo", type_=bound), bindparam("hi", type_=bound), bindparam("name")
+    lo, hi = bindparam("lo", type_=bound), bindparam("hi", type_=bound)
+    name = bindparam("name", type_=String())
     ts = H.check_timestamp
     in_range = and_(ts > lo, ts <= hi) if left_open else and_(ts >= lo, ts < hi)
     stmt = (select(H.status, func.count().label("n"))
@@ -472,34 +466,77 @@ LATENCY_COLUMNS = {"service": "str", "bucket": "utc", "p50": "float", "p95": "fl
                    "errors_avg": "float", "errors_max": "float", "errors_unparseable": "Int64"}
 
 
+def _weighted_percentile(values: Sequence[tuple[float, int]], total: int, p: float) -> float:
+    """The p-th percentile (linear interpolation between the ranks around 1 + p*(n-1), as
+    percentile_cont) of sorted (value, how many times) pairs holding `total` values."""
+    pos = 1 + p * (total - 1)
+    lower = int(pos)
+    frac = pos - lower
+    seen, low_v, high_v = 0, None, None
+    for v, n in values:
+        if low_v is None and seen + n >= lower:
+            low_v = v
+        if seen + n >= lower + 1:
+            high_v = v
+            break
+        seen += n
+    assert low_v is not None
+    return low_v if high_v is None or frac == 0 else low_v + frac * (high_v - low_v)
+
+
+def _distinct_texts(session: Session, col: Any, where: Sequence[ColumnElement[bool]], bucket_s: int) -> list[Any]:
+    """(service, bucket, text as written, its number or NULL, checks) per distinct text of `col`."""
+    svc, b, raw = exact(H.service_name), epoch_bucket(H.check_timestamp, bucket_s), exact(col)
+    grouped = (select(svc.label("service"), b.label("bucket"), raw.label("raw"), func.count().label("n"))
+               .where(*where).group_by(svc, b, raw).subquery())
+    return list(session.execute(select(grouped.c.service, grouped.c.bucket, grouped.c.raw,
+                                       safe_number(grouped.c.raw).label("v"), grouped.c.n)).all())
+
+
 def latency(
     session: Session, *, since: datetime, until: datetime, bucket_s: int, service: str | None = None,
 ) -> pd.DataFrame:
     """response_time_ms per service and bucket: p50/p95/p99 and average of the values that parse,
     how many parsed, were not numbers ('unparseable') or NULL ('missing'); error_count_24h likewise.
     Columns LATENCY_COLUMNS.
+
+    SQL counts the checks per distinct text (a window holds far fewer distinct texts than checks) and
+    parses each distinct text once; the percentiles (as percentile_cont) and averages come from those
+    (value, count) pairs here.
     """
-    s, u = _naive(since), _naive(until)
-    svc = exact(H.service_name)
-    b = epoch_bucket(H.check_timestamp, bucket_s)
-    where = [H.check_timestamp >= s, H.check_timestamp < u, *_service_where(service)]
-    ms, errs = safe_number(H.response_time_ms), safe_number(H.error_count_24h)
-    dialect = _dialect(session)
-    # Each text is parsed once per row, then aggregated and ranked (one statement).
-    q = _once(select(svc.label("service"), b.label("bucket"), ms.label("ms"), errs.label("errs"),
-                     H.response_time_ms.label("raw_ms"), H.error_count_24h.label("raw_errs")).where(*where),
-              "checks", dialect).c
-    agg = (select(q.service, q.bucket, func.avg(q.ms).label("avg_ms"), func.count(q.ms).label("parsed"),
-                  (func.count(q.raw_ms) - func.count(q.ms)).label("unparseable"),
-                  (func.count() - func.count(q.raw_ms)).label("missing"),
-                  func.avg(q.errs).label("errors_avg"), func.max(q.errs).label("errors_max"),
-                  (func.count(q.raw_errs) - func.count(q.errs)).label("errors_unparseable"))
-           .group_by(q.service, q.bucket).subquery())
-    pct = percentiles_of(q.service.table, [q.service, q.bucket], q.ms, dialect).subquery()
-    stmt = (select(agg, pct.c.p0.label("p50"), pct.c.p1.label("p95"), pct.c.p2.label("p99"))
-            .outerjoin(pct, and_(exact(pct.c.service) == exact(agg.c.service), pct.c.bucket == agg.c.bucket)))
-    base = {(r.service, r.bucket): dict(r._mapping) for r in session.execute(stmt).all()}
-    rows = sorted(base.values(), key=lambda x: (x["service"], x["bucket"]))
+    where = [H.check_timestamp >= _naive(since), H.check_timestamp < _naive(until), *_service_where(service)]
+    cells: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def cell(svc: str, bucket: int) -> dict[str, Any]:
+        return cells.setdefault((svc, int(bucket)), {"service": svc, "bucket": int(bucket), "ms": [], "errs": [],
+                                                     "unparseable": 0, "missing": 0, "errors_unparseable": 0})
+
+    for r in _distinct_texts(session, H.response_time_ms, where, bucket_s):
+        c = cell(r.service, r.bucket)
+        if r.v is not None:
+            c["ms"].append((float(r.v), int(r.n)))
+        elif r.raw is None:
+            c["missing"] += r.n
+        else:
+            c["unparseable"] += r.n
+    for r in _distinct_texts(session, H.error_count_24h, where, bucket_s):
+        c = cell(r.service, r.bucket)
+        if r.v is not None:
+            c["errs"].append((float(r.v), int(r.n)))
+        elif r.raw is not None:
+            c["errors_unparseable"] += r.n
+    rows = []
+    for key in sorted(cells):
+        c = cells[key]
+        ms, errs = sorted(c.pop("ms")), c.pop("errs")
+        parsed = sum(n for _, n in ms)
+        n_errs = sum(n for _, n in errs)
+        pct = {name: _weighted_percentile(ms, parsed, p) if parsed else None
+               for name, p in zip(("p50", "p95", "p99"), PERCENTILES, strict=True)}
+        rows.append({**c, **pct, "parsed": parsed,
+                     "avg_ms": sum(v * n for v, n in ms) / parsed if parsed else None,
+                     "errors_avg": sum(v * n for v, n in errs) / n_errs if n_errs else None,
+                     "errors_max": max(v for v, _ in errs) if errs else None})
     return frame(rows, LATENCY_COLUMNS)
 
 

@@ -54,6 +54,21 @@ def test_percentiles_per_bucket_and_odd_counts(engine: Engine) -> None:
     assert second["bucket"].hour == 11 and second["p99"] == pytest.approx(9)
 
 
+def test_percentiles_count_repeated_values_and_spellings(engine: Engine) -> None:
+    # 5 written three ways (counted as three 5s), 10 once: ranks 1..4 = 5, 5, 5, 10.
+    # p50 -> rank 2.5 -> 5; p95 -> rank 3.85 -> 5 + 0.85*5 = 9.25; p99 -> 5 + 0.97*5 = 9.85.
+    values = ["5", " 5", "$5", "10", "5 ms", None]
+    add_checks(engine, [{"service_name": "api", "status": "HEALTHY", "check_timestamp": ago(minutes=30 - i),
+                         "response_time_ms": v, "error_count_24h": e}
+                        for i, (v, e) in enumerate(zip(values, ["1", "1", "3", None, "x", "2"], strict=True))])
+    with Session(engine) as s:
+        api = q.latency(s, since=DAY, until=NOW, bucket_s=3600, service="api").iloc[0]
+    assert (api["p50"], api["p95"], api["p99"]) == (pytest.approx(5), pytest.approx(9.25), pytest.approx(9.85))
+    assert api["avg_ms"] == pytest.approx(25 / 4)
+    assert (api["parsed"], api["unparseable"], api["missing"]) == (4, 1, 1)
+    assert api["errors_avg"] == pytest.approx(7 / 4) and api["errors_max"] == 3 and api["errors_unparseable"] == 1
+
+
 def test_uptime_by_window_with_and_without_degraded_as_down(engine: Engine) -> None:
     # api: last 24 h: 3 HEALTHY, 1 DEGRADED, 1 down (lowercase), 1 OFFLINE (other); 5 days ago: 2 DOWN.
     add_checks(engine, _checks("api", ["HEALTHY", "HEALTHY", "degraded", "down", "HEALTHY", "OFFLINE"], start_h=10))
