@@ -213,9 +213,10 @@ def strategy_panel(f: Frame) -> None:
         if stats.attrs.get("capped"):
             st.caption(f"The range holds more than {q.AGG_CAP:,} runs: these figures cover its newest "
                        f"{q.AGG_CAP:,}.")
-        default = urlstate.choice("sview", VIEWS, VIEWS[0])
-        tabs = st.tabs(list(VIEWS), key="scans_sview", default=default, on_change="rerun")
-        active = st.session_state.get("scans_sview", default)
+        if "scans_sview" not in st.session_state:  # a new session or a shared link: the view from the URL
+            st.session_state["scans_sview"] = urlstate.choice("sview", VIEWS, VIEWS[0])
+        tabs = st.tabs(list(VIEWS), key="scans_sview", on_change="rerun")
+        active = st.session_state.get("scans_sview", VIEWS[0])
         urlstate.put(sview=active if active != VIEWS[0] else None)
         with tabs[0]:
             if tabs[0].open is not False:

@@ -159,7 +159,7 @@ class _Derived:
             case(*[(exact_eq(S.strategy, s), literal(float(t))) for s, t in thresholds], else_=float(STALL_FLOOR_S))
             if thresholds else literal(float(STALL_FLOOR_S)))
         self.elapsed = duration_s(S.started_at, _at(now))
-        self.stalled = and_(_rare(S.status == "RUNNING"), S.completed_at.is_(None), self.elapsed > self.threshold)
+        self.stalled = self._stalled(hint=True)
         self.state = case((self.stalled, literal("STALLED")), else_=S.status)
         self.inconsistency = case(
             (S.completed_at < S.started_at, literal("completed before started")),
@@ -177,14 +177,29 @@ class _Derived:
                 self.threshold.label("threshold_s"), S.opportunities_found, S.symbols_scanned,
                 self.inconsistency.label("inconsistency")]
 
-    def is_state(self, state: str) -> ColumnElement[bool]:
-        """state = `state` (byte-exact), as a predicate on the stored status the indexes can use."""
+    def _stalled(self, *, hint: bool) -> ColumnElement[bool]:
+        running = S.status == "RUNNING"
+        return and_(_rare(running) if hint else running, S.completed_at.is_(None), self.elapsed > self.threshold)
+
+    def is_state(self, state: str, *, hint: bool = True) -> ColumnElement[bool]:
+        """state = `state` (byte-exact), as a predicate on the stored status the indexes can use.
+        `hint`: RUNNING/STALLED are rare (see `_rare`); off when OR-ed with a common state, so
+        that the planner walks the window in time order instead of sorting a common state's runs."""
+        def rare(cond: ColumnElement[bool]) -> ColumnElement[bool]:
+            return _rare(cond) if hint else cond
+
+        stalled = self._stalled(hint=hint)
         if state == "STALLED":
-            return and_(_rare(S.status.in_(("RUNNING", "STALLED"))),
-                        or_(self.stalled, exact(S.status) == "STALLED"))
+            return and_(rare(S.status.in_(("RUNNING", "STALLED"))), or_(stalled, exact(S.status) == "STALLED"))
         if state == "RUNNING":
-            return and_(_rare(S.status == "RUNNING"), exact(S.status) == "RUNNING", not_(self.stalled))
+            return and_(rare(S.status == "RUNNING"), exact(S.status) == "RUNNING", not_(stalled))
         return exact_eq(S.status, state)
+
+    def in_states(self, states: tuple[str, ...]) -> ColumnElement[bool]:
+        """state in `states` (byte-exact)."""
+        unique = tuple(dict.fromkeys(states))
+        hint = all(s in ("RUNNING", "STALLED") for s in unique)
+        return or_(*[self.is_state(s, hint=hint or len(unique) == 1) for s in unique])
 
 
 def _derived(session: Session, now: datetime, thresholds: Thresholds | None) -> _Derived:
@@ -202,7 +217,7 @@ def _where(d: _Derived, *, since: datetime, until: datetime, states: tuple[str, 
     if failed_only:
         conds.append(S.status == "FAILED")
     if states and skip != "state":
-        conds.append(or_(*[d.is_state(s) for s in dict.fromkeys(states)]))
+        conds.append(d.in_states(states))
     if strategies and skip != "strategy":
         conds.append(exact_in(S.strategy, list(strategies)))
     return and_(true(), *conds)
@@ -237,17 +252,23 @@ def run_page(session: Session, *, since: datetime, until: datetime, now: datetim
     `before`: the page before it (the extra first row means an earlier page exists).
     Columns: RUN_COLUMNS."""
     d = _derived(session, now, thresholds)
-    stmt = select(*d.columns()).where(
-        _where(d, since=since, until=until, states=states, strategies=strategies,
-               running_now=running_now, failed_only=failed_only))
+    flt: dict[str, Any] = {"states": states, "strategies": strategies, "running_now": running_now,
+                           "failed_only": failed_only}
     if before:
         started, row_id = parse_cursor(before)
-        stmt = stmt.where(or_(S.started_at > started, and_(S.started_at == started, S.id > row_id)))
+        # The cursor is the range's lower bound (one bound per side, so the index range starts there).
+        stmt = select(*d.columns()).where(
+            _where(d, since=max(_naive(since), started), until=until, **flt), S.started_at >= started,
+            or_(S.started_at > started, and_(S.started_at == started, S.id > row_id)))
         rows = session.execute(stmt.order_by(S.started_at, S.id).limit(PAGE_SIZE + 1)).all()
         return _run_frame(rows[::-1])
+    stmt = select(*d.columns())
     if after:
         started, row_id = parse_cursor(after)
-        stmt = stmt.where(or_(S.started_at < started, and_(S.started_at == started, S.id < row_id)))
+        stmt = stmt.where(_where(d, since=since, until=min(_naive(until), started), **flt),
+                          or_(S.started_at < started, and_(S.started_at == started, S.id < row_id)))
+    else:
+        stmt = stmt.where(_where(d, since=since, until=until, **flt))
     rows = session.execute(stmt.order_by(S.started_at.desc(), S.id.desc()).limit(PAGE_SIZE + 1)).all()
     return _run_frame(rows)
 
@@ -289,12 +310,13 @@ def run_count(session: Session, *, since: datetime, until: datetime, now: dateti
 
 
 def facet_counts(session: Session, *, field: str, since: datetime, until: datetime, now: datetime,
-                 thresholds: Thresholds | None = None, cap: int = COUNT_CAP, **flt: Any) -> pd.DataFrame:
+                 thresholds: Thresholds | None = None, cap: int | None = None, **flt: Any) -> pd.DataFrame:
     """Counts per state or per strategy under the other filters, over the newest `cap` + 1 matching
-    runs. Columns: value, count; `attrs["capped"]` is True when there were more runs than `cap`
-    (each count is then a lower bound)."""
+    runs (COUNT_CAP by default). Columns: value, count; `attrs["capped"]` is True when there were
+    more runs than `cap` (each count is then a lower bound)."""
     if field not in ("state", "strategy"):
         raise ValueError(f"unknown facet {field!r}")
+    cap = COUNT_CAP if cap is None else cap
     d = _derived(session, now, thresholds)
     value = d.state if field == "state" else S.strategy
     newest = (select(value.label("value")).where(_where(d, since=since, until=until, skip=field, **flt))
@@ -332,10 +354,11 @@ def _mark_capped(df: pd.DataFrame, cap: int) -> pd.DataFrame:
 
 
 def strategy_stats(session: Session, *, since: datetime, until: datetime, now: datetime,
-                   thresholds: Thresholds | None = None, cap: int = AGG_CAP) -> pd.DataFrame:
-    """Per strategy over the range's newest `cap` runs: run counts by outcome, success rate
+                   thresholds: Thresholds | None = None, cap: int | None = None) -> pd.DataFrame:
+    """Per strategy over the range's newest `cap` (AGG_CAP) runs: run counts by outcome, success rate
     (completed / finished), duration p50/p95 of completed runs (nearest rank), opportunities per
     completed scan. Columns: STRATEGY_COLUMNS; `attrs["capped"]` when the range holds more runs."""
+    cap = AGG_CAP if cap is None else cap
     r = _newest_in_range(_derived(session, now, thresholds), since, until, cap)
     done = and_(r.c.state == "COMPLETED", r.c.duration_s.is_not(None), r.c.duration_s >= 0)
     ranked = (select(r.c.strategy, r.c.state, r.c.duration_s, r.c.opportunities_found, r.c.inconsistency,
@@ -382,10 +405,12 @@ TIMELINE_COLUMNS = {
 
 
 def strategy_timeline(session: Session, *, since: datetime, until: datetime, now: datetime,
-                      bucket_s: int, thresholds: Thresholds | None = None, cap: int = AGG_CAP) -> pd.DataFrame:
-    """Per strategy and time bucket over the range's newest `cap` runs: runs by outcome, mean
+                      bucket_s: int, thresholds: Thresholds | None = None,
+                      cap: int | None = None) -> pd.DataFrame:
+    """Per strategy and time bucket over the range's newest `cap` (AGG_CAP) runs: runs by outcome, mean
     duration, opportunities found. Columns: TIMELINE_COLUMNS (`bucket` = bucket start);
     `attrs["capped"]` when the range holds more runs."""
+    cap = AGG_CAP if cap is None else cap
     r = _newest_in_range(_derived(session, now, thresholds), since, until, cap)
     bucket = epoch_bucket(r.c.started_at, bucket_s)
 

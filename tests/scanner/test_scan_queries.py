@@ -163,3 +163,56 @@ def test_export_keeps_json_columns(scan_engine) -> None:
     assert full.loc["fast-1", "scan_parameters"] == {"interval_minutes": 4, "symbols": ["SPY"]}
     exported = json.loads(to_json_bytes(full.reset_index()))
     assert {"interval_minutes": 4, "symbols": ["SPY"]} in [r["scan_parameters"] for r in exported]
+
+
+# ---- stall thresholds, keyset pages both ways, capped counts and aggregates ---------------------
+
+def test_stall_thresholds_only_above_the_floor(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        th = q.stall_thresholds(s, now=NOW)
+        assert th == (("slow", pytest.approx(3800)),)  # 'fast': 2 x 19 s is under the 600 s floor
+        assert states(s, thresholds=th) == states(s)  # passing them in = reading them in the query
+
+
+def test_stall_threshold_uses_the_newest_completed_runs(scan_engine, monkeypatch) -> None:
+    monkeypatch.setattr(q, "STALL_SAMPLE", 5)  # 'slow': the newest 5 ran 100..500 s: p95 500 s
+    with Session(scan_engine) as s:
+        assert q.stall_thresholds(s, now=NOW) == (("slow", pytest.approx(1000)),)
+        assert states(s)["run-slow-ok"] == "STALLED"  # 3000 s: over 1000 s (under the 3800 s of all 20)
+
+
+def test_state_filters_mixing_rare_and_common_states(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        both = states(s, states=("STALLED", "FAILED"))
+        assert set(both) == {"run-fast-stalled", "run-slow-stalled", "failed-1"}
+        assert set(states(s, states=("RUNNING", "STALLED"))) == set(states(s, running_now=True))
+        assert set(states(s, states=("RUNNING",))) == {"run-fast-ok", "run-slow-ok"}
+
+
+def test_previous_page_returns_the_earlier_page(scan_engine, monkeypatch) -> None:
+    monkeypatch.setattr(q, "PAGE_SIZE", 7)
+    with Session(scan_engine) as s:
+        first = q.run_page(s, **WINDOW)
+        after = q.make_cursor(first["started_at"].iloc[6], first["id"].iloc[6])
+        second = q.run_page(s, **WINDOW, after=after)
+        before = q.make_cursor(second["started_at"].iloc[0], second["id"].iloc[0])
+        back = q.run_page(s, **WINDOW, before=before)
+    assert list(back["id"]) == list(first["id"].head(7))  # newest first, no extra row: it is the first page
+    third = None
+    with Session(scan_engine) as s:
+        third = q.run_page(s, **WINDOW, after=q.make_cursor(second["started_at"].iloc[6], second["id"].iloc[6]))
+        back2 = q.run_page(s, **WINDOW, before=q.make_cursor(third["started_at"].iloc[0], third["id"].iloc[0]))
+    assert len(back2) == 8 and list(back2["id"].tail(7)) == list(second["id"].head(7))  # extra row first
+
+
+def test_capped_facet_counts_and_aggregates(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        f = q.facet_counts(s, field="state", **WINDOW, cap=10)
+        g = q.facet_counts(s, field="state", **WINDOW)
+        stats = q.strategy_stats(s, **WINDOW, cap=10)
+        tl = q.strategy_timeline(s, **WINDOW, bucket_s=3600, cap=10)
+        full = q.strategy_stats(s, **WINDOW)
+    assert f.attrs["capped"] and int(f["count"].sum()) == 11  # the newest 11 runs: counts are lower bounds
+    assert not g.attrs["capped"] and int(g["count"].sum()) == 46
+    assert stats.attrs["capped"] and int(stats["runs"].sum()) == 10 and int(tl["runs"].sum()) == 10
+    assert not full.attrs["capped"] and int(full["runs"].sum()) == 46
