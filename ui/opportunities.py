@@ -87,16 +87,39 @@ def human_age(seconds: float | None) -> str:
 
 # ---- filters -----------------------------------------------------------------------------
 
-def _multi(field: str, base: q.Filters, col: Any) -> tuple[str, ...]:
+def _multi(field: str, base: q.Filters, col: Any) -> tuple[tuple[str, ...], bool]:
+    """A facet's multiselect; also whether its counts were taken over a capped sample."""
     param, label = FACET_PARAMS[field]
     counts = data.fetch(q.facet_counts, field=field, **base.kwargs())
     counts = counts[counts["value"].notna()]
+    sampled = is_sampled(counts)
     by_value = dict(zip(counts["value"], counts["count"], strict=True))
-    chosen = urlstate.many(param, allowed=list(by_value))
-    picked = col.multiselect(label, list(by_value), default=chosen, key=f"opp_{param}",
-                             format_func=lambda v: f"{v} ({by_value.get(v, 0):,})")
+    options = list(by_value)
+    if sampled:  # a value from the URL may simply lie outside the counted rows: keep it
+        options += [v for v in urlstate.many(param) if v not in by_value]
+    chosen = urlstate.many(param, allowed=options)
+    picked = col.multiselect(label, options, default=chosen, key=f"opp_{param}",
+                             format_func=lambda v: facet_label(v, by_value.get(v), sampled))
     urlstate.put(**{param: picked})
-    return tuple(picked)
+    return tuple(picked), sampled
+
+
+def is_sampled(counts: pd.DataFrame) -> bool:
+    """True when an aggregate was taken over SAMPLE_CAP rows only (more rows match)."""
+    return bool(len(counts)) and int(counts["sampled"].max()) >= q.SAMPLE_CAP
+
+
+def facet_label(value: str, count: int | None, sampled: bool) -> str:
+    """'SPY (343)'; over a capped sample 'SPY (343+)' (a lower bound); '(not counted)' when absent."""
+    if count is None:
+        return f"{value} (not in the counted rows)"
+    return f"{value} ({count:,}{'+' if sampled else ''})"
+
+
+def sampled_note() -> str:
+    """Said under the filters when their counts come from a capped sample."""
+    return (f"More than {q.SAMPLE_CAP:,} snapshots match: the counts beside the options, the slider ranges "
+            f"and the charts are taken over {q.SAMPLE_CAP:,} of them (a count shown as N+ is at least N).")
 
 
 def parse_range(raw: str) -> tuple[float, float] | None:
@@ -146,17 +169,22 @@ def controls(f: Frame) -> tuple[q.Filters, View]:
     base = q.Filters(now=rounded_now(), since=None if scan else f.since, until=None if scan else f.until,
                      show_expired=show_expired, show_inactive=show_inactive, scan=scan)
     picked: dict[str, Any] = {}
+    sampled = []
     with st.expander("Filters", expanded=True):
         cols = st.columns(2)
-        picked["symbols"] = _multi("symbol", base, cols[0])
-        picked["strategies"] = _multi("strategy", base, cols[1])
+        picked["symbols"], s1 = _multi("symbol", base, cols[0])
+        picked["strategies"], s2 = _multi("strategy", base, cols[1])
+        sampled += [s1, s2]
         cols = st.columns(len(q.DATA_FACETS))
         for i, key in enumerate(q.DATA_FACETS):
-            picked[key] = _multi(key, base, cols[i])
+            picked[key], s3 = _multi(key, base, cols[i])
+            sampled.append(s3)
         bounds = data.fetch(q.metric_bounds, **base.kwargs()).iloc[0]
         cols = st.columns(len(q.RANGE_FILTERS))
         for i, name in enumerate(q.RANGE_FILTERS):
             picked[name] = _range(name, bounds, cols[i])
+        if any(sampled):
+            st.caption(sampled_note())
     flt = replace(base, **picked)
     return flt, _view(flt)
 
@@ -218,13 +246,16 @@ def freshness_banner(f: Frame) -> None:
 
 
 def funnel_line(fun: pd.DataFrame) -> str:
-    """'20 snapshots → active only −1 → not expired −10 → 9 left' (labels are ours, never data)."""
+    """'20 snapshots → active only −1 → not expired −10 → 9 left' (labels are ours, never data).
+    Counts stop at COUNT_CAP: '10,000+ snapshots → in the time range: 10,000+ → … → 2,159 left'."""
     if fun.empty:
         return ""
-    parts = [f"{int(fun['remaining'].iloc[0]):,} snapshots"]
-    parts += [f"{step} −{int(removed):,}" for step, removed in zip(fun["step"].iloc[1:], fun["removed"].iloc[1:],
-                                                                   strict=True)]
-    return " → ".join(parts) + f" → {int(fun['remaining'].iloc[-1]):,} left"
+    parts = [f"{fmt_count(int(fun['remaining'].iloc[0]), COUNT_CAP)} snapshots"]
+    for step, remaining, removed in zip(fun["step"].iloc[1:], fun["remaining"].iloc[1:], fun["removed"].iloc[1:],
+                                        strict=True):
+        parts.append(f"{step}: {fmt_count(int(remaining), COUNT_CAP)}" if pd.isna(removed)
+                     else f"{step} −{int(removed):,}")
+    return " → ".join(parts) + f" → {fmt_count(int(fun['remaining'].iloc[-1]), COUNT_CAP)} left"
 
 
 def funnel_panel(flt: q.Filters) -> None:
@@ -276,8 +307,17 @@ COLUMN_CONFIG = {
 }
 
 
-def screener(flt: q.Filters, view: View, f: Frame) -> None:
-    """The 100-row page, its count, the pager and row selection (kept in the URL by id)."""
+@st.fragment
+def table_and_detail(flt: q.Filters, view: View, f: Frame) -> None:
+    """The screener and the selected row's detail: selecting a row reruns only this panel."""
+    selected = screener(flt, view, f)
+    detail(selected, f)
+
+
+def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
+    """The 100-row page, its count, the pager and row selection (kept in the URL by id); returns
+    the selected id."""
+    selected = urlstate.integer("sel", 0, lo=0, hi=2**62) or None  # read again: a panel rerun
     with guard("Screener"):
         df = data.fetch(q.screener_page, sort=view.sort, descending=view.descending, after=view.after,
                         before=view.before, **flt.kwargs())
@@ -294,11 +334,12 @@ def screener(flt: q.Filters, view: View, f: Frame) -> None:
         picked = event.selection.rows if event and hasattr(event, "selection") else []
         if picked and picked[0] < len(rows):
             sel = int(rows.iloc[picked[0]]["id"])
-            if sel != view.selected:
-                urlstate.put(sel=sel)
-                st.rerun()
+            if sel != selected:
+                urlstate.put(sel=sel)  # the detail below follows in this same run
+                selected = sel
         _pager(rows, has_prev, has_next)
         freshness(df, key="opp_table", tz=f.tz)
+    return selected
 
 
 def _pager(rows: pd.DataFrame, has_prev: bool, has_next: bool) -> None:
@@ -320,22 +361,22 @@ def _pager(rows: pd.DataFrame, has_prev: bool, has_next: bool) -> None:
 
 # ---- detail ----------------------------------------------------------------------------------
 
-def detail(view: View, f: Frame) -> None:
+def detail(selected: int | None, f: Frame) -> None:
     """The selected snapshot: metrics (column vs data), data JSON, legs, payoff, scan link, persistence."""
-    if view.selected is None:
+    if selected is None:
         st.caption("Select a row to see its legs, payoff and history.")
         return
     with guard("Snapshot detail"):
-        d = data.fetch(q.snapshot_detail, snapshot_id=view.selected)
+        d = data.fetch(q.snapshot_detail, snapshot_id=selected)
         if d.empty:
-            st.info(f"No snapshot with id {view.selected} (it may have been cleaned up).", icon="ℹ️")
+            st.info(f"No snapshot with id {selected} (it may have been cleaned up).", icon="ℹ️")
             return
         row = d.iloc[0]
-        st.subheader(f"Snapshot #{view.selected}")
+        st.subheader(f"Snapshot #{selected}")
         st.text(f"{row['symbol']} · {row['strategy']} · {row['opportunity_id']}")
         left, right = st.columns(2)
         with left:
-            vals = data.fetch(q.data_values, snapshot_id=view.selected)
+            vals = data.fetch(q.data_values, snapshot_id=selected)
             st.caption("Metrics: column and value inside data (the column is used when present)")
             st.dataframe(plain(vals), hide_index=True, width="stretch")
             if q.is_unlimited(row["max_profit"]):
@@ -405,9 +446,14 @@ def _counts(flt: q.Filters, field: str) -> pd.DataFrame:
     return data.fetch(q.facet_counts, field=field, **({"own_filter": True} if own else {}), **flt.kwargs())
 
 
+@st.fragment
 def charts_panel(flt: q.Filters) -> None:
-    """Risk/reward scatter (bounded sample), counts by strategy, symbol and data keys, DTE distribution."""
-    with guard("Charts"), st.expander("Charts of the filtered set", expanded=False):
+    """Risk/reward scatter (bounded sample), counts by strategy, symbol and data keys, DTE distribution.
+    Read and drawn only while the expander is open (opening it reruns only this panel)."""
+    panel = st.expander("Charts of the filtered set", expanded=False, key="opp_charts", on_change="rerun")
+    if not panel.open:
+        return
+    with guard("Charts"), panel:
         kw = flt.kwargs()
         sample = data.fetch(q.risk_reward_sample, **kw)
         st.caption(f"Scatter of the best {len(sample):,} by EV (at most {q.SCATTER_LIMIT:,}).")
@@ -417,12 +463,17 @@ def charts_panel(flt: q.Filters) -> None:
                                           "By strategy"), key="opp_chart_strategy")
         c2.plotly_chart(charts.counts_bar(_counts(flt, "symbol"),
                                           "By symbol"), key="opp_chart_symbol")
-        st.plotly_chart(charts.dte_histogram(data.fetch(q.dte_histogram, **kw)), key="opp_chart_dte")
+        dte = data.fetch(q.dte_histogram, **kw)
+        st.plotly_chart(charts.dte_histogram(dte), key="opp_chart_dte")
         cols = st.columns(len(q.DATA_FACETS))
+        sampled = is_sampled(dte)
         for i, key in enumerate(q.DATA_FACETS):
             counts = _counts(flt, key)
+            sampled = sampled or is_sampled(counts)
             cols[i].plotly_chart(charts.counts_bar(counts.fillna({"value": "(absent)"}), f"data.{key}"),
                                  key=f"opp_chart_{key}")
+        if sampled:
+            st.caption(f"The bars count {q.SAMPLE_CAP:,} of the matching snapshots (more match).")
         freshness(sample, key="opp_charts")
 
 
