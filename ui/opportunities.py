@@ -431,7 +431,14 @@ def _persistence(row: pd.Series) -> None:
     if len(ev) > 1:
         st.caption(f"EV drift {ev.iloc[0] - ev.iloc[-1]:+,.2f} · PoP drift "
                    f"{(pop.iloc[0] - pop.iloc[-1]) if len(pop) > 1 else float('nan'):+.3f} (newest minus oldest)")
-    st.plotly_chart(charts.drift(hist), key="opp_chart_drift")
+    st.plotly_chart(_drift_figure(hist), key="opp_chart_drift")
+
+
+@st.cache_resource(ttl=60, max_entries=32, show_spinner=False)
+def _drift_figure(hist: pd.DataFrame) -> Any:
+    """The drift chart, built once per history (keyed on its values; building it costs ~50 ms).
+    Shared read-only: st.plotly_chart serialises a copy."""
+    return charts.drift(hist)
 
 
 # ---- charts and export -----------------------------------------------------------------------

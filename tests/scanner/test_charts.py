@@ -43,3 +43,13 @@ def test_scan_charts_escape_strategy_names() -> None:
     grid = charts.outcome_grid(tl, [q.grid_outcome(r) for r in tl.to_dict("records")])
     _clean(grid)
     assert grid.data[0].z.tolist()[0][0] == list(charts.OUTCOME_COLOURS).index("FAILED")
+
+
+def test_payoff_marks_zero_break_evens_and_spot() -> None:
+    fig = charts.payoff([90.0, 100.0, 110.0], [-100.0, 200.0, -100.0], break_evens=[93.0, 107.0], spot=100.0)
+    zero = fig.layout.shapes[0]
+    assert (zero.y0, zero.y1, zero.xref, zero.x0, zero.x1) == (0, 0, "x domain", 0, 1)  # across the plot
+    lines = [(s.x0, s.y0, s.line.dash) for s in fig.layout.shapes[1:]]
+    assert (93.0, 0, "dot") in lines and (107.0, 0, "dot") in lines and (100.0, 0, "dash") in lines
+    assert [a.text for a in fig.layout.annotations] == ["BE 93.00", "BE 107.00", "spot 100.00"]
+    assert len(charts.payoff([1.0, 2.0], [0.0, 1.0], break_evens=[], spot=None).layout.shapes) == 1
