@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import pandas as pd
 import streamlit as st
 
 from db import data
@@ -20,12 +23,8 @@ ui.show_flash()
 tab = urlstate.choice("tab", list(ui.TABS), "unresolved")
 query = urlstate.text("q")
 chosen = {"severity": urlstate.many("severity"), "service": urlstate.many("service"), "type": urlstate.many("type")}
-group_fp = urlstate.text("group")
-if group_fp and not is_fingerprint(group_fp):
-    urlstate.choice("group", [], "")  # rejects it with a message
-    group_fp = ""
-occ_id = urlstate.text("occ")
-cursor = ui.parse_cursor(urlstate.text("before"))
+if urlstate.text("group") and not is_fingerprint(urlstate.text("group")):
+    urlstate.choice("group", [], "")  # rejects it with a message (and drops it from the URL)
 
 # --- search, tabs and facets ---------------------------------------------------------------------
 s1, s2 = st.columns([3, 2], vertical_alignment="bottom")
@@ -54,24 +53,12 @@ urlstate.put(tab=None if tab == "unresolved" else tab, q=query, **chosen)
 ui.capped_note(f, view)
 ui.timeline_section(f, view, bucket_s=bucket)
 
-# --- the group stream ----------------------------------------------------------------------------
-groups = eq.by_status(view.groups, tab)
-groups.attrs["as_of"] = view.attrs.get("as_of")
-st.subheader(f"{ui.TABS[tab]} groups: {fmt_count(len(groups))}")
-freshness(groups, key="errors_groups", tz=f.tz)
-group_fp = ui.groups_section(f, groups, view.sparks, bucket_s=bucket, selected=group_fp, truncated=view.truncated)
-ui.export_groups(groups)
-if group_fp != urlstate.text("group"):
-    urlstate.put(group=group_fp or None, occ=None, before=None)
-    occ_id, cursor = "", None
+# --- the group stream and one group: a fragment, so selecting a row or paging reruns only this --
 
-# --- one group: occurrences, detail, resolve -----------------------------------------------------
-if group_fp:
-    group = groups[groups["fingerprint"] == group_fp].iloc[0]
-    ui.group_header(group)
-    ui.links(f, group)
+def _occurrences(group: pd.Series, occ_status: str, occ_id: str, cursor: tuple[datetime, str] | None) -> None:
+    """The selected group's occurrences (keyset pages), one occurrence's detail, resolve actions."""
+    group_fp = group["fingerprint"]
     key = {"error_type": group["error_type"], "service": group["service"], "messages": tuple(group["messages"])}
-    occ_status = "all" if tab == "all" else tab
     with guard("Occurrences"):
         occ = data.fetch(eq.occurrences, **key, since=f.since, until=f.until, status=occ_status, before=cursor)
         st.caption(f"Occurrences in {f.label} ({occ_status}): {fmt_count(occ.attrs.get('total'), eq.COUNT_CAP)}"
@@ -94,8 +81,9 @@ if group_fp:
             st.session_state["errors_sel_version"] = version + 1
             st.rerun()
         if st.toggle("Prepare an export of all these occurrences", key="errors_occ_export_on"):
-            export = data.fetch_uncached(eq.occurrence_export, **key, since=f.since, until=f.until, status=occ_status)
-            export_buttons(export, key="errors_occ_export", filename="error_occurrences")
+            export_buttons(lambda: data.fetch_uncached(eq.occurrence_export, **key, since=f.since, until=f.until,
+                                                       status=occ_status),
+                           key="errors_occ_export", filename="error_occurrences")
         ids = occ["id"].tolist()
         if ids:
             occ_id = st.selectbox("Inspect occurrence", ids, index=ids.index(occ_id) if occ_id in ids else 0,
@@ -103,3 +91,28 @@ if group_fp:
             urlstate.put(occ=occ_id)
             ui.occurrence_detail(f, occ_id)
         ui.resolve_form(f, group, selected=selected)
+
+
+@st.fragment
+def _stream(groups: pd.DataFrame, sparks: pd.DataFrame, *, tab: str, truncated: bool) -> None:
+    """The group table with single-row selection, then the selected group."""
+    group_fp = urlstate.text("group")
+    group_fp = group_fp if is_fingerprint(group_fp) else ""
+    occ_id, cursor = urlstate.text("occ"), ui.parse_cursor(urlstate.text("before"))
+    group_fp = ui.groups_section(f, groups, sparks, bucket_s=bucket, selected=group_fp, truncated=truncated)
+    ui.export_groups(groups)
+    if group_fp != urlstate.text("group"):
+        urlstate.put(group=group_fp or None, occ=None, before=None)
+        occ_id, cursor = "", None
+    if group_fp:
+        group = groups[groups["fingerprint"] == group_fp].iloc[0]
+        ui.group_header(group)
+        ui.links(f, group)
+        _occurrences(group, "all" if tab == "all" else tab, occ_id, cursor)
+
+
+groups = eq.by_status(view.groups, tab)
+groups.attrs["as_of"] = view.attrs.get("as_of")
+st.subheader(f"{ui.TABS[tab]} groups: {fmt_count(len(groups))}")
+freshness(groups, key="errors_groups", tz=f.tz)
+_stream(groups, view.sparks, tab=tab, truncated=view.truncated)
