@@ -8,6 +8,7 @@ Numbers come from text columns through `safe_number`: unparseable text is counte
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -167,19 +168,32 @@ def _all_checks(until: datetime) -> Any:
 def check_intervals(session: Session, *, until: datetime, names: Sequence[str] | None = None) -> pd.DataFrame:
     """Each service's usual check interval: the median gap between its last INTERVAL_SAMPLE checks.
 
-    Columns: service, interval_s (NaN with fewer than two checks).
+    Columns: service, interval_s (services with fewer than two checks are left out).
     """
     u = _naive(until)
     names = services(session) if names is None else names
     if not names:
         return frame([], {"service": "str", "interval_s": "float"})
-    recent = _recent_checks(names, u, INTERVAL_SAMPLE + 1) if len(names) <= MAX_PROBED_SERVICES else _all_checks(u)
+    if len(names) <= MAX_PROBED_SERVICES:
+        # A few hundred times per service: the median of their gaps is worked out here.
+        recent = _recent_checks(names, u, INTERVAL_SAMPLE + 1)
+        seconds: dict[str, list[int]] = {}
+        for r in session.execute(select(recent.c.service, recent.c.ts)).all():
+            seconds.setdefault(r.service, []).append(int(r.ts.replace(tzinfo=UTC).timestamp()))
+        rows = []
+        for service, secs in sorted(seconds.items()):
+            secs.sort()
+            gaps = [b - a for a, b in zip(secs, secs[1:], strict=False)]
+            if gaps:
+                rows.append({"service": service, "interval_s": float(statistics.median(gaps))})
+        return frame(rows, {"service": "str", "interval_s": "float"})
+    recent = _all_checks(u)
     gaps = select(recent.c.service, recent.c.ts, func.lag(recent.c.ts).over(
         partition_by=recent.c.service, order_by=(recent.c.ts, recent.c.id)).label("prev")).subquery()
     gap = epoch_seconds(gaps.c.ts) - epoch_seconds(gaps.c.prev)
     stmt = percentile_stmt(gap, [gaps.c.service], [gaps.c.prev.is_not(None)], _dialect(session), ps=(0.5,))
-    rows = [{"service": r[0], "interval_s": r[1]} for r in session.execute(stmt).all()]
-    return frame(rows, {"service": "str", "interval_s": "float"})
+    return frame([{"service": r[0], "interval_s": r[1]} for r in session.execute(stmt).all()],
+                 {"service": "str", "interval_s": "float"})
 
 
 def _latest_rows(session: Session, names: Sequence[str], until: datetime) -> dict[str, Any]:
@@ -260,8 +274,9 @@ def uptime(session: Session, *, until: datetime, degraded_down: bool = False,
 
     uptime = up / (up + down); checks of OTHER statuses are counted apart and left out (NaN without
     any up or down check). Columns UPTIME_COLUMNS; service None is the overall row.
-    SQL counts checks per (service, status as written, age tier) in one pass over the longest
-    window asked for only; the windows are the cumulative tiers (a few dozen numbers) added up here.
+    SQL counts checks per (service, status as written, age tier) over the longest window asked for
+    only, by one index range probe per service and tier (one grouped statement with very many
+    services); the windows are the cumulative tiers (a few dozen numbers) added up here.
     """
     keys = [k for k in UPTIME_WINDOWS if k in set(windows)]
     if not keys:
@@ -270,8 +285,7 @@ def uptime(session: Session, *, until: datetime, degraded_down: bool = False,
     spans = [UPTIME_WINDOWS[k] for k in keys]
     names = services(session)
     ranges = [(u - span, u - (spans[i - 1] if i else timedelta(0))) for i, span in enumerate(spans)]
-    if (len(names) * len(ranges) <= MAX_PROBES
-            and _more_checks_than(session, u - spans[-1], u, PROBE_ABOVE)):
+    if len(names) * len(ranges) <= MAX_PROBES:  # a few probes per service: cheaper at any size
         found = _probe_counts(session, names, ranges, left_open=True)
     else:
         svc, tier = exact(H.service_name), _tier(u, spans)

@@ -198,8 +198,9 @@ def test_big_windows_are_counted_by_index_probes_with_the_same_result(engine: En
     rows.append({"service_name": "db", "status": "DOWN", "check_timestamp": ago(days=20)})
     add_checks(engine, rows)
     results = {}
-    for probe_above in (10**9, 0):  # one grouped statement, then probes
+    for probe_above, max_probes in ((10**9, 0), (0, q.MAX_PROBES)):  # one grouped statement, then probes
         monkeypatch.setattr(q, "PROBE_ABOVE", probe_above)
+        monkeypatch.setattr(q, "MAX_PROBES", max_probes)
         with Session(engine) as s:
             results[probe_above] = (
                 q.status_history(s, since=DAY, until=NOW, bucket_s=3600),
