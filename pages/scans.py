@@ -7,5 +7,5 @@ f = start("Scans", tables=("scan_sessions",))
 
 view = ui.controls(f)
 ui.runs_and_detail(view, f)
-ui.strategy_panel(f)
+ui.strategy_panel(f, view.thresholds)
 ui.export_panel(view, f)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from db import data
@@ -150,16 +151,17 @@ def _go(**cursor: str | None) -> None:
     urlstate.put(**cursor)
 
 
-def _page(v: ScanView, f: Frame, after: str | None, before: str | None) -> tuple[pd.DataFrame, bool, bool]:
-    """The rows of the page at the URL's position, and whether earlier / later pages exist."""
+def _page(v: ScanView, f: Frame, after: str | None, before: str | None) -> tuple[pd.DataFrame, int, bool, bool]:
+    """The rows of the page at the URL's position, the list's capped count, and whether earlier /
+    later pages exist."""
     kw = v.kwargs(f)
     if before:
-        df = data.fetch(q.run_page, before=before, **kw)
+        df, total = data.fetch(q.run_list, before=before, **kw)
         if len(df) > PAGE_SIZE:  # an earlier page exists: the extra row is the first
-            return df.tail(PAGE_SIZE), True, True
+            return df.tail(PAGE_SIZE), total, True, True
         urlstate.remove("before")  # back at the start: show the full first page
-    df = data.fetch(q.run_page, after=after if not before else None, **kw)
-    return df.head(PAGE_SIZE), bool(after and not before), len(df) > PAGE_SIZE
+    df, total = data.fetch(q.run_list, after=None if before else after, **kw)
+    return df.head(PAGE_SIZE), total, bool(after and not before), len(df) > PAGE_SIZE
 
 
 def run_table(v: ScanView, f: Frame) -> str | None:
@@ -170,8 +172,7 @@ def run_table(v: ScanView, f: Frame) -> str | None:
         if after and before:
             urlstate.remove("before")
             before = None
-        rows, has_prev, has_next = _page(v, f, after, before)
-        total = data.fetch(q.run_count, **v.kwargs(f))
+        rows, total, has_prev, has_next = _page(v, f, after, before)
         st.caption(f"{fmt_count(total, COUNT_CAP)} scans · {len(rows)} on this page · newest first")
         key = "scans_table_" + position_key(after, before, v.states, v.strategies, v.failed_only, v.running_now)
         event = st.dataframe(run_frame(rows, f), hide_index=True, width="stretch", key=key, on_select="rerun",
@@ -199,13 +200,12 @@ def run_table(v: ScanView, f: Frame) -> str | None:
 # ---- per strategy ----------------------------------------------------------------------------
 
 @st.fragment
-def strategy_panel(f: Frame) -> None:
+def strategy_panel(f: Frame, th: q.Thresholds | None = None) -> None:
     """Success rate, duration p50/p95 and opportunities per scan per strategy, over the range, as
     a table; the charts in their own views, built only when shown."""
     with guard("Per strategy"):
         st.subheader(f"Per strategy, {f.label}")
         now = rounded_now()
-        th = thresholds()
         stats = data.fetch(q.strategy_stats, since=f.since, until=f.until, now=now, thresholds=th)
         if stats.empty:
             st.caption("No scans in this time range.")
@@ -224,26 +224,30 @@ def strategy_panel(f: Frame) -> None:
                              column_config={"success_rate": st.column_config.NumberColumn(format="percent")})
         with tabs[1]:
             if tabs[1].open:
-                st.plotly_chart(charts.strategy_bars(stats), key="scans_chart_bars")
+                st.plotly_chart(_figure("bars", plain(stats)), key="scans_chart_bars")
         bucket = q.bucket_seconds(f.since, f.until)
-        for tab, chart in ((tabs[2], _over_time), (tabs[3], _grid)):
-            with tab:
-                if tab.open:
+        for i, kind in ((2, "time"), (3, "grid")):
+            with tabs[i]:
+                if tabs[i].open:
                     tl = data.fetch(q.strategy_timeline, since=f.since, until=f.until, now=now, bucket_s=bucket,
                                     thresholds=th)
-                    chart(to_tz(tl, f.tz), bucket)
+                    st.plotly_chart(_figure(kind, plain(to_tz(tl, f.tz)), str(f.tz)), key=f"scans_chart_{kind}")
+        if tabs[3].open:
+            st.caption(f"Grid cells are {human_age(bucket)} wide, coloured by their worst outcome: "
+                       "failed, stalled (amber), running, cancelled, completed.")
         freshness(stats, key="scans_stats", tz=f.tz)
 
 
-def _over_time(tl: pd.DataFrame, bucket: int) -> None:
-    st.plotly_chart(charts.opportunities_over_time(tl), key="scans_chart_time")
-
-
-def _grid(tl: pd.DataFrame, bucket: int) -> None:
-    outcomes = [q.grid_outcome(r) for r in tl.to_dict("records")]
-    st.plotly_chart(charts.outcome_grid(tl, outcomes), key="scans_chart_grid")
-    st.caption(f"Grid cells are {human_age(bucket)} wide, coloured by their worst outcome: "
-               "failed, stalled (amber), running, cancelled, completed.")
+@st.cache_resource(ttl=60, max_entries=32, show_spinner=False)
+def _figure(kind: str, df: pd.DataFrame, tz: str = "UTC") -> go.Figure:
+    """One per-strategy chart, built once for the same data and shared by reruns (plotly checks
+    every property while building: about 50 ms a figure; drawing a built one takes about 5 ms).
+    Keyed on the data shown and the display zone; never changed after it is built."""
+    if kind == "bars":
+        return charts.strategy_bars(df)
+    if kind == "time":
+        return charts.opportunities_over_time(df)
+    return charts.outcome_grid(df, [q.grid_outcome(r) for r in df.to_dict("records")])
 
 
 # ---- one scan --------------------------------------------------------------------------------
