@@ -49,7 +49,7 @@ PERSISTENCE_SCANS = 20
 # taken over this many of its rows: the counts are then lower bounds, shown as "N+".
 SAMPLE_CAP = COUNT_CAP
 DENSE_LIKELIHOOD = 0.99
-ANY_ID = -(2**63)  # no integer key is below this
+ANY_ID = -(2**31)  # below every id: the smallest INTEGER (the backend counts ids up from 1)
 BASE_STEPS = ("in the time range", "created before the range end", "active only", "not expired",
               "from the selected scan")
 FRESHNESS_SCANS = 50
