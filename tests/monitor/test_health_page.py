@@ -190,3 +190,13 @@ def test_charts_follow_new_data_after_the_cache_expires(monkeypatch: pytest.Monk
     no_exceptions(at)
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert len(specs) == 2 and all("newcomer" in s for s in specs)
+
+
+@pytest.mark.parametrize("view", ["history", "timeline"])
+def test_database_text_in_charts_is_escaped(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, view: str) -> None:
+    seed(sqlite_url).dispose()
+    at = run_page(monkeypatch, sqlite_url, "health", hview=view)
+    no_exceptions(at)
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert specs and any("&lt;b&gt;b&lt;" in s for s in specs)  # JSON writes '/' as \u002f
+    assert not any("<b>b<" in s or "\\u003cb\\u003eb" in s for s in specs)
