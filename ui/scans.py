@@ -322,8 +322,8 @@ def _compare(row: pd.Series, f: Frame) -> None:
         st.caption("No other run of this strategy to compare with.")
         return
     ids = list(others["id"])
-    label = {r["id"]: f"{pd.Timestamp(r['started_at']).tz_convert(f.tz):%Y-%m-%d %H:%M:%S} · {r['status']} · "
-             f"{str(r['id'])[:8]}" for r in others.to_dict("records")}
+    started = others["started_at"].dt.tz_convert(f.tz).dt.strftime("%Y-%m-%d %H:%M:%S")
+    label = {i: f"{t} · {s} · {str(i)[:8]}" for i, t, s in zip(ids, started, others["status"], strict=True)}
     compare = urlstate.text("cmp", max_len=64) or None
     wanted = compare if compare in ids else ids[0]
     c1, c2 = st.columns([3, 1])
