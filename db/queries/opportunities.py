@@ -412,12 +412,11 @@ def funnel(session: Session, **flt: Any) -> pd.DataFrame:
     f = filters(**flt)
     dense = 1 if _dense_base(session, f) else 0
     steps = f.hinted_steps(dense)
-    # "all snapshots" as a key range that holds every row: each engine then reads at most COUNT_CAP
-    # entries of the primary key (a bare LIMIT is a sequential scan on PostgreSQL's plan)
-    every = O.id >= ANY_ID
-    counts = [select(func.count()).select_from(select(O.id).where(every, *(c for _, c in steps[:i]))
-                                               .limit(COUNT_CAP).subquery()).scalar_subquery()
-              for i in range(len(steps) + 1)]
+    # "all snapshots": the first COUNT_CAP entries of the primary key over a range holding every row
+    # (a bare LIMIT is planned as a scan of the table or of a whole index on PostgreSQL and MariaDB)
+    sets = [select(O.id).where(O.id >= ANY_ID).order_by(O.id)]
+    sets += [select(O.id).where(*(c for _, c in steps[:i])) for i in range(1, len(steps) + 1)]
+    counts = [select(func.count()).select_from(ids.limit(COUNT_CAP).subquery()).scalar_subquery() for ids in sets]
     row = session.execute(select(*counts)).one()
     remaining = [int(v or 0) for v in row]
     records = [{"step": "all snapshots", "remaining": remaining[0], "removed": 0}]
