@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TypeVar
 from urllib.parse import urlencode
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from db import data
@@ -22,6 +22,8 @@ from db.queries import timeline as tl
 from ui import charts_monitor as charts
 from ui.shell import Frame, rounded_now
 from ui.widgets import export_buttons, freshness, guard, show_json, to_tz
+
+T = TypeVar("T")
 
 VIEWS = {"overview": "Overview", "history": "History", "timeline": "Service timeline", "latency": "Latency",
          "incidents": "Incidents", "details": "Details"}
@@ -91,22 +93,26 @@ def zoom_param(start: datetime, end: datetime) -> str:
     return f"{int(start.timestamp())}-{int(end.timestamp())}"
 
 
-@st.cache_resource(ttl=120, max_entries=48, show_spinner=False)
-def _built_figure(key: tuple[object, ...], _build: Callable[[], go.Figure]) -> go.Figure:
+@st.cache_resource(ttl=120, max_entries=64, show_spinner=False)
+def _derived(key: tuple[object, ...], _build: Callable[[], object]) -> object:
     return _build()
 
 
-def figure(build: Callable[..., go.Figure], *frames: pd.DataFrame, **kwargs: object) -> go.Figure:
-    """`build(*frames, **kwargs)`, built once and reused by later reruns (and sessions) while its inputs
-    are the same: the frames are named by their cache time ('as_of', set by data.fetch), length and
-    columns, the other arguments by value. Plotly figures cost tens of milliseconds to build, more than
-    the rest of a warm rerun; st.plotly_chart only reads them. Frames without 'as_of' are not cached."""
+def derived(build: Callable[..., T], *frames: pd.DataFrame, **kwargs: object) -> T:
+    """`build(*frames, **kwargs)`, computed once and reused by later reruns (and sessions) while its
+    inputs are the same: the frames are named by their cache time ('as_of', set by data.fetch), length
+    and columns, the other arguments by value. For plotly figures (tens of milliseconds to build, more
+    than the rest of a warm rerun; st.plotly_chart only reads them) and frames derived from cached
+    frames. The result is shared: callers must not change it. Frames without 'as_of' are not cached."""
     if any("as_of" not in df.attrs for df in frames):
         return build(*frames, **kwargs)
     key = (build.__module__, build.__qualname__,
            tuple((df.attrs["as_of"], len(df), tuple(df.columns)) for df in frames),
            tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
-    return _built_figure(key, lambda: build(*frames, **kwargs))
+    return _derived(key, lambda: build(*frames, **kwargs))  # type: ignore[return-value]
+
+
+figure = derived
 
 
 # --- live tiles --------------------------------------------------------------------------------
@@ -116,7 +122,7 @@ def _tile(row: pd.Series) -> None:
     icon, colour, meaning = BADGES[cat]
     with st.container(border=True):
         st.text(row["service"])
-        st.badge(f"{icon} {cat}", color=colour)  # our own words only
+        st.badge(f"{icon} {cat}", color=colour)  # type: ignore[arg-type]  # our own words only
         if cat == hq.OTHER or str(row["status"]) != cat:
             st.caption("written as:")
             st.text(row["status"])
@@ -261,17 +267,21 @@ def state_band(*, since: datetime, until: datetime, service: str | None, degrade
                       service=service)
     checks = int(hist["checks"].sum()) if not hist.empty else 0
     if checks > MAX_CHECKS_FOR_RUNS:
-        band = hq.band_from_history(hist, bucket_s=bucket, until=until)
-        band.attrs = dict(hist.attrs)
+        band = derived(_band_of, hist, bucket_s=bucket, until=until)
         return Band(band, None, f"{checks:,} checks in this window: drawn as the worst state per cell. Zoom in to "
                                 f"at most {MAX_CHECKS_FOR_RUNS:,} checks for every state change.")
     runs = data.fetch(hq.state_runs, since=since, until=until, service=service)
     if len(runs) <= MAX_DRAWN_RUNS:
         return Band(runs, runs)
-    band = hq.band_from_history(hist, bucket_s=bucket, until=until)
-    band.attrs = dict(runs.attrs)
+    band = derived(_band_of, hist, bucket_s=bucket, until=until)
     return Band(band, runs, f"{len(runs):,} state changes in this window: drawn as the worst state per cell. "
                             "Zoom in (or export) for every change.")
+
+
+def _band_of(hist: pd.DataFrame, *, bucket_s: int, until: datetime) -> pd.DataFrame:
+    band = hq.band_from_history(hist, bucket_s=bucket_s, until=until)
+    band.attrs = dict(hist.attrs)  # its 'as_of' is the history's
+    return band
 
 
 # --- service timeline --------------------------------------------------------------------------
@@ -405,7 +415,7 @@ def incidents_section(f: Frame, *, since: datetime, until: datetime, service: st
     """Derived incidents with the error groups of the service during each one; returns the selected key."""
     with guard("Incidents"):
         band = state_band(since=since, until=until, service=service)
-        inc = hq.incidents_from_runs(band.exact if band.exact is not None else band.drawn)
+        inc = derived(_incidents_of, band.exact if band.exact is not None else band.drawn)
         st.subheader("Incidents")
         freshness(band.drawn, key="health_incidents", tz=f.tz)
         if band.exact is None:
@@ -415,7 +425,7 @@ def incidents_section(f: Frame, *, since: datetime, until: datetime, service: st
         if inc.empty:
             st.success("No incidents in this window.", icon="✅")
             return ""
-        keys = [incident_key(r) for _, r in inc.iterrows()]
+        keys = [f"{int(t.timestamp())}:{svc}" for t, svc in zip(inc["start"], inc["service"], strict=True)]
         shown = shown_tz(inc, f.tz)
         shown["duration_min"] = (inc["duration_s"] / 60).round(1)
         pos = [keys.index(selected)] if selected in keys else []
@@ -429,6 +439,12 @@ def incidents_section(f: Frame, *, since: datetime, until: datetime, service: st
         if selected in keys:
             _incident_errors(f, inc.iloc[keys.index(selected)])
         return selected if selected in keys else ""
+
+
+def _incidents_of(runs: pd.DataFrame) -> pd.DataFrame:
+    inc = hq.incidents_from_runs(runs)
+    inc.attrs = dict(runs.attrs)
+    return inc
 
 
 def _incident_errors(f: Frame, row: pd.Series) -> None:
