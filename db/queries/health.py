@@ -370,14 +370,17 @@ RUN_COLUMNS = {"service": "str", "state": "str", "category": "str", "start": "ut
                "duration_s": "float", "carried_in": "bool"}
 
 
-def state_changes(session: Session, *, since: datetime, until: datetime, service: str | None = None) -> pd.DataFrame:
-    """The checks in the window whose state differs from the service's previous check, plus the
-    state each service had before the window (carried in at `since`). Columns: service, at, state.
-    """
+def _utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def _change_rows(session: Session, *, since: datetime, until: datetime,
+                 service: str | None) -> list[tuple[str, datetime, str, bool]]:
+    """(service, at (UTC), normalised state, carried in) of the state changes; see state_changes."""
     s, u = _naive(since), _naive(until)
     svc = exact(H.service_name)
     # The raw status is compared (cheap per row); spellings of one state ('down', 'DOWN ') that
-    # differ are merged again by runs_from_changes after normalising.
+    # differ are merged again by the runs after normalising.
     lagged = (select(svc.label("service"), H.check_timestamp.label("at"), H.status.label("state"),
                      func.lag(H.status).over(partition_by=svc, order_by=H.check_timestamp).label("prev"))
               .where(H.check_timestamp >= s, H.check_timestamp < u, *_service_where(service)).subquery())
@@ -385,38 +388,55 @@ def state_changes(session: Session, *, since: datetime, until: datetime, service
                .where((lagged.c.prev.is_(None)) | (lagged.c.prev != lagged.c.state))
                .order_by(lagged.c.service, lagged.c.at).limit(MAX_CHANGES))
     names = [service] if service is not None else list(services(session))
-    rows = [{"service": name, "at": since, "state": (r.status or "").strip().upper(), "prior": True}
+    start = _utc(since)
+    rows = [(name, start, (r.status or "").strip().upper(), True)
             for name, r in _latest_rows(session, names, s - timedelta(microseconds=1)).items()] if names else []
-    rows += [{"service": r.service, "at": r.at, "state": (r.state or "").strip().upper(), "prior": False}
-             for r in session.execute(changes)]
-    df = frame(rows, {"service": "str", "at": "utc", "state": "str", "prior": "bool"})
-    return df
+    rows += [(r.service, _utc(r.at), (r.state or "").strip().upper(), False) for r in session.execute(changes)]
+    return rows
+
+
+def state_changes(session: Session, *, since: datetime, until: datetime, service: str | None = None) -> pd.DataFrame:
+    """The checks in the window whose state differs from the service's previous check, plus the
+    state each service had before the window (carried in at `since`). Columns: service, at, state, prior.
+    """
+    rows = _change_rows(session, since=since, until=until, service=service)
+    return frame([{"service": a, "at": b, "state": c, "prior": d} for a, b, c, d in rows],
+                 {"service": "str", "at": "utc", "state": "str", "prior": "bool"})
+
+
+def _runs(changes: list[tuple[str, Any, str, bool]], *, until: datetime) -> pd.DataFrame:
+    """Runs from (service, at, state, carried in) changes; plain Python (pandas costs ms per group)."""
+    end_ts = pd.Timestamp(_naive(until), tz="UTC")
+    out: list[dict[str, Any]] = []
+    last: dict[str, Any] | None = None
+    for service, at, state, prior in sorted(changes, key=lambda c: (c[0], c[1], not c[3])):
+        if last is not None and last["service"] == service and last["state"] == state:
+            continue
+        if last is not None and last["service"] == service:
+            last["end"] = at
+        elif last is not None:
+            last["end"] = end_ts
+        last = {"service": service, "state": state, "category": category(state), "start": at, "end": None,
+                "carried_in": bool(prior)}
+        out.append(last)
+    if last is not None:
+        last["end"] = end_ts
+    for run in out:
+        run["duration_s"] = (pd.Timestamp(run["end"]) - pd.Timestamp(run["start"])).total_seconds()
+    return frame(out, RUN_COLUMNS)
 
 
 def runs_from_changes(changes: pd.DataFrame, *, until: datetime) -> pd.DataFrame:
     """Consecutive equal states merged into runs; the last run of each service lasts until `until`."""
-    out: list[dict[str, Any]] = []
-    end_ts = pd.Timestamp(_naive(until), tz="UTC")
-    for service, g in changes.sort_values(["service", "at", "prior"], ascending=[True, True, False]).groupby(
-            "service", sort=True):
-        runs: list[dict[str, Any]] = []
-        for at, state, prior in zip(g["at"], g["state"], g["prior"], strict=True):
-            if runs and runs[-1]["state"] == state:
-                continue
-            runs.append({"service": service, "state": state, "category": category(state), "start": at,
-                         "carried_in": bool(prior)})
-        for i, run in enumerate(runs):
-            run["end"] = runs[i + 1]["start"] if i + 1 < len(runs) else end_ts
-            run["duration_s"] = (run["end"] - run["start"]).total_seconds()
-        out += runs
-    return frame(out, RUN_COLUMNS)
+    return _runs(list(zip(changes["service"], changes["at"], changes["state"], changes["prior"], strict=True)),
+                 until=until)
 
 
 def state_runs(session: Session, *, since: datetime, until: datetime, service: str | None = None) -> pd.DataFrame:
     """The state timeline: runs of equal state per service, the state before the window carried in,
     the current state drawn up to `until`. Columns RUN_COLUMNS.
     """
-    return runs_from_changes(state_changes(session, since=since, until=until, service=service), until=until)
+    return _runs(_change_rows(session, since=since, until=until, service=service), until=until)
 
 
 def band_from_history(history: pd.DataFrame, *, bucket_s: int, until: datetime) -> pd.DataFrame:
