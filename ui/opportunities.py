@@ -87,11 +87,10 @@ def human_age(seconds: float | None) -> str:
 
 # ---- filters -----------------------------------------------------------------------------
 
-def _multi(field: str, base: q.Filters, col: Any) -> tuple[tuple[str, ...], bool]:
+def _multi(field: str, all_counts: pd.DataFrame, col: Any) -> tuple[tuple[str, ...], bool]:
     """A facet's multiselect; also whether its counts were taken over a capped sample."""
     param, label = FACET_PARAMS[field]
-    counts = data.fetch(q.facet_counts, field=field, **base.kwargs())
-    counts = counts[counts["value"].notna()]
+    counts = all_counts[(all_counts["field"] == field) & all_counts["value"].notna()]
     sampled = is_sampled(counts)
     by_value = dict(zip(counts["value"], counts["count"], strict=True))
     options = list(by_value)
@@ -171,13 +170,14 @@ def controls(f: Frame) -> tuple[q.Filters, View]:
     picked: dict[str, Any] = {}
     sampled = []
     with st.expander("Filters", expanded=True):
+        counts = data.fetch(q.all_facet_counts, **base.kwargs())  # the options: counts without selections
         cols = st.columns(2)
-        picked["symbols"], s1 = _multi("symbol", base, cols[0])
-        picked["strategies"], s2 = _multi("strategy", base, cols[1])
+        picked["symbols"], s1 = _multi("symbol", counts, cols[0])
+        picked["strategies"], s2 = _multi("strategy", counts, cols[1])
         sampled += [s1, s2]
         cols = st.columns(len(q.DATA_FACETS))
         for i, key in enumerate(q.DATA_FACETS):
-            picked[key], s3 = _multi(key, base, cols[i])
+            picked[key], s3 = _multi(key, counts, cols[i])
             sampled.append(s3)
         bounds = data.fetch(q.metric_bounds, **base.kwargs()).iloc[0]
         cols = st.columns(len(q.RANGE_FILTERS))
@@ -447,8 +447,11 @@ FACET_FILTER_FIELDS = {"symbol": "symbols", "strategy": "strategies", **{k: k fo
 
 
 def _counts(flt: q.Filters, field: str) -> pd.DataFrame:
-    """Facet counts over the filtered set; without a selection on the field this is the same query
-    (and cache entry) as the filter widget's."""
+    """Facet counts over the filtered set (the field's own selection applied); without any
+    selection these are the filter widgets' counts (the same cache entry)."""
+    if not any(getattr(flt, f) for f in FACET_FILTER_FIELDS.values()):
+        counts = data.fetch(q.all_facet_counts, **flt.kwargs())
+        return counts[counts["field"] == field].drop(columns="field").reset_index(drop=True)
     own = bool(getattr(flt, FACET_FILTER_FIELDS[field]))
     return data.fetch(q.facet_counts, field=field, **({"own_filter": True} if own else {}), **flt.kwargs())
 

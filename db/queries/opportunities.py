@@ -457,6 +457,32 @@ def facet_counts(session: Session, *, field: str, own_filter: bool = False, **fl
     return frame(session.execute(stmt).all(), {"value": "str", "count": "Int64", "sampled": "Int64"})
 
 
+def all_facet_counts(session: Session, **flt: Any) -> pd.DataFrame:
+    """Every facet's values with their row counts over one sample (SAMPLE_CAP rows) of the filtered
+    set, as `facet_counts` gives them one facet at a time, but in one statement. Every filter
+    applies, a facet's own selection too: meant for the base filters (no selections), whose
+    options the filter widgets offer. Columns: field, value, count, sampled."""
+    f = filters(**flt)
+    plain = ("symbol", "strategy")
+    cols = [(exact(facet_expr(x)) if x in plain else facet_expr(x)).label(x) for x in FACET_FIELDS]
+    sample = select(*cols).where(f.where(dense=1 if _dense_base(session, f) else 0)).limit(SAMPLE_CAP).cte("sample")
+    members = []
+    for x in FACET_FIELDS:
+        value = exact(sample.c[x]) if x in plain else sample.c[x]
+        n = func.count()
+        member = (select(literal(x).label("field"), value.label("value"), n.label("count"),
+                         func.sum(n).over().label("sampled"))
+                  .group_by(value).order_by(n.desc(), value).limit(FACET_LIMIT))
+        members.append(select(member.subquery()))
+    df = frame(session.execute(union_all(*members)).all(),
+               {"field": "str", "value": "str", "count": "Int64", "sampled": "Int64"})
+    order = {x: i for i, x in enumerate(FACET_FIELDS)}
+    df["_order"] = [order[x] for x in df["field"]]
+    df["_nulls"] = df["value"].isna()
+    df = df.sort_values(["_order", "count", "_nulls", "value"], ascending=[True, False, True, True], kind="stable")
+    return df.drop(columns=["_order", "_nulls"]).reset_index(drop=True)
+
+
 def dte_histogram(session: Session, **flt: Any) -> pd.DataFrame:
     """Filtered snapshots per whole day to expiration, over at most SAMPLE_CAP of them (`sampled`,
     as in `facet_counts`). Columns: dte, count, sampled."""

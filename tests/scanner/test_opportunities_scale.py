@@ -46,6 +46,22 @@ def test_facet_counts_over_a_capped_sample_say_so(opp_engine, monkeypatch) -> No
     assert all(n <= exact[v] for v, n in zip(capped["value"], capped["count"], strict=True))  # lower bounds
 
 
+@pytest.mark.parametrize("cap", [10_000, 4])
+def test_all_facet_counts_in_one_statement_match_each_facet(opp_engine, monkeypatch, cap) -> None:
+    monkeypatch.setattr(q, "SAMPLE_CAP", cap)
+    with Session(opp_engine) as s:
+        together = q.all_facet_counts(s, **base())
+        for field in q.FACET_FIELDS:
+            one = q.facet_counts(s, field=field, **base())
+            mine = together[together["field"] == field]
+            if cap > VISIBLE:  # a capped sample may hold other rows than another statement's
+                assert dict(zip(mine["value"], mine["count"], strict=True)) == dict(
+                    zip(one["value"], one["count"], strict=True)), field
+            assert int(mine["count"].sum()) == min(cap, VISIBLE)
+            assert set(mine["sampled"]) == set(one["sampled"]) == {min(cap, VISIBLE)}
+    assert list(together["field"].unique()) == list(q.FACET_FIELDS)
+
+
 def test_slider_bounds_from_a_capped_sample_still_span_every_row(opp_engine, monkeypatch) -> None:
     monkeypatch.setattr(q, "SAMPLE_CAP", 2)
     with Session(opp_engine) as s:
