@@ -65,11 +65,16 @@ def _facet(field: str, param: str, label: str, base: dict[str, Any], col: Any,
     capped = bool(counts.attrs.get("capped", False))
     counts = counts[counts["value"].notna()]
     by_value = dict(zip(counts["value"], counts["count"], strict=True))
+    at_least = {v for v, low in zip(counts["value"], counts.get("at_least", [False] * len(counts)), strict=True)
+                if low}
     options = list(dict.fromkeys([*by_value, *extra]))
     chosen = urlstate.many(param, allowed=options)
-    plus = "+" if capped else ""
-    picked = col.multiselect(label, options, default=chosen, key=f"scans_{param}",
-                             format_func=lambda v: f"{v} ({by_value.get(v, 0):,}{plus})")
+
+    def shown(v: str) -> str:
+        plus = "+" if v in at_least or (capped and v not in by_value) else ""
+        return f"{v} ({by_value.get(v, 0):,}{plus})"
+
+    picked = col.multiselect(label, options, default=chosen, key=f"scans_{param}", format_func=shown)
     urlstate.put(**{param: picked})
     return tuple(picked), capped
 
@@ -348,7 +353,7 @@ def _compare(row: pd.Series, f: Frame) -> None:
 def export_panel(v: ScanView, f: Frame) -> None:
     """CSV and JSON of the whole filtered run list, read only when a file is asked for."""
     with guard("Export"):
-        signature = repr((v, f.range_key))
+        signature = repr((v.states, v.strategies, v.failed_only, v.running_now, f.range_key))
         if st.button("Prepare export of the filtered runs", key="scans_export", icon=":material/download:"):
             st.session_state["scans_export_sig"] = signature
         if st.session_state.get("scans_export_sig") == signature:

@@ -312,19 +312,28 @@ def run_count(session: Session, *, since: datetime, until: datetime, now: dateti
 def facet_counts(session: Session, *, field: str, since: datetime, until: datetime, now: datetime,
                  thresholds: Thresholds | None = None, cap: int | None = None, **flt: Any) -> pd.DataFrame:
     """Counts per state or per strategy under the other filters, over the newest `cap` + 1 matching
-    runs (COUNT_CAP by default). Columns: value, count; `attrs["capped"]` is True when there were
-    more runs than `cap` (each count is then a lower bound)."""
+    runs (COUNT_CAP by default). Columns: value, count, at_least (the count is a lower bound: there
+    were more matching runs than `cap`); `attrs["capped"]` is True when any count is one. RUNNING
+    and STALLED are then counted on their own (a few rows on the status index), up to `cap`."""
     if field not in ("state", "strategy"):
         raise ValueError(f"unknown facet {field!r}")
     cap = COUNT_CAP if cap is None else cap
     d = _derived(session, now, thresholds)
     value = d.state if field == "state" else S.strategy
-    newest = (select(value.label("value")).where(_where(d, since=since, until=until, skip=field, **flt))
-              .order_by(S.started_at.desc()).limit(cap + 1).subquery())
+    where = _where(d, since=since, until=until, skip=field, **flt)
+    newest = select(value.label("value")).where(where).order_by(S.started_at.desc()).limit(cap + 1).subquery()
     col = exact(newest.c.value)
-    stmt = select(col.label("value"), func.count().label("count")).group_by(col)
-    df = frame(session.execute(stmt).all(), {"value": "str", "count": "Int64"})
-    capped = bool(df["count"].sum() > cap)
+    counts = {str(v): int(n) for v, n in session.execute(select(col, func.count()).group_by(col)).all()
+              if v is not None}
+    capped = sum(counts.values()) > cap
+    exact_values: set[str] = set()
+    if capped and field == "state":  # rare states: their own count, so that they do not read '0+'
+        for state in ("RUNNING", "STALLED"):
+            counts[state] = capped_count(session, select(S.id).where(where, d.is_state(state)), cap)
+            exact_values.add(state)
+    rows = [{"value": v, "count": n, "at_least": capped and (v not in exact_values or n >= cap)}
+            for v, n in counts.items()]
+    df = frame(rows, {"value": "str", "count": "Int64", "at_least": "bool"})
     df = df.sort_values(["count", "value"], ascending=[False, True], kind="stable").head(200).reset_index(drop=True)
     df.attrs["capped"] = capped
     return df

@@ -212,7 +212,10 @@ def test_capped_facet_counts_and_aggregates(scan_engine) -> None:
         stats = q.strategy_stats(s, **WINDOW, cap=10)
         tl = q.strategy_timeline(s, **WINDOW, bucket_s=3600, cap=10)
         full = q.strategy_stats(s, **WINDOW)
-    assert f.attrs["capped"] and int(f["count"].sum()) == 11  # the newest 11 runs: counts are lower bounds
+    assert f.attrs["capped"]
+    low = f.set_index("value")
+    assert low.loc["COMPLETED", "at_least"] and not low.loc["STALLED", "at_least"]  # newest 11 runs: lower bounds
+    assert (low.loc["STALLED", "count"], low.loc["RUNNING", "count"]) == (2, 2)  # rare states counted exactly
     assert not g.attrs["capped"] and int(g["count"].sum()) == 46
     assert stats.attrs["capped"] and int(stats["runs"].sum()) == 10 and int(tl["runs"].sum()) == 10
     assert not full.attrs["capped"] and int(full["runs"].sum()) == 46
