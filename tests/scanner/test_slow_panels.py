@@ -38,3 +38,16 @@ def test_an_unguarded_database_failure_is_a_message_not_a_crash(
     at = open_page(monkeypatch, sqlite_url, "pages/scans.py")
     assert "Narrow the filter" in _texts(at)
     assert "interrupted" not in _texts(at) and "SELECT" not in _texts(at)
+
+
+def test_cancelled_per_strategy_stats_leave_the_run_table(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    monkeypatch.setattr(scan_queries, "strategy_stats", _cancelled)
+    at = open_page(monkeypatch, sqlite_url, "pages/scans.py")
+    assert "Per strategy" in _texts(at) and "Narrow the filter" in _texts(at)
+    assert any("running_for" in d.value.columns for d in at.dataframe)  # the run list is still there
+
+
+def test_cancelled_stall_thresholds_are_a_message(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    monkeypatch.setattr(scan_queries, "stall_thresholds", _cancelled)
+    at = open_page(monkeypatch, sqlite_url, "pages/scans.py")
+    assert "Stall thresholds" in _texts(at) and "interrupted" not in _texts(at)
