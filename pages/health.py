@@ -18,14 +18,12 @@ f = start("Health", tables=("system_health_status",))
 # --- view state from the URL ---------------------------------------------------------------------
 view = urlstate.choice("hview", list(ui.VIEWS), "overview")
 degraded_down = urlstate.flag("dd", False)
-long_uptime = urlstate.flag("long", False)
 refresh_key = urlstate.choice("every", list(ui.REFRESH_OPTIONS), ui.DEFAULT_REFRESH)
 services: tuple[str, ...] = ()
 with guard("Services"):
     services = data.fetch(hq.services)
 service = urlstate.choice("service", ["", *services], "") or None
 zoom = ui.parse_zoom(urlstate.text("zoom")) if urlstate.text("zoom") else None
-incident = urlstate.text("incident")
 lookback = int(urlstate.choice("lookback", [str(m) for m in ui.LOOKBACK_MIN], str(ui.DEFAULT_LOOKBACK_MIN)))
 moment_s = urlstate.integer("at", 0, lo=0, hi=4_102_444_800)
 
@@ -67,24 +65,15 @@ if zoom is not None:
 # --- sections ------------------------------------------------------------------------------------
 if view == "overview":
     ui.live_section(refresh_s=ui.REFRESH_OPTIONS[refresh_key])
-    long_uptime = ui.uptime_section(until=f.until, degraded_down=degraded_down, long=long_uptime)
-    urlstate.put(long=long_uptime)
+    ui.uptime_section(until=f.until, degraded_down=degraded_down)
 elif view == "history":
     ui.history_section(f, since=since, until=until, service=service, degraded_down=degraded_down,
                        on_zoom=_set_zoom)
 elif view == "timeline":
     clicked = ui.timeline_section(f, since=since, until=until, service=service, on_zoom=_set_zoom)
     moment = clicked or (datetime.fromtimestamp(moment_s, UTC) if moment_s else until)
-    l1, l2 = st.columns([1, 3], vertical_alignment="bottom")
-    lookback = l1.selectbox("Look back", ui.LOOKBACK_MIN, index=ui.LOOKBACK_MIN.index(lookback),
-                            format_func=lambda m: f"{m} minutes", key="health_lookback")
-    if clicked or moment_s:
-        if l2.button("Explain the end of the window instead", key="health_moment_reset"):
-            urlstate.remove("at")
-            st.rerun()
-    urlstate.put(at=int(moment.timestamp()) if (clicked or moment_s) else None,
-                 lookback=None if lookback == ui.DEFAULT_LOOKBACK_MIN else lookback)
-    ui.changes_section(f, moment=moment, minutes=lookback, service=service)
+    urlstate.put(at=int(moment.timestamp()) if (clicked or moment_s) else None)
+    ui.changes_panel(f, moment=moment, explicit=bool(clicked or moment_s), lookback=lookback, service=service)
 elif view == "latency":
     if not services:
         st.info("No health checks recorded yet.", icon="ℹ️")
@@ -93,8 +82,7 @@ elif view == "latency":
         if service is None:
             st.caption("Showing the first service; pick one above to change it.")
 elif view == "incidents":
-    chosen = ui.incidents_section(f, since=since, until=until, service=service, selected=incident)
-    urlstate.put(incident=chosen or None)
+    ui.incidents_section(f, since=since, until=until, service=service)
 elif view == "details":
     if not services:
         st.info("No health checks recorded yet.", icon="ℹ️")

@@ -20,6 +20,7 @@ from db.queries import errors as eq
 from db.queries import health as hq
 from db.queries import timeline as tl
 from ui import charts_monitor as charts
+from ui import urlstate
 from ui.shell import Frame, rounded_now
 from ui.widgets import export_buttons, freshness, guard, show_json, to_tz
 
@@ -185,9 +186,19 @@ def uptime_table(uptime: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def uptime_section(*, until: datetime, degraded_down: bool, long: bool) -> bool:
+def uptime_section(*, until: datetime, degraded_down: bool) -> None:
     """Uptime per service and overall for 24h and 7d; 30d and 90d on request (they read up to 90 days of
-    checks). Returns whether the long windows are shown."""
+    checks; ?long=1 in the URL). A fragment: the toggle reruns only this panel."""
+
+    @st.fragment
+    def _uptime() -> None:
+        long = _uptime_panel(until=until, degraded_down=degraded_down, long=urlstate.flag("long", False))
+        urlstate.put(long=long)
+
+    _uptime()
+
+
+def _uptime_panel(*, until: datetime, degraded_down: bool, long: bool) -> bool:
     with guard("Uptime"):
         st.subheader("Uptime")
         long = st.toggle("Show 30- and 90-day uptime", value=long, key="health_uptime_long",
@@ -332,6 +343,24 @@ def timeline_section(f: Frame, *, since: datetime, until: datetime, service: str
     return None
 
 
+def changes_panel(f: Frame, *, moment: datetime, explicit: bool, lookback: int, service: str | None) -> None:
+    """The look-back control and what changed before `moment` (a clicked or URL moment when `explicit`,
+    else the end of the window). A fragment: changing the look-back reruns only this panel."""
+
+    @st.fragment
+    def _changes() -> None:
+        l1, l2 = st.columns([1, 3], vertical_alignment="bottom")
+        minutes = l1.selectbox("Look back", LOOKBACK_MIN, index=LOOKBACK_MIN.index(lookback),
+                               format_func=lambda m: f"{m} minutes", key="health_lookback")
+        if explicit and l2.button("Explain the end of the window instead", key="health_moment_reset"):
+            urlstate.remove("at")
+            st.rerun()
+        urlstate.put(lookback=None if minutes == DEFAULT_LOOKBACK_MIN else minutes)
+        changes_section(f, moment=moment, minutes=minutes, service=service)
+
+    _changes()
+
+
 def changes_section(f: Frame, *, moment: datetime, minutes: int, service: str | None) -> None:
     """What changed in the minutes before a moment."""
     with guard("What changed before this?"):
@@ -411,8 +440,19 @@ def errors_link(*, service: str | None, range_key: str, query: str = "") -> str:
     return "errors?" + urlencode(params)
 
 
-def incidents_section(f: Frame, *, since: datetime, until: datetime, service: str | None, selected: str) -> str:
-    """Derived incidents with the error groups of the service during each one; returns the selected key."""
+def incidents_section(f: Frame, *, since: datetime, until: datetime, service: str | None) -> None:
+    """Derived incidents with the error groups of the service during each one; the selected incident
+    lives in the URL (?incident=). A fragment: selecting a row reruns only this panel."""
+
+    @st.fragment
+    def _incidents() -> None:
+        chosen = _incidents_panel(f, since=since, until=until, service=service, selected=urlstate.text("incident"))
+        urlstate.put(incident=chosen or None)
+
+    _incidents()
+
+
+def _incidents_panel(f: Frame, *, since: datetime, until: datetime, service: str | None, selected: str) -> str:
     with guard("Incidents"):
         band = state_band(since=since, until=until, service=service)
         inc = derived(_incidents_of, band.exact if band.exact is not None else band.drawn)

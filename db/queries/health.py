@@ -183,9 +183,9 @@ def check_intervals(session: Session, *, until: datetime, names: Sequence[str] |
         rows = []
         for service, secs in sorted(seconds.items()):
             secs.sort()
-            gaps = [b - a for a, b in zip(secs, secs[1:], strict=False)]
-            if gaps:
-                rows.append({"service": service, "interval_s": float(statistics.median(gaps))})
+            diffs = [b - a for a, b in zip(secs, secs[1:], strict=False)]
+            if diffs:
+                rows.append({"service": service, "interval_s": float(statistics.median(diffs))})
         return frame(rows, {"service": "str", "interval_s": "float"})
     recent = _all_checks(u)
     gaps = select(recent.c.service, recent.c.ts, func.lag(recent.c.ts).over(
