@@ -62,7 +62,7 @@ def history_heatmap(history: pd.DataFrame, *, tz: tzinfo, title: str) -> go.Figu
             c, w = cells.get((i, j), (None, None))
             u = z[i, j]
             row.append(f"{esc(s)}<br>{t:%Y-%m-%d %H:%M}<br>uptime {'–' if np.isnan(u) else f'{u:.1%}'}"
-                       f"<br>{0 if c is None or pd.isna(c) else int(c)} checks, "  # type: ignore[arg-type]
+                       f"<br>{0 if c is None or pd.isna(c) else int(c)} checks, "  # type: ignore[call-overload]
                        f"worst {esc(w) if isinstance(w, str) else '–'}")
         hover.append(row)
     trace = {"type": "heatmap", "z": z, "x": x, "y": [esc(s) for s in services],
