@@ -48,7 +48,7 @@ GRID_MAX_BUCKETS = 60
 BUCKET_CHOICES_S = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 DETAIL_LIMIT = 200
 # Per-strategy statistics and the timeline read at most this many of the range's newest runs.
-AGG_CAP = 50_000
+AGG_CAP = 25_000
 
 Thresholds = tuple[tuple[str, float], ...]
 
