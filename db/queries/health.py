@@ -41,8 +41,11 @@ MAX_CHANGES = 50_000
 # time range) through the (service_name, check_timestamp) index: each groups only its own rows by the
 # raw status, so no per-row expression (bucket arithmetic, age tiers) and no sort of the whole window
 # (about 3x less work at a million checks). At most MAX_PROBES probes; beyond, one grouped statement.
+# SQLite only (it sorts to group and evaluates expressions slowly); PostgreSQL and MariaDB hash-aggregate
+# one statement faster than they answer many small ones.
 PROBE_ABOVE = 50_000
 MAX_PROBES = 2_000
+PROBE_DIALECTS = ("sqlite",)
 
 
 def category(state: str | None) -> str:
@@ -275,17 +278,17 @@ def uptime(session: Session, *, until: datetime, degraded_down: bool = False,
     uptime = up / (up + down); checks of OTHER statuses are counted apart and left out (NaN without
     any up or down check). Columns UPTIME_COLUMNS; service None is the overall row.
     SQL counts checks per (service, status as written, age tier) over the longest window asked for
-    only, by one index range probe per service and tier (one grouped statement with very many
-    services); the windows are the cumulative tiers (a few dozen numbers) added up here.
+    only (on SQLite by one index range probe per service and tier; else, or with very many services,
+    one grouped statement); the windows are the cumulative tiers (a few dozen numbers) added up here.
     """
     keys = [k for k in UPTIME_WINDOWS if k in set(windows)]
     if not keys:
         raise ValueError(f"windows must name some of {list(UPTIME_WINDOWS)}")
     u = _naive(until)
     spans = [UPTIME_WINDOWS[k] for k in keys]
-    names = services(session)
     ranges = [(u - span, u - (spans[i - 1] if i else timedelta(0))) for i, span in enumerate(spans)]
-    if len(names) * len(ranges) <= MAX_PROBES:  # a few probes per service: cheaper at any size
+    names = services(session) if _dialect(session) in PROBE_DIALECTS else ()
+    if names and len(names) * len(ranges) <= MAX_PROBES:  # a few probes per service: cheaper at any size
         found = _probe_counts(session, names, ranges, left_open=True)
     else:
         svc, tier = exact(H.service_name), _tier(u, spans)
@@ -330,10 +333,12 @@ def status_history(
     s, u = _naive(since), _naive(until)
     first = int(s.replace(tzinfo=UTC).timestamp()) // bucket_s * bucket_s
     starts = list(range(first, int(u.replace(tzinfo=UTC).timestamp()) + 1, bucket_s))
-    names = [service] if service is not None else services(session)
     found: list[tuple[str, int, str, int]]
-    if (0 < len(names) * len(starts) <= MAX_PROBES
+    names: Sequence[str] = ()
+    if (_dialect(session) in PROBE_DIALECTS and len(starts) <= MAX_PROBES
             and _more_checks_than(session, s, u, PROBE_ABOVE, service=service)):
+        names = [service] if service is not None else services(session)
+    if names and len(names) * len(starts) <= MAX_PROBES:
         def at(epoch: int) -> datetime:
             return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
 
