@@ -191,8 +191,8 @@ def _badges(out: pd.DataFrame, *, since: datetime, until: datetime) -> pd.DataFr
 # MAX_WINDOW_EVENTS events of the window (and MAX_HISTORY_EVENTS before it) are grouped, and the
 # result says from when on it counts (`capped_from`), so the page can say so plainly.
 
-MAX_WINDOW_EVENTS = 100_000
-MAX_HISTORY_EVENTS = 200_000
+MAX_WINDOW_EVENTS = 50_000
+MAX_HISTORY_EVENTS = 100_000
 FACET_VALUES_MAX = 200
 _Key = tuple[str, str | None, str]
 
@@ -290,7 +290,8 @@ def _window_rows(session: Session, *, lo: datetime, hi: datetime, bucket_s: int,
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
     b, sev = epoch_bucket(E.created_at, bucket_s), func.upper(E.severity)
     open_ = case((E.resolved_at.is_(None), 1), else_=0)
-    where = [E.created_at >= lo, E.created_at < hi, *([E.created_at > above] if above is not None else [])]
+    # One lower bound, so the index range starts at the cutoff (a second bound is only a filter).
+    where = [E.created_at > above if above is not None else E.created_at >= lo, E.created_at < hi]
     stmt = (select(t, sv, m, b, sev, open_, func.count(), func.min(E.created_at), func.max(E.created_at),
                    func.max(E.resolved_at))
             .where(*where).group_by(t, sv, m, b, sev, open_))
@@ -309,7 +310,8 @@ def _history_rows(session: Session, *, since: datetime, until: datetime, above: 
 
     stmt = (select(t, sv, m, sev, n(E.created_at >= prior), func.count(), func.min(E.created_at),
                    func.max(E.resolved_at), func.max(case((E.resolved_at.is_(None), E.created_at))))
-            .where(E.created_at >= base, E.created_at < s, *([E.created_at > above] if above is not None else []))
+            .where(E.created_at > above if above is not None and above >= base else E.created_at >= base,
+                   E.created_at < s)
             .group_by(t, sv, m, sev))
     return list(session.execute(stmt).all())
 
@@ -324,7 +326,8 @@ def _older_rows(session: Session, *, since: datetime, until: datetime, above: da
     """
     _, base, history = (_naive(x) for x in _window(since, until))
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
-    where = [E.created_at >= history, E.created_at < base, *([E.created_at > above] if above is not None else [])]
+    where = [E.created_at > above if above is not None and above >= history else E.created_at >= history,
+             E.created_at < base]
     life = (func.min(E.created_at), func.max(E.resolved_at), func.max(case((E.resolved_at.is_(None), E.created_at))))
     rows = session.execute(select(m, func.min(t), func.max(t), func.min(sv), func.max(sv), func.count(E.service),
                                   func.count(), *life).where(*where).group_by(m)).all()
@@ -590,7 +593,7 @@ def error_timeline(
     lo, hi = _naive(since), _naive(until)
     capped = _cutoff(session, lo, hi, MAX_WINDOW_EVENTS)
     b, sev = epoch_bucket(E.created_at, bucket_s), func.upper(E.severity)
-    where = [E.created_at >= lo, E.created_at < hi, *([E.created_at > capped] if capped is not None else []),
+    where = [E.created_at > capped if capped is not None else E.created_at >= lo, E.created_at < hi,
              *filters(services=services, severities=severities, types=types, text=text)]
     stmt = select(b.label("bucket"), sev.label("severity"), func.count().label("count")).where(*where).group_by(b, sev)
     rows = sorted(session.execute(stmt).all(), key=lambda r: (int(r[0]), r[1] or ""))
