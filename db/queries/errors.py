@@ -181,15 +181,16 @@ def _badges(out: pd.DataFrame, *, since: datetime, until: datetime) -> pd.DataFr
     return frame(out[list(GROUP_COLUMNS)].to_dict("records"), GROUP_COLUMNS)
 
 
-# --- one read of the window and one of its history, rolled up ------------------------------------
+# --- one read of the window and two of its history, rolled up -----------------------------------
 # The page reads the window once, grouped by (type, service, message, bucket, severity, resolved
-# or not), and the history before it once, grouped by (type, service, message, severity). Groups,
-# facets, the severity timeline and the sparklines are roll-ups of those aggregates in plain Python
-# (distinct messages, not rows), all inside one cached call (`error_view`), so a rerun with the same
-# window and filters only unpickles the small results.
+# or not), the baseline periods before it by (type, service, message, severity) for the counts,
+# and the older days back to HISTORY_MIN by message for a group's life (first seen, resolutions).
+# Groups, facets, the severity timeline and the sparklines are roll-ups of those aggregates in
+# plain Python (distinct messages, not rows), all inside one cached call (`error_view`), so a rerun
+# with the same window and filters only unpickles the small results.
 # The worst case, a window holding a huge number of events, is bounded: only the newest
 # MAX_WINDOW_EVENTS events of the window (and MAX_HISTORY_EVENTS before it) are grouped, and the
-# result says from when on it counts (`capped_from`), so the page can say so plainly.
+# result says from when on it counts (`capped_from`, `history_from`), so the page can say so plainly.
 
 MAX_WINDOW_EVENTS = 50_000
 MAX_HISTORY_EVENTS = 100_000
@@ -405,7 +406,7 @@ def _roll_up(window: list[Any], recent: list[Any], older: list[Any], flt: _Filte
             tri = triples[key] = _Triple()
         tri.buckets[b] = tri.buckets.get(b, 0) + n
         tri.count += n
-        if sev in ("HIGH", "MEDIUM", "LOW"):
+        if sev in SEVERITIES:
             setattr(tri, sev.lower(), getattr(tri, sev.lower()) + n)
         tri.last_seen = _max(tri.last_seen, last)
         if open_:
