@@ -200,3 +200,15 @@ def test_database_text_in_charts_is_escaped(monkeypatch: pytest.MonkeyPatch, sql
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert specs and any("&lt;b&gt;b&lt;" in s for s in specs)  # JSON writes '/' as \u002f
     assert not any("<b>b<" in s or "\\u003cb\\u003eb" in s for s in specs)
+
+
+def test_selecting_an_incident_row_puts_it_in_the_url(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    seed(sqlite_url).dispose()
+    at = run_page(monkeypatch, sqlite_url, "health", hview="incidents", service="yfinance")
+    no_exceptions(at)
+    assert "incident" not in at.query_params and len(at.dataframe) == 1
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    no_exceptions(at)
+    assert str(at.query_params.get("incident", "")).endswith(":yfinance")
+    assert at.dataframe[1].value["message"].tolist() == ["quote 1 failed"]
