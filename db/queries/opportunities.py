@@ -331,6 +331,8 @@ def _density(session: Session, f: Filters) -> int:
     """How dense the filtered set is, for `Filters.where(dense=...)`: up to two capped counts."""
     if not _dense_base(session, f):
         return 0
+    if f == f.base():
+        return 2  # no other condition: the base conditions are all of them
     return 2 if capped_count(session, select(O.id).where(f.where(dense=1)), COUNT_CAP) >= COUNT_CAP else 1
 
 
