@@ -129,6 +129,12 @@ def severity_timeline(timeline: pd.DataFrame, *, tz: tzinfo, title: str) -> go.F
     return fig
 
 
+def _vl_datetime(t: pd.Timestamp) -> dict[str, object]:
+    """A wall-clock time as a Vega-Lite DateTime object, read as UTC (the chart's time units are UTC)."""
+    return {"year": t.year, "month": t.month, "date": t.day, "hours": t.hour, "minutes": t.minute,
+            "seconds": t.second, "utc": True}
+
+
 def _time_unit(bucket_s: int) -> dict[str, object]:
     """A Vega-Lite UTC time unit as wide as one bucket (so each bar fills its bucket)."""
     for unit, size in (("utcyearmonthdate", 86400), ("utcyearmonthdatehours", 3600),
@@ -138,19 +144,22 @@ def _time_unit(bucket_s: int) -> dict[str, object]:
     return {"unit": "utcyearmonthdatehoursminutesseconds", "step": max(bucket_s, 1)}
 
 
-def severity_bars(timeline: pd.DataFrame, *, tz: tzinfo, bucket_s: int,
+def severity_bars(timeline: pd.DataFrame, *, tz: tzinfo, bucket_s: int, since: pd.Timestamp, until: pd.Timestamp,
                   title: str) -> tuple[pd.DataFrame, dict[str, object]]:
     """The same stacked counts as `severity_timeline`, as (data, Vega-Lite spec) for st.vega_lite_chart:
     a plain JSON spec costs a few milliseconds per rerun where a plotly figure is validated twice.
     Vega renders every string as text (no HTML), so database values need no escaping here."""
     df = timeline.assign(bucket=_local(timeline["bucket"], tz).dt.tz_localize(None))  # wall clock in `tz`
+    # The whole window on the axis (also when only its newest errors were counted), in wall-clock time.
+    domain = [_vl_datetime(t.tz_convert(tz)) for t in (since, until)]
     known = [s for s in SEVERITY_COLOURS if s in set(df["severity"])]
     others = sorted(set(df["severity"]) - set(known), key=str)
     time_fmt = "%Y-%m-%d %H:%M"
     spec = {
         "title": title, "height": 260, "mark": {"type": "bar"},
         "encoding": {
-            "x": {"field": "bucket", "type": "temporal", "timeUnit": _time_unit(bucket_s), "title": None},
+            "x": {"field": "bucket", "type": "temporal", "timeUnit": _time_unit(bucket_s), "title": None,
+                  "scale": {"domain": domain}},
             "y": {"field": "count", "type": "quantitative", "stack": "zero", "title": None},
             "color": {"field": "severity", "type": "nominal", "title": "severity",
                       "scale": {"domain": known + others,

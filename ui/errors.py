@@ -343,7 +343,8 @@ def timeline_section(f: Frame, view: eq.ErrorView, *, bucket_s: int) -> None:
     if view.timeline.empty:
         st.caption("No errors in this window.")
         return
-    df, spec = charts.severity_bars(view.timeline, tz=f.tz, bucket_s=bucket_s, title=f"Errors per severity, {f.label}")
+    df, spec = charts.severity_bars(view.timeline, tz=f.tz, bucket_s=bucket_s, since=pd.Timestamp(f.since),
+                                    until=pd.Timestamp(f.until), title=f"Errors per severity, {f.label}")
     st.vega_lite_chart(df, spec, key="errors_timeline_chart")
 
 
