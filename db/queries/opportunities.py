@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +40,7 @@ RANGE_FILTERS = ("dte", "pop", "ev", "premium", "max_loss")
 # Keys inside `data` offered as facets (fixed list: they become SQL JSON paths).
 DATA_FACETS = ("bias", "universe", "scan_source")
 FACET_FIELDS = ("symbol", "strategy", *DATA_FACETS)
+FACET_ATTRS = {"symbol": "symbols", "strategy": "strategies", **{k: k for k in DATA_FACETS}}  # field -> Filters
 MISMATCH_TOLERANCE = 1e-6
 SCATTER_LIMIT = 2_000
 FACET_LIMIT = 200
@@ -322,6 +323,13 @@ def _parts(sort: str) -> list[_Part]:
     return [_Part(expr, None, True)]  # derived ratios: no index can serve them
 
 
+def _facet_hint(session: Session, f: Filters) -> int:
+    """The hint for reading filtered rows in any order (samples, counts): 1 when a filter beyond
+    the base conditions is set and the base conditions keep many rows (so that SQLite reaches the
+    selected rows through that filter's index), else none (the time range's index serves)."""
+    return 1 if f != f.base() and _dense_base(session, f) else 0
+
+
 def _dense_base(session: Session, f: Filters) -> bool:
     """True when at least COUNT_CAP rows pass the base conditions (one capped count)."""
     return capped_count(session, select(O.id).where(f.base().where()), COUNT_CAP) >= COUNT_CAP
@@ -412,12 +420,14 @@ def funnel(session: Session, **flt: Any) -> pd.DataFrame:
     count at the cap means "at least"; `removed` is then a lower bound or unknown: NULL).
     Columns: step, remaining, removed."""
     f = filters(**flt)
-    dense = 1 if _dense_base(session, f) else 0
-    steps = f.hinted_steps(dense)
+    steps, hinted = f.steps(), f.hinted_steps(_facet_hint(session, f))
     # "all snapshots": the first COUNT_CAP entries of the primary key over a range holding every row
     # (a bare LIMIT is planned as a scan of the table or of a whole index on PostgreSQL and MariaDB)
     sets = [select(O.id).where(O.id >= ANY_ID).order_by(O.id)]
-    sets += [select(O.id).where(*(c for _, c in steps[:i])) for i in range(1, len(steps) + 1)]
+    for i in range(1, len(steps) + 1):
+        # hints only where a filter beyond the base conditions is among the steps counted
+        extra = any(label not in BASE_STEPS for label, _ in steps[:i])
+        sets.append(select(O.id).where(*(c for _, c in (hinted if extra else steps)[:i])))
     counts = [select(func.count()).select_from(ids.limit(COUNT_CAP).subquery()).scalar_subquery() for ids in sets]
     row = session.execute(select(*counts)).one()
     remaining = [int(v or 0) for v in row]
@@ -434,7 +444,9 @@ def funnel(session: Session, **flt: Any) -> pd.DataFrame:
 def _sample(session: Session, f: Filters, *cols: Any, skip_field: str | None = None) -> Subquery:
     """`cols` of at most SAMPLE_CAP filtered rows (all of them when fewer pass): the aggregates of
     the page read at most this many rows however wide the window is."""
-    dense = 1 if _dense_base(session, f) else 0
+    cleared: dict[str, Any] = {FACET_ATTRS[skip_field]: ()} if skip_field else {}
+    applied = replace(f, **cleared)
+    dense = _facet_hint(session, applied)
     return select(*cols).where(f.where(skip_field=skip_field, dense=dense)).limit(SAMPLE_CAP).subquery("sample")
 
 
@@ -467,7 +479,7 @@ def all_facet_counts(session: Session, **flt: Any) -> pd.DataFrame:
     f = filters(**flt)
     plain = ("symbol", "strategy")
     cols = [(exact(facet_expr(x)) if x in plain else facet_expr(x)).label(x) for x in FACET_FIELDS]
-    sample = select(*cols).where(f.where(dense=1 if _dense_base(session, f) else 0)).limit(SAMPLE_CAP).cte("sample")
+    sample = select(*cols).where(f.where(dense=_facet_hint(session, f))).limit(SAMPLE_CAP).cte("sample")
     members = []
     for x in FACET_FIELDS:
         value = exact(sample.c[x]) if x in plain else sample.c[x]
