@@ -327,8 +327,9 @@ def status_history(
 ) -> pd.DataFrame:
     """Checks per service and time bucket by state, the bucket's uptime and worst state. Columns HISTORY_COLUMNS.
 
-    SQL counts per (service, bucket, status as written); the few status spellings per cell are
-    folded into categories here.
+    SQL counts per (service, bucket, status as written): one grouped statement, or on SQLite, for a
+    window of more than PROBE_ABOVE checks, one index range probe per service and bucket. The few
+    status spellings per cell are folded into categories here.
     """
     s, u = _naive(since), _naive(until)
     first = int(s.replace(tzinfo=UTC).timestamp()) // bucket_s * bucket_s
