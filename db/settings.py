@@ -28,12 +28,24 @@ DEFAULT_ROLE_GROUPS: dict[str, list[str]] = {
 }
 
 
+# Parsed secrets files by path, with the (mtime, size) they were parsed at: every cached read
+# asks for the settings, and a stat costs far less than reading and parsing the file again.
+_parsed: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
 def _read_secrets(path: Path = SECRETS_PATH) -> dict[str, Any]:
-    """The parsed secrets file, or {} when there is none or it does not parse."""
+    """The parsed secrets file, or {} when there is none or it does not parse (re-read when it changes)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        hit = _parsed.get(path)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        parsed = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
         return {}
+    _parsed[path] = (stamp, parsed)
+    return parsed
 
 
 def _env_float(name: str, default: float, env: dict[str, str] | None = None) -> float:

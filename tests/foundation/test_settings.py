@@ -100,3 +100,13 @@ def test_safe_url_never_shows_credentials_or_paths(url: str, shown: str) -> None
     assert out == shown
     for secret in ("s3cret", "pw", "p@ss", "console:", "root", "user", "alice", "/srv", "/etc", "/var"):
         assert secret not in out
+
+
+def test_an_edited_secrets_file_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.toml"
+    path.write_text('[database]\nurl = "sqlite:///first.db"\n', encoding="utf-8")
+    assert load_settings(env={}, secrets_path=path).database_url == "sqlite:///first.db"
+    path.write_text('[database]\nurl = "sqlite:///the-second-one.db"\n', encoding="utf-8")
+    assert load_settings(env={}, secrets_path=path).database_url == "sqlite:///the-second-one.db"
+    path.unlink()
+    assert load_settings(env={}, secrets_path=path).is_default_sqlite
