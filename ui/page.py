@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
-import runpy
+import functools
+import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from types import CodeType
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,6 +51,17 @@ def run_guarded(run: Callable[[], object], title: str) -> None:
             show_problem(classify(exc), where=title)
 
 
+@functools.lru_cache(maxsize=32)
+def _compiled(path: str, mtime_ns: int) -> CodeType:
+    return compile(Path(path).read_bytes(), path, "exec")
+
+
+def _run_page(path: str) -> None:
+    """Run a page file as __main__ (compiled once per version of the file)."""
+    code = _compiled(path, os.stat(path).st_mtime_ns)
+    exec(code, {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__})  # noqa: S102 - our own page file
+
+
 def start(title: str, *, tables: tuple[str, ...] = ()) -> Frame:
     """Frame the page, title it, and stop with a clear message when a table it needs is missing.
 
@@ -55,9 +69,9 @@ def start(title: str, *, tables: tuple[str, ...] = ()) -> Frame:
     STREAMLIT_NOTES.md) is framed here and run again inside the same guard app.py uses.
     """
     if not is_framed():
-        page_file = inspect.stack()[1].filename
+        page_file = sys._getframe(1).f_code.co_filename  # the page that called start()
         with framed(frame()):
-            run_guarded(lambda: runpy.run_path(page_file, run_name="__main__"), title)
+            run_guarded(lambda: _run_page(page_file), title)
         st.stop()
     f = frame()
     st.title(title)
