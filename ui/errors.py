@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -24,7 +25,7 @@ from db.queries import errors as eq
 from ui import charts_monitor as charts
 from ui.health import shown_tz
 from ui.shell import Frame
-from ui.widgets import export_buttons, freshness, guard, show_json, show_text
+from ui.widgets import derived, export_buttons, freshness, guard, show_json, show_text
 
 TABS = {"unresolved": "Unresolved", "resolved": "Resolved", "all": "All"}
 SEARCH_KEYS = {"service", "severity", "type", "is"}
@@ -337,15 +338,19 @@ def capped_note(f: Frame, view: eq.ErrorView) -> None:
                    f"errors before the window only (from {start:%Y-%m-%d %H:%M:%S} on).")
 
 
+def _timeline_figure(view: eq.ErrorView, **kwargs: Any) -> Any:
+    return charts.severity_bars(view.timeline, **kwargs)
+
+
 def timeline_section(f: Frame, view: eq.ErrorView, *, bucket_s: int) -> None:
     """Error counts per severity over the window."""
     freshness(view, key="errors_timeline", tz=f.tz)
     if view.timeline.empty:
         st.caption("No errors in this window.")
         return
-    df, spec = charts.severity_bars(view.timeline, tz=f.tz, bucket_s=bucket_s, since=pd.Timestamp(f.since),
-                                    until=pd.Timestamp(f.until), title=f"Errors per severity, {f.label}")
-    st.vega_lite_chart(df, spec, key="errors_timeline_chart")
+    fig = derived(_timeline_figure, view, tz=f.tz, bucket_s=bucket_s, since=pd.Timestamp(f.since),
+                  until=pd.Timestamp(f.until), title=f"Errors per severity, {f.label}")
+    st.plotly_chart(fig, key="errors_timeline_chart")
 
 
 def export_groups(groups: pd.DataFrame) -> None:

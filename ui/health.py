@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import TypeVar
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -22,9 +21,7 @@ from db.queries import timeline as tl
 from ui import charts_monitor as charts
 from ui import urlstate
 from ui.shell import Frame, rounded_now
-from ui.widgets import export_buttons, freshness, guard, show_json, to_tz
-
-T = TypeVar("T")
+from ui.widgets import derived, export_buttons, freshness, guard, show_json, to_tz
 
 VIEWS = {"overview": "Overview", "history": "History", "timeline": "Service timeline", "latency": "Latency",
          "incidents": "Incidents", "details": "Details"}
@@ -92,25 +89,6 @@ def parse_zoom(raw: str) -> tuple[datetime, datetime] | None:
 def zoom_param(start: datetime, end: datetime) -> str:
     """A window as the URL's zoom value."""
     return f"{int(start.timestamp())}-{int(end.timestamp())}"
-
-
-@st.cache_resource(ttl=120, max_entries=64, show_spinner=False)
-def _derived(key: tuple[object, ...], _build: Callable[[], object]) -> object:
-    return _build()
-
-
-def derived(build: Callable[..., T], *frames: pd.DataFrame, **kwargs: object) -> T:
-    """`build(*frames, **kwargs)`, computed once and reused by later reruns (and sessions) while its
-    inputs are the same: the frames are named by their cache time ('as_of', set by data.fetch), length
-    and columns, the other arguments by value. For plotly figures (tens of milliseconds to build, more
-    than the rest of a warm rerun; st.plotly_chart only reads them) and frames derived from cached
-    frames. The result is shared: callers must not change it. Frames without 'as_of' are not cached."""
-    if any("as_of" not in df.attrs for df in frames):
-        return build(*frames, **kwargs)
-    key = (build.__module__, build.__qualname__,
-           tuple((df.attrs["as_of"], len(df), tuple(df.columns)) for df in frames),
-           tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
-    return _derived(key, lambda: build(*frames, **kwargs))  # type: ignore[return-value]
 
 
 figure = derived

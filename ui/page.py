@@ -22,7 +22,6 @@ from ui import memory
 from ui.shell import Frame, frame, framed, is_framed
 from ui.widgets import guard, show_problem
 
-
 # Page scripts running at once in this process. Python runs one thread at a time, so more
 # would not finish sooner: they would interleave, each holding its working memory, and every
 # one of them would finish late. The rest wait their turn (first come, first served).

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -21,6 +21,7 @@ from db.types import InvalidJSON
 log = logging.getLogger("console.ui")
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+T = TypeVar("T")
 
 
 def show_problem(problem: DbProblem, *, where: str = "") -> None:
@@ -168,3 +169,24 @@ def to_tz(df: pd.DataFrame, tz: tzinfo, columns: list[str] | None = None) -> pd.
         if col in out and isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.tz_convert(tz)
     return out
+
+
+@st.cache_resource(ttl=120, max_entries=64, show_spinner=False)
+def _derived(key: tuple[object, ...], _build: Callable[[], object]) -> object:
+    return _build()
+
+
+def derived(build: Callable[..., T], *frames: Any, **kwargs: object) -> T:
+    """`build(*frames, **kwargs)`, computed once and reused by later reruns (and sessions) while its
+    inputs are the same: the frames (or other results of data.fetch) are named by their cache time
+    ('as_of', set by data.fetch), length and columns, the other arguments by value. For plotly
+    figures (tens of milliseconds to build, more than the rest of a warm rerun; st.plotly_chart
+    only reads them) and frames derived from cached frames. The result is shared: callers must not
+    change it. Inputs without 'as_of' are not cached."""
+    if any("as_of" not in getattr(df, "attrs", {}) for df in frames):
+        return build(*frames, **kwargs)
+    key = (build.__module__, build.__qualname__,
+           tuple((df.attrs["as_of"], len(df) if hasattr(df, "__len__") else 0,
+                  tuple(getattr(df, "columns", ()))) for df in frames),
+           tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+    return _derived(key, lambda: build(*frames, **kwargs))  # type: ignore[return-value]
