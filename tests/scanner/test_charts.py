@@ -53,3 +53,14 @@ def test_payoff_marks_zero_break_evens_and_spot() -> None:
     assert (93.0, 0, "dot") in lines and (107.0, 0, "dot") in lines and (100.0, 0, "dash") in lines
     assert [a.text for a in fig.layout.annotations] == ["BE 93.00", "BE 107.00", "spot 100.00"]
     assert len(charts.payoff([1.0, 2.0], [0.0, 1.0], break_evens=[], spot=None).layout.shapes) == 1
+
+
+def test_drift_draws_ev_and_pop_on_their_own_axes_with_gaps_kept() -> None:
+    hist = pd.DataFrame({"started_at": pd.date_range("2026-01-01", periods=4, freq="h", tz="UTC"),
+                         "ev": [10.0, None, 12.5, 11.0], "pop": [0.61, 0.63, None, 0.6]})
+    fig = charts.drift(hist)
+    ev, pop = fig.data
+    assert (ev.name, pop.name) == ("EV", "PoP")
+    assert pop.yaxis == "y2" and fig.layout.yaxis2.overlaying == "y" and fig.layout.yaxis2.side == "right"
+    assert fig.layout.yaxis.title.text == "EV ($)" and fig.layout.yaxis2.title.text == "PoP"
+    assert pd.isna(list(ev.y)[1]) and pd.isna(list(pop.y)[2])  # a scan without it stays a gap
