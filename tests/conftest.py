@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import streamlit as st
 from sqlalchemy import Connection, Engine, MetaData, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -242,3 +243,13 @@ def fixture_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     shutil.copy(src, dst)
     dst.chmod(0o644)
     return f"sqlite:///{dst}"
+
+
+@pytest.fixture
+def fresh_caches() -> Iterator[None]:
+    """Empty Streamlit caches (data and resources: figures, engines) before and after a test."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
@@ -65,12 +64,8 @@ def test_every_page_file_is_registered_and_every_registered_page_exists() -> Non
 
 
 @pytest.fixture(autouse=True)
-def _clean_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _clean_caches(fresh_caches: None) -> Iterator[None]:
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, url: str, page: str) -> AppTest:

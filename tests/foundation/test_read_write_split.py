@@ -73,12 +73,8 @@ def second_pg_url(pg_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _fresh_caches(fresh_caches: None) -> Iterator[None]:
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _audited_insert(note: str) -> str:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import streamlit as st
 from sqlalchemy import Engine, insert
 
 from db.auth import ALL_PERMISSIONS, MODE_OIDC, Identity
@@ -47,9 +46,5 @@ def ago(**kw: float) -> datetime:
 
 
 @pytest.fixture
-def clear_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def clear_caches(fresh_caches: None) -> Iterator[None]:
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()

@@ -22,12 +22,8 @@ FP_QUOTE = fingerprint("market_data_unavailable", "opportunity_cache", "quote fo
 
 
 @pytest.fixture(autouse=True)
-def _caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _caches(fresh_caches: None) -> Iterator[None]:
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def seed(url: str) -> list[str]:

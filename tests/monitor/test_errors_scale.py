@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -25,12 +24,8 @@ def view(engine: Engine, **kw):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def _caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _caches(fresh_caches: None) -> Iterator[None]:
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def test_a_window_over_the_cap_groups_its_newest_errors_and_says_from_when(

@@ -19,12 +19,8 @@ EVIL = "**bold** [x](http://evil.example) <b>b</b>"
 
 
 @pytest.fixture(autouse=True)
-def _caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _caches(fresh_caches: None) -> Iterator[None]:
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def seed(url: str) -> Engine:

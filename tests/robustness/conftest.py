@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from robust_support import ENGINE_KINDS, ROOT, create_server_db, drop_server_db, prepare_schema
 from streamlit.testing.v1 import AppTest
 
@@ -53,12 +52,8 @@ def messy_sqlite(tmp_path: Path) -> MessyDb:
 
 
 @pytest.fixture(autouse=True)
-def _clean_streamlit_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _clean_streamlit_caches(fresh_caches: None) -> Iterator[None]:
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture

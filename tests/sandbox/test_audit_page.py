@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import streamlit as st
 
 from db.commands import audit as audit_cmd
 from db.commands import sandbox as cmd
@@ -16,13 +15,9 @@ from tests.sandbox.test_sandbox_page import open_page, texts, widget
 
 
 @pytest.fixture(autouse=True)
-def _clean_caches(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def _clean_caches(fresh_caches: None, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
-    st.cache_data.clear()
-    st.cache_resource.clear()
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _writes(url: str, dev, admin) -> str:  # type: ignore[no-untyped-def]

@@ -31,13 +31,9 @@ USERS = {
 
 
 @pytest.fixture(autouse=True)
-def _clean_caches(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def _clean_caches(fresh_caches: None, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)  # no secrets.toml here: no [auth], default role groups
-    st.cache_data.clear()
-    st.cache_resource.clear()
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def open_page(monkeypatch: pytest.MonkeyPatch, url: str, *, user: str = "developer", page: str = "pages/sandbox.py",

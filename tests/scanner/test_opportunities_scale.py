@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-import streamlit as st
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
@@ -25,12 +24,8 @@ def base(**kw: object) -> dict[str, object]:
 
 
 @pytest.fixture(autouse=True)
-def _clean_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _clean_caches(fresh_caches: None) -> Iterator[None]:
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 # ---- queries, three engines -------------------------------------------------------------------

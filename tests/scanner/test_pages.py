@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-import streamlit as st
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
@@ -23,12 +22,8 @@ CONDOR = {"premium": 2.0, "underlying_price": 100, "legs": [
 
 
 @pytest.fixture(autouse=True)
-def _clean_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def _clean_caches(fresh_caches: None) -> Iterator[None]:
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture
