@@ -200,11 +200,6 @@ class exact(FunctionElement[str]):  # noqa: N801
     inherit_cache = True
 
 
-@compiles(exact)
-def _exact_default(element: exact, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
 @compiles(exact, "mysql")
 def _exact_mysql(element: exact, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.clauses, **kw)} COLLATE utf8mb4_bin)"
@@ -225,9 +220,13 @@ class likely(FunctionElement[bool]):  # noqa: N801
         super().__init__(cond)
 
 
-@compiles(likely)
-def _likely_default(element: likely, compiler: SQLCompiler, **kw: Any) -> str:
+def _as_is(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    """The wrapped expression unchanged: exact() and likely() on the engines that need neither."""
     return compiler.process(element.clauses, **kw)
+
+
+compiles(exact)(_as_is)
+compiles(likely)(_as_is)
 
 
 @compiles(likely, "sqlite")
