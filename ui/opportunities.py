@@ -19,7 +19,7 @@ from db.queries.common import COUNT_CAP, PAGE_SIZE
 from ui import charts_scanner as charts
 from ui import urlstate
 from ui.shell import Frame, rounded_now
-from ui.widgets import export_buttons, fmt_count, freshness, guard, show_json, to_tz
+from ui.widgets import derived, export_buttons, fmt_count, freshness, guard, show_json, to_tz
 
 STALE_SNAPSHOT_S = 15 * 60  # the backend's longest snapshot TTL
 STALE_SCAN_S = 30 * 60
@@ -87,12 +87,20 @@ def human_age(seconds: float | None) -> str:
 
 # ---- filters -----------------------------------------------------------------------------
 
-def _multi(field: str, all_counts: pd.DataFrame, col: Any) -> tuple[tuple[str, ...], bool]:
+def facet_options(all_counts: pd.DataFrame) -> dict[str, tuple[dict[str, int], bool]]:
+    """Per facet field: its values with their counts (most frequent first) and whether they were
+    counted over a capped sample. Built once per counts read (ui.widgets.derived)."""
+    out: dict[str, tuple[dict[str, int], bool]] = {}
+    for field in FACET_PARAMS:
+        counts = all_counts[(all_counts["field"] == field) & all_counts["value"].notna()]
+        out[field] = (dict(zip(counts["value"], (int(c) for c in counts["count"]), strict=True)), is_sampled(counts))
+    return out
+
+
+def _multi(field: str, options_by_field: dict[str, tuple[dict[str, int], bool]], col: Any) -> tuple[tuple[str, ...], bool]:
     """A facet's multiselect; also whether its counts were taken over a capped sample."""
     param, label = FACET_PARAMS[field]
-    counts = all_counts[(all_counts["field"] == field) & all_counts["value"].notna()]
-    sampled = is_sampled(counts)
-    by_value = dict(zip(counts["value"], counts["count"], strict=True))
+    by_value, sampled = options_by_field[field]
     options = list(by_value)
     if sampled:  # a value from the URL may simply lie outside the counted rows: keep it
         options += [v for v in urlstate.many(param) if v not in by_value]
@@ -171,6 +179,7 @@ def controls(f: Frame) -> tuple[q.Filters, View]:
     sampled = []
     with st.expander("Filters", expanded=True):
         counts = data.fetch(q.all_facet_counts, **base.kwargs())  # the options: counts without selections
+        counts = derived(facet_options, counts)
         cols = st.columns(2)
         picked["symbols"], s1 = _multi("symbol", counts, cols[0])
         picked["strategies"], s2 = _multi("strategy", counts, cols[1])
@@ -261,7 +270,7 @@ def funnel_line(fun: pd.DataFrame) -> str:
 def funnel_panel(flt: q.Filters) -> None:
     """How many rows each active filter removes, in order, as one line."""
     with guard("Filter funnel"):
-        st.caption("Filter funnel: " + funnel_line(data.fetch(q.funnel, **flt.kwargs())))
+        st.caption("Filter funnel: " + derived(funnel_line, data.fetch(q.funnel, **flt.kwargs())))
 
 
 # ---- the screener ----------------------------------------------------------------------------
@@ -281,8 +290,14 @@ def expiry_label(expires_at: pd.Timestamp | None, now: pd.Timestamp) -> str:
 
 def table_frame(df: pd.DataFrame, f: Frame) -> pd.DataFrame:
     """The page rows as shown: derived times, markers for stale columns and data fallbacks."""
-    now = pd.Timestamp(rounded_now())
-    out = to_tz(df, f.tz)
+    return table_at(df, tz=f.tz, now=rounded_now())
+
+
+def table_at(df: pd.DataFrame, *, tz: Any, now: datetime) -> pd.DataFrame:
+    """`table_frame` for a display timezone and a (rounded) clock: built once per page read, timezone
+    and clock step (ui.widgets.derived)."""
+    now = pd.Timestamp(now)
+    out = to_tz(df, tz)
     out["expires_in"] = [expiry_label(e, now) for e in df["expires_at"]]
     out["age"] = [human_age((now - c).total_seconds()) if pd.notna(c) else "–" for c in df["created_at"]]
     out["marker"] = [" ".join(x for x in (f"⚠ column≠data: {m}" if m else "", f"↩ from data: {d}" if d else "") if x)
@@ -323,13 +338,14 @@ def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
                         before=view.before, **flt.kwargs())
         total = data.fetch(q.filtered_count, **flt.kwargs())
         backwards = view.before is not None
-        rows = df.tail(PAGE_SIZE) if backwards else df.head(PAGE_SIZE)
+        rows = page_rows(df, backwards=backwards)
         has_prev = len(df) > PAGE_SIZE if backwards else view.after is not None
         has_next = True if backwards else len(df) > PAGE_SIZE
         st.caption(f"{fmt_count(total, COUNT_CAP)} matching snapshots · {len(rows)} on this page")
         # a new key per page and filter: a row selection is by position and must not carry over
         key = "opp_table_" + position_key(view.after, view.before, _signature(flt, view.sort, view.descending))
-        event = st.dataframe(table_frame(rows, f), hide_index=True, width="stretch", key=key,
+        shown = derived(_shown_rows, df, backwards=backwards, tz=f.tz, now=rounded_now())
+        event = st.dataframe(shown, hide_index=True, width="stretch", key=key,
                              on_select="rerun", selection_mode="single-row", column_config=COLUMN_CONFIG)
         picked = event.selection.rows if event and hasattr(event, "selection") else []
         if picked and picked[0] < len(rows):
@@ -340,6 +356,15 @@ def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
         _pager(rows, has_prev, has_next)
         freshness(df, key="opp_table", tz=f.tz)
     return selected
+
+
+def page_rows(df: pd.DataFrame, *, backwards: bool) -> pd.DataFrame:
+    """The page's rows of a `screener_page` read (which holds one more row, to tell whether more follow)."""
+    return df.tail(PAGE_SIZE) if backwards else df.head(PAGE_SIZE)
+
+
+def _shown_rows(df: pd.DataFrame, *, backwards: bool, tz: Any, now: datetime) -> pd.DataFrame:
+    return table_at(page_rows(df, backwards=backwards), tz=tz, now=now)
 
 
 def _pager(rows: pd.DataFrame, has_prev: bool, has_next: bool) -> None:
@@ -361,6 +386,49 @@ def _pager(rows: pd.DataFrame, has_prev: bool, has_next: bool) -> None:
 
 # ---- detail ----------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class PayoffView:
+    """A snapshot's position at expiry, as the detail shows it."""
+
+    caption: str
+    legs: pd.DataFrame
+    best: float
+    worst: float
+    figure: Any
+
+
+@dataclass(frozen=True)
+class DetailView:
+    """What the detail draws from one `snapshot_detail` read (built once per read: the payoff
+    figure took ~20 ms, more than the rest of a warm rerun of the panel)."""
+
+    values: pd.DataFrame
+    payoff: PayoffView | None
+
+
+def detail_view(d: pd.DataFrame, *, snapshot_id: int) -> DetailView:
+    """The metric table and the payoff (None without legs) of the snapshot read in `d`."""
+    row = d.iloc[0]
+    return DetailView(values=plain(q.metric_values(d)), payoff=payoff_view(row))
+
+
+def payoff_view(row: pd.Series) -> PayoffView | None:
+    """Legs, extremes, break-evens and the payoff chart of a snapshot row; None when `data` holds no
+    legs or strikes."""
+    premium = None if pd.isna(row["premium"]) else float(row["premium"])
+    pos = payoff.from_data(row["data"], premium)
+    if pos is None:
+        return None
+    spot = None if pd.isna(row["underlying_price"]) else float(row["underlying_price"])
+    xs, ys = payoff.curve(pos, spot=spot)
+    bes = payoff.break_evens(pos)
+    best, worst = payoff.extremes(pos)
+    caption = (f"Legs ({pos.assumption}; net {'credit' if pos.credit else 'debit'} {pos.premium:,.2f}) · "
+               "Break-evens: " + (", ".join(f"{b:,.2f}" for b in bes) or "none"))
+    figure = charts.PrebuiltFigure(charts.payoff(xs, ys, break_evens=bes, spot=spot))
+    return PayoffView(caption, pd.DataFrame(payoff.legs_table(pos)), best, worst, figure)
+
+
 def detail(selected: int | None, f: Frame) -> None:
     """The selected snapshot: metrics (column vs data), data JSON, legs, payoff, scan link, persistence."""
     if selected is None:
@@ -372,22 +440,31 @@ def detail(selected: int | None, f: Frame) -> None:
             st.info(f"No snapshot with id {selected} (it may have been cleaned up).", icon="ℹ️")
             return
         row = d.iloc[0]
+        view = derived(detail_view, d, snapshot_id=selected)
         st.subheader(f"Snapshot #{selected}")
         st.text(f"{row['symbol']} · {row['strategy']} · {row['opportunity_id']}")
         left, right = st.columns(2)
         with left:
-            vals = data.fetch(q.data_values, snapshot_id=selected)
             st.caption("Metrics: column and value inside data (the column is used when present)")
-            st.dataframe(plain(vals), hide_index=True, width="stretch")
+            st.dataframe(view.values, hide_index=True, width="stretch")
             if q.is_unlimited(row["max_profit"]):
                 st.caption("max_profit in data: Unlimited")
             _scan_link(row)
         with right:
             st.caption("data")
             show_json(row["data"])
-        _payoff(row)
+        _payoff(view.payoff)
         _persistence(row)
-        freshness(d, key="opp_detail", tz=f.tz)
+        # the screener's Refresh above reads this panel again too: no second button
+        st.caption(as_of_line("Detail", d, f))
+
+
+def as_of_line(what: str, result: Any, f: Frame) -> str:
+    """'Detail data as of 12:00:05 UTC' (empty when the read time is unknown)."""
+    when = data.as_of(result)
+    if when is None:
+        return ""
+    return f"{what} data as of {when.astimezone(f.tz) if f.tz else when:%H:%M:%S %Z}".strip()
 
 
 def _scan_link(row: pd.Series) -> None:
@@ -398,29 +475,22 @@ def _scan_link(row: pd.Series) -> None:
         st.caption("No scan session recorded for this snapshot.")
 
 
-def _payoff(row: pd.Series) -> None:
-    premium = None if pd.isna(row["premium"]) else float(row["premium"])
-    pos = payoff.from_data(row["data"], premium)
-    if pos is None:
+def _payoff(view: PayoffView | None) -> None:
+    if view is None:
         st.caption("No legs or short/long strikes in data: no payoff chart.")
         return
-    spot = None if pd.isna(row["underlying_price"]) else float(row["underlying_price"])
-    xs, ys = payoff.curve(pos, spot=spot)
-    bes = payoff.break_evens(pos)
-    best, worst = payoff.extremes(pos)
     c1, c2 = st.columns([1, 2])
     with c1:
-        st.caption(f"Legs ({pos.assumption}; net {'credit' if pos.credit else 'debit'} {pos.premium:,.2f})")
-        st.dataframe(pd.DataFrame(payoff.legs_table(pos)), hide_index=True, width="stretch")
-        st.metric("Max profit", "unlimited" if math.isinf(best) else f"${best:,.2f}")
-        st.metric("Max loss", "unlimited" if math.isinf(worst) else f"${worst:,.2f}")
-        st.caption("Break-evens: " + (", ".join(f"{b:,.2f}" for b in bes) or "none"))
-    c2.plotly_chart(charts.payoff(xs, ys, break_evens=bes, spot=spot), key="opp_chart_payoff")
+        st.caption(view.caption)
+        st.dataframe(view.legs, hide_index=True, width="stretch")
+        st.metric("Max profit", "unlimited" if math.isinf(view.best) else f"${view.best:,.2f}")
+        st.metric("Max loss", "unlimited" if math.isinf(view.worst) else f"${view.worst:,.2f}")
+    c2.plotly_chart(view.figure, key="opp_chart_payoff")
 
 
 def _persistence(row: pd.Series) -> None:
-    hist = data.fetch(q.persistence, symbol=str(row["symbol"]), strategy=str(row["strategy"]),
-                      scan_session_id=row["scan_session_id"] or None)
+    symbol, strategy, scan = str(row["symbol"]), str(row["strategy"]), row["scan_session_id"] or None
+    hist = data.fetch(q.persistence, symbol=symbol, strategy=strategy, scan_session_id=scan)
     if hist.empty:
         return
     if hist["source"].iloc[0] == "scans":
@@ -431,14 +501,13 @@ def _persistence(row: pd.Series) -> None:
     if len(ev) > 1:
         st.caption(f"EV drift {ev.iloc[0] - ev.iloc[-1]:+,.2f} · PoP drift "
                    f"{(pop.iloc[0] - pop.iloc[-1]) if len(pop) > 1 else float('nan'):+.3f} (newest minus oldest)")
-    st.plotly_chart(_drift_figure(hist), key="opp_chart_drift")
+    st.plotly_chart(derived(drift_figure, hist, symbol=symbol, strategy=strategy, scan=scan), key="opp_chart_drift")
 
 
-@st.cache_resource(ttl=60, max_entries=32, show_spinner=False)
-def _drift_figure(hist: pd.DataFrame) -> Any:
-    """The drift chart, built once per history (keyed on its values; building it costs ~50 ms).
-    Shared read-only: st.plotly_chart serialises a copy."""
-    return charts.drift(hist)
+def drift_figure(hist: pd.DataFrame, **_identity: object) -> Any:
+    """The drift chart of one persistence read (the keywords only name whose history it is, so that
+    ui.widgets.derived keys on them too)."""
+    return charts.PrebuiltFigure(charts.drift(hist))
 
 
 # ---- charts and export -----------------------------------------------------------------------

@@ -399,15 +399,15 @@ def screener_page(session: Session, *, sort: str = DEFAULT_SORT, descending: boo
     return df
 
 
-def _page_frame(rows: Sequence[Any]) -> pd.DataFrame:
+def _page_frame(rows: Sequence[Any], columns: dict[str, str] = PAGE_COLUMNS) -> pd.DataFrame:
     records = []
     for r in rows:
         m = r._mapping
-        rec = {k: m[k] for k in PAGE_COLUMNS if k in m}
+        rec = {k: m[k] for k in columns if k in m}
         rec["mismatch"] = ", ".join(n for n in METRICS if m[f"mm_{n}"]) or None
         rec["from_data"] = ", ".join(n for n in METRICS if m[f"fd_{n}"]) or None
         records.append(rec)
-    return frame(records, PAGE_COLUMNS)
+    return frame(records, columns)
 
 
 def filtered_count(session: Session, **flt: Any) -> int:
@@ -579,29 +579,31 @@ def export_rows(session: Session, *, sort: str = DEFAULT_SORT, descending: bool 
 # ---- one snapshot ------------------------------------------------------------------------
 
 DETAIL_COLUMNS = {**{k: v for k, v in PAGE_COLUMNS.items() if k != "sort_value"},
-                  "last_updated": "utc", "data": "object", "scan_strategy": "str", "scan_started_at": "utc"}
+                  "last_updated": "utc", "data": "object", "scan_strategy": "str", "scan_started_at": "utc",
+                  **{f"column_{m}": "float" for m in METRICS}, **{f"data_{m}": "float" for m in METRICS}}
 
 
 def snapshot_detail(session: Session, *, snapshot_id: int) -> pd.DataFrame:
-    """One snapshot by primary key with its metrics, `data` and its scan (if any). 0 or 1 row."""
+    """One snapshot by primary key with its metrics, `data`, its scan (if any) and each metric's
+    column value and `data` value apart (`column_<metric>`, `data_<metric>`). 0 or 1 row."""
+    raw = [c for m in METRICS for c in (METRICS[m][0].label(f"column_{m}"), data_metric(m).label(f"data_{m}"))]
     stmt = (_page_select().add_columns(O.last_updated, O.data, S.strategy.label("scan_strategy"),
-                                       S.started_at.label("scan_started_at"))
+                                       S.started_at.label("scan_started_at"), *raw)
             .outerjoin(S, S.id == O.scan_session_id).where(O.id == snapshot_id))
-    rows = session.execute(stmt).all()
-    df = _page_frame(rows)
-    for k in ("last_updated", "scan_strategy", "scan_started_at"):
-        df[k] = frame([{k: r._mapping[k]} for r in rows], {k: DETAIL_COLUMNS[k]})[k]
-    df["data"] = pd.Series([r._mapping["data"] for r in rows], dtype="object")
-    return df[list(DETAIL_COLUMNS)]
+    return _page_frame(session.execute(stmt).all(), DETAIL_COLUMNS)
+
+
+def metric_values(detail: pd.DataFrame) -> pd.DataFrame:
+    """Each metric of a `snapshot_detail` row as its column value and its `data` value.
+    Columns: metric, column, data (empty when there is no row)."""
+    records = [] if detail.empty else [
+        {"metric": m, "column": detail[f"column_{m}"].iloc[0], "data": detail[f"data_{m}"].iloc[0]} for m in METRICS]
+    return frame(records, {"metric": "str", "column": "float", "data": "float"})
 
 
 def data_values(session: Session, *, snapshot_id: int) -> pd.DataFrame:
     """Each metric of one snapshot as its column value and its `data` value. Columns: metric, column, data."""
-    cols = [c for m in METRICS for c in (METRICS[m][0].label(f"c_{m}"), data_metric(m).label(f"d_{m}"))]
-    row = session.execute(select(*cols).where(O.id == snapshot_id)).first()
-    records = [] if row is None else [{"metric": m, "column": row._mapping[f"c_{m}"], "data": row._mapping[f"d_{m}"]}
-                                      for m in METRICS]
-    return frame(records, {"metric": "str", "column": "float", "data": "float"})
+    return metric_values(snapshot_detail(session, snapshot_id=snapshot_id))
 
 
 PERSISTENCE_COLUMNS = {"scan_id": "str", "started_at": "utc", "status": "str", "present": "bool",
