@@ -4,16 +4,26 @@ Pages call `fetch(query_fn, **kwargs)`: the query function (from `db.queries.*`,
 and a DataFrame or small value out) runs on the read engine, its result is cached per domain
 with a short TTL, keyed on the function's name, its arguments and the database URL. Writes go
 through `db.commands.*` on `write_engine()` and then call `invalidate(domain)`.
+
+The cache holds one live result per key, shared by every session of the process
+(`st.cache_resource`, not `st.cache_data`, which pickles on write and unpickles a copy on every
+hit: on a warm rerun that was most of the Errors page's time). Each caller gets its own view
+(`_fresh`): DataFrames as shallow copies, which pandas' copy-on-write copies before any change,
+containers and dataclasses rebuilt around them. What one caller changes never reaches the cache.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -89,7 +99,7 @@ def _make_cache(domain: str) -> Callable[..., tuple[datetime, Any]]:
 
     cached.__name__ = f"cached_{domain}"
     cached.__qualname__ = f"cached_{domain}"
-    return st.cache_data(ttl=TTL_S[domain], max_entries=MAX_ENTRIES, show_spinner=False)(cached)
+    return st.cache_resource(ttl=TTL_S[domain], max_entries=MAX_ENTRIES, show_spinner=False)(cached)
 
 
 _CACHES: dict[str, Any] = {domain: _make_cache(domain) for domain in TTL_S}
@@ -103,12 +113,37 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+_IMMUTABLE = (str, bytes, int, float, bool, date, datetime, timedelta, Decimal, frozenset, type(None))
+
+
+def _fresh(value: Any) -> Any:
+    """A caller's own view of a cached result (see the module's docstring)."""
+    if isinstance(value, pd.DataFrame | pd.Series | pd.Index):
+        return value.copy(deep=False)
+    if isinstance(value, _IMMUTABLE):
+        return value
+    if isinstance(value, tuple):
+        items = [_fresh(v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, set):
+        return set(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _fresh(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **fields)
+    return copy.deepcopy(value)
+
+
 def fetch(fn: Callable[..., T], /, **kwargs: Any) -> T:
     """Run a query function through its domain's cache; DataFrames get `attrs['as_of']`."""
     s = load_settings()
     params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
     name = f"{fn.__module__}.{fn.__qualname__}"
-    as_of, result = _CACHES[_domain(fn)](name, s.read_url, params, _fn=lambda session, **kw: fn(session, **kwargs))
+    as_of, cached = _CACHES[_domain(fn)](name, s.read_url, params, _fn=lambda session, **kw: fn(session, **kwargs))
+    result = _fresh(cached)
     if hasattr(result, "attrs"):
         # ISO text, not a datetime: Arrow serialises attrs as JSON when a frame is shown.
         result.attrs["as_of"] = as_of.isoformat()

@@ -3,6 +3,7 @@ cleared by our own writes; plus the shared query helpers (capped counts, typed f
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -113,8 +114,36 @@ def test_every_domain_has_a_bounded_ttl() -> None:
 
 def test_caches_are_bounded() -> None:
     src = (ROOT / "db" / "data.py").read_text()
-    assert "st.cache_data(ttl=TTL_S[domain], max_entries=MAX_ENTRIES" in src
+    assert "st.cache_resource(ttl=TTL_S[domain], max_entries=MAX_ENTRIES" in src
     assert 0 < data.MAX_ENTRIES <= 10_000
+
+
+def test_what_one_caller_changes_in_a_cached_result_never_reaches_the_next(db: Engine) -> None:
+    first = data.fetch(scans_by_strategy, strategy="quick_scalp")
+    columns = list(first.columns)
+    first.loc[0, "id"] = "changed"  # a page changing values, adding columns, tagging the frame
+    first["extra"] = 1
+    first.attrs["note"] = "changed"
+    again = data.fetch(scans_by_strategy, strategy="quick_scalp")
+    assert list(again["id"]) == ["a"] and list(again.columns) == columns
+    assert "note" not in again.attrs
+
+
+def test_a_cached_view_of_frames_and_containers_is_the_callers_own() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class View:
+        groups: pd.DataFrame
+        facets: dict[str, list[int]]
+        names: tuple[str, ...]
+
+    cached = View(pd.DataFrame({"n": [1, 2]}), {"svc": [1]}, ("x",))
+    mine = data._fresh(cached)
+    mine.groups["n"] = 0
+    mine.facets["svc"].append(2)
+    mine.facets["new"] = [3]
+    assert list(cached.groups["n"]) == [1, 2]
+    assert cached.facets == {"svc": [1]}
+    assert mine.names == ("x",) and list(mine.groups["n"]) == [0, 0]
 
 
 def test_only_the_data_module_caches() -> None:

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import streamlit as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db import data
 from db.engine import make_engine
 from db.fingerprint import fingerprint
 from db.models import CriticalErrorLog as E
@@ -166,7 +166,7 @@ def test_the_health_link_opens_the_service_zoomed_into_the_groups_events(
     href = next(b.proto.url for b in at.get("link_button") if b.proto.url.startswith("health?"))
     params = dict(parse_qsl(urlsplit(href).query))
     assert params["service"] == "opportunity_cache" and params["range"] == "7d" and params["hview"] == "history"
-    st.cache_data.clear()
+    data.invalidate()
     health = run_page(monkeypatch, sqlite_url, "health", **params)
     no_exceptions(health)
     assert "Zoomed into" in texts(health)

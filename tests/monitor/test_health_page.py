@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import streamlit as st
 from sqlalchemy import Engine
 
+from db import data
 from db.engine import make_engine
 from db.models import utcnow
 from tests.monitor.apptest_support import no_exceptions, run_page, texts
@@ -181,7 +181,7 @@ def test_charts_follow_new_data_after_the_cache_expires(monkeypatch: pytest.Monk
     eng.dispose()
     at.run()
     assert "newcomer" not in " ".join(c.proto.spec for c in at.get("plotly_chart"))  # cached data: same figure
-    st.cache_data.clear()  # what the data cache's TTL does
+    data.invalidate()  # what the data cache's TTL does
     at.run()
     no_exceptions(at)
     specs = [c.proto.spec for c in at.get("plotly_chart")]

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from robust_support import (
     ENGINE_KINDS,
     PAGE_IDS,
@@ -31,7 +30,7 @@ from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 from tcp_proxy import Proxy
 
-from db import messy
+from db import data, messy
 from db.engine import make_engine
 
 DOWN_WORDS = ("cannot be reached", "operational problem", "does not exist", "try again")
@@ -147,7 +146,7 @@ def test_database_down_in_the_middle_of_a_session(switchable: Switchable, page: 
     at = _app(switchable.url, page, monkeypatch).run()
     _assert_clean(at, page)
     switchable.down()
-    st.cache_data.clear()  # the cached reads expire (as their TTL would)
+    data.invalidate()  # the cached reads expire (as their TTL would)
     at.run()
     _assert_down_message(at, page)
     at = _retry(at)  # still down: the same clear message again, no traceback
@@ -172,7 +171,7 @@ def test_postgres_connections_terminated_mid_session(monkeypatch: pytest.MonkeyP
                                   {"db": make_url(url).database}).scalar_one()
         admin.dispose()
         assert killed >= 1
-        st.cache_data.clear()
+        data.invalidate()
         at.run()
         if at.error or at.warning:  # at most one failed run, then the Retry recovers
             _assert_down_message(at, page)
@@ -195,7 +194,7 @@ def test_mariadb_database_dropped_and_recreated_mid_session(monkeypatch: pytest.
         admin = make_engine(url.rsplit("/", 1)[0] + "/mysql", read_timeout=False)
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE `{name}`"))
-        st.cache_data.clear()
+        data.invalidate()
         at.run()
         _assert_down_message(at, page)
         with admin.connect() as conn:

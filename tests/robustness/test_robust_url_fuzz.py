@@ -58,8 +58,9 @@ def _assert_clean(at: AppTest, page: PageSpec, params: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
 def test_fuzzed_query_params(page: PageSpec, demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamlit as st
     from robust_support import url_params
+
+    from db import data
 
     monkeypatch.setenv("DATABASE_URL", demo_url)
     known = sorted(url_params(page))
@@ -70,7 +71,7 @@ def test_fuzzed_query_params(page: PageSpec, demo_url: str, monkeypatch: pytest.
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(params=st_.dictionaries(keys, _value(), min_size=1, max_size=5))
     def check(params: dict[str, str]) -> None:
-        st.cache_data.clear()
+        data.invalidate()
         _assert_clean(_run(demo_url, page, params), page, params)
 
     check()
