@@ -45,8 +45,10 @@ _MISSING = [
     re.compile(r"Table '(?:\w+\.)?(\w+)' doesn't exist"),
 ]
 _TIMEOUT = ("interrupted", "statement timeout", "canceling statement", "max_statement_time",
-            "max_execution_time", "query execution was interrupted", "lock wait timeout")
-_BUSY = ("database is locked", "database is busy", "deadlock")
+            "max_execution_time", "query execution was interrupted")
+# Waiting for rows another writer holds (PostgreSQL lock_timeout, InnoDB lock wait): busy, not slow.
+_BUSY = ("database is locked", "database is busy", "deadlock", "lock timeout", "lock wait timeout",
+         "could not obtain lock")
 _UNREACHABLE = ("connection refused", "could not connect", "can't connect", "unable to open database",
                 "connection failed", "server closed the connection", "lost connection",
                 "gone away", "timeout expired", "name or service not known", "connection timed out")
@@ -67,12 +69,12 @@ def classify(exc: BaseException) -> DbProblem:
             hint = MIGRATION_HINT.get(table, "python -m db.demo (demo data) or start the scanner backend once")
             return DbProblem("missing_table", f"The table `{table}` does not exist in this database yet. "
                              f"Create it with: {hint}", table)
-    if any(s in low for s in _TIMEOUT):
-        return DbProblem("timeout", "The query took longer than the time limit and was cancelled. "
-                         "Narrow the filter (a shorter time range or fewer values) and try again.")
     if any(s in low for s in _BUSY):
         return DbProblem("busy", "The database is busy (another process holds a write lock). "
                          "Nothing was changed; try again in a moment.")
+    if any(s in low for s in _TIMEOUT):
+        return DbProblem("timeout", "The query took longer than the time limit and was cancelled. "
+                         "Narrow the filter (a shorter time range or fewer values) and try again.")
     if isinstance(exc, OperationalError) and any(s in low for s in _UNREACHABLE) or not isinstance(
         exc, (SQLAlchemyError, DBAPIError)
     ) and isinstance(exc, (ConnectionError, OSError)):

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db.auth import RESOLVE_ERRORS, Identity, require
 from db.commands import audit
-from db.errors import ValidationFailed
+from db.errors import ValidationFailed, classify
 from db.models import CriticalErrorLog as E
 from db.models import utcnow
 from db.own_models import AuditLog
@@ -25,6 +26,8 @@ TARGET = "critical_error_log"
 RESOLVE, UNRESOLVE = "resolve_error", "unresolve_error"
 MAX_NOTE_CHARS = 2_000
 _CHUNK = 500  # ids per IN (...) list
+# Tries of a resolve whose rows another writer held past the lock timeout (5 s on PostgreSQL).
+BUSY_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,20 @@ def _last_actor(session: Session, error_id: str, action: str) -> AuditLog | None
 
 
 def _change(engine: Engine, *, identity: Identity, ids: Sequence[str], note: str, resolve: bool) -> ResolveResult:
+    """One transaction; when another writer held the rows past the lock timeout it rolled back
+    whole, and it is tried again (the other writer's rows then count as already done)."""
     clean_ids, note = _validate(ids, note)
+    for attempt in range(1, BUSY_ATTEMPTS + 1):
+        try:
+            return _change_once(engine, identity=identity, ids=clean_ids, note=note, resolve=resolve)
+        except OperationalError as exc:
+            if attempt == BUSY_ATTEMPTS or classify(exc).kind != "busy":
+                raise
+    raise AssertionError("unreachable")
+
+
+def _change_once(engine: Engine, *, identity: Identity, ids: list[str], note: str, resolve: bool) -> ResolveResult:
+    clean_ids = ids
     action = RESOLVE if resolve else UNRESOLVE
     guard = E.resolved_at.is_(None) if resolve else E.resolved_at.is_not(None)
     changed: list[str] = []

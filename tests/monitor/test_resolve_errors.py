@@ -6,10 +6,11 @@ import threading
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db.commands.errors import resolve_errors, resolve_group, unresolve_errors, unresolve_group
-from db.errors import PermissionDenied, ValidationFailed
+from db.errors import PermissionDenied, ValidationFailed, classify
 from db.models import CriticalErrorLog as E
 from db.own_models import AuditLog
 from tests.monitor.conftest import ANALYST, OPS, OPS2, add_errors, ago
@@ -140,3 +141,65 @@ def test_concurrent_resolvers_over_several_chunks_neither_deadlock_nor_double_wr
     changed = [set(r.changed) for r in results.values()]  # type: ignore[attr-defined]
     assert changed[0] | changed[1] == set(ids) and not changed[0] & changed[1]
     assert _audit_count(engine) == 1100
+
+
+def test_a_resolve_that_waited_too_long_for_another_writers_rows_is_tried_again(
+    write_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    from db.commands import errors as commands
+
+    ids = add_errors(write_engine, [{"created_at": ago(minutes=1)}, {"created_at": ago(minutes=2)}])
+    if write_engine.dialect.name == "postgresql":  # the real lock timeout, as a busy backend gives it
+        holder = write_engine.connect()
+        trans = holder.begin()
+        holder.execute(text("SET LOCAL lock_timeout = '300ms'"))
+        holder.execute(select(E.id).where(E.id == ids[0]).with_for_update())
+        other = write_engine.connect()
+        other_trans = other.begin()
+        other.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        with pytest.raises(OperationalError) as err:
+            other.execute(select(E.id).where(E.id == ids[0]).with_for_update())
+        other_trans.rollback()
+        other.close()
+        trans.rollback()
+        holder.close()
+        assert classify(err.value).kind == "busy"  # "another process holds a write lock", not "narrow the filter"
+        lock_error = err.value
+    else:
+        lock_error = OperationalError("SELECT", {}, Exception("canceling statement due to lock timeout"))
+    real = commands._change_once
+    calls = {"n": 0}
+
+    def busy_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise lock_error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commands, "_change_once", busy_first)
+    res = resolve_errors(write_engine, identity=OPS, ids=ids, note="after the other writer")
+    assert calls["n"] == 2 and sorted(res.changed) == sorted(ids)
+    assert _audit_count(write_engine) == 2  # the failed try wrote nothing
+
+
+def test_a_resolve_busy_every_time_gives_up_with_the_busy_problem_and_writes_nothing(
+    write_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from db.commands import errors as commands
+
+    ids = add_errors(write_engine, [{"created_at": ago(minutes=1)}])
+    lock_error = OperationalError("SELECT", {}, Exception("Lock wait timeout exceeded; try restarting transaction"))
+    calls = {"n": 0}
+
+    def always_busy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        raise lock_error
+
+    monkeypatch.setattr(commands, "_change_once", always_busy)
+    with pytest.raises(OperationalError) as err:
+        resolve_errors(write_engine, identity=OPS, ids=ids, note="n")
+    assert calls["n"] == commands.BUSY_ATTEMPTS
+    assert classify(err.value).kind == "busy"
+    assert _state(write_engine, ids)[ids[0]] == (None, None) and _audit_count(write_engine) == 0
