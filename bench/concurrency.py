@@ -27,6 +27,8 @@ from bench.common import median, pct
 RERUN_TIMEOUT_S = 60.0
 TOTAL_TIMEOUT_S = 300.0
 THINK_S = (1.0, 3.0)
+# Reruns measured at each level at least (p95 of fewer is just the slowest one).
+MIN_SAMPLES = 60
 
 
 def _rerun_msg(page_name: str) -> bytes:
@@ -113,11 +115,13 @@ async def _run(base_url: str, pages: list[str], sessions: int, reruns: int,
 
 
 def measure(base_url: str, pages: list[str], levels: tuple[int, ...] = (1, 10, 30), reruns: int = 6,
-            think: tuple[float, float] | None = None) -> dict[str, Any]:
+            think: tuple[float, float] | None = None, min_samples: int = MIN_SAMPLES) -> dict[str, Any]:
     """For each concurrency level: p50/p95 seconds per rerun and the errors, sessions cycling pages
-    (back to back, or with `think` seconds, uniform in the range, between a session's reruns)."""
+    (back to back, or with `think` seconds, uniform in the range, between a session's reruns).
+    Every level gathers at least `min_samples` reruns (one session does more reruns than each of
+    ten), so that the single session's p95 is a percentile and not the slowest of six."""
     out: dict[str, Any] = {}
     asyncio.run(_run(base_url, pages, 1, len(pages)))  # warm the server's data caches once
     for n in levels:
-        out[str(n)] = asyncio.run(_run(base_url, pages, n, reruns, think))
+        out[str(n)] = asyncio.run(_run(base_url, pages, n, max(reruns, -(-min_samples // n)), think))
     return out
