@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from db.fingerprint import fingerprint, normalise_message
 from db.models import CriticalErrorLog as E
@@ -345,6 +347,95 @@ def _older_rows(session: Session, *, since: datetime, until: datetime, above: da
     return out
 
 
+# --- the history of the window's own messages, probed per message -------------------------------
+# With the recommended message indexes (db/indexes.py: (error_type, service, message, created_at,
+# severity) and (error_type, service, message, resolved_at, created_at), or their engine's form),
+# the history before the window is read only for the messages the window holds: per message one
+# index range over the baseline periods (prior and baseline counts per severity) and three index
+# probes over the whole history (first seen, last resolution, last unresolved event). That costs
+# what the window holds, not what the history holds. Without those indexes (or with more than
+# PROBE_MAX messages in the window) the history is read and grouped as a whole; both give the same
+# rows to `_roll_up`, so the counts and badges are the same either way.
+
+MESSAGE_INDEXES = ("ix_console_view_errors_message", "ix_console_view_errors_message_resolved")
+PROBE_MAX = 400  # distinct (type, service, message) of a window probed at most
+_INDEX_SQL = {
+    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'critical_error_logs' "
+              "AND name IN (:a, :b)",
+    "postgresql": "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() "
+                  "AND tablename = 'critical_error_logs' AND indexname IN (:a, :b)",
+    "mysql": "SELECT count(DISTINCT index_name) FROM information_schema.statistics WHERE table_schema = DATABASE() "
+             "AND table_name = 'critical_error_logs' AND index_name IN (:a, :b)",
+}
+
+
+def has_message_indexes(session: Session) -> bool:
+    """Whether both message indexes of MESSAGE_INDEXES exist (the per-message history probes need them)."""
+    name = session.get_bind().dialect.name
+    sql = _INDEX_SQL.get("mysql" if name in ("mysql", "mariadb") else name)
+    if sql is None:
+        return False
+    a, b = MESSAGE_INDEXES
+    return int(session.execute(sql_text(sql), {"a": a, "b": b}).scalar() or 0) == len(MESSAGE_INDEXES)
+
+
+def _probe_keys(session: Session, window: list[Any], flt: _Filter) -> list[_Key] | None:
+    """The window's (type, service, message) keys the filters keep, when they are few enough to probe
+    and the message indexes exist; None means: read the whole history."""
+    keys = list(dict.fromkeys((r[0], r[1], r[2]) for r in window))
+    keys = [k for k in keys if flt.key_ok(k)]
+    if len(keys) > PROBE_MAX or not has_message_indexes(session):
+        return None
+    return keys
+
+
+def _probe_stmts(*, dialect: str, null_service: bool, hist_lo: ColumnElement[bool], base_lo: ColumnElement[bool],
+                 s: datetime, prior: datetime) -> tuple[Executable, Executable]:
+    """The two statements of one message's probes (counts per severity over the baseline; first seen,
+    last resolution and last unresolved event over the history), bound to :t, :s and :m."""
+    svc = E.service.is_(None) if null_service else exact_eq(E.service, bindparam("s"))
+    key = [exact_eq(E.error_type, bindparam("t")), svc, exact_eq(E.message, bindparam("m"))]
+    if dialect == "postgresql":  # its message indexes key on md5(message) (a btree refuses long text)
+        key.append(func.md5(E.message) == func.md5(bindparam("m")))
+    sev = func.upper(E.severity)
+    in_history = and_(hist_lo, E.created_at < s)
+    counts = (select(sev, func.sum(case((E.created_at >= prior, 1), else_=0)), func.count())
+              .where(*key, base_lo, E.created_at < s).group_by(sev))
+    first = select(func.min(E.created_at)).where(*key, in_history).scalar_subquery()
+    # Newest resolution first along the (message, resolved_at) index; the time bounds are only a filter
+    # there (inside a CASE, so no planner takes the created_at range instead and sorts).
+    last_res = (select(E.resolved_at).where(*key, E.resolved_at.is_not(None), case((in_history, 1), else_=0) == 1)
+                .order_by(E.resolved_at.desc()).limit(1).scalar_subquery())
+    last_open = select(func.max(E.created_at)).where(*key, E.resolved_at.is_(None), in_history).scalar_subquery()
+    return counts, select(first, last_res, last_open)
+
+
+def _probe_rows(session: Session, keys: list[_Key], *, since: datetime, until: datetime,
+                above: datetime | None) -> tuple[list[Any], list[Any]]:
+    """The rows `_history_rows` and `_older_rows` would give for `keys`, through per-message index probes:
+    (type, service, message, severity, prior, baseline, None x3) per severity seen in the baseline, and
+    (type, service, message, first seen, last resolution, last unresolved event) over the whole history."""
+    s = _naive(since)
+    prior, base, history = (_naive(x) for x in _window(since, until))
+    # The same bounds as the whole-history reads: the history cap moves their lower bound up.
+    hist_lo = E.created_at > above if above is not None else E.created_at >= history
+    base_lo = E.created_at > above if above is not None and above >= base else E.created_at >= base
+    dialect = session.get_bind().dialect.name
+    stmts = {null: _probe_stmts(dialect=dialect, null_service=null, hist_lo=hist_lo, base_lo=base_lo, s=s, prior=prior)
+             for null in (False, True)}
+    conn = session.connection()  # Core: one compiled statement each, executed once per message
+    counts: list[Any] = []
+    life: list[Any] = []
+    for key in keys:
+        error_type, service, message = key
+        count_stmt, life_stmt = stmts[service is None]
+        params = {"t": error_type, "m": message, **({} if service is None else {"s": service})}
+        for severity, n_prior, n_base in conn.execute(count_stmt, params):
+            counts.append((*key, severity, n_prior, n_base, None, None, None))
+        life.append((*key, *conn.execute(life_stmt, params).one()))
+    return counts, life
+
+
 class _Triple:
     """Running totals of one exact (type, service, message) over the window and its history."""
 
@@ -522,9 +613,13 @@ def error_view(
     window = _window_rows(session, lo=lo, hi=hi, bucket_s=bucket_s, above=capped)
     history_lo = _naive(_window(since, until)[2])
     hist_capped = _cutoff(session, history_lo, lo, MAX_HISTORY_EVENTS)
-    recent = _history_rows(session, since=since, until=until, above=hist_capped)
-    older = _older_rows(session, since=since, until=until, above=hist_capped)
     flt = _filter(services, severities, types, text)
+    keys = _probe_keys(session, window, flt)
+    if keys is not None:  # the history of the window's own messages only, through the message indexes
+        recent, older = _probe_rows(session, keys, since=since, until=until, above=hist_capped)
+    else:
+        recent = _history_rows(session, since=since, until=until, above=hist_capped)
+        older = _older_rows(session, since=since, until=until, above=hist_capped)
     triples, facets, timeline, truncated = _roll_up(window, recent, older, flt)
     records, sparks = _group_records(triples, since=since, until=until)
     groups = _columns({col: [r[col] for r in records] for col in GROUP_COLUMNS}, GROUP_COLUMNS)
