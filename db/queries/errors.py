@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, literal_column, null, or_, select, union_all
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -359,6 +359,9 @@ def _older_rows(session: Session, *, since: datetime, until: datetime, above: da
 
 MESSAGE_INDEXES = ("ix_console_view_errors_message", "ix_console_view_errors_message_resolved")
 PROBE_MAX = 400  # distinct (type, service, message) of a window probed at most
+# A message's probes cost about what reading this many history events costs (SQLite, cProfile): a
+# short history (a young database) is read whole, a long one probed.
+PROBE_ROWS_PER_KEY = 300
 _INDEX_SQL = {
     "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'critical_error_logs' "
               "AND name IN (:a, :b)",
@@ -379,35 +382,39 @@ def has_message_indexes(session: Session) -> bool:
     return int(session.execute(sql_text(sql), {"a": a, "b": b}).scalar() or 0) == len(MESSAGE_INDEXES)
 
 
-def _probe_keys(session: Session, window: list[Any], flt: _Filter) -> list[_Key] | None:
-    """The window's (type, service, message) keys the filters keep, when they are few enough to probe
-    and the message indexes exist; None means: read the whole history."""
+def _probe_keys(session: Session, window: list[Any], flt: _Filter, *, history_events: int) -> list[_Key] | None:
+    """The window's (type, service, message) keys the filters keep, when probing them is cheaper than
+    reading the `history_events` events before the window and the message indexes exist; None means:
+    read the whole history."""
     keys = list(dict.fromkeys((r[0], r[1], r[2]) for r in window))
     keys = [k for k in keys if flt.key_ok(k)]
-    if len(keys) > PROBE_MAX or not has_message_indexes(session):
+    if len(keys) > PROBE_MAX or len(keys) * PROBE_ROWS_PER_KEY > history_events:
         return None
-    return keys
+    return keys if has_message_indexes(session) else None
 
 
-def _probe_stmts(*, dialect: str, null_service: bool, hist_lo: ColumnElement[bool], base_lo: ColumnElement[bool],
-                 s: datetime, prior: datetime) -> tuple[Executable, Executable]:
-    """The two statements of one message's probes (counts per severity over the baseline; first seen,
-    last resolution and last unresolved event over the history), bound to :t, :s and :m."""
+def _probe_stmt(*, dialect: str, null_service: bool, hist_lo: ColumnElement[bool], base_lo: ColumnElement[bool],
+                s: datetime, prior: datetime) -> Executable:
+    """One message's probes, bound to :t, :s and :m: a first row (0, NULL, NULL, NULL, first seen, last
+    resolution, last unresolved event) over the history, then (1, severity, prior, baseline, NULL x3)
+    per severity over the baseline periods."""
     svc = E.service.is_(None) if null_service else exact_eq(E.service, bindparam("s"))
     key = [exact_eq(E.error_type, bindparam("t")), svc, exact_eq(E.message, bindparam("m"))]
     if dialect == "postgresql":  # its message indexes key on md5(message) (a btree refuses long text)
         key.append(func.md5(E.message) == func.md5(bindparam("m")))
     sev = func.upper(E.severity)
     in_history = and_(hist_lo, E.created_at < s)
-    counts = (select(sev, func.sum(case((E.created_at >= prior, 1), else_=0)), func.count())
-              .where(*key, base_lo, E.created_at < s).group_by(sev))
     first = select(func.min(E.created_at)).where(*key, in_history).scalar_subquery()
     # Newest resolution first along the (message, resolved_at) index; the time bounds are only a filter
     # there (inside a CASE, so no planner takes the created_at range instead and sorts).
     last_res = (select(E.resolved_at).where(*key, E.resolved_at.is_not(None), case((in_history, 1), else_=0) == 1)
                 .order_by(E.resolved_at.desc()).limit(1).scalar_subquery())
     last_open = select(func.max(E.created_at)).where(*key, E.resolved_at.is_(None), in_history).scalar_subquery()
-    return counts, select(first, last_res, last_open)
+    life: Any = select(literal_column("0"), null(), null(), null(), first, last_res, last_open)
+    counts = (select(literal_column("1"), sev, func.sum(case((E.created_at >= prior, 1), else_=0)), func.count(),
+                     null(), null(), null())
+              .where(*key, base_lo, E.created_at < s).group_by(sev))
+    return union_all(life, counts)
 
 
 def _probe_rows(session: Session, keys: list[_Key], *, since: datetime, until: datetime,
@@ -421,18 +428,19 @@ def _probe_rows(session: Session, keys: list[_Key], *, since: datetime, until: d
     hist_lo = E.created_at > above if above is not None else E.created_at >= history
     base_lo = E.created_at > above if above is not None and above >= base else E.created_at >= base
     dialect = session.get_bind().dialect.name
-    stmts = {null: _probe_stmts(dialect=dialect, null_service=null, hist_lo=hist_lo, base_lo=base_lo, s=s, prior=prior)
-             for null in (False, True)}
-    conn = session.connection()  # Core: one compiled statement each, executed once per message
+    stmts = {none: _probe_stmt(dialect=dialect, null_service=none, hist_lo=hist_lo, base_lo=base_lo, s=s, prior=prior)
+             for none in (False, True)}
+    conn = session.connection()  # Core: one compiled statement, executed once per message
     counts: list[Any] = []
     life: list[Any] = []
     for key in keys:
         error_type, service, message = key
-        count_stmt, life_stmt = stmts[service is None]
         params = {"t": error_type, "m": message, **({} if service is None else {"s": service})}
-        for severity, n_prior, n_base in conn.execute(count_stmt, params):
-            counts.append((*key, severity, n_prior, n_base, None, None, None))
-        life.append((*key, *conn.execute(life_stmt, params).one()))
+        for kind, severity, n_prior, n_base, first, last_res, last_open in conn.execute(stmts[service is None], params):
+            if int(kind):
+                counts.append((*key, severity, n_prior, n_base, None, None, None))
+            else:
+                life.append((*key, first, last_res, last_open))
     return counts, life
 
 
@@ -612,9 +620,11 @@ def error_view(
     capped = _cutoff(session, lo, hi, MAX_WINDOW_EVENTS)
     window = _window_rows(session, lo=lo, hi=hi, bucket_s=bucket_s, above=capped)
     history_lo = _naive(_window(since, until)[2])
-    hist_capped = _cutoff(session, history_lo, lo, MAX_HISTORY_EVENTS)
+    history_events = capped_count(session, select(E.created_at).where(E.created_at >= history_lo, E.created_at < lo),
+                                  MAX_HISTORY_EVENTS + 1)
+    hist_capped = _cutoff(session, history_lo, lo, MAX_HISTORY_EVENTS) if history_events > MAX_HISTORY_EVENTS else None
     flt = _filter(services, severities, types, text)
-    keys = _probe_keys(session, window, flt)
+    keys = _probe_keys(session, window, flt, history_events=history_events)
     if keys is not None:  # the history of the window's own messages only, through the message indexes
         recent, older = _probe_rows(session, keys, since=since, until=until, above=hist_capped)
     else:
