@@ -81,8 +81,9 @@ def seed(engine: Engine) -> None:
 
 @pytest.fixture(autouse=True)
 def probe_any_history(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Probe however short the history (the page reads a short one whole: cheaper)."""
+    """Probe however short the history (the page reads a short one whole: cheaper), on every engine."""
     monkeypatch.setattr(q, "PROBE_ROWS_PER_KEY", 0)
+    monkeypatch.setattr(q, "PROBE_DIALECTS", ("sqlite", "postgresql", "mysql", "mariadb"))
 
 
 def view(engine: Engine, monkeypatch: pytest.MonkeyPatch, *, probe: bool, **filters: Any) -> q.ErrorView:
@@ -182,3 +183,12 @@ def test_many_messages_or_a_short_history_are_read_whole(seeded: Engine, monkeyp
     monkeypatch.setattr(q, "_probe_rows", lambda *a, **k: calls.append(1) or real(*a, **k))
     v = view(seeded, monkeypatch, probe=True)
     assert bool(calls) == probed and group(v, "Disk full")["regressed"]
+
+
+def test_by_default_only_sqlite_probes(seeded: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(q, "PROBE_DIALECTS", ("sqlite",))
+    calls: list[int] = []
+    real = q._probe_rows
+    monkeypatch.setattr(q, "_probe_rows", lambda *a, **k: calls.append(1) or real(*a, **k))
+    v = view(seeded, monkeypatch, probe=True)
+    assert bool(calls) == (seeded.dialect.name == "sqlite") and group(v, "Price feed down")["new"]
