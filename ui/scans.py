@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
 from db import data
@@ -23,7 +25,7 @@ from ui import charts_scanner as charts
 from ui import urlstate
 from ui.opportunities import human_age, nav_link, plain, position_key
 from ui.shell import Frame, rounded_now
-from ui.widgets import export_buttons, fmt_count, freshness, guard, show_json, show_text, to_tz
+from ui.widgets import derived, export_buttons, fmt_count, freshness, guard, show_json, show_text, to_tz
 
 STATE_COLOURS = {"RUNNING": charts.BLUE, "STALLED": charts.AMBER, "COMPLETED": charts.GREEN, "FAILED": charts.RED,
                  "CANCELLED": charts.GREY}
@@ -82,20 +84,21 @@ def _facet(field: str, param: str, label: str, base: dict[str, Any], col: Any,
 def controls(f: Frame) -> ScanView:
     """Shortcuts, facets with counts, and the URL state of the filters (a change of filters goes
     back to the first page)."""
-    c1, c2, c3 = st.columns([1, 1, 3])
-    failed_only = c1.toggle("Failed only", value=urlstate.flag("failed"), key="scans_failed")
-    running_now = c2.toggle("Running now", value=urlstate.flag("running"), key="scans_running",
-                            help="RUNNING and STALLED scans, however long ago they started")
+    # Rows are horizontal containers: one block each, where st.columns adds a block per column.
+    bar = st.container(horizontal=True, vertical_alignment="center")
+    failed_only = bar.toggle("Failed only", value=urlstate.flag("failed"), key="scans_failed")
+    running_now = bar.toggle("Running now", value=urlstate.flag("running"), key="scans_running",
+                             help="RUNNING and STALLED scans, however long ago they started")
     urlstate.put(failed=failed_only, running=running_now)
-    c3.caption(f"STALLED = running longer than the larger of {q.STALL_FLOOR_S // 60} min and "
-               f"{q.STALL_FACTOR:g} x the strategy's p95 duration (its last {q.STALL_SAMPLE} completed runs "
-               f"of the last {q.STALL_LOOKBACK_S // 86400} days).")
+    bar.caption(f"STALLED = running longer than the larger of {q.STALL_FLOOR_S // 60} min and "
+                f"{q.STALL_FACTOR:g} x the strategy's p95 duration (its last {q.STALL_SAMPLE} completed runs "
+                f"of the last {q.STALL_LOOKBACK_S // 86400} days).")
     th = thresholds()
     base = ScanView((), (), failed_only, running_now, th).kwargs(f)
-    cols = st.columns(2)
-    states, capped_a = _facet("state", "state", "Status", {**base, "strategies": _url_many("strat")}, cols[0],
+    row = st.container(horizontal=True)
+    states, capped_a = _facet("state", "state", "Status", {**base, "strategies": _url_many("strat")}, row,
                               q.STATES)
-    strategies, capped_b = _facet("strategy", "strat", "Strategy", {**base, "states": states}, cols[1])
+    strategies, capped_b = _facet("strategy", "strat", "Strategy", {**base, "states": states}, row)
     if capped_a or capped_b:
         st.caption(f"Counts are of the newest {COUNT_CAP:,} matching runs: N+ means at least N.")
     signature = repr((states, strategies, failed_only, running_now, f.range_key))
@@ -136,13 +139,23 @@ RUN_COLUMN_CONFIG = {
 }
 
 
-def run_frame(df: pd.DataFrame, f: Frame) -> pd.DataFrame:
+def run_frame(df: pd.DataFrame, *, tz: tzinfo) -> pd.DataFrame:
     """Runs as shown: times in the user's zone, how long unfinished runs have been going."""
-    out = to_tz(df, f.tz)
+    out = to_tz(df, tz)
     unfinished = df["state"].isin(["RUNNING", "STALLED"])
     out["running_for"] = [human_age(e) if u else "" for e, u in zip(df["elapsed_s"], unfinished, strict=True)]
     out["inconsistency"] = out["inconsistency"].map(lambda v: f"⚠ {v}" if v else "")
     return plain(out[RUN_TABLE])
+
+
+def grid(df: pd.DataFrame, *, tz: tzinfo | None = None) -> pa.Table:
+    """A result as the Arrow table st.dataframe sends, times in `tz`. Built through `derived`, once
+    per cached result: converting a frame costs about 1 ms on every rerun, sending a table ~0.03 ms."""
+    return pa.Table.from_pandas(plain(to_tz(df, tz) if tz else df), preserve_index=False)
+
+
+def _run_grid(df: pd.DataFrame, *, tz: tzinfo) -> pa.Table:
+    return grid(run_frame(df, tz=tz))
 
 
 @st.fragment
@@ -161,12 +174,12 @@ def _page(v: ScanView, f: Frame, after: str | None, before: str | None) -> tuple
     later pages exist."""
     kw = v.kwargs(f)
     if before:
-        df, total = data.fetch(q.run_list, before=before, **kw)
+        df = data.fetch(q.run_list, before=before, **kw)
         if len(df) > PAGE_SIZE:  # an earlier page exists: the extra row is the first
-            return df.tail(PAGE_SIZE), total, True, True
+            return df.tail(PAGE_SIZE), int(df.attrs["total"]), True, True
         urlstate.remove("before")  # back at the start: show the full first page
-    df, total = data.fetch(q.run_list, after=None if before else after, **kw)
-    return df.head(PAGE_SIZE), total, bool(after and not before), len(df) > PAGE_SIZE
+    df = data.fetch(q.run_list, after=None if before else after, **kw)
+    return df.head(PAGE_SIZE), int(df.attrs["total"]), bool(after and not before), len(df) > PAGE_SIZE
 
 
 def run_table(v: ScanView, f: Frame) -> str | None:
@@ -180,7 +193,7 @@ def run_table(v: ScanView, f: Frame) -> str | None:
         rows, total, has_prev, has_next = _page(v, f, after, before)
         st.caption(f"{fmt_count(total, COUNT_CAP)} scans · {len(rows)} on this page · newest first")
         key = "scans_table_" + position_key(after, before, v.states, v.strategies, v.failed_only, v.running_now)
-        event = st.dataframe(run_frame(rows, f), hide_index=True, width="stretch", key=key, on_select="rerun",
+        event = st.dataframe(derived(_run_grid, rows, tz=f.tz), hide_index=True, width="stretch", key=key, on_select="rerun",
                              selection_mode="single-row", column_config=RUN_COLUMN_CONFIG)
         picked = event.selection.rows if event and hasattr(event, "selection") else []
         if picked and picked[0] < len(rows) and rows.iloc[picked[0]]["id"] != selected:
@@ -188,14 +201,14 @@ def run_table(v: ScanView, f: Frame) -> str | None:
             urlstate.put(scan=selected)
             urlstate.remove("cmp")
         first, last = (rows.iloc[0], rows.iloc[-1]) if len(rows) else (None, None)
-        c1, c2, c3, _ = st.columns([1, 1, 1, 3])
-        c1.button("First page", key="scans_first", disabled=not has_prev, icon=":material/first_page:",
+        pager = st.container(horizontal=True)
+        pager.button("First page", key="scans_first", disabled=not has_prev, icon=":material/first_page:",
                   on_click=_go, kwargs={"after": None, "before": None})
-        c2.button("Previous", key="scans_prev", disabled=not has_prev or first is None,
+        pager.button("Previous", key="scans_prev", disabled=not has_prev or first is None,
                   icon=":material/chevron_left:", on_click=_go,
                   kwargs={"after": None, "before": q.make_cursor(first["started_at"], first["id"])
                           if first is not None else None})
-        c3.button("Next", key="scans_next", disabled=not has_next or last is None, icon=":material/chevron_right:",
+        pager.button("Next", key="scans_next", disabled=not has_next or last is None, icon=":material/chevron_right:",
                   on_click=_go, kwargs={"before": None, "after": q.make_cursor(last["started_at"], last["id"])
                                         if last is not None else None})
         freshness(rows, key="scans_table", tz=f.tz)
@@ -225,34 +238,34 @@ def strategy_panel(f: Frame, th: q.Thresholds | None = None) -> None:
         urlstate.put(sview=active if active != VIEWS[0] else None)
         with tabs[0]:
             if tabs[0].open is not False:
-                st.dataframe(plain(stats), hide_index=True, width="stretch",
+                st.dataframe(derived(grid, stats), hide_index=True, width="stretch",
                              column_config={"success_rate": st.column_config.NumberColumn(format="percent")})
         with tabs[1]:
             if tabs[1].open:
-                st.plotly_chart(_figure("bars", plain(stats)), key="scans_chart_bars")
+                st.plotly_chart(derived(figure, stats, kind="bars", tz=f.tz), key="scans_chart_bars")
         bucket = q.bucket_seconds(f.since, f.until)
         for i, kind in ((2, "time"), (3, "grid")):
             with tabs[i]:
                 if tabs[i].open:
                     tl = data.fetch(q.strategy_timeline, since=f.since, until=f.until, now=now, bucket_s=bucket,
                                     thresholds=th)
-                    st.plotly_chart(_figure(kind, plain(to_tz(tl, f.tz)), str(f.tz)), key=f"scans_chart_{kind}")
+                    st.plotly_chart(derived(figure, tl, kind=kind, tz=f.tz), key=f"scans_chart_{kind}")
         if tabs[3].open:
             st.caption(f"Grid cells are {human_age(bucket)} wide, coloured by their worst outcome: "
                        "failed, stalled (amber), running, cancelled, completed.")
         freshness(stats, key="scans_stats", tz=f.tz)
 
 
-@st.cache_resource(ttl=60, max_entries=32, show_spinner=False)
-def _figure(kind: str, df: pd.DataFrame, tz: str = "UTC") -> go.Figure:
-    """One per-strategy chart, built once for the same data and shared by reruns (plotly checks
-    every property while building: about 50 ms a figure; drawing a built one takes about 5 ms).
-    Keyed on the data shown and the display zone; never changed after it is built."""
+def figure(df: pd.DataFrame, *, kind: str, tz: tzinfo) -> go.Figure:
+    """One per-strategy chart of a fetched result, times in `tz`. Pages build it through `derived`:
+    once per cached result and zone, shared by reruns (plotly checks every property while building,
+    about 50 ms a figure; drawing a built one takes about 5 ms), never changed after."""
+    shown = plain(to_tz(df, tz))
     if kind == "bars":
-        return charts.strategy_bars(df)
+        return charts.strategy_bars(shown)
     if kind == "time":
-        return charts.opportunities_over_time(df)
-    return charts.outcome_grid(df, [q.grid_outcome(r) for r in df.to_dict("records")])
+        return charts.opportunities_over_time(shown)
+    return charts.outcome_grid(shown, [q.grid_outcome(r) for r in shown.to_dict("records")])
 
 
 # ---- one scan --------------------------------------------------------------------------------
@@ -282,10 +295,10 @@ def detail(selected: str | None, f: Frame, *, thresholds: q.Thresholds | None = 
         with c2:
             st.caption(f"symbols_scanned ({row['symbols'] if pd.notna(row['symbols']) else '–'})")
             show_json(row["symbols_scanned"])
-        st.caption("error_message")
         if row["error_message"] is None:
-            st.caption("(none)")
+            st.caption("error_message: (none)")
         else:
+            st.caption("error_message")
             show_text(row["error_message"])
         _opportunities(selected, f)
         _errors(selected, f)
@@ -297,9 +310,10 @@ def _opportunities(scan_id: str, f: Frame) -> None:
     st.markdown("**Opportunities it produced**")
     opps = data.fetch(q.scan_opportunities, scan_id=scan_id)
     n = len(opps) if len(opps) < q.DETAIL_LIMIT else data.fetch(q.scan_opportunity_count, scan_id=scan_id)
-    st.caption(f"{fmt_count(n, COUNT_CAP)} snapshots link to this scan" + (" (best 200 shown)" if n > len(opps) else ""))
+    st.caption(f"{fmt_count(n, COUNT_CAP)} snapshots link to this scan"
+               + (f" (best {q.DETAIL_LIMIT} shown)" if n > len(opps) else ""))
     if not opps.empty:
-        st.dataframe(plain(to_tz(opps, f.tz)), hide_index=True, width="stretch")
+        st.dataframe(derived(grid, opps, tz=f.tz), hide_index=True, width="stretch")
         nav_link("pages/opportunities.py", "Open them in Opportunities", ":material/trending_up:",
                  {"scan": scan_id, "expired": "1", "inactive": "1"})
 
@@ -314,21 +328,21 @@ def _errors(scan_id: str, f: Frame) -> None:
         if errs.empty:
             st.caption("None between its start and end from its strategy or the scanner services.")
             return
-        shown = plain(to_tz(errs, f.tz))
-        shown["details"] = shown["details"].map(lambda x: json.dumps(x, default=str) if x is not None else None)
-        st.dataframe(shown, hide_index=True, width="stretch")
+        st.dataframe(derived(_errors_grid, errs, tz=f.tz), hide_index=True, width="stretch")
+
+
+def _errors_grid(errs: pd.DataFrame, *, tz: tzinfo) -> pa.Table:
+    shown = errs.assign(details=errs["details"].map(lambda x: json.dumps(x, default=str) if x is not None else None))
+    return grid(shown, tz=tz)
 
 
 def _compare(row: pd.Series, f: Frame) -> None:
     st.markdown("**Compare scan_parameters with another run**")
-    others = data.fetch(q.recent_scans, strategy=str(row["strategy"]))
-    others = others[others["id"] != row["id"]]
-    if others.empty:
+    recent = data.fetch(q.recent_scans, strategy=str(row["strategy"]))
+    ids, label = derived(_compare_choices, recent, exclude=str(row["id"]), tz=f.tz)
+    if not ids:
         st.caption("No other run of this strategy to compare with.")
         return
-    ids = list(others["id"])
-    started = others["started_at"].dt.tz_convert(f.tz).dt.strftime("%Y-%m-%d %H:%M:%S")
-    label = {i: f"{t} · {s} · {str(i)[:8]}" for i, t, s in zip(ids, started, others["status"], strict=True)}
     compare = urlstate.text("cmp", max_len=64) or None
     wanted = compare if compare in ids else ids[0]
     c1, c2 = st.columns([3, 1])
@@ -336,18 +350,34 @@ def _compare(row: pd.Series, f: Frame) -> None:
                          format_func=lambda i: label.get(i, i))
     all_keys = c2.toggle("Show all keys", value=urlstate.flag("allkeys"), key="scans_allkeys")
     urlstate.put(cmp=other if other != ids[0] else None, allkeys=all_keys)
-    params = data.fetch(q.scan_parameters, scan_ids=(str(row["id"]), other)).set_index("id")
-    if other not in params.index or row["id"] not in params.index:
+    params = data.fetch(q.scan_parameters, scan_ids=(str(row["id"]), other))
+    diff = derived(_diff_grid, params, a=str(row["id"]), b=other, changed_only=not all_keys)
+    if diff is None:
         return
-    a, b = params.loc[row["id"]], params.loc[other]
-    diff = q.param_diff({"parameters": a["scan_parameters"], "symbols_scanned": a["symbols_scanned"]},
-                        {"parameters": b["scan_parameters"], "symbols_scanned": b["symbols_scanned"]},
-                        changed_only=not all_keys)
-    if diff.empty:
+    if diff.num_rows == 0:
         st.caption("Identical parameters and symbols.")
     else:
-        st.dataframe(plain(diff.rename(columns={"a": "this run", "b": "other run"})), hide_index=True,
-                     width="stretch")
+        st.dataframe(diff, hide_index=True, width="stretch")
+
+
+def _compare_choices(recent: pd.DataFrame, *, exclude: str, tz: tzinfo) -> tuple[list[str], dict[str, str]]:
+    """The other runs to compare with (ids, newest first) and their picker labels."""
+    others = recent[recent["id"] != exclude]
+    ids = [str(i) for i in others["id"]]
+    started = others["started_at"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S")
+    return ids, {i: f"{t} · {s} · {i[:8]}" for i, t, s in zip(ids, started, others["status"], strict=True)}
+
+
+def _diff_grid(params: pd.DataFrame, *, a: str, b: str, changed_only: bool) -> pa.Table | None:
+    """The key-by-key comparison of two runs' parameters and symbols (None when one is gone)."""
+    by_id = params.set_index("id")
+    if a not in by_id.index or b not in by_id.index:
+        return None
+    pa_, pb = by_id.loc[a], by_id.loc[b]
+    diff = q.param_diff({"parameters": pa_["scan_parameters"], "symbols_scanned": pa_["symbols_scanned"]},
+                        {"parameters": pb["scan_parameters"], "symbols_scanned": pb["symbols_scanned"]},
+                        changed_only=changed_only)
+    return grid(diff.rename(columns={"a": "this run", "b": "other run"}))
 
 
 def export_panel(v: ScanView, f: Frame) -> None:

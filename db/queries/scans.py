@@ -341,11 +341,13 @@ def facet_counts(session: Session, *, field: str, since: datetime, until: dateti
 
 def run_list(session: Session, *, since: datetime, until: datetime, now: datetime,
              thresholds: Thresholds | None = None, after: str | None = None, before: str | None = None,
-             **flt: Any) -> tuple[pd.DataFrame, int]:
-    """One page of the run list (`run_page`) and the capped count of the whole list (`run_count`)."""
+             **flt: Any) -> pd.DataFrame:
+    """One page of the run list (`run_page`), with the capped count of the whole list (`run_count`)
+    in `attrs["total"]` (a frame, not a tuple: the cache stamps a frame with its read time)."""
     d = thresholds if thresholds is not None else stall_thresholds(session, now=now)
     page = run_page(session, since=since, until=until, now=now, thresholds=d, after=after, before=before, **flt)
-    return page, run_count(session, since=since, until=until, now=now, thresholds=d, **flt)
+    page.attrs["total"] = run_count(session, since=since, until=until, now=now, thresholds=d, **flt)
+    return page
 
 
 # ---- per strategy ----------------------------------------------------------------------------
