@@ -415,11 +415,10 @@ def detail_view(d: pd.DataFrame, *, snapshot_id: int) -> DetailView:
 def payoff_view(row: pd.Series) -> PayoffView | None:
     """Legs, extremes, break-evens and the payoff chart of a snapshot row; None when `data` holds no
     legs or strikes."""
-    premium = None if pd.isna(row["premium"]) else float(row["premium"])
-    pos = payoff.from_data(row["data"], premium)
+    pos = payoff.from_data(row["data"], q.detail_metric(row, "premium"))
     if pos is None:
         return None
-    spot = None if pd.isna(row["underlying_price"]) else float(row["underlying_price"])
+    spot = q.detail_metric(row, "underlying_price")
     xs, ys = payoff.curve(pos, spot=spot)
     bes = payoff.break_evens(pos)
     best, worst = payoff.extremes(pos)

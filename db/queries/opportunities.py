@@ -612,19 +612,28 @@ def export_rows(session: Session, *, sort: str = DEFAULT_SORT, descending: bool 
 
 # ---- one snapshot ------------------------------------------------------------------------
 
-DETAIL_COLUMNS = {**{k: v for k, v in PAGE_COLUMNS.items() if k != "sort_value"},
-                  "last_updated": "utc", "data": "object", "scan_strategy": "str", "scan_started_at": "utc",
-                  **{f"column_{m}": "float" for m in METRICS}, **{f"data_{m}": "float" for m in METRICS}}
+DETAIL_COLUMNS = {"id": "Int64", "opportunity_id": "str", "symbol": "str", "strategy": "str", "expires_at": "utc",
+                  "created_at": "utc", "last_updated": "utc", "cache_hits": "Int64", "scan_session_id": "str",
+                  "is_active": "bool", "max_profit": "str", "data": "object", "scan_strategy": "str",
+                  "scan_started_at": "utc", **{c: "float" for c in RAW_METRIC_COLUMNS}}
 
 
 def snapshot_detail(session: Session, *, snapshot_id: int) -> pd.DataFrame:
-    """One snapshot by primary key with its metrics, `data`, its scan (if any) and each metric's
-    column value and `data` value apart (`column_<metric>`, `data_<metric>`). 0 or 1 row."""
-    src = (_snapshots(O.last_updated, O.data, S.strategy.label("scan_strategy"),
-                      S.started_at.label("scan_started_at"))
-           .outerjoin(S, S.id == O.scan_session_id).where(O.id == snapshot_id).subquery("snap"))
-    keep = ("last_updated", "data", "scan_strategy", "scan_started_at", *RAW_METRIC_COLUMNS)
-    return _page_frame(session.execute(_page_select(src, keep=keep)).all(), DETAIL_COLUMNS)
+    """One snapshot by primary key with `data`, its scan (if any) and each metric as its column value
+    and its `data` value (`column_<metric>`, `data_<metric>`; the metric itself: `detail_metric`).
+    0 or 1 row. Columns: DETAIL_COLUMNS."""
+    stmt = (_snapshots(O.last_updated, O.data, S.strategy.label("scan_strategy"),
+                       S.started_at.label("scan_started_at"))
+            .outerjoin(S, S.id == O.scan_session_id).where(O.id == snapshot_id))
+    return frame(session.execute(stmt).all(), DETAIL_COLUMNS)
+
+
+def detail_metric(row: pd.Series, name: str) -> float | None:
+    """A metric of a `snapshot_detail` row: its column, else its `data` value (as `metric()` reads it)."""
+    for key in (f"column_{name}", f"data_{name}"):
+        if pd.notna(row[key]):
+            return float(row[key])
+    return None
 
 
 def metric_values(detail: pd.DataFrame) -> pd.DataFrame:

@@ -33,10 +33,15 @@ def test_detail_holds_each_metric_as_column_and_as_data(opp_engine) -> None:
         stale = q.snapshot_detail(s, snapshot_id=4)  # column EV 50, data EV 80
         fallback = q.snapshot_detail(s, snapshot_id=3)  # column EV NULL, data EV 120
         missing = q.snapshot_detail(s, snapshot_id=999)
+        text_premium = q.snapshot_detail(s, snapshot_id=12).iloc[0]  # column NULL, data "1.25"
+        no_pop = q.snapshot_detail(s, snapshot_id=5).iloc[0]  # PoP neither in the column nor in data
         separate = q.data_values(s, snapshot_id=4)
-    assert stale.loc[0, "column_ev"] == 50 and stale.loc[0, "data_ev"] == 80 and stale.loc[0, "ev"] == 50
+    assert stale.loc[0, "column_ev"] == 50 and stale.loc[0, "data_ev"] == 80
+    assert q.detail_metric(stale.iloc[0], "ev") == 50  # the column wins, as in the screener
     assert pd.isna(fallback.loc[0, "column_ev"]) and fallback.loc[0, "data_ev"] == 120
-    assert fallback.loc[0, "ev"] == 120 and fallback.loc[0, "from_data"] == "ev"
+    assert q.detail_metric(fallback.iloc[0], "ev") == 120  # the column is empty: the value from data
+    assert fallback.loc[0, "symbol"] == "MSFT" and fallback.loc[0, "data"]["bias"] == "BEARISH"
+    assert q.detail_metric(text_premium, "premium") == 1.25 and q.detail_metric(no_pop, "pop") is None
     vals = q.metric_values(stale).set_index("metric")
     assert (vals.loc["ev", "column"], vals.loc["ev", "data"]) == (50, 80)
     assert list(vals.index) == list(q.METRICS)
