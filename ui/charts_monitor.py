@@ -28,6 +28,12 @@ def _local(series: pd.Series, tz: tzinfo) -> pd.Series:
     return series.dt.tz_convert(tz) if isinstance(series.dtype, pd.DatetimeTZDtype) else series
 
 
+def _wall_times(series: pd.Series, tz: tzinfo) -> list[str]:
+    """Times as the display zone's wall-clock ISO text: what plotly writes for tz-aware times itself,
+    as a plain list (st.plotly_chart copies and converts array data on every rerun; lists pass as they are)."""
+    return list(_local(series, tz).dt.strftime("%Y-%m-%dT%H:%M:%S"))
+
+
 def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     """A figure from plain trace and layout dicts, not validated property by property: plotly's
     validation costs 5-30 ms per figure, more than the rest of a rerun, and st.plotly_chart only
@@ -132,15 +138,16 @@ def severity_timeline(timeline: pd.DataFrame, *, tz: tzinfo, title: str) -> go.F
 def severity_bars(timeline: pd.DataFrame, *, tz: tzinfo, bucket_s: int, since: pd.Timestamp, until: pd.Timestamp,
                   title: str) -> go.Figure:
     """Stacked error counts per severity, each bar one bucket wide, over the whole window (also when
-    only its newest errors were counted). Built from plain dicts (no per-property validation)."""
+    only its newest errors were counted). Built from plain dicts and lists (no per-property validation,
+    no array conversion when drawn)."""
     known = [s for s in SEVERITY_COLOURS if s in set(timeline["severity"])]
     others = sorted(set(timeline["severity"]) - set(known), key=str)
     traces = []
     for sev in known + others:
         g = timeline[timeline["severity"] == sev]
         # Bars start at their bucket and are one bucket wide (x is the bucket's start).
-        traces.append({"type": "bar", "x": _local(g["bucket"], tz), "y": g["count"], "name": esc(sev),
-                       "offset": 0, "width": bucket_s * 1000,
+        traces.append({"type": "bar", "x": _wall_times(g["bucket"], tz), "y": [int(n) for n in g["count"]],
+                       "name": esc(sev), "offset": 0, "width": bucket_s * 1000,
                        "marker": {"color": SEVERITY_COLOURS.get(str(sev), OTHER_COLOUR)},
                        "hovertemplate": f"{esc(sev)}: %{{y}}<br>from %{{x|%Y-%m-%d %H:%M}}<extra></extra>"})
     span = [since.tz_convert(tz), until.tz_convert(tz)]

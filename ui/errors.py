@@ -144,14 +144,20 @@ def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, buck
         st.success("No error groups match.", icon="✅")
         return ""
     fps = groups["fingerprint"].tolist()
-    table = shown_tz(group_table(groups, sparks, buckets_of(f.since, f.until, bucket_s)), f.tz)
+    listed = hash(tuple(fps))
+
+    def shown(g: pd.DataFrame, **_: object) -> pd.DataFrame:
+        return shown_tz(group_table(g, sparks, buckets_of(f.since, f.until, bucket_s)), f.tz)
+
+    # Built once per cached view and group list (the sparklines come from the same view as the groups).
+    table = derived(shown, groups, listed=listed, since=f.since, until=f.until, bucket_s=bucket_s, tz=str(f.tz))
     cfg = {"trend": st.column_config.LineChartColumn("trend", y_min=0),
            "vs_prior": st.column_config.NumberColumn("vs prior", help="Events minus those of the period before, "
                                                      "of the same length", format="%+d"),
            "message": st.column_config.TextColumn("message (most frequent)", width="large")}
     pos = [fps.index(selected)] if selected in fps else []
     event = st.dataframe(table, hide_index=True, column_config=cfg, on_select="rerun", selection_mode="single-row",
-                         key=f"errors_groups_{hash(tuple(fps))}", selection_default={"selection": {"rows": pos}})
+                         key=f"errors_groups_{listed}", selection_default={"selection": {"rows": pos}})
     rows = event.selection.rows if hasattr(event, "selection") else []
     if rows:
         selected = fps[rows[0]]
@@ -223,11 +229,20 @@ def occurrences_table(f: Frame, occ: pd.DataFrame, *, chosen: set[str], version:
     """
     ids = occ["id"].tolist()
     pos = [i for i, x in enumerate(ids) if x in chosen]
-    event = st.dataframe(shown_tz(occ, f.tz), hide_index=True, on_select="rerun", selection_mode="multi-row",
+    shown = derived(_occurrence_rows, occ, tz=f.tz, rows=hash(tuple(ids)))  # built once per fetched page
+    event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="multi-row",
                          key=f"errors_occ_{hash(tuple(ids))}_{version}", selection_default={"selection": {"rows": pos}},
                          column_config={"message": st.column_config.TextColumn("message", width="large")})
     rows = event.selection.rows if hasattr(event, "selection") else pos
     return (chosen - set(ids)) | {ids[i] for i in rows}
+
+
+def _occurrence_rows(occ: pd.DataFrame, *, tz: Any, **_: object) -> pd.DataFrame:
+    return shown_tz(occ, tz)
+
+
+def _occurrence_row(one: pd.DataFrame, *, tz: Any, **_: object) -> pd.DataFrame:
+    return shown_tz(one.drop(columns=["details", "message"]), tz)
 
 
 def occurrence_detail(f: Frame, error_id: str) -> None:
@@ -238,7 +253,7 @@ def occurrence_detail(f: Frame, error_id: str) -> None:
             st.info("This error no longer exists.", icon="ℹ️")
             return
         row = one.iloc[0]
-        st.dataframe(shown_tz(one.drop(columns=["details", "message"]), f.tz), hide_index=True)
+        st.dataframe(derived(_occurrence_row, one, tz=f.tz, error_id=error_id), hide_index=True)
         t1, t2, t3 = st.tabs(["Message", "Details (JSON)", "Details (raw)"])
         with t1:
             show_text(row["message"])
