@@ -59,7 +59,7 @@ def _config_views(view: str, config_id: str, configs: pd.DataFrame) -> None:
 with guard("Configs"):
     strategy_ids, user_ids, active = sb.filters()
     configs = data.fetch(q.configs, strategy_ids=strategy_ids, user_ids=user_ids, active=active)
-    sb.config_list(f, configs)
+    sb.config_list(f, configs, filtered=bool(strategy_ids or user_ids or active != "all"))
     view = _views()
     if view in GLOBAL_VIEWS:
         {"ai_totals": sandbox_ai.all_totals, "cache": sandbox_cache.cache, "usage": sandbox_cache.usage}[view](f)

@@ -41,15 +41,17 @@ def filters() -> tuple[tuple[str, ...], tuple[str, ...], str]:
     return tuple(picked_s), tuple(picked_u), active
 
 
-def config_list(f: Frame, configs: pd.DataFrame) -> None:
-    """The filtered configs as a table, with freshness and export."""
+def config_list(f: Frame, configs: pd.DataFrame, *, filtered: bool = False) -> None:
+    """The filtered configs as a table, with freshness and export. Without any config the table is
+    still drawn (its headers show what a config has), under a message saying how to create one."""
     freshness(configs, key="sandbox_configs", tz=f.tz)
     if configs.empty:
-        st.info("No configs match the filters.", icon="ℹ️")
-        return
+        st.info(_empty_message(f, filtered=filtered), icon="ℹ️")
     shown = to_tz(configs, f.tz)
     st.dataframe(shown[LIST_COLUMNS], hide_index=True, key="sandbox_config_table", on_select="rerun",
                  selection_mode="single-row")
+    if configs.empty:
+        return
     picked = tuple(st.session_state.get("sandbox_config_table", {}).get("selection", {}).get("rows", []))
     # Act on a click only once: a row that stays ticked must not override a later choice in the picker.
     if picked != st.session_state.get(TABLE_PICK):
@@ -60,6 +62,14 @@ def config_list(f: Frame, configs: pd.DataFrame) -> None:
                 go_to(chosen)
                 st.rerun()
     export_buttons(configs, key="sandbox_configs_export", filename="sandbox_configs")
+
+
+def _empty_message(f: Frame, *, filtered: bool) -> str:
+    if filtered:
+        return "No configs match the filters. Clear a filter to see more."
+    if f.identity.can(EDIT_CONFIG):
+        return "No configs yet. Create one: choose \"➕ New config\" in the Config picker below."
+    return "No configs yet. A strategy developer (or an admin) can create the first one."
 
 
 def pick_config(f: Frame, configs: pd.DataFrame) -> str:
