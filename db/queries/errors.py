@@ -590,9 +590,11 @@ def _group_records(triples: dict[_Key, _Triple], *, since: datetime, until: date
 
 def _columns(cols: dict[str, list[Any]], dtypes: dict[str, str]) -> pd.DataFrame:
     """The frame `frame()` would build, straight from column lists (no per-cell coercion: these values
-    are already Python ints, floats, bools, str/None, naive-UTC datetimes/None or epoch seconds)."""
+    are already Python ints, floats, bools, str/None, naive-UTC datetimes/None or epoch seconds).
+    The columns are built first and the frame once (inserting them one by one costs ~1 ms each)."""
     n = len(next(iter(cols.values()), []))
-    df = pd.DataFrame(index=pd.RangeIndex(n))
+    index = pd.RangeIndex(n)
+    arrays: dict[str, Any] = {}
     for col, dtype in dtypes.items():
         values = cols.get(col, [])
         if dtype == "utc":
@@ -600,12 +602,12 @@ def _columns(cols: dict[str, list[Any]], dtypes: dict[str, str]) -> pd.DataFrame
                 stamps = pd.to_datetime(values, unit="s", utc=True).as_unit("us")
             else:  # naive UTC (or None)
                 stamps = pd.DatetimeIndex(values, dtype="datetime64[us]").tz_localize("UTC")
-            df[col] = stamps.array
+            arrays[col] = stamps.array
         elif dtype in ("Int64", "float", "bool"):
-            df[col] = pd.array(values, dtype={"Int64": "Int64", "float": "float64", "bool": "boolean"}[dtype])
+            arrays[col] = pd.array(values, dtype={"Int64": "Int64", "float": "float64", "bool": "boolean"}[dtype])
         else:  # object, as frame() keeps text (pandas 3 would infer its string dtype and turn None into NaN)
-            df[col] = pd.Series(values, dtype=object, index=df.index)
-    return df
+            arrays[col] = pd.Series(values, dtype=object, index=index)
+    return pd.DataFrame(arrays, index=index)
 
 
 def _facet_frame(facets: dict[str, dict[str, int]]) -> pd.DataFrame:
