@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,9 +18,10 @@ from db.queries import sandbox as q
 from ui import urlstate
 from ui.sandbox_form import GOTO, NEW, flash, go_to, start_clone
 from ui.shell import Frame
-from ui.widgets import export_buttons, freshness, report_refusal, to_tz
+from ui.widgets import derived, export_buttons, freshness, report_refusal, to_tz
 
 ACTIVE_CHOICES = ["all", "active", "inactive"]
+ACTIVE_WIDTH_PX = 160
 PICK_LABELS = "sandbox_pick_labels"  # config id -> picker label, fixed per session
 TABLE_PICK = "sandbox_table_pick"  # the table selection last acted on
 CONFIRM = "sandbox_confirm"  # (action, config id) waiting for confirmation
@@ -31,12 +34,13 @@ def filters() -> tuple[tuple[str, ...], tuple[str, ...], str]:
     values = data.fetch(q.config_filter_values)
     strategies = sorted(set(values["strategy_id"].dropna()))
     users = sorted(set(values["user_id"].dropna()))
-    c1, c2, c3 = st.columns([2, 2, 1])
-    picked_s = c1.multiselect("Strategy", strategies, default=urlstate.many("strategy", strategies),
+    # Rows are horizontal containers: one block each, where st.columns adds a block per column.
+    row = st.container(horizontal=True)
+    picked_s = row.multiselect("Strategy", strategies, default=urlstate.many("strategy", strategies),
                               key="sandbox_strategy_filter")
-    picked_u = c2.multiselect("User", users, default=urlstate.many("user", users), key="sandbox_user_filter")
-    active = c3.selectbox("Active", ACTIVE_CHOICES, index=ACTIVE_CHOICES.index(urlstate.choice("active",
-                          ACTIVE_CHOICES, "all")), key="sandbox_active_filter")
+    picked_u = row.multiselect("User", users, default=urlstate.many("user", users), key="sandbox_user_filter")
+    active = row.selectbox("Active", ACTIVE_CHOICES, index=ACTIVE_CHOICES.index(urlstate.choice("active",
+                           ACTIVE_CHOICES, "all")), key="sandbox_active_filter", width=ACTIVE_WIDTH_PX)
     urlstate.put(strategy=picked_s, user=picked_u, active=None if active == "all" else active)
     return tuple(picked_s), tuple(picked_u), active
 
@@ -47,9 +51,8 @@ def config_list(f: Frame, configs: pd.DataFrame, *, filtered: bool = False) -> N
     freshness(configs, key="sandbox_configs", tz=f.tz)
     if configs.empty:
         st.info(_empty_message(f, filtered=filtered), icon="ℹ️")
-    shown = to_tz(configs, f.tz)
-    st.dataframe(shown[LIST_COLUMNS], hide_index=True, key="sandbox_config_table", on_select="rerun",
-                 selection_mode="single-row")
+    st.dataframe(derived(config_grid, configs, tz=f.tz), hide_index=True, key="sandbox_config_table",
+                 on_select="rerun", selection_mode="single-row")
     if configs.empty:
         return
     picked = tuple(st.session_state.get("sandbox_config_table", {}).get("selection", {}).get("rows", []))
@@ -62,6 +65,14 @@ def config_list(f: Frame, configs: pd.DataFrame, *, filtered: bool = False) -> N
                 go_to(chosen)
                 st.rerun()
     export_buttons(configs, key="sandbox_configs_export", filename="sandbox_configs")
+
+
+def config_grid(configs: pd.DataFrame, *, tz: tzinfo) -> pa.Table:
+    """The listed columns as the Arrow table st.dataframe sends, times in `tz`; built through `derived`,
+    once per cached read (converting the frame on every rerun cost more than the rest of the list)."""
+    shown = to_tz(configs, tz)[LIST_COLUMNS]
+    shown.attrs = {}  # the read time stays out of the table's metadata
+    return pa.Table.from_pandas(shown, preserve_index=False)
 
 
 def _empty_message(f: Frame, *, filtered: bool) -> str:
@@ -99,18 +110,18 @@ def pick_config(f: Frame, configs: pd.DataFrame) -> str:
 
 def actions(f: Frame, row: dict[str, Any]) -> None:
     """Clone, activate/deactivate and delete buttons, each write behind a confirmation."""
-    c1, c2, c3 = st.columns(3)
-    if c1.button("Clone", key="sandbox_clone", icon=":material/content_copy:",
+    bar = st.container(horizontal=True)
+    if bar.button("Clone", key="sandbox_clone", icon=":material/content_copy:",
                  disabled=not f.identity.can(EDIT_CONFIG)):
         start_clone(row)
         go_to(NEW)
         st.rerun()
     verb = "deactivate" if row["is_active"] else "activate"
-    if c2.button(verb.capitalize(), key="sandbox_toggle", icon=":material/power_settings_new:",
+    if bar.button(verb.capitalize(), key="sandbox_toggle", icon=":material/power_settings_new:",
                  disabled=not f.identity.can(ACTIVATE_CONFIG)):
         st.session_state[CONFIRM] = (verb, row["id"])
     deps = int(row.get("test_runs") or 0) + int(row.get("ai_conversations") or 0)
-    if c3.button("Delete", key="sandbox_delete", icon=":material/delete:",
+    if bar.button("Delete", key="sandbox_delete", icon=":material/delete:",
                  disabled=not f.identity.can(DELETE_CONFIG),
                  help="Only configs without test runs or AI conversations can be deleted"):
         st.session_state[CONFIRM] = ("delete" if deps == 0 else "blocked", row["id"])

@@ -127,9 +127,10 @@ def _fields(d: dict[str, Any], key: str) -> tuple[dict[str, str], dict[str, str]
     for section in cs.SECTIONS:
         st.caption(section.capitalize())
         paths = [p for p in FIELD_LABELS if p.startswith(section + ".")]
-        for col, path in zip(st.columns(len(paths)), paths, strict=True):
-            values[path] = col.text_input(FIELD_LABELS[path], shown[path],
-                                          key=f"sandbox_f_{key}_{d['token']}_{d['rev']}_{path}")
+        row = st.container(horizontal=True)  # one block, where st.columns adds one per column
+        for path in paths:
+            values[path] = row.text_input(FIELD_LABELS[path], shown[path],
+                                         key=f"sandbox_f_{key}_{d['token']}_{d['rev']}_{path}")
     return values, shown
 
 
@@ -268,19 +269,19 @@ def editor(f: Frame, row: dict[str, Any] | None) -> None:
     with st.form(f"sandbox_form_{key}_{d['token']}", enter_to_submit=False):
         rev = f"{d['token']}_{d['rev']}"
         name = st.text_input("Name", d["name"], key=f"sandbox_name_{key}_{rev}")
-        c1, c2 = st.columns(2)
-        strategy_id = c1.text_input("Strategy id", d["strategy_id"], key=f"sandbox_strategy_{key}_{rev}")
-        user_id = c2.text_input("User", d["user_id"], key=f"sandbox_user_{key}_{rev}")
+        ids = st.container(horizontal=True)
+        strategy_id = ids.text_input("Strategy id", d["strategy_id"], key=f"sandbox_strategy_{key}_{rev}")
+        user_id = ids.text_input("User", d["user_id"], key=f"sandbox_user_{key}_{rev}")
         t_fields, t_json = st.tabs(["Fields", "Raw JSON"])
         with t_fields:
             fields, shown = _fields(d, key)
         with t_json:
             text = st.text_area("config_data (JSON)", d["json"], height=300, key=f"sandbox_json_{key}_{rev}")
         note = st.text_input("Note (why this change)", key=f"sandbox_note_{key}_{rev}")
-        b1, b2 = st.columns(2)
-        checked = b1.form_submit_button("Check", icon=":material/rule:")
+        buttons = st.container(horizontal=True)
+        checked = buttons.form_submit_button("Check", icon=":material/rule:")
         label = "Create config" if row is None else "Save new version"
-        saved = b2.form_submit_button(label, type="primary", disabled=not can_edit, icon=":material/save:")
+        saved = buttons.form_submit_button(label, type="primary", disabled=not can_edit, icon=":material/save:")
     if checked or saved:
         d.update(name=name, strategy_id=strategy_id, user_id=user_id, json=_merge(d, text, fields, shown), dirty=True)
         d["rev"] += 1
