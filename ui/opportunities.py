@@ -342,6 +342,10 @@ def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
         has_prev = len(df) > PAGE_SIZE if backwards else view.after is not None
         has_next = True if backwards else len(df) > PAGE_SIZE
         st.caption(f"{fmt_count(total, COUNT_CAP)} matching snapshots · {len(rows)} on this page")
+        if view.sort in q.RATIO_SORTS:
+            ranked = data.fetch(q.sort_candidates, sort=view.sort, **flt.kwargs())
+            if ranked:
+                st.warning(ratio_sort_note(view.sort, ranked), icon="⚠️")
         # a new key per page and filter: a row selection is by position and must not carry over
         key = "opp_table_" + position_key(view.after, view.before, _signature(flt, view.sort, view.descending))
         shown = derived(_shown_rows, df, backwards=backwards, tz=f.tz, now=rounded_now())
@@ -356,6 +360,13 @@ def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
         _pager(rows, has_prev, has_next)
         freshness(df, key="opp_table", tz=f.tz)
     return selected
+
+
+def ratio_sort_note(sort: str, ranked: int) -> str:
+    """Said above the screener when a ratio sort ranks only the newest matching snapshots."""
+    return (f"Sorted by {SORT_LABELS[sort]} among the newest {ranked:,} matching snapshots only: more match, "
+            "and ranking them all by a ratio means reading every one. Narrow the filters (time range, symbols, "
+            "strategies) for an order over all of them.")
 
 
 def page_rows(df: pd.DataFrame, *, backwards: bool) -> pd.DataFrame:

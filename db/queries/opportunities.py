@@ -124,6 +124,9 @@ SORTS: dict[str, tuple[Any, str]] = {
     "id": (lambda: O.id, "num"),
 }
 DEFAULT_SORT = "ev"
+# Sorts by a ratio of metrics: no index can serve them (see `_ratio_candidates`).
+RATIO_SORTS = ("ev_per_max_loss", "premium_per_max_loss", "annualised_return")
+RATIO_CANDIDATES = 10_000
 
 
 class BadSort(ValueError):
@@ -383,9 +386,13 @@ def _top(session: Session, f: Filters, *, sort: str, descending: bool, cursor: s
     dense = _density(session, f)
     where = f.where(dense=dense)
     ascending = (not descending) != backwards
+    candidates = _ratio_candidates(where) if _ratio_capped(session, sort, where) else None
     members = []
     for part in _parts(sort):
-        stmt = select(O.id.label("id"), part.expr.label("sort_value")).where(where)
+        if candidates is not None:
+            stmt = select(O.id.label("id"), part.expr.label("sort_value")).join(candidates, candidates.c.id == O.id)
+        else:
+            stmt = select(O.id.label("id"), part.expr.label("sort_value")).where(where)
         if part.rows is not None:
             stmt = stmt.where(part.rows)
         if cursor is not None:
@@ -397,6 +404,31 @@ def _top(session: Session, f: Filters, *, sort: str, descending: bool, cursor: s
     if len(members) == 1:
         return members[0].subquery("top")
     return union_all(*(select(m.subquery()) for m in members)).subquery("top")
+
+
+def _ratio_capped(session: Session, sort: str, where: ColumnElement[bool]) -> bool:
+    """True for a ratio sort when more than RATIO_CANDIDATES rows pass `where` (one capped count)."""
+    if sort not in RATIO_SORTS:
+        return False
+    return capped_count(session, select(O.id).where(where), RATIO_CANDIDATES + 1) > RATIO_CANDIDATES
+
+
+def _ratio_candidates(where: ColumnElement[bool]) -> Subquery:
+    """The newest RATIO_CANDIDATES filtered snapshots: what a ratio sort ranks when more match. No
+    index can order by a ratio, so ranking them all reads the whole filtered set (2-10 s for a
+    million rows in the window); the newest are found through the time range's index."""
+    return (select(O.id).where(where).order_by(O.created_at.desc(), O.id.desc()).limit(RATIO_CANDIDATES)
+            .subquery("candidates"))
+
+
+def sort_candidates(session: Session, *, sort: str, **flt: Any) -> int | None:
+    """How many snapshots the screener ranks for `sort` when that is not every filtered one:
+    RATIO_CANDIDATES for a ratio sort when more rows match (the newest of them are ranked), else
+    None (the order is over the whole filtered set)."""
+    if sort not in SORTS:
+        raise BadSort(f"unknown sort column {sort!r}")
+    f = filters(**flt)
+    return RATIO_CANDIDATES if _ratio_capped(session, sort, f.where(dense=_density(session, f))) else None
 
 
 def _ordered(top: Subquery, *, ascending: bool, backwards: bool) -> list[Any]:
