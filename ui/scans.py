@@ -276,7 +276,8 @@ def detail(selected: str | None, f: Frame, *, thresholds: q.Thresholds | None = 
         st.caption("Select a run to see its parameters, error, opportunities and the errors logged during it.")
         return
     with guard("Scan detail"):
-        d = data.fetch(q.scan_detail, scan_id=selected, now=rounded_now(), thresholds=thresholds)
+        ov = data.fetch(q.scan_overview, scan_id=selected, now=rounded_now(), thresholds=thresholds)
+        d = ov.detail
         if d.empty:
             st.info("No scan with the id from the URL (it may have been cleaned up).", icon="ℹ️")
             return
@@ -300,22 +301,25 @@ def detail(selected: str | None, f: Frame, *, thresholds: q.Thresholds | None = 
         else:
             st.caption("error_message")
             show_text(row["error_message"])
-        _opportunities(selected, f)
+        _opportunities(ov, selected, f)
         _errors(selected, f)
-        _compare(row, f)
-        freshness(d, key="scans_detail", tz=f.tz)
+        _compare(ov, row, f)
+        freshness(ov, key="scans_detail", tz=f.tz)
 
 
-def _opportunities(scan_id: str, f: Frame) -> None:
+def _opportunities(ov: q.ScanOverview, scan_id: str, f: Frame) -> None:
     st.markdown("**Opportunities it produced**")
-    opps = data.fetch(q.scan_opportunities, scan_id=scan_id)
-    n = len(opps) if len(opps) < q.DETAIL_LIMIT else data.fetch(q.scan_opportunity_count, scan_id=scan_id)
+    opps, n = ov.opportunities, ov.opportunity_count
     st.caption(f"{fmt_count(n, COUNT_CAP)} snapshots link to this scan"
                + (f" (best {q.DETAIL_LIMIT} shown)" if n > len(opps) else ""))
     if not opps.empty:
-        st.dataframe(derived(grid, opps, tz=f.tz), hide_index=True, width="stretch")
+        st.dataframe(derived(_opportunity_grid, ov, tz=f.tz), hide_index=True, width="stretch")
         nav_link("pages/opportunities.py", "Open them in Opportunities", ":material/trending_up:",
                  {"scan": scan_id, "expired": "1", "inactive": "1"})
+
+
+def _opportunity_grid(ov: q.ScanOverview, *, tz: tzinfo) -> pa.Table:
+    return grid(ov.opportunities, tz=tz)
 
 
 def _errors(scan_id: str, f: Frame) -> None:
@@ -336,10 +340,9 @@ def _errors_grid(errs: pd.DataFrame, *, tz: tzinfo) -> pa.Table:
     return grid(shown, tz=tz)
 
 
-def _compare(row: pd.Series, f: Frame) -> None:
+def _compare(ov: q.ScanOverview, row: pd.Series, f: Frame) -> None:
     st.markdown("**Compare scan_parameters with another run**")
-    recent = data.fetch(q.recent_scans, strategy=str(row["strategy"]))
-    ids, label = derived(_compare_choices, recent, exclude=str(row["id"]), tz=f.tz)
+    ids, label = derived(_compare_choices, ov, exclude=str(row["id"]), tz=f.tz)
     if not ids:
         st.caption("No other run of this strategy to compare with.")
         return
@@ -360,9 +363,9 @@ def _compare(row: pd.Series, f: Frame) -> None:
         st.dataframe(diff, hide_index=True, width="stretch")
 
 
-def _compare_choices(recent: pd.DataFrame, *, exclude: str, tz: tzinfo) -> tuple[list[str], dict[str, str]]:
+def _compare_choices(ov: q.ScanOverview, *, exclude: str, tz: tzinfo) -> tuple[list[str], dict[str, str]]:
     """The other runs to compare with (ids, newest first) and their picker labels."""
-    others = recent[recent["id"] != exclude]
+    others = ov.recent[ov.recent["id"] != exclude]
     ids = [str(i) for i in others["id"]]
     started = others["started_at"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S")
     return ids, {i: f"{t} · {s} · {i[:8]}" for i, t, s in zip(ids, started, others["status"], strict=True)}

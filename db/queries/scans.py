@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -466,6 +467,10 @@ def scan_detail(session: Session, *, scan_id: str, now: datetime,
     return df
 
 
+OPPORTUNITY_COLUMNS = {"id": "Int64", "symbol": "str", "strategy": "str", "ev": "float", "pop": "float",
+                       "premium": "float", "created_at": "utc"}
+
+
 def scan_opportunities(session: Session, *, scan_id: str, limit: int = DETAIL_LIMIT) -> pd.DataFrame:
     """Snapshots produced by one scan, best EV first. Columns: id, symbol, strategy, ev, pop, premium, created_at."""
     from db.queries.opportunities import metric
@@ -474,13 +479,36 @@ def scan_opportunities(session: Session, *, scan_id: str, limit: int = DETAIL_LI
     stmt = (select(O.id, O.symbol, O.strategy_type.label("strategy"), ev.label("ev"), metric("pop").label("pop"),
                    metric("premium").label("premium"), O.created_at)
             .where(O.scan_session_id == scan_id).order_by(ev.is_(None), ev.desc(), O.id).limit(limit))
-    return frame(session.execute(stmt).all(), {"id": "Int64", "symbol": "str", "strategy": "str", "ev": "float",
-                                               "pop": "float", "premium": "float", "created_at": "utc"})
+    return frame(session.execute(stmt).all(), OPPORTUNITY_COLUMNS)
 
 
 def scan_opportunity_count(session: Session, *, scan_id: str) -> int:
     """How many snapshots one scan produced (capped)."""
     return capped_count(session, select(O.id).where(O.scan_session_id == scan_id), COUNT_CAP)
+
+
+@dataclass(frozen=True)
+class ScanOverview:
+    """One scan's row (`scan_detail`: 0 or 1 rows), the snapshots it produced (`scan_opportunities`)
+    with their capped count, and its strategy's newest runs (`recent_scans`, to compare with).
+    `attrs` holds the read time once cached, as a DataFrame's does."""
+
+    detail: pd.DataFrame
+    opportunities: pd.DataFrame
+    opportunity_count: int
+    recent: pd.DataFrame
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+def scan_overview(session: Session, *, scan_id: str, now: datetime,
+                  thresholds: Thresholds | None = None) -> ScanOverview:
+    """What the scan detail shows of one scan, in one read (one session, one cache entry)."""
+    detail = scan_detail(session, scan_id=scan_id, now=now, thresholds=thresholds)
+    if detail.empty:
+        return ScanOverview(detail, frame([], OPPORTUNITY_COLUMNS), 0, frame([], RECENT_COLUMNS))
+    opps = scan_opportunities(session, scan_id=scan_id)
+    n = len(opps) if len(opps) < DETAIL_LIMIT else scan_opportunity_count(session, scan_id=scan_id)
+    return ScanOverview(detail, opps, n, recent_scans(session, strategy=str(detail.iloc[0]["strategy"])))
 
 
 ERROR_COLUMNS = {"id": "str", "created_at": "utc", "error_type": "str", "service": "str", "severity": "str",
@@ -503,13 +531,16 @@ def scan_errors(session: Session, *, scan_id: str, now: datetime, limit: int = D
     return frame(session.execute(stmt).all(), ERROR_COLUMNS)
 
 
+RECENT_COLUMNS = {"id": "str", "strategy": "str", "started_at": "utc", "status": "str"}
+
+
 def recent_scans(session: Session, *, strategy: str | None = None, limit: int = 50) -> pd.DataFrame:
     """The newest scans (optionally of one strategy), for pickers. Columns: id, strategy, started_at, status."""
     stmt = select(S.id, S.strategy, S.started_at, S.status)
     if strategy is not None:
         stmt = stmt.where(exact_eq(S.strategy, strategy))
     stmt = stmt.order_by(S.started_at.desc(), S.id.desc()).limit(limit)
-    return frame(session.execute(stmt).all(), {"id": "str", "strategy": "str", "started_at": "utc", "status": "str"})
+    return frame(session.execute(stmt).all(), RECENT_COLUMNS)
 
 
 def scan_parameters(session: Session, *, scan_ids: tuple[str, ...]) -> pd.DataFrame:

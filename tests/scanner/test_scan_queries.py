@@ -219,3 +219,15 @@ def test_capped_facet_counts_and_aggregates(scan_engine) -> None:
     assert not g.attrs["capped"] and int(g["count"].sum()) == 46
     assert stats.attrs["capped"] and int(stats["runs"].sum()) == 10 and int(tl["runs"].sum()) == 10
     assert not full.attrs["capped"] and int(full["runs"].sum()) == 46
+
+
+def test_scan_overview_is_the_detail_its_snapshots_and_its_strategys_runs(scan_engine) -> None:
+    with Session(scan_engine) as s:
+        ov = q.scan_overview(s, scan_id="fast-1", now=NOW)
+        gone = q.scan_overview(s, scan_id="nope", now=NOW)
+    assert list(ov.detail["id"]) == ["fast-1"] and list(ov.opportunities["id"]) == [102, 101]
+    assert ov.opportunity_count == 2
+    assert set(ov.recent["strategy"]) == {"fast"} and "fast-1" in set(ov.recent["id"])  # not 'FAST' or 'slow'
+    assert list(ov.recent["started_at"]) == sorted(ov.recent["started_at"], reverse=True)
+    assert gone.detail.empty and gone.opportunities.empty and gone.recent.empty and gone.opportunity_count == 0
+    assert list(gone.opportunities.columns) == list(ov.opportunities.columns)
