@@ -46,6 +46,7 @@ SCATTER_LIMIT = 2_000
 FACET_LIMIT = 200
 EXPORT_LIMIT = 100_000
 PERSISTENCE_SCANS = 20
+HISTORY_ROWS = 20_000  # newest snapshots searched first for a symbol+strategy's own history
 # Aggregates over a filtered set larger than this (facets, slider bounds, DTE histogram) are
 # taken over this many of its rows: the counts are then lower bounds, shown as "N+".
 SAMPLE_CAP = COUNT_CAP
@@ -710,12 +711,20 @@ def persistence(session: Session, *, symbol: str, strategy: str, scan_session_id
 
 
 def _snapshot_history(session: Session, *, symbol: str, strategy: str, limit: int) -> pd.DataFrame:
+    """The symbol+strategy's newest `limit` snapshots: first among the newest HISTORY_ROWS snapshots
+    (the time index, a few milliseconds), over all of them only when fewer are found there. Asked of
+    the whole table at once, SQLite reads every snapshot of the symbol and sorts them: 0.1-1 s at a
+    million rows."""
     stmt = (select(O.scan_session_id.label("scan_id"), O.created_at.label("started_at"),
                    literal(None).label("status"), literal(True).label("present"), metric("ev").label("ev"),
                    metric("pop").label("pop"), literal("snapshots").label("source"))
             .where(exact_eq(O.symbol, symbol), exact_eq(O.strategy_type, strategy))
             .order_by(O.created_at.desc(), O.id.desc()).limit(limit))
-    return frame(session.execute(stmt).all(), PERSISTENCE_COLUMNS)
+    newest = select(O.id).order_by(O.created_at.desc(), O.id.desc()).limit(HISTORY_ROWS).subquery("newest")
+    rows = session.execute(stmt.join(newest, newest.c.id == O.id)).all()
+    if len(rows) < limit:
+        rows = session.execute(stmt).all()
+    return frame(rows, PERSISTENCE_COLUMNS)
 
 
 def streak(history: pd.DataFrame) -> int:

@@ -125,3 +125,20 @@ def test_detail_says_when_it_was_read_and_shares_the_screeners_refresh(monkeypat
     assert refresh == ["opp_table_refresh"]  # one button reads the screener and the detail again
     at.button(key="opp_table_refresh").click().run()
     assert not at.exception and "Snapshot #13" in texts(at)
+
+
+def test_snapshot_history_is_the_newest_of_the_symbol_and_strategy(engine, monkeypatch) -> None:
+    # five AAPL/theta snapshots at different times among others; no scan: the snapshot history is used
+    rows = [snapshot(100 + i, "AAPL", "theta_harvesting", ev=float(i), created_s=1000 - 100 * i) for i in range(5)]
+    rows += [snapshot(200 + i, "MSFT", "theta_harvesting", ev=1.0, created_s=50 + i) for i in range(4)]
+    rows += [snapshot(300, "AAPL", "quick_scalp", ev=9.0, created_s=10)]
+    with Session(engine) as s:
+        s.add_all(rows)
+        s.commit()
+        newest_first = [4.0, 3.0, 2.0]
+        for searched_first in (10_000, 6, 2):  # found among the newest rows; or not: all rows searched
+            monkeypatch.setattr(q, "HISTORY_ROWS", searched_first)
+            hist = q.persistence(s, symbol="AAPL", strategy="theta_harvesting", scan_session_id=None, limit=3)
+            assert list(hist["ev"]) == newest_first and set(hist["source"]) == {"snapshots"}, searched_first
+            assert hist["started_at"].is_monotonic_decreasing
+        assert q.persistence(s, symbol="AAPL", strategy="nope", scan_session_id=None).empty
