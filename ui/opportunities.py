@@ -270,7 +270,7 @@ def funnel_line(fun: pd.DataFrame) -> str:
 def funnel_panel(flt: q.Filters) -> None:
     """How many rows each active filter removes, in order, as one line."""
     with guard("Filter funnel"):
-        st.caption("Filter funnel: " + derived(funnel_line, data.fetch(q.funnel, **flt.kwargs())))
+        st.caption("Filter funnel: " + funnel_line(data.fetch(q.funnel, **flt.kwargs())))
 
 
 # ---- the screener ----------------------------------------------------------------------------
@@ -288,14 +288,10 @@ def expiry_label(expires_at: pd.Timestamp | None, now: pd.Timestamp) -> str:
     return age if age.startswith("in ") else f"expired {age} ago"
 
 
-def table_frame(df: pd.DataFrame, f: Frame) -> pd.DataFrame:
-    """The page rows as shown: derived times, markers for stale columns and data fallbacks."""
-    return table_at(df, tz=f.tz, now=rounded_now())
-
-
 def table_at(df: pd.DataFrame, *, tz: Any, now: datetime) -> pd.DataFrame:
-    """`table_frame` for a display timezone and a (rounded) clock: built once per page read, timezone
-    and clock step (ui.widgets.derived)."""
+    """The page rows as shown in a display timezone at a (rounded) clock: derived times, markers for
+    stale columns and data fallbacks. Built once per page read, timezone and clock step
+    (ui.widgets.derived)."""
     now = pd.Timestamp(now)
     out = to_tz(df, tz)
     out["expires_in"] = [expiry_label(e, now) for e in df["expires_at"]]
