@@ -68,15 +68,15 @@ def _occurrences(group: pd.Series, occ_status: str, occ_id: str, cursor: tuple[d
         version = st.session_state.get("errors_sel_version", 0)
         selected = ui.occurrences_table(f, occ, chosen=set(sel_store.get(group_fp, ())), version=version)
         sel_store[group_fp] = sorted(selected)
-        p1, p2, p3 = st.columns([1, 1, 3])
-        if cursor and p1.button("Newest", key="errors_first_page", icon=":material/first_page:"):
+        row = st.container(horizontal=True)  # one block, not a column each
+        if cursor and row.button("Newest", key="errors_first_page", icon=":material/first_page:"):
             urlstate.remove("before")
             st.rerun()
-        if len(occ) == eq.PAGE_SIZE and p2.button("Older", key="errors_next_page", icon=":material/navigate_next:"):
+        if len(occ) == eq.PAGE_SIZE and row.button("Older", key="errors_next_page", icon=":material/navigate_next:"):
             last = occ.iloc[-1]
             urlstate.put(before=ui.cursor_param(last["created_at"], last["id"]))
             st.rerun()
-        if p3.button("Clear selection", key="errors_clear_sel", disabled=not selected):
+        if row.button("Clear selection", key="errors_clear_sel", disabled=not selected):
             sel_store[group_fp] = []
             st.session_state["errors_sel_version"] = version + 1
             st.rerun()

@@ -186,9 +186,9 @@ def links(f: Frame, group: pd.Series) -> None:
         params["service"] = group["service"]
     days = {"range": "custom", "from": start.astimezone(f.tz).date().isoformat(),
             "to": end.astimezone(f.tz).date().isoformat()}
-    c1, c2 = st.columns(2)
-    c1.link_button("Health of this service at that time", "health?" + urlencode(params), icon=":material/monitor_heart:")
-    c2.link_button("Scans running then", "scans?" + urlencode(days), icon=":material/radar:")
+    row = st.container(horizontal=True)  # one block, not a column each
+    row.link_button("Health of this service at that time", "health?" + urlencode(params), icon=":material/monitor_heart:")
+    row.link_button("Scans running then", "scans?" + urlencode(days), icon=":material/radar:")
 
 
 def group_header(group: pd.Series) -> None:
@@ -295,16 +295,16 @@ def resolve_form(f: Frame, group: pd.Series, *, selected: set[str]) -> None:
     with st.form("errors_resolve_form", clear_on_submit=False):
         note = st.text_area("Note (required)", key="errors_note", max_chars=commands.MAX_NOTE_CHARS,
                             placeholder="What was done, or why this is not a problem")
-        c1, c2, c3, c4 = st.columns(4)
+        row = st.container(horizontal=True)  # one block, not a column each
         actions = {
-            "resolve_sel": c1.form_submit_button(f"Resolve selected ({len(selected)})", disabled=not allowed,
-                                             key="errors_resolve_sel"),
-            "resolve_all": c2.form_submit_button("Resolve whole group", disabled=not allowed,
-                                                 key="errors_resolve_all"),
-            "unresolve_sel": c3.form_submit_button(f"Unresolve selected ({len(selected)})", disabled=not allowed,
-                                               key="errors_unresolve_sel"),
-            "unresolve_all": c4.form_submit_button("Unresolve whole group", disabled=not allowed,
-                                                   key="errors_unresolve_all"),
+            "resolve_sel": row.form_submit_button(f"Resolve selected ({len(selected)})", disabled=not allowed,
+                                                  key="errors_resolve_sel"),
+            "resolve_all": row.form_submit_button("Resolve whole group", disabled=not allowed,
+                                                  key="errors_resolve_all"),
+            "unresolve_sel": row.form_submit_button(f"Unresolve selected ({len(selected)})", disabled=not allowed,
+                                                    key="errors_unresolve_sel"),
+            "unresolve_all": row.form_submit_button("Unresolve whole group", disabled=not allowed,
+                                                    key="errors_unresolve_all"),
         }
     action = next((k for k, v in actions.items() if v), None)
     if action is None:
