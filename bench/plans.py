@@ -201,8 +201,9 @@ def main(argv: list[str] | None = None) -> int:
                            f"    FULL SCAN: {'; '.join(p['full_scans'])}"]
             report.append("")
         summary.append(f"{engine_kind}: {total} statements, {bad_total} with a full scan of a big table")
+        kind = "mysql" if engine_kind == "mariadb" else engine_kind
         usage = [f"{r.name}: {', '.join(sorted(used[r.name])) if r.name in used else 'UNUSED'}"
-                 for r in RECOMMENDATIONS]
+                 for r in RECOMMENDATIONS if r.applies_to(kind)]
         summary.append(f"{engine_kind} recommended indexes used by: " + "; ".join(usage))
     report = [*report[:2], *[f"- {s}" for s in summary], "", *report[2:]]
     OUT.mkdir(parents=True, exist_ok=True)

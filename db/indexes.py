@@ -63,6 +63,12 @@ class Recommendation:
     where: Callable[[Table], ColumnElement[bool]] | None = None
     # Where an engine has no partial indexes, these columns lead the key instead of the predicate.
     where_columns: tuple[str, ...] = ()
+    # The engine kinds ('sqlite', 'postgresql', 'mysql') it is for; empty: every engine.
+    engines: tuple[str, ...] = ()
+
+    def applies_to(self, kind: str) -> bool:
+        """Whether this index is recommended on an engine kind."""
+        return not self.engines or kind in self.engines
 
 
 def _unresolved(t: Table) -> ColumnElement[bool]:
@@ -105,6 +111,25 @@ RECOMMENDATIONS: tuple[Recommendation, ...] = (
         where=_unresolved,
         where_columns=("resolved_at",),
         why="Errors: the unresolved errors (the triage view) without touching resolved history.",
+    ),
+    # SQLite only: the whole message in the key. SQLite has no key length limit; PostgreSQL's btree
+    # refuses keys over ~2.7 kB (the backend's insert of a long message would then fail) and InnoDB
+    # allows only a prefix, which cannot answer the exact-message probes.
+    Recommendation(
+        name=f"{PREFIX}errors_message",
+        table="critical_error_logs",
+        columns=("error_type", "service", "message", "created_at"),
+        include=("severity",),
+        engines=("sqlite",),
+        why="Errors: New/Regressed read the 30 days before the window per message of the window (first seen, "
+            "counts per period) as index ranges, not by grouping the whole history.",
+    ),
+    Recommendation(
+        name=f"{PREFIX}errors_message_resolved",
+        table="critical_error_logs",
+        columns=("error_type", "service", "message", "resolved_at", "created_at"),
+        engines=("sqlite",),
+        why="Errors: a group's last resolution and last unresolved event are one index probe per message.",
     ),
     Recommendation(
         name=f"{PREFIX}scans_time",
@@ -208,11 +233,16 @@ class Status:
     sql: str
 
 
+def for_engine(kind: str, recs: Sequence[Recommendation] = RECOMMENDATIONS) -> list[Recommendation]:
+    """The recommendations for an engine kind ('sqlite', 'postgresql', 'mysql')."""
+    return [r for r in recs if r.applies_to(kind)]
+
+
 def check(engine: Engine, recs: Sequence[Recommendation] = RECOMMENDATIONS) -> list[Status]:
-    """Each recommendation with whether it exists on `engine` and the DDL that would create it."""
+    """Each recommendation for `engine`'s kind with whether it exists and the DDL that would create it."""
     insp = inspect(engine)
     out: list[Status] = []
-    for rec in recs:
+    for rec in for_engine(dialect_name(str(engine.url)), recs):
         exists = insp.has_table(rec.table)
         names = {ix["name"] for ix in insp.get_indexes(rec.table)} if exists else set()
         out.append(Status(rec=rec, present=rec.name in names, table_exists=exists, sql=ddl(rec, engine)))

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 from db import indexes
+from db.engine import dialect_name
 from db.models import Base, SystemHealthStatus
 
 
@@ -38,9 +39,13 @@ def test_the_command_changes_nothing_without_apply(engine: Engine, db_url: str, 
     assert _index_names(engine) == before
 
 
+def _mine(engine: Engine) -> list[indexes.Recommendation]:
+    return indexes.for_engine(dialect_name(str(engine.url)))
+
+
 def test_apply_creates_each_once_and_drop_removes_them(engine: Engine) -> None:
-    names = {r.name for r in indexes.RECOMMENDATIONS}
-    assert indexes.apply(engine) == [r.name for r in indexes.RECOMMENDATIONS]
+    names = {r.name for r in _mine(engine)}
+    assert indexes.apply(engine) == [r.name for r in _mine(engine)]
     assert _ours(engine) == names
     assert all(s.present for s in indexes.check(engine))
     assert indexes.apply(engine) == []  # idempotent
@@ -51,7 +56,19 @@ def test_apply_creates_each_once_and_drop_removes_them(engine: Engine) -> None:
 def test_the_cli_applies(engine: Engine, db_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
     assert indexes.main(["--url", db_url, "--apply"]) == 0
     assert "created:" in capsys.readouterr().out
-    assert len(_ours(engine)) == len(indexes.RECOMMENDATIONS)
+    assert len(_ours(engine)) == len(_mine(engine))
+
+
+def test_the_whole_message_indexes_are_recommended_on_sqlite_only(engine: Engine, db_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    from db.queries.errors import MESSAGE_INDEXES
+
+    assert indexes.main(["--url", db_url]) == 0
+    out = capsys.readouterr().out
+    on_sqlite = engine.dialect.name == "sqlite"
+    for name in MESSAGE_INDEXES:  # PostgreSQL's btree refuses long keys; InnoDB takes a prefix only
+        assert (name in out) is on_sqlite
+    indexes.apply(engine)
+    assert set(MESSAGE_INDEXES) <= _ours(engine) if on_sqlite else not set(MESSAGE_INDEXES) & _ours(engine)
 
 
 def test_the_models_never_gain_the_indexes(engine: Engine) -> None:
@@ -102,7 +119,7 @@ def test_sqlite_window_query_uses_the_covering_index(sqlite_url: str) -> None:
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql", "mysql"])
 def test_mysql_keys_stay_within_innodb_limit(kind: str) -> None:
-    for rec in indexes.RECOMMENDATIONS:
+    for rec in indexes.for_engine(kind):
         key, include = indexes.key_columns(rec, kind)
         assert set(rec.columns) <= set(key)
         if kind == "mysql":
