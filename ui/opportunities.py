@@ -163,14 +163,16 @@ def _range(name: str, bounds: pd.Series, col: Any) -> tuple[float, float] | None
 def controls(f: Frame) -> tuple[q.Filters, View]:
     """The filter widgets (URL-backed) and the resulting filters and view."""
     scan = urlstate.text("scan", max_len=64) or None
-    top = st.columns([1, 1, 2])
-    show_expired = top[0].toggle("Show expired", value=urlstate.flag("expired"), key="opp_expired")
-    show_inactive = top[1].toggle("Show inactive", value=urlstate.flag("inactive"), key="opp_inactive")
+    # Rows are horizontal containers: one block each, where st.columns adds a block per column.
+    top = st.container(horizontal=True, vertical_alignment="center")
+    show_expired = top.toggle("Show expired", value=urlstate.flag("expired"), key="opp_expired")
+    show_inactive = top.toggle("Show inactive", value=urlstate.flag("inactive"), key="opp_inactive")
     urlstate.put(expired=show_expired, inactive=show_inactive)
     if scan:
-        top[2].caption("Showing the snapshots of one scan (the time range does not apply).")
-        top[2].code(scan, language=None)
-        if top[2].button("Clear scan filter", key="opp_clear_scan"):
+        box = top.container()
+        box.caption("Showing the snapshots of one scan (the time range does not apply).")
+        box.code(scan, language=None)
+        if box.button("Clear scan filter", key="opp_clear_scan"):
             urlstate.remove("scan", "after", "before")
             st.rerun()
     base = q.Filters(now=rounded_now(), since=None if scan else f.since, until=None if scan else f.until,
@@ -180,18 +182,18 @@ def controls(f: Frame) -> tuple[q.Filters, View]:
     with st.expander("Filters", expanded=True):
         counts = data.fetch(q.all_facet_counts, **base.kwargs())  # the options: counts without selections
         counts = derived(facet_options, counts)
-        cols = st.columns(2)
-        picked["symbols"], s1 = _multi("symbol", counts, cols[0])
-        picked["strategies"], s2 = _multi("strategy", counts, cols[1])
+        row = st.container(horizontal=True)
+        picked["symbols"], s1 = _multi("symbol", counts, row)
+        picked["strategies"], s2 = _multi("strategy", counts, row)
         sampled += [s1, s2]
-        cols = st.columns(len(q.DATA_FACETS))
-        for i, key in enumerate(q.DATA_FACETS):
-            picked[key], s3 = _multi(key, counts, cols[i])
+        row = st.container(horizontal=True)
+        for key in q.DATA_FACETS:
+            picked[key], s3 = _multi(key, counts, row)
             sampled.append(s3)
         bounds = data.fetch(q.metric_bounds, **base.kwargs()).iloc[0]
-        cols = st.columns(len(q.RANGE_FILTERS))
-        for i, name in enumerate(q.RANGE_FILTERS):
-            picked[name] = _range(name, bounds, cols[i])
+        row = st.container(horizontal=True)
+        for name in q.RANGE_FILTERS:
+            picked[name] = _range(name, bounds, row)
         if any(sampled):
             st.caption(sampled_note())
     flt = replace(base, **picked)
@@ -375,16 +377,16 @@ def _shown_rows(df: pd.DataFrame, *, backwards: bool, tz: Any, now: datetime) ->
 
 
 def _pager(rows: pd.DataFrame, has_prev: bool, has_next: bool) -> None:
-    c1, c2, c3, _ = st.columns([1, 1, 1, 3])
-    if c1.button("First page", key="opp_first", disabled=not has_prev, icon=":material/first_page:"):
+    bar = st.container(horizontal=True)  # one block, not a column each
+    if bar.button("First page", key="opp_first", disabled=not has_prev, icon=":material/first_page:"):
         urlstate.remove("after", "before")
         st.rerun()
-    if c2.button("Previous", key="opp_prev", disabled=not has_prev or rows.empty, icon=":material/chevron_left:"):
+    if bar.button("Previous", key="opp_prev", disabled=not has_prev or rows.empty, icon=":material/chevron_left:"):
         first = rows.iloc[0]
         urlstate.remove("after")
         urlstate.put(before=q.make_cursor(first["sort_value"], first["id"]))
         st.rerun()
-    if c3.button("Next", key="opp_next", disabled=not has_next or rows.empty, icon=":material/chevron_right:"):
+    if bar.button("Next", key="opp_next", disabled=not has_next or rows.empty, icon=":material/chevron_right:"):
         last = rows.iloc[-1]
         urlstate.remove("before")
         urlstate.put(after=q.make_cursor(last["sort_value"], last["id"]))
