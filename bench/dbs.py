@@ -64,7 +64,7 @@ def build(profile: str, rows: int, base_url: str | None = None, *, indexes: bool
     marker = _marker(url)
     meta = load_json(marker)
     if meta and not force and meta.get("rows") == rows and meta.get("profile") == profile:
-        if indexes and not meta.get("indexes"):
+        if indexes:  # also the recommendations added since it was built (apply creates only what is missing)
             _apply_indexes(url, marker, meta)
         return url
     DBS.mkdir(parents=True, exist_ok=True)
