@@ -14,9 +14,10 @@ from typing import Any
 from bench.common import CHROMIUM, CHROMIUM_ARGS, OUT, median
 
 # The state of the main area: the script state, and whether every visible dataframe and chart
-# (not in a collapsed expander) has rendered. Elements load their JavaScript lazily, so a container
-# can exist before its dataframe does: the page counts as visible once this state is complete and
-# has not changed for SETTLE_S; its time is when that final state first appeared.
+# (not in a collapsed expander) has rendered. Elements load their JavaScript lazily (a skeleton
+# stands in until it has loaded, which under load can take over a second), so a container can
+# exist before its dataframe does: the page counts as visible once no skeleton is left, the state
+# is complete and has not changed for SETTLE_S; its time is when that final state first appeared.
 STATE_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const app = document.querySelector('[data-testid="stApp"]');
@@ -25,9 +26,11 @@ STATE_JS = """() => {
   const frames = [...main.querySelectorAll('[data-testid="stDataFrame"]')].filter(shown);
   const plots = [...main.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(shown);
   const vegas = [...main.querySelectorAll('[data-testid="stVegaLiteChart"]')].filter(shown);
+  // An element whose JavaScript is still loading is a skeleton (no dataframe or chart testid yet).
+  const skeletons = [...main.querySelectorAll('[data-testid="stSkeleton"]')].filter(shown).length;
   const pending = frames.filter((f) => !f.querySelector('canvas')).length
     + plots.filter((p) => !p.querySelector('.main-svg')).length
-    + vegas.filter((v) => !v.querySelector('canvas, svg')).length;
+    + vegas.filter((v) => !v.querySelector('canvas, svg')).length + skeletons;
   const done = app.getAttribute('data-test-script-state') === 'notRunning' && !!main.querySelector('h1') && !pending;
   const elements = main.querySelectorAll('[data-testid="stElementContainer"]').length;
   return {done, what: `${frames.length} frames, ${plots.length + vegas.length} charts`,
@@ -41,7 +44,7 @@ PENDING_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   const shown = (el) => el.getClientRects().length > 0 && !el.closest('details:not([open])');
   const n = (sel, inner) => [...main.querySelectorAll(sel)].filter(shown).filter((e) => !e.querySelector(inner)).length;
-  return `state ${app?.getAttribute('data-test-script-state')}, frames without canvas `
+  return `state ${app?.getAttribute('data-test-script-state')}, skeletons ${n('[data-testid="stSkeleton"]', '*')}, frames without canvas `
     + `${n('[data-testid="stDataFrame"]', 'canvas')}, plots without svg ${n('[data-testid="stPlotlyChart"]', '.main-svg')}`;
 }"""
 TIMEOUT_MS = 20_000
