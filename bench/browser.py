@@ -44,7 +44,7 @@ PENDING_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   const shown = (el) => el.getClientRects().length > 0 && !el.closest('details:not([open])');
   const n = (sel, inner) => [...main.querySelectorAll(sel)].filter(shown).filter((e) => !e.querySelector(inner)).length;
-  return `state ${app?.getAttribute('data-test-script-state')}, skeletons ${n('[data-testid="stSkeleton"]', '*')}, frames without canvas `
+  return `state ${app?.getAttribute('data-test-script-state')}, skeletons ${[...main.querySelectorAll('[data-testid="stSkeleton"]')].filter(shown).length}, frames without canvas `
     + `${n('[data-testid="stDataFrame"]', 'canvas')}, plots without svg ${n('[data-testid="stPlotlyChart"]', '.main-svg')}`;
 }"""
 TIMEOUT_MS = 20_000
