@@ -60,12 +60,13 @@ def guard(where: str = "", *, stop: bool = False) -> Iterator[None]:
 
 def freshness(result: Any, *, key: str, tz: tzinfo | None = None) -> None:
     """'Data as of hh:mm:ss' and a refresh button that drops this page's caches."""
-    left, right = st.columns([5, 1], vertical_alignment="center")
+    # One horizontal block (not two columns: 3 elements instead of 5, on every panel of every rerun).
+    row = st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center")
     when = data.as_of(result)
     if when is not None:
         shown = when.astimezone(tz) if tz else when
-        left.caption(f"Data as of {shown:%H:%M:%S %Z}".strip())
-    if right.button("Refresh", key=f"{key}_refresh", icon=":material/refresh:", help="Read again from the database"):
+        row.caption(f"Data as of {shown:%H:%M:%S %Z}".strip(), width="content")
+    if row.button("Refresh", key=f"{key}_refresh", icon=":material/refresh:", help="Read again from the database"):
         data.invalidate()
         st.rerun()
 
