@@ -94,8 +94,10 @@ def _run(fn: Callable[..., T], kwargs: dict[str, Any]) -> tuple[datetime, T]:
 
 
 def _make_cache(domain: str) -> Callable[..., tuple[datetime, Any]]:
-    def cached(name: str, url: str, params: tuple[tuple[str, Any], ...], _fn: Callable[..., Any]) -> Any:
-        return _run(_fn, dict(params))
+    # One text key (function, URL, arguments): Streamlit hashes a tuple of arguments element by
+    # element (~1 ms a call for a query with eight arguments), a string in one go.
+    def cached(key: str, _fn: Callable[..., Any]) -> Any:
+        return _run(_fn, {})
 
     cached.__name__ = f"cached_{domain}"
     cached.__qualname__ = f"cached_{domain}"
@@ -142,7 +144,8 @@ def fetch(fn: Callable[..., T], /, **kwargs: Any) -> T:
     s = load_settings()
     params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
     name = f"{fn.__module__}.{fn.__qualname__}"
-    as_of, cached = _CACHES[_domain(fn)](name, s.read_url, params, _fn=lambda session, **kw: fn(session, **kwargs))
+    key = repr((name, s.read_url, params))  # plain values: their repr names them exactly
+    as_of, cached = _CACHES[_domain(fn)](key, _fn=lambda session, **kw: fn(session, **kwargs))
     result = _fresh(cached)
     if hasattr(result, "attrs"):
         # ISO text, not a datetime: Arrow serialises attrs as JSON when a frame is shown.

@@ -85,9 +85,33 @@ class Settings:
         return self.read_database_url or self.database_url
 
 
+# The environment variables the settings read (every cached read asks for the settings: they are
+# rebuilt only when one of these or the secrets file changes).
+ENV_NAMES = ("DATABASE_URL", "DATABASE_READ_URL", "CONSOLE_STATEMENT_TIMEOUT_S", "CONSOLE_CONNECT_TIMEOUT_S",
+             "CONSOLE_SQLITE_BUSY_TIMEOUT_S")
+_last: tuple[tuple[Any, ...], Settings] | None = None
+
+
 def load_settings(env: dict[str, str] | None = None, secrets_path: Path = SECRETS_PATH) -> Settings:
     """Settings from the environment, then secrets.toml, then the local SQLite default."""
-    env = dict(os.environ) if env is None else env
+    global _last
+    if env is not None or secrets_path != SECRETS_PATH:
+        return _load(env if env is not None else dict(os.environ), secrets_path)
+    try:
+        st = secrets_path.stat()
+        file_stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        file_stamp = None
+    stamp = (tuple(os.environ.get(n) for n in ENV_NAMES), file_stamp)
+    last = _last
+    if last is not None and last[0] == stamp:
+        return last[1]
+    settings = _load(dict(os.environ), secrets_path)
+    _last = (stamp, settings)
+    return settings
+
+
+def _load(env: dict[str, str], secrets_path: Path) -> Settings:
     secrets = _read_secrets(secrets_path)
     db_secrets = secrets.get("database", {}) if isinstance(secrets.get("database"), dict) else {}
     db_secrets = {k: v for k, v in db_secrets.items() if isinstance(v, str)}  # a number is no URL

@@ -173,7 +173,7 @@ def to_tz(df: pd.DataFrame, tz: tzinfo, columns: list[str] | None = None) -> pd.
 
 
 @st.cache_resource(ttl=120, max_entries=64, show_spinner=False)
-def _derived(key: tuple[object, ...], _build: Callable[[], object]) -> object:
+def _derived(key: str, _build: Callable[[], object]) -> object:
     return _build()
 
 
@@ -190,4 +190,5 @@ def derived(build: Callable[..., T], *frames: Any, **kwargs: object) -> T:
            tuple((df.attrs["as_of"], len(df) if hasattr(df, "__len__") else 0,
                   tuple(getattr(df, "columns", ()))) for df in frames),
            tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
-    return _derived(key, lambda: build(*frames, **kwargs))  # type: ignore[return-value]
+    # One text key: Streamlit hashes a tuple element by element (~1 ms), a string in one go.
+    return _derived(repr(key), lambda: build(*frames, **kwargs))  # type: ignore[return-value]

@@ -21,10 +21,9 @@ def frame(rows: Sequence[Mapping[str, Any]] | Sequence[Any], dtypes: Mapping[str
         rows = [dict(r._mapping) for r in rows]  # type: ignore[union-attr]
     # dtype=object first: pandas 3 would infer its string dtype and drop str subclasses
     # such as InvalidJSON (the "not valid JSON" marker).
-    df = pd.DataFrame(list(rows), columns=list(dtypes), dtype=object)
-    for col, dtype in dtypes.items():
-        df[col] = coerce(df[col], dtype)
-    return df
+    raw = pd.DataFrame(list(rows), columns=list(dtypes), dtype=object)
+    # One frame from the coerced columns: assigning them one by one costs ~0.5-1 ms a column.
+    return pd.DataFrame({col: coerce(raw[col], dtype) for col, dtype in dtypes.items()}, index=raw.index)
 
 
 def coerce(series: pd.Series, dtype: str) -> pd.Series:
