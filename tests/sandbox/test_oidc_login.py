@@ -8,9 +8,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,6 +101,26 @@ def test_sign_in_through_the_provider_gives_roles_from_groups(console: tuple[str
                                                               may_edit: bool) -> None:
     base, cid = console
     sync_api = pytest.importorskip("playwright.sync_api")
+    # In a thread of its own: the browser tests' session-wide Playwright (tests/browser/conftest.py)
+    # keeps an asyncio loop running on this worker's main thread, and a second sync Playwright
+    # refuses to start inside it.
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _sign_in_and_check(sync_api, base, cid, user, roles, may_edit)
+        except BaseException as exc:  # noqa: BLE001 - raised again on the test's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="oidc-browser")
+    worker.start()
+    worker.join(timeout=6 * START_WAIT_S)
+    assert not worker.is_alive(), "the browser flow did not finish"
+    if failure:
+        raise failure[0]
+
+
+def _sign_in_and_check(sync_api: Any, base: str, cid: str, user: str, roles: str, may_edit: bool) -> None:
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
