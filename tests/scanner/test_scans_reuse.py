@@ -8,6 +8,17 @@ import pytest
 from tests.scanner.test_pages import WINDOW, _clean_caches, _seed_sqlite, open_page, table  # noqa: F401
 
 
+@pytest.fixture(autouse=True)
+def _still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """'Now' (rounded to 10 s, part of the reads' keys) stands still: on a loaded machine three
+    reruns can cross a tick, and a new 'now' is rightly a new read."""
+    import ui.scans as us
+    from ui.shell import rounded_now
+
+    fixed = rounded_now()
+    monkeypatch.setattr(us, "rounded_now", lambda: fixed)
+
+
 def _as_of_lines(at) -> int:  # type: ignore[no-untyped-def]
     return sum(1 for c in at.caption if str(c.value).startswith("Data as of"))
 
