@@ -13,6 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ui.widgets import PrebuiltFigure  # noqa: F401 - the payoff and drift figures are kept in it
+
 AMBER = "#f0a202"
 RED = "#d62728"
 GREEN = "#2ca02c"
@@ -45,25 +47,6 @@ def _plain_figure(traces: list[dict[str, Any]], layout: dict[str, Any], title: s
     common title, height and margins of `_layout`."""
     full = {**layout, "title": {"text": title}, "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
     return go.Figure(data=traces, layout=full, _validate=False)
-
-
-class PrebuiltFigure(go.Figure):
-    """A figure whose dict form is computed once, for figures shown again on every rerun.
-
-    st.plotly_chart calls `to_dict()`, which deep-copies every property and encodes every array
-    again on each call (2-5 ms a chart a rerun); this figure hands back the dict made when it was
-    built. Build it once (ui.widgets.derived) and treat it as read-only.
-    """
-
-    def __init__(self, fig: go.Figure) -> None:
-        super().__init__(layout={"template": {}}, _validate=False)  # an empty shell (no template copy)
-        self._prebuilt = fig.to_dict()
-
-    def to_dict(self) -> dict[str, Any]:
-        return self._prebuilt
-
-    def to_plotly_json(self) -> dict[str, Any]:
-        return self._prebuilt
 
 
 # ---- opportunities ---------------------------------------------------------------------------
