@@ -151,8 +151,10 @@ def severity_bars(timeline: pd.DataFrame, *, tz: tzinfo, bucket_s: int, since: p
                        "marker": {"color": SEVERITY_COLOURS.get(str(sev), OTHER_COLOUR)},
                        "hovertemplate": f"{esc(sev)}: %{{y}}<br>from %{{x|%Y-%m-%d %H:%M}}<extra></extra>"})
     span = [since.tz_convert(tz), until.tz_convert(tz)]
+    # A date axis over the window and counts from 0, also when the window holds no error (no trace).
     return _figure(traces, {"title": _title(title), "barmode": "stack", "height": 260,
-                            "xaxis": {"range": span}, "showlegend": True, **LAYOUT})
+                            "xaxis": {"range": span, "type": "date"}, "yaxis": {"rangemode": "nonnegative"},
+                            "showlegend": True, **LAYOUT})
 
 
 def _state_lines(runs: pd.DataFrame, *, tz: tzinfo) -> list[dict[str, Any]]:

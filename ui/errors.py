@@ -140,8 +140,14 @@ def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, buck
     if truncated:
         st.warning(f"More than {eq.MAX_DISTINCT:,} distinct messages in this window: only the first are grouped. "
                    "Narrow the filters.", icon="⚠️")
+    cfg = {"trend": st.column_config.LineChartColumn("trend", y_min=0),
+           "vs_prior": st.column_config.NumberColumn("vs prior", help="Events minus those of the period before, "
+                                                     "of the same length", format="%+d"),
+           "message": st.column_config.TextColumn("message (most frequent)", width="large")}
     if groups.empty:
         st.success("No error groups match.", icon="✅")
+        # The table is still drawn, empty: its headers say what a group shows, and the page keeps its shape.
+        st.dataframe(group_table(groups, sparks, []), hide_index=True, column_config=cfg, key="errors_groups_none")
         return ""
     fps = groups["fingerprint"].tolist()
     listed = hash(tuple(fps))
@@ -151,10 +157,6 @@ def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, buck
 
     # Built once per cached view and group list (the sparklines come from the same view as the groups).
     table = derived(shown, groups, listed=listed, since=f.since, until=f.until, bucket_s=bucket_s, tz=str(f.tz))
-    cfg = {"trend": st.column_config.LineChartColumn("trend", y_min=0),
-           "vs_prior": st.column_config.NumberColumn("vs prior", help="Events minus those of the period before, "
-                                                     "of the same length", format="%+d"),
-           "message": st.column_config.TextColumn("message (most frequent)", width="large")}
     pos = [fps.index(selected)] if selected in fps else []
     event = st.dataframe(table, hide_index=True, column_config=cfg, on_select="rerun", selection_mode="single-row",
                          key=f"errors_groups_{listed}", selection_default={"selection": {"rows": pos}})
@@ -360,9 +362,8 @@ def _timeline_figure(view: eq.ErrorView, **kwargs: Any) -> Any:
 def timeline_section(f: Frame, view: eq.ErrorView, *, bucket_s: int) -> None:
     """Error counts per severity over the window."""
     freshness(view, key="errors_timeline", tz=f.tz)
-    if view.timeline.empty:
+    if view.timeline.empty:  # the chart is still drawn: a quiet window is a flat line, not a missing panel
         st.caption("No errors in this window.")
-        return
     fig = derived(_timeline_figure, view, tz=f.tz, bucket_s=bucket_s, since=pd.Timestamp(f.since),
                   until=pd.Timestamp(f.until), title=f"Errors per severity, {f.label}")
     st.plotly_chart(fig, key="errors_timeline_chart")

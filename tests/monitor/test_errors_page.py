@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -47,7 +48,13 @@ def seed(url: str) -> list[str]:
 def test_empty_database(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
     at = run_page(monkeypatch, sqlite_url, "errors")
     no_exceptions(at)
-    assert "No error groups match." in texts(at)
+    assert "No error groups match." in texts(at) and "No errors in this window." in texts(at)
+    # The page keeps its shape: the group table with its headers and no rows, the timeline's empty axes.
+    (empty,) = [d.value for d in at.dataframe]
+    assert len(empty) == 0 and {"error_type", "service", "message", "events", "last_seen"} <= set(empty.columns)
+    (chart,) = at.get("plotly_chart")
+    spec = json.loads(chart.proto.spec)
+    assert spec["data"] == [] and spec["layout"]["xaxis"]["type"] == "date"
 
 
 def test_real_backend_database_without_error_tables_names_the_command(
