@@ -145,7 +145,7 @@ def fetch(fn: Callable[..., T], /, **kwargs: Any) -> T:
     params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
     name = f"{fn.__module__}.{fn.__qualname__}"
     key = repr((name, s.read_url, params))  # plain values: their repr names them exactly
-    as_of, cached = _CACHES[_domain(fn)](key, _fn=lambda session, **kw: fn(session, **kwargs))
+    as_of, cached = _CACHES[_domain(fn)](key, _fn=lambda session: fn(session, **kwargs))
     result = _fresh(cached)
     if hasattr(result, "attrs"):
         # ISO text, not a datetime: Arrow serialises attrs as JSON when a frame is shown.

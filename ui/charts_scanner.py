@@ -13,8 +13,6 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.widgets import PrebuiltFigure  # noqa: F401 - the payoff and drift figures are kept in it
-
 AMBER = "#f0a202"
 RED = "#d62728"
 GREEN = "#2ca02c"

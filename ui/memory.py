@@ -23,8 +23,8 @@ import ctypes
 import ctypes.util
 import gc
 import importlib
-import pkgutil
 import logging
+import pkgutil
 import threading
 import time
 

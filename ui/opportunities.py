@@ -19,7 +19,7 @@ from db.queries.common import COUNT_CAP, PAGE_SIZE
 from ui import charts_scanner as charts
 from ui import urlstate
 from ui.shell import Frame, rounded_now
-from ui.widgets import derived, export_buttons, fmt_count, freshness, guard, show_json, to_tz
+from ui.widgets import PrebuiltFigure, derived, export_buttons, fmt_count, freshness, guard, show_json, to_tz
 
 STALE_SNAPSHOT_S = 15 * 60  # the backend's longest snapshot TTL
 STALE_SCAN_S = 30 * 60
@@ -433,7 +433,7 @@ def payoff_view(row: pd.Series) -> PayoffView | None:
     best, worst = payoff.extremes(pos)
     caption = (f"Legs ({pos.assumption}; net {'credit' if pos.credit else 'debit'} {pos.premium:,.2f}) · "
                "Break-evens: " + (", ".join(f"{b:,.2f}" for b in bes) or "none"))
-    figure = charts.PrebuiltFigure(charts.payoff(xs, ys, break_evens=bes, spot=spot))
+    figure = PrebuiltFigure(charts.payoff(xs, ys, break_evens=bes, spot=spot))
     return PayoffView(caption, pd.DataFrame(payoff.legs_table(pos)), best, worst, figure)
 
 
@@ -515,7 +515,7 @@ def _persistence(row: pd.Series) -> None:
 def drift_figure(hist: pd.DataFrame, **_identity: object) -> Any:
     """The drift chart of one persistence read (the keywords only name whose history it is, so that
     ui.widgets.derived keys on them too)."""
-    return charts.PrebuiltFigure(charts.drift(hist))
+    return charts.drift(hist)  # derived keeps it as a PrebuiltFigure
 
 
 # ---- charts and export -----------------------------------------------------------------------

@@ -87,15 +87,14 @@ def _change(engine: Engine, *, identity: Identity, ids: Sequence[str], note: str
     clean_ids, note = _validate(ids, note)
     for attempt in range(1, BUSY_ATTEMPTS + 1):
         try:
-            return _change_once(engine, identity=identity, ids=clean_ids, note=note, resolve=resolve)
+            return _change_once(engine, identity=identity, clean_ids=clean_ids, note=note, resolve=resolve)
         except OperationalError as exc:
             if attempt == BUSY_ATTEMPTS or classify(exc).kind != "busy":
                 raise
     raise AssertionError("unreachable")
 
 
-def _change_once(engine: Engine, *, identity: Identity, ids: list[str], note: str, resolve: bool) -> ResolveResult:
-    clean_ids = ids
+def _change_once(engine: Engine, *, identity: Identity, clean_ids: list[str], note: str, resolve: bool) -> ResolveResult:
     action = RESOLVE if resolve else UNRESOLVE
     guard = E.resolved_at.is_(None) if resolve else E.resolved_at.is_not(None)
     changed: list[str] = []

@@ -16,6 +16,7 @@ from db.queries import opportunities as q
 from tests.scanner.conftest import snapshot
 from tests.scanner.test_pages import WINDOW, _seed_sqlite, open_page, texts
 from ui import charts_scanner as charts
+from ui.widgets import PrebuiltFigure
 
 # a put credit spread from short/long strikes only: sell 100, buy 90 for 3.00 -> max loss 700, BE 97
 SPREAD = {"premium": 3.0, "short_strike": 100, "long_strike": 90}
@@ -54,12 +55,12 @@ def test_detail_holds_each_metric_as_column_and_as_data(opp_engine) -> None:
 
 def test_prebuilt_figure_sends_the_same_chart() -> None:
     fig = charts.payoff([90.0, 100.0, 110.0], [-100.0, 200.0, -100.0], break_evens=[93.0, 107.0], spot=100.0)
-    pre = charts.PrebuiltFigure(fig)
+    pre = PrebuiltFigure(fig)
     assert pio.to_json(pre.to_dict(), validate=False) == pio.to_json(fig.to_dict(), validate=False)
     hist = pd.DataFrame({"started_at": pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC"),
                          "ev": [1.0, None, 2.0], "pop": [0.5, 0.6, None]})
     drift = charts.drift(hist)
-    assert pio.to_json(charts.PrebuiltFigure(drift).to_dict(), validate=False) == pio.to_json(drift.to_dict(),
+    assert pio.to_json(PrebuiltFigure(drift).to_dict(), validate=False) == pio.to_json(drift.to_dict(),
                                                                                               validate=False)
 
 
