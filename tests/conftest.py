@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,23 @@ def fresh_caches() -> Iterator[None]:
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def still_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """'Now' (rounded up to NOW_GRANULARITY_S, part of the reads' keys) stands still for the test:
+    on a loaded machine a few reruns can cross a tick, and a new 'now' is rightly a new read."""
+    import importlib
+    import pkgutil
+    import sys
+
+    import ui
+    import ui.shell
+
+    for info in pkgutil.iter_modules(ui.__path__, "ui."):
+        importlib.import_module(info.name)
+    fixed = ui.shell.rounded_now()
+    for name, mod in list(sys.modules.items()):
+        if (name == "ui" or name.startswith("ui.")) and getattr(mod, "rounded_now", None) is ui.shell.rounded_now:
+            monkeypatch.setattr(mod, "rounded_now", lambda: fixed)
+    return fixed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -170,7 +170,9 @@ def test_too_many_state_changes_are_drawn_per_cell(monkeypatch: pytest.MonkeyPat
     assert "state changes in this window: drawn as the worst state per cell" in texts(at)
 
 
-def test_charts_follow_new_data_after_the_cache_expires(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_charts_follow_new_data_after_the_cache_expires(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, still_clock: datetime
+) -> None:
     # Built figures are reused across reruns; new data (a new cache entry) must still reach the chart.
     eng = seed(sqlite_url)
     at = run_page(monkeypatch, sqlite_url, "health", hview="history")

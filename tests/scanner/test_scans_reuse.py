@@ -9,14 +9,8 @@ from tests.scanner.test_pages import WINDOW, _clean_caches, _seed_sqlite, open_p
 
 
 @pytest.fixture(autouse=True)
-def _still_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """'Now' (rounded to 10 s, part of the reads' keys) stands still: on a loaded machine three
-    reruns can cross a tick, and a new 'now' is rightly a new read."""
-    import ui.scans as us
-    from ui.shell import rounded_now
-
-    fixed = rounded_now()
-    monkeypatch.setattr(us, "rounded_now", lambda: fixed)
+def _still(still_clock: object) -> None:
+    """'Now' stands still: three reruns on a loaded machine can cross a tick."""
 
 
 def _as_of_lines(at) -> int:  # type: ignore[no-untyped-def]
