@@ -3,7 +3,9 @@
 Each navigation uses a new browser context (no HTTP cache, a new Streamlit session). "Data
 visible" = the script has finished and every visible dataframe grid and chart of the main area
 has rendered, and that state holds (pages without any count their title and content). The first navigation to a page hits
-the server's cold data caches; the median of the following ones is the steady figure.
+the server's cold data caches; the median of the following ones is the steady figure. Several servers
+(the empty-database floor and the big database) are measured in turns, so that both sides of a ratio
+see the same machine.
 """
 
 from __future__ import annotations
@@ -85,21 +87,32 @@ def _visible_after(browser: Any, url: str) -> tuple[float | None, str]:
         ctx.close()
 
 
-def measure(base_url: str, url_paths: list[str], runs: int = 5) -> dict[str, Any]:
-    """url_path -> first (cold server cache) and median steady time to data visible, in seconds."""
+def measure(bases: dict[str, str], url_paths: list[str], runs: int = 5) -> dict[str, dict[str, Any]]:
+    """name -> url_path -> first (cold server cache) and median steady time to data visible, in seconds,
+    for each server of `bases` (name -> base URL).
+
+    The servers take turns page by page and run by run (floor, big, floor, big, ...): a change of the
+    machine's load during the measure weighs on both sides of a ratio alike.
+    """
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, Any] = {}
+    out: dict[str, dict[str, Any]] = {name: {} for name in bases}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            _visible_after(browser, base_url + "/")  # the entry page first: a fresh server's deep links need it
+            for base in bases.values():
+                _visible_after(browser, base + "/")  # the entry page first: a fresh server's deep links need it
             for path in url_paths:
-                first, what = _visible_after(browser, f"{base_url}/{path}")
-                steady = [_visible_after(browser, f"{base_url}/{path}") for _ in range(runs)]
-                times = [t for t, _ in steady if t is not None]
-                out[path] = {"first_s": first, "median_s": median(times), "all": [round(t, 3) for t in times],
-                             "element": what, "failures": sum(1 for t, _ in steady if t is None)}
+                first = {name: _visible_after(browser, f"{base}/{path}") for name, base in bases.items()}
+                steady: dict[str, list[tuple[float | None, str]]] = {name: [] for name in bases}
+                for _ in range(runs):
+                    for name, base in bases.items():
+                        steady[name].append(_visible_after(browser, f"{base}/{path}"))
+                for name in bases:
+                    times = [t for t, _ in steady[name] if t is not None]
+                    out[name][path] = {"first_s": first[name][0], "median_s": median(times),
+                                       "all": [round(t, 3) for t in times], "element": first[name][1],
+                                       "failures": sum(1 for t, _ in steady[name] if t is None)}
         finally:
             browser.close()
     return out

@@ -93,15 +93,13 @@ def run_server_measures(url: str, empty_url: str, pages: list[PageUnderTest], sk
 
     paths = [p.url_path for p in pages]
     out: dict[str, Any] = {}
-    if "browser" not in skip:
-        print("browser: empty database (floor)", flush=True)
-        with streamlit_server(empty_url, "empty") as srv:
-            out["browser_empty"] = browser.measure(srv.base_url, paths, runs=runs)
-            out["server_empty_after_browser"] = srv.memory_mb()
     with streamlit_server(url, "big") as srv:
         if "browser" not in skip:
-            print("browser: largest database", flush=True)
-            out["browser_big"] = browser.measure(srv.base_url, paths, runs=runs)
+            print("browser: empty database (floor) and largest database, in turns", flush=True)
+            with streamlit_server(empty_url, "empty") as floor:
+                both = browser.measure({"empty": floor.base_url, "big": srv.base_url}, paths, runs=runs)
+                out["server_empty_after_browser"] = floor.memory_mb()
+            out["browser_empty"], out["browser_big"] = both["empty"], both["big"]
             out["server_after_browser"] = srv.memory_mb()
         if "concurrency" not in skip:
             print("concurrency: 1, 10, 30 sessions, back to back", flush=True)
