@@ -14,7 +14,7 @@ from ui import errors as ui
 from ui import urlstate
 from ui.health import bucket_seconds
 from ui.page import start
-from ui.widgets import export_buttons, fmt_count, freshness, guard
+from ui.widgets import derived, export_buttons, fmt_count, freshness, guard
 
 f = start("Errors", tables=("critical_error_logs",))
 ui.show_flash()
@@ -48,7 +48,7 @@ with guard("Errors"):  # one cached call: groups, facets, timeline and sparkline
 if view is None:
     st.stop()
 
-chosen = ui.facet_filters(view.facets, chosen=chosen)
+chosen = ui.facet_filters(view, chosen=chosen)
 urlstate.put(tab=None if tab == "unresolved" else tab, q=query, **chosen)
 ui.capped_note(f, view)
 ui.timeline_section(f, view, bucket_s=bucket)
@@ -111,8 +111,6 @@ def _stream(groups: pd.DataFrame, sparks: pd.DataFrame, *, tab: str, truncated: 
         _occurrences(group, "all" if tab == "all" else tab, occ_id, cursor)
 
 
-groups = eq.by_status(view.groups, tab)
-groups.attrs["as_of"] = view.attrs.get("as_of")
-st.subheader(f"{ui.TABS[tab]} groups: {fmt_count(len(groups))}")
-freshness(groups, key="errors_groups", tz=f.tz)
+groups = derived(ui.tab_groups, view, tab=tab)
+st.subheader(f"{ui.TABS[tab]} groups: {fmt_count(len(groups))}")  # read with the timeline: its "Data as of" above
 _stream(groups, view.sparks, tab=tab, truncated=view.truncated)

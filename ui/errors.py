@@ -89,19 +89,36 @@ BADGES_EXPLAINED = (f"🆕 New: first seen within the last {eq.NEW_WITHIN.days} 
 
 # --- facets --------------------------------------------------------------------------------------
 
-def facet_filters(facets: pd.DataFrame, *, chosen: dict[str, list[str]]) -> dict[str, list[str]]:
+FACETS = (("severity", "Severity"), ("service", "Service"), ("type", "Type"))
+
+
+def facet_counts(view: eq.ErrorView) -> dict[str, dict[str, int]]:
+    """facet -> value -> events, from the view's facet rows (built once per view through `derived`)."""
+    out: dict[str, dict[str, int]] = {name: {} for name, _ in FACETS}
+    for facet, value, n in zip(view.facets["facet"], view.facets["value"], view.facets["count"], strict=True):
+        out.setdefault(facet, {})[value] = int(n)
+    return out
+
+
+def facet_filters(view: eq.ErrorView, *, chosen: dict[str, list[str]]) -> dict[str, list[str]]:
     """Three multiselects (severity, service, type) whose options show their counts; returns the choice."""
     out: dict[str, list[str]] = {}
-    cols = st.columns(3)
-    for col, (name, label) in zip(cols, (("severity", "Severity"), ("service", "Service"), ("type", "Type")),
-                                  strict=True):
-        sub = facets[facets["facet"] == name]
-        counts = dict(zip(sub["value"], sub["count"], strict=True))
+    by_facet = derived(facet_counts, view)
+    row = st.container(horizontal=True)  # one block, not a column each
+    for name, label in FACETS:
+        counts = by_facet[name]
         options = list(dict.fromkeys([*counts, *chosen.get(name, [])]))
-        out[name] = col.multiselect(label, options, default=[o for o in chosen.get(name, []) if o in options],
+        out[name] = row.multiselect(label, options, default=[o for o in chosen.get(name, []) if o in options],
                                     format_func=lambda v, c=counts: f"{v} ({c.get(v, 0):,})",
                                     key=f"errors_facet_{name}", placeholder="All")
     return out
+
+
+def tab_groups(view: eq.ErrorView, *, tab: str) -> pd.DataFrame:
+    """The groups of one tab (built once per view and tab through `derived`), carrying the view's read time."""
+    groups = eq.by_status(view.groups, tab)
+    groups.attrs["as_of"] = view.attrs.get("as_of")
+    return groups
 
 
 # --- group stream --------------------------------------------------------------------------------
@@ -156,7 +173,7 @@ def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, buck
         return shown_tz(group_table(g, sparks, buckets_of(f.since, f.until, bucket_s)), f.tz)
 
     # Built once per cached view and group list (the sparklines come from the same view as the groups).
-    table = derived(shown, groups, listed=listed, since=f.since, until=f.until, bucket_s=bucket_s, tz=str(f.tz))
+    table = derived(shown, groups, as_grid=True, listed=listed, since=f.since, until=f.until, bucket_s=bucket_s, tz=str(f.tz))
     pos = [fps.index(selected)] if selected in fps else []
     event = st.dataframe(table, hide_index=True, column_config=cfg, on_select="rerun", selection_mode="single-row",
                          key=f"errors_groups_{listed}", selection_default={"selection": {"rows": pos}})
@@ -199,13 +216,8 @@ def group_header(group: pd.Series) -> None:
     b = badges(group)
     if b:
         st.caption(b)
-    left, right = st.columns(2)
-    with left:
-        st.caption("type")
-        st.text(group["error_type"])
-    with right:
-        st.caption("service")
-        st.text(group["service"] if isinstance(group["service"], str) else eq.NO_SERVICE)
+    service = group["service"] if isinstance(group["service"], str) else eq.NO_SERVICE
+    st.text(f"Type:    {group['error_type']}\nService: {service}")  # literal text, one element
     st.caption(f"message (most frequent of {int(group['distinct_messages'])} distinct)")
     show_text(group["message"])
 
@@ -231,7 +243,7 @@ def occurrences_table(f: Frame, occ: pd.DataFrame, *, chosen: set[str], version:
     """
     ids = occ["id"].tolist()
     pos = [i for i, x in enumerate(ids) if x in chosen]
-    shown = derived(_occurrence_rows, occ, tz=f.tz, rows=hash(tuple(ids)))  # built once per fetched page
+    shown = derived(_occurrence_rows, occ, as_grid=True, tz=f.tz, rows=hash(tuple(ids)))  # built once per fetched page
     event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="multi-row",
                          key=f"errors_occ_{hash(tuple(ids))}_{version}", selection_default={"selection": {"rows": pos}},
                          column_config={"message": st.column_config.TextColumn("message", width="large")})
@@ -255,7 +267,7 @@ def occurrence_detail(f: Frame, error_id: str) -> None:
             st.info("This error no longer exists.", icon="ℹ️")
             return
         row = one.iloc[0]
-        st.dataframe(derived(_occurrence_row, one, tz=f.tz, error_id=error_id), hide_index=True)
+        st.dataframe(derived(_occurrence_row, one, as_grid=True, tz=f.tz, error_id=error_id), hide_index=True)
         t1, t2, t3 = st.tabs(["Message", "Details (JSON)", "Details (raw)"])
         with t1:
             show_text(row["message"])

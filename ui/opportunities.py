@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -19,7 +20,7 @@ from db.queries.common import COUNT_CAP, PAGE_SIZE
 from ui import charts_scanner as charts
 from ui import urlstate
 from ui.shell import Frame, rounded_now
-from ui.widgets import PrebuiltFigure, derived, export_buttons, fmt_count, freshness, guard, show_json, to_tz
+from ui.widgets import PrebuiltFigure, derived, export_buttons, fmt_count, freshness, grid, guard, show_json, to_tz
 
 STALE_SNAPSHOT_S = 15 * 60  # the backend's longest snapshot TTL
 STALE_SCAN_S = 30 * 60
@@ -202,12 +203,12 @@ def controls(f: Frame) -> tuple[q.Filters, View]:
 
 def _view(flt: q.Filters) -> View:
     sorts = list(q.SORTS)
-    c1, c2, _ = st.columns([2, 1, 3])
+    row = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not a column each
     sort = urlstate.choice("sort", sorts, q.DEFAULT_SORT)
     direction = urlstate.choice("dir", ["desc", "asc"], "desc")
-    sort = c1.selectbox("Sort by", sorts, index=sorts.index(sort), key="opp_sort",
-                        format_func=lambda s: SORT_LABELS.get(s, s))
-    direction = c2.segmented_control("Direction", ["desc", "asc"], default=direction, key="opp_dir") or "desc"
+    sort = row.selectbox("Sort by", sorts, index=sorts.index(sort), key="opp_sort",
+                         format_func=lambda s: SORT_LABELS.get(s, s), width=320)
+    direction = row.segmented_control("Direction", ["desc", "asc"], default=direction, key="opp_dir") or "desc"
     urlstate.put(sort=None if sort == q.DEFAULT_SORT else sort, dir=None if direction == "desc" else direction)
     signature = _signature(flt, sort, direction)
     if st.session_state.get("opp_sig") not in (None, signature):
@@ -346,7 +347,7 @@ def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
                 st.warning(ratio_sort_note(view.sort, ranked), icon="⚠️")
         # a new key per page and filter: a row selection is by position and must not carry over
         key = "opp_table_" + position_key(view.after, view.before, _signature(flt, view.sort, view.descending))
-        shown = derived(_shown_rows, df, backwards=backwards, tz=f.tz, now=rounded_now())
+        shown = derived(_shown_rows, df, as_grid=True, backwards=backwards, tz=f.tz, now=rounded_now())
         event = st.dataframe(shown, hide_index=True, width="stretch", key=key,
                              on_select="rerun", selection_mode="single-row", column_config=COLUMN_CONFIG)
         picked = event.selection.rows if event and hasattr(event, "selection") else []
@@ -400,7 +401,7 @@ class PayoffView:
     """A snapshot's position at expiry, as the detail shows it."""
 
     caption: str
-    legs: pd.DataFrame
+    legs: pa.Table | pd.DataFrame  # as st.dataframe sends it (ui.widgets.grid)
     best: float
     worst: float
     figure: Any
@@ -411,14 +412,14 @@ class DetailView:
     """What the detail draws from one `snapshot_detail` read (built once per read: the payoff
     figure took ~20 ms, more than the rest of a warm rerun of the panel)."""
 
-    values: pd.DataFrame
+    values: pa.Table | pd.DataFrame  # as st.dataframe sends it (ui.widgets.grid)
     payoff: PayoffView | None
 
 
 def detail_view(d: pd.DataFrame, *, snapshot_id: int) -> DetailView:
     """The metric table and the payoff (None without legs) of the snapshot read in `d`."""
     row = d.iloc[0]
-    return DetailView(values=plain(q.metric_values(d)), payoff=payoff_view(row))
+    return DetailView(values=grid(q.metric_values(d)), payoff=payoff_view(row))
 
 
 def payoff_view(row: pd.Series) -> PayoffView | None:
@@ -434,7 +435,7 @@ def payoff_view(row: pd.Series) -> PayoffView | None:
     caption = (f"Legs ({pos.assumption}; net {'credit' if pos.credit else 'debit'} {pos.premium:,.2f}) · "
                "Break-evens: " + (", ".join(f"{b:,.2f}" for b in bes) or "none"))
     figure = PrebuiltFigure(charts.payoff(xs, ys, break_evens=bes, spot=spot))
-    return PayoffView(caption, pd.DataFrame(payoff.legs_table(pos)), best, worst, figure)
+    return PayoffView(caption, grid(pd.DataFrame(payoff.legs_table(pos))), best, worst, figure)
 
 
 def detail(selected: int | None, f: Frame) -> None:
