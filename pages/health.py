@@ -35,17 +35,18 @@ def _set_zoom(a: datetime, b: datetime) -> None:
 
 
 # --- controls ------------------------------------------------------------------------------------
-c1, c2, c3, c4 = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
-view = c1.segmented_control("View", list(ui.VIEWS), default=view, format_func=ui.VIEWS.get, key="health_view",
-                            help="What to show (kept in the URL)") or view
-picked = c2.selectbox("Service", ["", *services], index=([""] + list(services)).index(service or ""),
-                      format_func=lambda s: s or "All services", key="health_service")
+bar = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not a column each
+view = bar.segmented_control("View", list(ui.VIEWS), default=view, format_func=ui.VIEWS.get, key="health_view",
+                             help="What to show (kept in the URL)") or view
+picked = bar.selectbox("Service", ["", *services], index=([""] + list(services)).index(service or ""),
+                       format_func=lambda s: s or "All services", key="health_service", width=240)
 service = picked or None
-degraded_down = c3.toggle("DEGRADED counts as down", value=degraded_down, key="health_dd",
-                          help="Off: DEGRADED counts as up in uptime. On: as down.")
-refresh_key = c4.selectbox("Live refresh", list(ui.REFRESH_OPTIONS), index=list(ui.REFRESH_OPTIONS).index(refresh_key),
-                           key="health_every", format_func=lambda k: "paused" if k == "off" else f"every {k}",
-                           help="How often the status tiles read again; the rest of the page does not rerun.")
+degraded_down = bar.toggle("DEGRADED counts as down", value=degraded_down, key="health_dd",
+                           help="Off: DEGRADED counts as up in uptime. On: as down.")
+refresh_key = bar.selectbox("Live refresh", list(ui.REFRESH_OPTIONS),
+                            index=list(ui.REFRESH_OPTIONS).index(refresh_key), key="health_every", width=160,
+                            format_func=lambda k: "paused" if k == "off" else f"every {k}",
+                            help="How often the status tiles read again; the rest of the page does not rerun.")
 urlstate.put(hview=None if view == "overview" else view, service=service, dd=degraded_down,
              every=None if refresh_key == ui.DEFAULT_REFRESH else refresh_key)
 

@@ -99,19 +99,20 @@ figure = derived
 def _tile(row: pd.Series) -> None:
     cat = str(row["category"])
     icon, colour, meaning = BADGES[cat]
+    stale = bool(row["stale"])
     with st.container(border=True):
         st.text(row["service"])
-        st.badge(f"{icon} {cat}", color=colour)  # type: ignore[arg-type]  # our own words only
+        # Our own words only (a category and STALE), as one line of badges.
+        st.markdown(f":{colour}-badge[{icon} {cat}]" + (" :gray-badge[⏳ STALE]" if stale else ""))
         if cat == hq.OTHER or str(row["status"]) != cat:
             st.caption("written as:")
             st.text(row["status"])
-        if bool(row["stale"]):
-            st.badge("⏳ STALE", color="gray")
-            st.caption(f"no check for {fmt_age(row['age_s'])}, usually every {fmt_age(row['interval_s'])}")
+        if stale:
+            age = f"no check for {fmt_age(row['age_s'])}, usually every {fmt_age(row['interval_s'])}"
         else:
-            st.caption(f"checked {fmt_age(row['age_s'])} ago" + ("" if pd.isna(row["interval_s"]) else
-                                                                 f", usually every {fmt_age(row['interval_s'])}"))
-        st.caption(meaning)
+            age = f"checked {fmt_age(row['age_s'])} ago" + ("" if pd.isna(row["interval_s"]) else
+                                                            f", usually every {fmt_age(row['interval_s'])}")
+        st.caption(f"{age}  \n{meaning}")  # two lines, one element
 
 
 def tiles(status: pd.DataFrame) -> None:
