@@ -60,9 +60,11 @@ def _worker(url: str, out_name: str, *, page: PageUnderTest | None = None, naive
 
 
 def run_pages(urls: dict[int, str], pages: list[PageUnderTest], runs: int, profile: str) -> dict[str, Any]:
+    """Page by page, every size of a page one after the other: the ratio to 10k compares runs
+    seconds apart, not minutes (the shared machine's speed drifts)."""
     out: dict[str, Any] = {}
-    for rows, url in urls.items():
-        for page in pages:
+    for page in pages:
+        for rows, url in urls.items():
             out[f"{page.name}|{rows}"] = _worker(url, f"{profile}-{rows}-{page.name}", page=page, runs=runs)
     return out
 
