@@ -194,8 +194,9 @@ def render(res: dict[str, Any]) -> str:
         f"{res['started']} → {res.get('finished')}; {res['machine']}, load {res.get('load_at_end')} at end "
         "(the 2 cores are shared with other developers: CPU timings are noisy; medians of "
         f"{res['runs']} runs). Databases: {dbs}.",
-        "Script times are AppTest script-run wall times in a process per page and size (peak RSS = that "
-        "process's high-water mark, imports included; py peak = tracemalloc peak of one cold open); cold = "
+        "Script times are AppTest script-run wall times in a process per page pinned to one CPU, its sizes "
+        "taking turns run by run (peak RSS = that process's high-water mark over all its sizes, imports "
+        "included; py peak = tracemalloc peak of one cold open at that size); cold = "
         "st.cache_data and st.cache_resource cleared right before the run (new connections, fresh "
         "SQLite page cache; the OS file cache stays warm); warm = the same run repeated.",
         "",

@@ -35,11 +35,13 @@ def _available_mb() -> float:
     return 0.0
 
 
-def _worker(url: str, out_name: str, *, page: PageUnderTest | None = None, naive_table: str = "",
+def _worker(url: str | list[str], out_name: str, *, page: PageUnderTest | None = None, naive_table: str = "",
             runs: int) -> dict[str, Any] | None:
     out = OUT / "raw" / f"{out_name}.json"
     out.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "bench.worker", "--url", url, "--runs", str(runs), "--out", str(out)]
+    cmd = [sys.executable, "-m", "bench.worker", "--runs", str(runs), "--out", str(out)]
+    for one in [url] if isinstance(url, str) else url:
+        cmd += ["--url", one]
     if naive_table:
         cmd += ["--page", str(NAIVE_PAGE), "--naive-table", naive_table]
     elif page:
@@ -55,17 +57,20 @@ def _worker(url: str, out_name: str, *, page: PageUnderTest | None = None, naive
         tail = (proc.stderr or "").strip().splitlines()[-3:]
         print(f"  {out_name}: worker failed: {' | '.join(tail)[:300]}", flush=True)
         return {"error": " | ".join(tail)[:300]}
-    print(f"  {out_name}: {time.perf_counter() - t0:.0f} s, peak {result['peak_rss_mb']} MB", flush=True)
+    peak = next(iter(result["by_url"].values()))["peak_rss_mb"] if "by_url" in result else result["peak_rss_mb"]
+    print(f"  {out_name}: {time.perf_counter() - t0:.0f} s, peak {peak} MB", flush=True)
     return result  # type: ignore[no-any-return]
 
 
 def run_pages(urls: dict[int, str], pages: list[PageUnderTest], runs: int, profile: str) -> dict[str, Any]:
-    """Page by page, every size of a page one after the other: the ratio to 10k compares runs
-    seconds apart, not minutes (the shared machine's speed drifts)."""
+    """One worker per page measures every size, the sizes taking turns run by run (bench.worker):
+    the ratio to 10k compares runs a second apart on one CPU, not minutes apart (the shared
+    machine's speed drifts). The sizes share that process's peak RSS."""
     out: dict[str, Any] = {}
     for page in pages:
+        result = _worker(list(urls.values()), f"{profile}-{page.name}", page=page, runs=runs) or {}
         for rows, url in urls.items():
-            out[f"{page.name}|{rows}"] = _worker(url, f"{profile}-{rows}-{page.name}", page=page, runs=runs)
+            out[f"{page.name}|{rows}"] = result["by_url"][url] if "by_url" in result else result
     return out
 
 
@@ -146,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "pages": [p.__dict__ for p in pages],
     }
     if "pages" not in skip:
-        print("pages (AppTest, one process per page and size)", flush=True)
+        print("pages (AppTest, one process per page, its sizes in turns)", flush=True)
         results["page_results"] = run_pages(urls, pages, args.runs, args.profile)
     if "naive" not in skip:
         print("naive reference page", flush=True)

@@ -128,55 +128,84 @@ def traced_peak_mb(page: str) -> float:
         tracemalloc.stop()
 
 
-def measure_page(page: str, url_path: str, runs: int) -> dict[str, Any]:
-    """Cold and warm script times of each interaction of the page."""
+def _use(url: str) -> None:
+    os.environ["DATABASE_URL"] = url  # read on every run (db.settings keys its cache on it)
+
+
+def measure_page(page: str, url_path: str, runs: int, urls: list[str]) -> dict[str, dict[str, Any]]:
+    """url -> cold and warm script times of each interaction of the page on that database.
+
+    With several databases (the sizes), the runs take turns: the cold run of an interaction on
+    each size, then the next round, and the warm runs likewise. The ratio of two sizes then
+    compares runs made a second apart on the same CPU, not minutes apart."""
     from bench.interactions import discover
 
-    warm_up = _app(page)
-    warm_up.run()  # imports and first-run costs, which a running server has already paid
-    interactions = discover(warm_up, url_path)
-    results: dict[str, Any] = {}
-    for inter in interactions:
-        cold: list[float] = []
-        warm: list[float] = []
-        problems: list[str] = []
+    found: dict[str, dict[str, Any]] = {}
+    for url in urls:
+        _use(url)
+        warm_up = _app(page)
+        warm_up.run()  # imports and first-run costs, which a running server has already paid
+        found[url] = {inter.kind: inter for inter in discover(warm_up, url_path)}
+    kinds = list(dict.fromkeys(kind for url in urls for kind in found[url]))
+    results: dict[str, dict[str, Any]] = {url: {} for url in urls}
+    for kind in kinds:
+        cold: dict[str, list[float]] = {url: [] for url in urls}
+        warm: dict[str, list[float]] = {url: [] for url in urls}
+        problems: dict[str, list[str]] = {url: [] for url in urls}
+        last: dict[str, Any] = {}
         for _ in range(runs):
-            # Untimed first run: AppTest scans component manifests on a new instance (~0.1-0.3 s,
-            # a cost the server pays once), and the page must be open before the interaction.
-            at = _app(page)
+            for url in urls:
+                inter = found[url].get(kind)
+                if inter is None:
+                    continue
+                _use(url)
+                # Untimed first run: AppTest scans component manifests on a new instance (~0.1-0.3 s,
+                # a cost the server pays once), and the page must be open before the interaction.
+                at = _app(page)
+                at.run()
+                try:
+                    inter.apply(at)
+                except Exception as exc:  # noqa: BLE001 - the widget was not drawn this time: say so, go on
+                    problems[url].append(f"could not apply: {type(exc).__name__}: {str(exc)[:80]}")
+                    continue
+                _clear()
+                cold[url].append(_timed_run(at))
+                problems[url] += _problems(at)
+                last[url] = at
+        for url, at in last.items():  # the other sizes' cold runs cleared the caches: fill them again
+            _use(url)
             at.run()
-            try:
-                inter.apply(at)
-            except Exception as exc:  # noqa: BLE001 - the widget was not drawn this time: say so, go on
-                problems.append(f"could not apply: {type(exc).__name__}: {str(exc)[:80]}")
+        for _ in range(runs):
+            for url, at in last.items():
+                _use(url)
+                warm[url].append(_timed_run(at))
+                problems[url] += _problems(at)
+        for url in urls:
+            if kind not in found[url]:
                 continue
-            _clear()
-            cold.append(_timed_run(at))
-            problems += _problems(at)
-        for _ in range(runs if cold else 0):
-            warm.append(_timed_run(at))
-            problems += _problems(at)
-        results[inter.kind] = {
-            "label": inter.label,
-            "cold_s": median(cold),
-            "warm_s": median(warm),
-            "cold_all": [round(x, 4) for x in cold],
-            "warm_all": [round(x, 4) for x in warm],
-            "problems": sorted(set(problems))[:5],
-        }
+            results[url][kind] = {
+                "label": found[url][kind].label,
+                "cold_s": median(cold[url]),
+                "warm_s": median(warm[url]),
+                "cold_all": [round(x, 4) for x in cold[url]],
+                "warm_all": [round(x, 4) for x in warm[url]],
+                "problems": sorted(set(problems[url]))[:5],
+            }
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", required=True, action="append",
+                        help="a database; repeat it to measure several sizes in turns (one result each)")
     parser.add_argument("--page", required=True, help="script path, e.g. pages/health.py (or bench/naive_page.py)")
     parser.add_argument("--url-path", default="")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--naive-table", default="")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    os.environ["DATABASE_URL"] = args.url
+    urls: list[str] = args.url
+    _use(urls[0])
     os.environ.pop("DATABASE_READ_URL", None)
     sys.path.insert(0, str(ROOT))
     base_rss = _rss_mb()
@@ -184,18 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.naive_table:
         from bench.naive_page import measure as naive_measure
 
-        results = naive_measure(args.url, args.naive_table, args.runs)
-        py_peak = None
+        by_url = {urls[0]: naive_measure(urls[0], args.naive_table, args.runs)}
     else:
-        results = measure_page(args.page, args.url_path, args.runs)
+        by_url = measure_page(args.page, args.url_path, args.runs, urls)
     peak = _peak_mb()  # before tracemalloc, which adds its own overhead
-    if not args.naive_table:
-        py_peak = traced_peak_mb(args.page)
-    save_json(
-        __import__("pathlib").Path(args.out),
-        {"results": results, "peak_rss_mb": round(peak, 1), "start_rss_mb": round(base_rss, 1),
-         "py_peak_mb": None if py_peak is None else round(py_peak, 1)},
-    )
+    py_peaks: dict[str, float | None] = {}
+    for url in urls:
+        _use(url)
+        py_peaks[url] = None if args.naive_table else round(traced_peak_mb(args.page), 1)
+    # One result per database; the process (and so its peak RSS) is shared by the sizes measured together.
+    out = {url: {"results": by_url[url], "peak_rss_mb": round(peak, 1), "start_rss_mb": round(base_rss, 1),
+                 "py_peak_mb": py_peaks[url]} for url in urls}
+    save_json(__import__("pathlib").Path(args.out), out[urls[0]] if len(urls) == 1 else {"by_url": out})
     return 0
 
 
