@@ -18,7 +18,7 @@ from db.queries import sandbox as q
 from ui import urlstate
 from ui.sandbox_form import GOTO, NEW, flash, go_to, start_clone
 from ui.shell import Frame
-from ui.widgets import derived, export_buttons, freshness, report_refusal, to_tz
+from ui.widgets import derived, export_buttons, freshness, grid, report_refusal, to_tz
 
 ACTIVE_CHOICES = ["all", "active", "inactive"]
 ACTIVE_WIDTH_PX = 160
@@ -67,12 +67,10 @@ def config_list(f: Frame, configs: pd.DataFrame, *, filtered: bool = False) -> N
     export_buttons(configs, key="sandbox_configs_export", filename="sandbox_configs")
 
 
-def config_grid(configs: pd.DataFrame, *, tz: tzinfo) -> pa.Table:
+def config_grid(configs: pd.DataFrame, *, tz: tzinfo) -> pa.Table | pd.DataFrame:
     """The listed columns as the Arrow table st.dataframe sends, times in `tz`; built through `derived`,
     once per cached read (converting the frame on every rerun cost more than the rest of the list)."""
-    shown = to_tz(configs, tz)[LIST_COLUMNS]
-    shown.attrs = {}  # the read time stays out of the table's metadata
-    return pa.Table.from_pandas(shown, preserve_index=False)
+    return grid(to_tz(configs, tz)[LIST_COLUMNS])  # without the read time kept in attrs
 
 
 def _empty_message(f: Frame, *, filtered: bool) -> str:
