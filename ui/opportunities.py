@@ -148,7 +148,12 @@ def _range(name: str, bounds: pd.Series, col: Any) -> tuple[float, float] | None
         st.warning(f"Ignored the URL parameter `{param}`: expected two numbers as lo~hi.", icon="⚠️")
         urlstate.remove(param)
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi) or lo >= hi:
-        return wanted  # nothing to slide over; keep a range from the URL as it is
+        # Nothing to slide over: the slider is still drawn, disabled, so the filters keep their
+        # place and shape; a range from the URL is kept as it is (and shown).
+        shown = wanted if wanted and wanted[0] < wanted[1] else (0.0, 1.0)
+        col.slider(RANGE_LABELS[name], min_value=shown[0], max_value=shown[1], value=shown, disabled=True,
+                   key=f"opp_{param}_none", help="No values to filter by in this view.")
+        return wanted
     if name == "dte":
         lo, hi = math.floor(lo), math.ceil(hi)
     start = wanted or (lo, hi)

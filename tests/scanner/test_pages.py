@@ -208,6 +208,20 @@ def test_pages_on_an_empty_database(monkeypatch, sqlite_url, page) -> None:
     assert not at.error
 
 
+def test_opportunities_on_an_empty_database_keep_their_range_filters(monkeypatch, sqlite_url) -> None:
+    # Nothing to slide over: the five range sliders are still there, disabled; a range from the
+    # URL is kept (shown, and still in the URL) rather than dropped.
+    at = open_page(monkeypatch, sqlite_url, "pages/opportunities.py", pop="0.2~0.6")
+    sliders = {s.label: s for s in at.slider}
+    assert set(sliders) == {"Days to expiration", "Probability of profit", "Expected value ($)", "Premium",
+                            "Max loss ($)"}
+    assert all(s.proto.disabled for s in sliders.values())
+    assert tuple(sliders["Probability of profit"].value) == (0.2, 0.6)
+    assert tuple(sliders["Premium"].value) == (0.0, 1.0)
+    assert at.query_params["pop"] == "0.2~0.6"
+    assert not at.error
+
+
 def test_opportunities_on_the_real_databases(monkeypatch, fixture_db_url) -> None:
     at = open_page(monkeypatch, fixture_db_url, "pages/opportunities.py", range="custom", **{
         "from": "2025-07-31", "to": "2025-08-03"}, expired="1", sel="1")
