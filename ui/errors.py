@@ -173,7 +173,8 @@ def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, buck
         return shown_tz(group_table(g, sparks, buckets_of(f.since, f.until, bucket_s)), f.tz)
 
     # Built once per cached view and group list (the sparklines come from the same view as the groups).
-    table = derived(shown, groups, as_grid=True, listed=listed, since=f.since, until=f.until, bucket_s=bucket_s, tz=str(f.tz))
+    table = derived(shown, groups, as_grid=True, listed=listed, since=f.since, until=f.until, bucket_s=bucket_s,
+                    tz=str(f.tz))
     pos = [fps.index(selected)] if selected in fps else []
     event = st.dataframe(table, hide_index=True, column_config=cfg, on_select="rerun", selection_mode="single-row",
                          key=f"errors_groups_{listed}", selection_default={"selection": {"rows": pos}})
