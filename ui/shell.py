@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from db.auth import MODE_ANONYMOUS, MODE_LOCAL, MODE_READONLY, Identity
 from db.settings import load_settings, safe_url
@@ -26,8 +27,14 @@ RANGES: dict[str, timedelta] = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
-RANGE_OPTIONS = [*RANGES, "custom"]
+FUTURE = "future"
+RANGE_OPTIONS = [*RANGES, "custom", FUTURE]
 DEFAULT_RANGE = "24h"
+# The "future" window's end: far enough for any real row, yet inside pandas' Timestamp range (up to
+# 2262), and early enough that the errors page's prior period (since - length) stays after 1677.
+FUTURE_UNTIL = datetime(2200, 1, 1, tzinfo=UTC)
+# The earliest custom day: bucket maths uses Unix seconds, and no scanner row is older.
+EARLIEST_DAY = date(1970, 1, 1)
 # "now" is rounded up to this many seconds so that reruns share cache keys.
 NOW_GRANULARITY_S = 15
 COMMON_TZS = ["UTC", "America/New_York", "America/Chicago", "Europe/London", "Europe/Berlin", "Asia/Tokyo"]
@@ -50,6 +57,8 @@ class Frame:
     @property
     def label(self) -> str:
         """The window as words, for chart and tile labels."""
+        if self.range_key == FUTURE:
+            return "dated in the future"
         if self.range_key != "custom":
             return f"last {self.range_key}"
         fmt = "%Y-%m-%d"
@@ -73,21 +82,17 @@ def framed(frame_value: Frame) -> Iterator[None]:
         _local.frame = None
 
 
-def _parse_day(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
 def _window(range_key: str, tz: tzinfo) -> tuple[datetime, datetime, str]:
     now = rounded_now()
+    if range_key == FUTURE:
+        return now, FUTURE_UNTIL, FUTURE
     if range_key != "custom":
         return now - RANGES[range_key], now, range_key
     today = now.astimezone(tz).date()
-    start = _parse_day(urlstate.text("from")) or today - timedelta(days=7)
-    end = _parse_day(urlstate.text("to")) or today
-    picked = st.sidebar.date_input("Dates", value=(start, end), max_value=today, key="shell_dates")
+    start = urlstate.day("from", today - timedelta(days=7), lo=EARLIEST_DAY, hi=today)
+    end = urlstate.day("to", today, lo=EARLIEST_DAY, hi=today)
+    picked = st.sidebar.date_input("Dates", value=(start, end), min_value=EARLIEST_DAY, max_value=today,
+                                   key="shell_dates")
     if isinstance(picked, tuple) and len(picked) == 2:
         start, end = picked
     if end < start:
@@ -142,6 +147,37 @@ def _build() -> Frame:
         st.sidebar.text("reads: " + safe_url(settings.read_database_url))
     _sidebar_identity(identity)
     return Frame(since=since, until=until, range_key=range_key, tz=tz, tz_name=tz_name, identity=identity)
+
+
+def _plural(noun: str, count: int) -> str:
+    if count == 1:
+        return noun
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "x", "z", "ch", "sh")) else "s")
+
+
+def _current_range() -> str:
+    existing = getattr(_local, "frame", None)
+    if existing is not None:
+        return str(existing.range_key)
+    return str(st.session_state.get("shell_range_value", DEFAULT_RANGE))
+
+
+def future_notice(count: int, *, noun: str, page: str) -> None:
+    """Say how many rows dated after now the window leaves out, with a link to the same page showing
+    them (range=future, the other URL parameters kept). Nothing when there are none, or when the
+    window is already "future". `noun` is singular ("error"); `page` the page file ("pages/errors.py")."""
+    if count <= 0 or _current_range() == FUTURE:
+        return
+    verb = "is" if count == 1 else "are"
+    st.warning(f"{count:,} {_plural(noun, count)} dated in the future {verb} not in this window.", icon="🕒")
+    params = {k: v for k, v in st.query_params.to_dict().items() if k not in ("range", "from", "to")}
+    try:
+        st.page_link(page, label="Show them", icon=":material/update:", query_params={**params, "range": FUTURE})
+    except StreamlitAPIException:
+        # The page is not registered in this run mode (a page file run on its own): say where instead.
+        st.caption("Choose “future” as the time range in the sidebar to show them.")
 
 
 def is_framed() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 import streamlit as st
 
@@ -48,6 +49,23 @@ def integer(name: str, default: int, *, lo: int, hi: int) -> int:
         return number
     _reject(name, value, f"whole numbers from {lo} to {hi}")
     return default
+
+
+def day(name: str, default: date, *, lo: date, hi: date) -> date:
+    """A YYYY-MM-DD parameter: malformed gives the default, out of [lo, hi] the nearest bound, with a message."""
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        parsed = date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is not None and lo <= parsed <= hi:
+        return parsed
+    _reject(name, value, f"dates (YYYY-MM-DD) from {lo.isoformat()} to {hi.isoformat()}")
+    if parsed is None:
+        return default
+    return min(max(parsed, lo), hi)
 
 
 def text(name: str, default: str = "", *, max_len: int = MAX_PARAM_LEN) -> str:

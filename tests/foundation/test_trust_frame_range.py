@@ -1,0 +1,126 @@
+"""The frame's time range from the URL: "future" (rows dated after now) and custom dates that are
+out of range or malformed. Every page renders; a bad value is named, never an exception."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from db.engine import make_engine
+from tests.foundation.conftest import ROOT
+from tests.foundation.test_pages_smoke import PAGES
+
+TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if importlib.util.find_spec("db.demo") is None:
+        pytest.skip("db/demo.py does not exist yet")
+    from db import demo, migrate
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    eng = make_engine(url, read_timeout=False)
+    demo.generate(eng, rows=1_000, seed=5)
+    migrate.upgrade(eng)
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _clean_caches(fresh_caches: None) -> None:
+    return None
+
+
+def _open(monkeypatch: pytest.MonkeyPatch, url: str, page: str, **params: str) -> AppTest:
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("DATABASE_READ_URL", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT_S)
+    at.switch_page(page)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def _param(at: AppTest, name: str) -> str | None:
+    value = at.query_params.get(name)
+    return value[0] if isinstance(value, list) else value
+
+
+def _warnings(at: AppTest) -> str:
+    return "\n".join(str(w.value) for w in [*at.warning, *at.sidebar.warning])
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_every_page_renders_the_future_window(monkeypatch: pytest.MonkeyPatch, demo_url: str, page: str) -> None:
+    at = _open(monkeypatch, demo_url, page, range="future")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Ignored the URL parameter" not in _warnings(at)
+    assert _param(at, "range") == "future"
+    picked = [s.value for s in at.sidebar.segmented_control if s.label == "Time range"]
+    assert picked == ["future"]
+
+
+def _frame_script() -> None:
+    import streamlit as st
+
+    from ui.shell import frame
+
+    f = frame()
+    st.text(f"{f.range_key}|{f.since.isoformat()}|{f.until.isoformat()}|{f.label}")
+
+
+def _frame_of(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, **params: str) -> tuple[AppTest, list[str]]:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    at = AppTest.from_function(_frame_script, default_timeout=TIMEOUT_S)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at, str(at.main.text[-1].value).split("|")
+
+
+def test_future_window_starts_where_the_past_windows_end(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    from ui.shell import rounded_now
+
+    before = rounded_now()
+    _, (key, since, until, label) = _frame_of(monkeypatch, sqlite_url, range="future")
+    assert key == "future" and label == "dated in the future"
+    assert before <= datetime.fromisoformat(since) <= rounded_now()
+    assert datetime.fromisoformat(until) == datetime(2200, 1, 1, tzinfo=UTC)
+    _, (_, _, until_24h, _) = _frame_of(monkeypatch, sqlite_url)
+    assert until_24h <= since or datetime.fromisoformat(until_24h) - datetime.fromisoformat(since) < timedelta(
+        seconds=30)
+
+
+@pytest.mark.parametrize(("frm", "to", "name"), [
+    ("2026-12-01", "2126-01-01", "to"),
+    ("0001-01-01", None, "from"),
+    ("2026-13-45", None, "from"),
+    ("9999-12-31", None, "from"),
+    ("1969-12-31", "2026-01-01", "from"),
+    (None, "yesterday", "to"),
+    ("2026-01-01", "2026-01-01T00:00", "to"),
+])
+def test_a_bad_custom_date_is_named_and_clamped(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
+                                                frm: str | None, to: str | None, name: str) -> None:
+    params = {"range": "custom", **({"from": frm} if frm else {}), **({"to": to} if to else {})}
+    at, (key, since, until, _) = _frame_of(monkeypatch, sqlite_url, **params)
+    assert key == "custom"
+    assert f"Ignored the URL parameter `{name}`" in _warnings(at)
+    today = datetime.now(UTC).date()
+    s, u = datetime.fromisoformat(since), datetime.fromisoformat(until)
+    assert date(1970, 1, 1) <= s.date() <= today and s < u <= datetime.now(UTC) + timedelta(seconds=30)
+    kept = _param(at, name)
+    assert kept and date(1970, 1, 1) <= date.fromisoformat(kept) <= today
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_every_page_survives_a_custom_end_after_today(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
+                                                      page: str) -> None:
+    at = _open(monkeypatch, sqlite_url, page, range="custom", **{"from": "2026-12-01", "to": "2126-01-01"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Ignored the URL parameter `to`" in _warnings(at)
