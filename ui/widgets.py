@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -15,6 +16,7 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
+from streamlit.errors import StreamlitDuplicateElementKey
 
 from db import data
 from db.errors import DbProblem, classify
@@ -128,22 +130,99 @@ def export_buttons(df: pd.DataFrame | Callable[[], pd.DataFrame], *, key: str, f
                         key=f"{key}_json", icon=":material/download:", on_click="ignore")
 
 
+# Text longer than this is shown cut, with its size and a download of the whole: a page sends what
+# it shows on every rerun, and a 5 MB error message made each rerun of its page cost seconds.
+MAX_SHOWN_CHARS = 20_000
+# JSON nested deeper than this is shown as text: st.json (and json.dumps) recurse once a level.
+MAX_JSON_DEPTH = 100
+
+
+def _download_whole(text: str, *, key: str | None, what: str) -> None:
+    """A button that downloads `text` whole; the file is made only when it is clicked."""
+    base = key or f"show_text_{hashlib.sha1(text.encode('utf-8', 'replace')).hexdigest()[:16]}"
+    for n in range(1, 100):  # two equal values on one page: the second gets its own key
+        try:
+            st.download_button(f"Download the whole {what}", lambda: text.encode("utf-8", "replace"),
+                               file_name=f"{what}.txt", mime="text/plain", key=base if n == 1 else f"{base}_{n}",
+                               icon=":material/download:", on_click="ignore")
+            return
+        except StreamlitDuplicateElementKey:
+            continue
+
+
+def show_text(value: Any, *, key: str | None = None, what: str = "text") -> None:
+    """Database text shown literally (no Markdown, no HTML); past MAX_SHOWN_CHARS cut, with its size
+    and a download of the whole."""
+    text = "" if value is None else str(value)
+    if len(text) <= MAX_SHOWN_CHARS:
+        st.code(text, language=None, wrap_lines=True)
+        return
+    st.caption(f"Showing the first {MAX_SHOWN_CHARS:,} of {len(text):,} characters.")
+    st.code(text[:MAX_SHOWN_CHARS], language=None, wrap_lines=True)
+    _download_whole(text, key=key, what=what)
+
+
+def json_depth(value: Any, *, stop_at: int = MAX_JSON_DEPTH + 1) -> int:
+    """How deeply lists and dicts nest in `value` (counted without recursion, up to `stop_at`)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo and deepest < stop_at:
+        item, level = todo.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list | tuple) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        todo.extend((child, level + 1) for child in children if isinstance(child, dict | list | tuple))
+    return deepest
+
+
+def dumps_deep(value: Any) -> str:
+    """Compact JSON text of any value, however deep (no recursion; json.dumps stops near 1,000 levels)."""
+    out: list[str] = []
+    todo: list[Any] = [value]
+    close = object()
+    while todo:
+        item = todo.pop()
+        if isinstance(item, tuple) and len(item) == 2 and item[0] is close:
+            out.append(item[1])
+        elif isinstance(item, dict):
+            out.append("{")
+            todo.append((close, "}"))
+            for i, (k, v) in enumerate(reversed(list(item.items()))):
+                todo.append(v)
+                todo.append((close, ("" if i == len(item) - 1 else ",") + json.dumps(str(k)) + ":"))
+        elif isinstance(item, list | tuple):
+            out.append("[")
+            todo.append((close, "]"))
+            for i, v in enumerate(reversed(list(item))):
+                todo.append(v)
+                if i != len(item) - 1:
+                    todo.append((close, ","))
+        else:
+            out.append(json.dumps(item, default=str))
+    return "".join(out)
+
+
 def show_json(value: Any, *, key: str = "") -> None:
-    """JSON shown literally; text that is not valid JSON is shown as text with a marker."""
+    """JSON shown literally; text that is not valid JSON is shown as text with a marker. A value too
+    deep or too big for the JSON viewer is shown as text (cut, with its size and a download)."""
     if isinstance(value, InvalidJSON):
         st.caption("⚠️ Stored text is not valid JSON; shown as it is.")
-        st.code(str(value), language=None)
+        show_text(str(value), key=key or None, what="value")
     elif isinstance(value, dict | list):
-        st.json(value, expanded=2)
+        if json_depth(value) > MAX_JSON_DEPTH:
+            st.caption(f"⚠️ Nested more than {MAX_JSON_DEPTH} levels deep; shown as text.")
+            show_text(dumps_deep(value), key=key or None, what="value")
+            return
+        text = json.dumps(value, default=str)
+        if len(text) > MAX_SHOWN_CHARS:
+            st.caption("Too large for the JSON viewer; shown as text.")
+            show_text(text, key=key or None, what="value")
+        else:
+            st.json(value, expanded=2)
     elif value is None:
         st.caption("(no value)")
     else:
-        st.code(json.dumps(value, default=str), language=None)
-
-
-def show_text(value: Any) -> None:
-    """Database text shown literally (no Markdown, no HTML)."""
-    st.code("" if value is None else str(value), language=None, wrap_lines=True)
+        show_text(json.dumps(value, default=str), key=key or None, what="value")
 
 
 def fmt_count(n: int | None, cap: int | None = None) -> str:
