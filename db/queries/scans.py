@@ -7,8 +7,10 @@ last STALL_LOOKBACK_S). Only strategies with a RUNNING scan older than the floor
 stalled scan, so `stall_thresholds` probes just those (one index walk each) and the run-list
 queries take its small result as an argument (`thresholds`) instead of recomputing it.
 
-Every filter is a plain predicate on the stored columns (status, strategy, started_at), so the
-engines answer from the indexes in `db/indexes.py`; counts and per-strategy aggregates read at
+RUNNING and STALLED scans are the present, not the past: the run list, its counts and the
+per-strategy figures show them whatever the window (`_parts`: the window and the unfinished scans
+outside it, each one index range). Every filter is a plain predicate on the stored columns (status,
+strategy, started_at), so the engines answer from the indexes in `db/indexes.py`; counts and per-strategy aggregates read at
 most a capped number of the newest runs of the range and say when they hit the cap.
 """
 
@@ -22,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, not_, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, not_, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -43,6 +45,7 @@ STALL_LOOKBACK_S = 7 * 86400
 STALL_SAMPLE = 500  # newest completed scans per strategy behind its p95
 STALL_MAX_STRATEGIES = 500  # strategies probed for a threshold (others get the floor)
 STATES = ("RUNNING", "STALLED", "COMPLETED", "FAILED", "CANCELLED")
+UNFINISHED = ("RUNNING", "STALLED")  # the present: listed whatever the window
 # Services whose critical errors belong to any scan (the backend's scanning code paths).
 SCANNER_SERVICES = ("opportunity_cache", "strategy_specific_scanner")
 GRID_MAX_BUCKETS = 60
@@ -159,6 +162,7 @@ class _Derived:
         self.threshold: ColumnElement[Any] = (
             case(*[(exact_eq(S.strategy, s), literal(float(t))) for s, t in thresholds], else_=float(STALL_FLOOR_S))
             if thresholds else literal(float(STALL_FLOOR_S)))
+        self.now = _naive(now)
         self.elapsed = duration_s(S.started_at, _at(now))
         self.stalled = self._stalled(hint=True)
         self.state = case((self.stalled, literal("STALLED")), else_=S.status)
@@ -207,21 +211,35 @@ def _derived(session: Session, now: datetime, thresholds: Thresholds | None) -> 
     return _Derived(now, stall_thresholds(session, now=now) if thresholds is None else thresholds)
 
 
-def _where(d: _Derived, *, since: datetime, until: datetime, states: tuple[str, ...] = (),
-           strategies: tuple[str, ...] = (), running_now: bool = False, failed_only: bool = False,
-           skip: str | None = None) -> ColumnElement[bool]:
-    conds: list[ColumnElement[bool]] = [S.started_at <= _naive(until)]
-    if running_now:  # RUNNING and STALLED, however long ago they started
-        conds.append(_rare(S.status.in_(("RUNNING", "STALLED"))))
-    else:
-        conds.append(S.started_at >= _naive(since))
+def _filters(d: _Derived, *, states: tuple[str, ...] = (), strategies: tuple[str, ...] = (),
+             failed_only: bool = False, skip: str | None = None) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
     if failed_only:
         conds.append(S.status == "FAILED")
     if states and skip != "state":
         conds.append(d.in_states(states))
     if strategies and skip != "strategy":
         conds.append(exact_in(S.strategy, list(strategies)))
-    return and_(true(), *conds)
+    return conds
+
+
+def _parts(d: _Derived, *, since: datetime, until: datetime, running_now: bool = False, unfinished: bool = True,
+           **flt: Any) -> list[ColumnElement[bool]]:
+    """The filtered run list as disjoint ranges of started_at, the newest range first: the window, and
+    (`unfinished`) the RUNNING and STALLED scans started before it or after its end up to now: they are
+    the present, listed whatever the window. Each range is one index range, read and counted apart, so
+    that a quiet window is not a walk back through the whole history to its oldest stuck scan.
+    `running_now`: only RUNNING and STALLED scans, however long ago they started."""
+    s, u = _naive(since), _naive(until)
+    conds = _filters(d, **flt)
+    running = d.in_states(UNFINISHED)
+    if running_now:
+        return [and_(S.started_at <= (max(u, d.now) if unfinished else u), running, *conds)]
+    window = and_(S.started_at >= s, S.started_at <= u, *conds)
+    if not unfinished:
+        return [window]
+    newer = [and_(S.started_at > u, S.started_at <= d.now, running, *conds)] if d.now > u else []
+    return [*newer, window, and_(S.started_at < s, running, *conds)]
 
 
 RUN_COLUMNS = {
@@ -247,30 +265,35 @@ def _run_frame(rows: Any) -> pd.DataFrame:
 def run_page(session: Session, *, since: datetime, until: datetime, now: datetime,
              after: str | None = None, before: str | None = None, states: tuple[str, ...] = (),
              strategies: tuple[str, ...] = (), running_now: bool = False, failed_only: bool = False,
-             thresholds: Thresholds | None = None) -> pd.DataFrame:
+             unfinished: bool = True, thresholds: Thresholds | None = None) -> pd.DataFrame:
     """One page of scans, newest first: PAGE_SIZE + 1 rows at most (keyset on started_at, id).
     `after`: the page after that cursor (the extra last row means a next page exists);
     `before`: the page before it (the extra first row means an earlier page exists).
-    Columns: RUN_COLUMNS."""
+    The list is the window's scans and, with `unfinished`, the RUNNING and STALLED ones started
+    outside it (see `_parts`). Columns: RUN_COLUMNS."""
     d = _derived(session, now, thresholds)
-    flt: dict[str, Any] = {"states": states, "strategies": strategies, "running_now": running_now,
-                           "failed_only": failed_only}
+    parts = _parts(d, since=since, until=until, states=states, strategies=strategies, running_now=running_now,
+                   failed_only=failed_only, unfinished=unfinished)
+    rows: list[Any] = []
     if before:
         started, row_id = parse_cursor(before)
-        # The cursor is the range's lower bound (one bound per side, so the index range starts there).
-        stmt = select(*d.columns()).where(
-            _where(d, since=max(_naive(since), started), until=until, **flt), S.started_at >= started,
-            or_(S.started_at > started, and_(S.started_at == started, S.id > row_id)))
-        rows = session.execute(stmt.order_by(S.started_at, S.id).limit(PAGE_SIZE + 1)).all()
+        # The cursor is each range's lower bound (one bound per side, so the index range starts there).
+        later = [S.started_at >= started, or_(S.started_at > started, and_(S.started_at == started, S.id > row_id))]
+        for part in reversed(parts):  # the oldest range first, each read upwards from the cursor
+            stmt = select(*d.columns()).where(part, *later).order_by(S.started_at, S.id)
+            rows += session.execute(stmt.limit(PAGE_SIZE + 1 - len(rows))).all()
+            if len(rows) > PAGE_SIZE:
+                break
         return _run_frame(rows[::-1])
-    stmt = select(*d.columns())
+    cursor: list[ColumnElement[bool]] = []
     if after:
         started, row_id = parse_cursor(after)
-        stmt = stmt.where(_where(d, since=since, until=min(_naive(until), started), **flt),
-                          or_(S.started_at < started, and_(S.started_at == started, S.id < row_id)))
-    else:
-        stmt = stmt.where(_where(d, since=since, until=until, **flt))
-    rows = session.execute(stmt.order_by(S.started_at.desc(), S.id.desc()).limit(PAGE_SIZE + 1)).all()
+        cursor = [S.started_at <= started, or_(S.started_at < started, and_(S.started_at == started, S.id < row_id))]
+    for part in parts:
+        stmt = select(*d.columns()).where(part, *cursor).order_by(S.started_at.desc(), S.id.desc())
+        rows += session.execute(stmt.limit(PAGE_SIZE + 1 - len(rows))).all()
+        if len(rows) > PAGE_SIZE:
+            break
     return _run_frame(rows)
 
 
@@ -278,10 +301,13 @@ def export_runs(session: Session, *, since: datetime, until: datetime, now: date
                 thresholds: Thresholds | None = None, **flt: Any) -> pd.DataFrame:
     """The whole filtered run list (up to `limit`), with parameters and symbols as JSON."""
     d = _derived(session, now, thresholds)
-    stmt = (select(*d.columns(), S.scan_parameters, S.error_message)
-            .where(_where(d, since=since, until=until, **flt))
-            .order_by(S.started_at.desc(), S.id.desc()).limit(limit))
-    rows = session.execute(stmt).all()
+    rows: list[Any] = []
+    for part in _parts(d, since=since, until=until, **flt):
+        stmt = (select(*d.columns(), S.scan_parameters, S.error_message).where(part)
+                .order_by(S.started_at.desc(), S.id.desc()).limit(limit - len(rows)))
+        rows += session.execute(stmt).all()
+        if len(rows) >= limit:
+            break
     df = _run_frame(rows)
     df["symbols_scanned"] = pd.Series([r._mapping["symbols_scanned"] for r in rows], dtype="object")
     df["scan_parameters"] = pd.Series([r._mapping["scan_parameters"] for r in rows], dtype="object")
@@ -305,35 +331,54 @@ def make_cursor(started_at: Any, row_id: str) -> str:
 
 def run_count(session: Session, *, since: datetime, until: datetime, now: datetime,
               thresholds: Thresholds | None = None, **flt: Any) -> int:
-    """Scans passing the filters, counting at most COUNT_CAP."""
+    """Scans passing the filters (the list `run_page` pages through), counting at most COUNT_CAP."""
     d = _derived(session, now, thresholds)
-    return capped_count(session, select(S.id).where(_where(d, since=since, until=until, **flt)), COUNT_CAP)
+    total = 0
+    for part in _parts(d, since=since, until=until, **flt):
+        total += capped_count(session, select(S.id).where(part), COUNT_CAP - total)
+        if total >= COUNT_CAP:
+            break
+    return total
 
 
 def facet_counts(session: Session, *, field: str, since: datetime, until: datetime, now: datetime,
                  thresholds: Thresholds | None = None, cap: int | None = None, **flt: Any) -> pd.DataFrame:
     """Counts per state or per strategy under the other filters, over the newest `cap` + 1 matching
-    runs (COUNT_CAP by default). Columns: value, count, at_least (the count is a lower bound: there
-    were more matching runs than `cap`); `attrs["capped"]` is True when any count is one. RUNNING
-    and STALLED are then counted on their own (a few rows on the status index), up to `cap`."""
+    runs (COUNT_CAP by default) of the list `run_page` pages through. Columns: value, count, at_least
+    (the count is a lower bound: there were more matching runs than `cap`); `attrs["capped"]` is True
+    when any count is one. RUNNING and STALLED are then counted on their own (a few rows on the status
+    index), up to `cap`."""
     if field not in ("state", "strategy"):
         raise ValueError(f"unknown facet {field!r}")
     cap = COUNT_CAP if cap is None else cap
     d = _derived(session, now, thresholds)
     value = d.state if field == "state" else S.strategy
-    where = _where(d, since=since, until=until, skip=field, **flt)
-    newest = select(value.label("value")).where(where).order_by(S.started_at.desc()).limit(cap + 1).subquery()
-    col = exact(newest.c.value)
-    counts = {str(v): int(n) for v, n in session.execute(select(col, func.count()).group_by(col)).all()
-              if v is not None}
-    capped = sum(counts.values()) > cap
+    parts = _parts(d, since=since, until=until, skip=field, **flt)
+    counts: dict[str, int] = {}
+    read = 0
+    for part in parts:
+        newest = (select(value.label("value")).where(part).order_by(S.started_at.desc())
+                  .limit(cap + 1 - read).subquery())
+        col = exact(newest.c.value)
+        for v, n in session.execute(select(col, func.count()).group_by(col)).all():
+            read += int(n)
+            if v is not None:
+                counts[str(v)] = counts.get(str(v), 0) + int(n)
+        if read > cap:
+            break
+    capped = read > cap
     exact_values: set[str] = set()
     if capped and field == "state":  # rare states: their own count, so that they do not read '0+'
-        for state in ("RUNNING", "STALLED"):
-            counts[state] = capped_count(session, select(S.id).where(where, d.is_state(state)), cap)
+        for state in UNFINISHED:
+            n = 0
+            for part in parts:
+                n += capped_count(session, select(S.id).where(part, d.is_state(state)), cap - n)
+                if n >= cap:
+                    break
+            counts[state] = n
             exact_values.add(state)
     rows = [{"value": v, "count": n, "at_least": capped and (v not in exact_values or n >= cap)}
-            for v, n in counts.items()]
+            for v, n in counts.items() if n or v in exact_values]
     df = frame(rows, {"value": "str", "count": "Int64", "at_least": "bool"})
     df = df.sort_values(["count", "value"], ascending=[False, True], kind="stable").head(200).reset_index(drop=True)
     df.attrs["capped"] = capped
@@ -360,13 +405,17 @@ STRATEGY_COLUMNS = {
 }
 
 
-def _newest_in_range(d: _Derived, since: datetime, until: datetime, cap: int) -> Any:
-    """The range's newest `cap` runs with their derived state and duration (the aggregates' input)."""
-    return (select(exact(S.strategy).label("strategy"), d.state.label("state"), S.started_at,
-                   duration_s(S.started_at, S.completed_at).label("duration_s"), S.opportunities_found,
-                   d.inconsistency.label("inconsistency"))
-            .where(S.started_at >= _naive(since), S.started_at <= _naive(until))
-            .order_by(S.started_at.desc()).limit(cap).subquery("newest"))
+def _newest_in_range(d: _Derived, since: datetime, until: datetime, cap: int, *, unfinished: bool = False) -> Any:
+    """The range's newest `cap` runs with their derived state and duration (the aggregates' input);
+    with `unfinished`, also the RUNNING and STALLED runs the run list shows from outside the range."""
+    cols = (exact(S.strategy).label("strategy"), d.state.label("state"), S.started_at,
+            duration_s(S.started_at, S.completed_at).label("duration_s"), S.opportunities_found,
+            d.inconsistency.label("inconsistency"))
+    parts = [select(*cols).where(p).order_by(S.started_at.desc()).limit(cap).subquery()
+             for p in _parts(d, since=since, until=until, unfinished=unfinished)]
+    if len(parts) == 1:
+        return parts[0]
+    return union_all(*[select(p) for p in parts]).subquery("newest")
 
 
 def _mark_capped(df: pd.DataFrame, cap: int) -> pd.DataFrame:
@@ -375,12 +424,14 @@ def _mark_capped(df: pd.DataFrame, cap: int) -> pd.DataFrame:
 
 
 def strategy_stats(session: Session, *, since: datetime, until: datetime, now: datetime,
-                   thresholds: Thresholds | None = None, cap: int | None = None) -> pd.DataFrame:
-    """Per strategy over the range's newest `cap` (AGG_CAP) runs: run counts by outcome, success rate
+                   thresholds: Thresholds | None = None, cap: int | None = None,
+                   unfinished: bool = True) -> pd.DataFrame:
+    """Per strategy over the range's newest `cap` (AGG_CAP) runs, and (`unfinished`) the RUNNING and
+    STALLED runs started outside it, as the run list shows them: run counts by outcome, success rate
     (completed / finished), duration p50/p95 of completed runs (nearest rank), opportunities per
     completed scan. Columns: STRATEGY_COLUMNS; `attrs["capped"]` when the range holds more runs."""
     cap = AGG_CAP if cap is None else cap
-    r = _newest_in_range(_derived(session, now, thresholds), since, until, cap)
+    r = _newest_in_range(_derived(session, now, thresholds), since, until, cap, unfinished=unfinished)
     done = and_(r.c.state == "COMPLETED", r.c.duration_s.is_not(None), r.c.duration_s >= 0)
     ranked = (select(r.c.strategy, r.c.state, r.c.duration_s, r.c.opportunities_found, r.c.inconsistency,
                      func.row_number().over(partition_by=[r.c.strategy, done], order_by=r.c.duration_s).label("rn"),
