@@ -6,6 +6,7 @@ from ui.page import start
 f = start("Scans", tables=("scan_sessions",))
 
 view = ui.controls(f)
+ui.notices(view, f)
 ui.export_panel(view, f)
 ui.runs_and_detail(view, f)
 ui.strategy_panel(f, view.thresholds)

@@ -24,7 +24,7 @@ from db.queries.common import COUNT_CAP, PAGE_SIZE
 from ui import charts_scanner as charts
 from ui import urlstate
 from ui.opportunities import human_age, nav_link, plain, position_key
-from ui.shell import Frame, rounded_now
+from ui.shell import FUTURE, Frame, future_notice, rounded_now
 from ui.widgets import derived, export_buttons, fmt_count, freshness, guard, show_json, show_text, to_tz
 from ui.widgets import grid as as_grid
 
@@ -47,10 +47,27 @@ class ScanView:
     thresholds: q.Thresholds | None = None
 
     def kwargs(self, f: Frame) -> dict[str, Any]:
-        """Keyword arguments of the run-list queries."""
+        """Keyword arguments of the run-list queries (running and stalled scans are listed whatever the
+        window, except in the window of rows dated in the future)."""
         return {"since": f.since, "until": f.until, "now": rounded_now(), "states": self.states,
                 "strategies": self.strategies, "failed_only": self.failed_only, "running_now": self.running_now,
-                "thresholds": self.thresholds}
+                "unfinished": f.range_key != FUTURE, "thresholds": self.thresholds}
+
+
+def running_for(seconds: float | None) -> str:
+    """How long an unfinished scan has been going: '45 s', '12 min', '5 h 12 min', '3 d 4 h'
+    ('in 2 h 0 min' for a start dated in the future)."""
+    if seconds is None or seconds != seconds:
+        return "–"
+    prefix, left = ("in " if seconds < 0 else ""), int(abs(seconds))
+    days, left = divmod(left, 86400)
+    hours, left = divmod(left, 3600)
+    minutes = left // 60
+    if days:
+        return f"{prefix}{days} d {hours} h"
+    if hours:
+        return f"{prefix}{hours} h {minutes} min"
+    return f"{prefix}{minutes} min" if minutes else f"{prefix}{left} s"
 
 
 def thresholds() -> q.Thresholds | None:
@@ -109,6 +126,28 @@ def controls(f: Frame) -> ScanView:
     return ScanView(states, strategies, failed_only, running_now, th)
 
 
+def notices(v: ScanView, f: Frame) -> None:
+    """Scans the window's list holds from outside it (running or stalled ones started earlier) and
+    scans dated in the future that it leaves out (with a link to them)."""
+    with guard("Scans outside the window"):
+        kw = v.kwargs(f)
+        out = data.fetch(q.outside_window, since=kw["since"], until=kw["until"], now=kw["now"],
+                         thresholds=v.thresholds).iloc[0]
+        future_notice(int(out["future"]), noun="scan", page="pages/scans.py")
+        running, stalled = int(out["running"]), int(out["stalled"])
+        if not kw["unfinished"] or v.running_now or running + stalled == 0:
+            return
+        n = running + stalled
+        what = f"{n:,} scan{'s' if n != 1 else ''} started outside this window {'are' if n != 1 else 'is'} still "
+        what += (f"running ({stalled:,} stalled)" if stalled and running else "stalled" if stalled else "running")
+        text = (f"{what}; the oldest has been running for {running_for(out['oldest_elapsed_s'])}. They are listed "
+                "with this window's runs (by start time); “Running now” lists only running and stalled scans.")
+        if stalled:
+            st.warning(text, icon="⏳")
+        else:
+            st.info(text, icon="ℹ️")
+
+
 def _url_many(param: str) -> tuple[str, ...]:
     return tuple(st.session_state.get(f"scans_{param}") or urlstate.many(param))
 
@@ -144,7 +183,7 @@ def run_frame(df: pd.DataFrame, *, tz: tzinfo) -> pd.DataFrame:
     """Runs as shown: times in the user's zone, how long unfinished runs have been going."""
     out = to_tz(df, tz)
     unfinished = df["state"].isin(["RUNNING", "STALLED"])
-    out["running_for"] = [human_age(e) if u else "" for e, u in zip(df["elapsed_s"], unfinished, strict=True)]
+    out["running_for"] = [running_for(e) if u else "" for e, u in zip(df["elapsed_s"], unfinished, strict=True)]
     out["inconsistency"] = out["inconsistency"].map(lambda v: f"⚠ {v}" if v else "")
     return plain(out[RUN_TABLE])
 
@@ -226,7 +265,8 @@ def strategy_panel(f: Frame, th: q.Thresholds | None = None) -> None:
     with guard("Per strategy"):
         st.subheader(f"Per strategy, {f.label}")
         now = rounded_now()
-        stats = data.fetch(q.strategy_stats, since=f.since, until=f.until, now=now, thresholds=th)
+        stats = data.fetch(q.strategy_stats, since=f.since, until=f.until, now=now, thresholds=th,
+                           unfinished=f.range_key != FUTURE)
         if stats.empty:
             st.caption("No scans in this time range.")
             return
@@ -287,8 +327,8 @@ def detail(selected: str | None, f: Frame, *, thresholds: q.Thresholds | None = 
         st.subheader("Scan detail")
         st.text(f"{row['strategy']} · {row['status']} · {row['id']}")
         if row["state"] == "STALLED":
-            st.warning(f"Stalled: running for {human_age(row['elapsed_s'])}, over the "
-                       f"{human_age(row['threshold_s'])} threshold.", icon="⏳")
+            st.warning(f"Stalled: running for {running_for(row['elapsed_s'])}, over the "
+                       f"{running_for(row['threshold_s'])} threshold.", icon="⏳")
         if row["inconsistency"]:
             st.warning(f"Inconsistent times: {row['inconsistency']}.", icon="⚠️")
         c1, c2 = st.columns(2)

@@ -10,8 +10,9 @@ queries take its small result as an argument (`thresholds`) instead of recomputi
 RUNNING and STALLED scans are the present, not the past: the run list, its counts and the
 per-strategy figures show them whatever the window (`_parts`: the window and the unfinished scans
 outside it, each one index range). Every filter is a plain predicate on the stored columns (status,
-strategy, started_at), so the engines answer from the indexes in `db/indexes.py`; counts and per-strategy aggregates read at
-most a capped number of the newest runs of the range and say when they hit the cap.
+strategy, started_at), so the engines answer from the indexes in `db/indexes.py`; counts and
+per-strategy aggregates read at most a capped number of the newest runs of the range and say when
+they hit the cap.
 """
 
 from __future__ import annotations
@@ -383,6 +384,26 @@ def facet_counts(session: Session, *, field: str, since: datetime, until: dateti
     df = df.sort_values(["count", "value"], ascending=[False, True], kind="stable").head(200).reset_index(drop=True)
     df.attrs["capped"] = capped
     return df
+
+
+OUTSIDE_COLUMNS = {"running": "Int64", "stalled": "Int64", "oldest_elapsed_s": "float", "future": "Int64"}
+
+
+def outside_window(session: Session, *, since: datetime, until: datetime, now: datetime,
+                   thresholds: Thresholds | None = None) -> pd.DataFrame:
+    """What the window's run list holds from outside it, or leaves out: the RUNNING and STALLED
+    scans started before the window or after its end (up to now), how long the oldest has been
+    running, and the scans dated after now (capped at COUNT_CAP). One row: OUTSIDE_COLUMNS."""
+    d = _derived(session, now, thresholds)
+    s, u = _naive(since), _naive(until)
+    outside = and_(d.in_states(UNFINISHED), or_(S.started_at < s, and_(S.started_at > u, S.started_at <= d.now)))
+    rows = session.execute(select(d.state.label("state"), func.count().label("n"), func.max(d.elapsed).label("age"))
+                           .where(outside).group_by(d.state)).all()
+    by_state = {r.state: r.n for r in rows}
+    elapsed = max((float(r.age) for r in rows if r.age is not None), default=None)
+    future = capped_count(session, select(S.id).where(S.started_at > d.now), COUNT_CAP)
+    return frame([{"running": by_state.get("RUNNING", 0), "stalled": by_state.get("STALLED", 0),
+                   "oldest_elapsed_s": elapsed, "future": future}], OUTSIDE_COLUMNS)
 
 
 def run_list(session: Session, *, since: datetime, until: datetime, now: datetime,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -97,3 +97,34 @@ def test_a_scan_started_after_a_past_window_and_still_running_is_shown(stuck_eng
         ids = list(q.run_page(s, **past)["id"])
     # nothing finished in that window; every scan still running now is shown, newest first
     assert ids == ["running-10m", "stuck-2d", "stuck-5d", "stuck-9d"]
+
+
+def test_what_the_window_holds_from_outside_it(stuck_engine: Engine) -> None:
+    with Session(stuck_engine) as s:
+        out = q.outside_window(s, **WINDOW).iloc[0]
+    assert (out["running"], out["stalled"], out["future"]) == (0, 3, 0)
+    assert out["oldest_elapsed_s"] == pytest.approx(9 * DAY, abs=1)
+
+
+FUTURE = {"since": NOW, "until": NOW.replace(year=2200), "now": NOW}
+
+
+def test_scans_dated_in_the_future_are_counted_and_shown_in_the_future_window(stuck_engine: Engine) -> None:
+    with Session(stuck_engine) as s:
+        s.add_all([completed("future-30d", "swing", started_s=-30 * DAY, duration_s=10),
+                   ScanSession(id="future-1h", strategy="swing", started_at=ago(-3600), status="RUNNING"),
+                   completed("future-2099", "swing", started_s=-(datetime(2099, 12, 31) - ago(0)).total_seconds(),
+                             duration_s=1)])
+        s.commit()
+        default = q.run_page(s, **WINDOW)
+        assert not {"future-30d", "future-1h", "future-2099"} & set(default["id"])
+        assert q.outside_window(s, **WINDOW).iloc[0]["future"] == 3
+        assert q.run_count(s, **WINDOW) == 7
+        shown = q.run_page(s, **FUTURE, unfinished=False)
+        assert list(shown["id"]) == ["future-2099", "future-30d", "future-1h"]
+        assert q.run_count(s, **FUTURE, unfinished=False) == 3
+        facet = q.facet_counts(s, field="state", **FUTURE, unfinished=False)
+        assert dict(zip(facet["value"], facet["count"], strict=True)) == {"COMPLETED": 2, "RUNNING": 1}
+        stats = q.strategy_stats(s, **FUTURE, unfinished=False).set_index("strategy")
+        assert stats.loc["swing", "runs"] == 3
+        assert dict(zip(shown["id"], shown["inconsistency"], strict=True))["future-30d"] == "started in the future"
