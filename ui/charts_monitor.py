@@ -217,9 +217,12 @@ def service_timeline(runs: pd.DataFrame, errors: pd.DataFrame, scans: pd.DataFra
                             "mode": "markers", "marker": {"symbol": "triangle-up", "size": 12, "color": "#1565c0"},
                             "name": "activations", "hovertext": hover, "hoverinfo": "text"}, 4))
     layout = copy.deepcopy(_timeline_layout())
-    window = [since.tz_convert(tz), until.tz_convert(tz)]
+    # Every panel's axis is a date axis over the window, as wall-clock text in the display zone (what
+    # the traces carry). Without a type, plotly guesses it from each axis's own data: the bottom axis
+    # (config activations), whose ticks all panels share, turned linear when the window had none.
+    window = [f"{t.tz_convert(tz):%Y-%m-%dT%H:%M:%S}" for t in (since, until)]
     for axis in ("xaxis", "xaxis2", "xaxis3", "xaxis4"):
-        layout[axis]["range"] = window
+        layout[axis].update({"type": "date", "range": window})
     layout.update({"title": _title(title), "barmode": "stack", "height": 640, "dragmode": "select",
                    "showlegend": True, **LAYOUT})
     return _figure(traces, layout)
