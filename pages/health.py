@@ -11,6 +11,7 @@ from db.queries import health as hq
 from ui import health as ui
 from ui import urlstate
 from ui.page import start
+from ui.shell import FUTURE, rounded_now
 from ui.widgets import guard
 
 f = start("Health", tables=("system_health_status",))
@@ -22,7 +23,7 @@ refresh_key = urlstate.choice("every", list(ui.REFRESH_OPTIONS), ui.DEFAULT_REFR
 services: tuple[str, ...] = ()
 with guard("Services"):
     services = data.fetch(hq.services)
-service = urlstate.choice("service", ["", *services], "") or None
+service = ui.service_from_url(services)
 zoom = ui.parse_zoom(urlstate.text("zoom")) if urlstate.text("zoom") else None
 lookback = int(urlstate.choice("lookback", [str(m) for m in ui.LOOKBACK_MIN], str(ui.DEFAULT_LOOKBACK_MIN)))
 moment_s = urlstate.integer("at", 0, lo=0, hi=4_102_444_800)
@@ -47,8 +48,10 @@ refresh_key = bar.selectbox("Live refresh", list(ui.REFRESH_OPTIONS),
                             index=list(ui.REFRESH_OPTIONS).index(refresh_key), key="health_every", width=160,
                             format_func=lambda k: "paused" if k == "off" else f"every {k}",
                             help="How often the status tiles read again; the rest of the page does not rerun.")
-urlstate.put(hview=None if view == "overview" else view, service=service, dd=degraded_down,
-             every=None if refresh_key == ui.DEFAULT_REFRESH else refresh_key)
+urlstate.put(hview=None if view == "overview" else view, service=ui.service_param(service) if service else None,
+             dd=degraded_down, every=None if refresh_key == ui.DEFAULT_REFRESH else refresh_key)
+if f.range_key != FUTURE:
+    ui.future_count_notice()
 
 since, until = f.since, f.until
 if zoom is not None:
@@ -65,8 +68,10 @@ if zoom is not None:
 
 # --- sections ------------------------------------------------------------------------------------
 if view == "overview":
+    if f.range_key == FUTURE:
+        ui.future_section(f)
     ui.live_section(refresh_s=ui.REFRESH_OPTIONS[refresh_key])
-    ui.uptime_section(until=f.until, degraded_down=degraded_down)
+    ui.uptime_section(until=min(f.until, rounded_now()), degraded_down=degraded_down)
 elif view == "history":
     ui.history_section(f, since=since, until=until, service=service, degraded_down=degraded_down,
                        on_zoom=_set_zoom)

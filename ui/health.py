@@ -6,7 +6,8 @@ show_json, or escaped inside plotly; labels and captions hold our own words only
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from urllib.parse import urlencode
@@ -20,8 +21,8 @@ from db.queries import health as hq
 from db.queries import timeline as tl
 from ui import charts_monitor as charts
 from ui import urlstate
-from ui.shell import Frame, rounded_now
-from ui.widgets import derived, export_buttons, freshness, guard, show_json, to_tz
+from ui.shell import Frame, future_notice, rounded_now
+from ui.widgets import derived, export_buttons, fmt_count, freshness, guard, show_json, to_tz
 
 VIEWS = {"overview": "Overview", "history": "History", "timeline": "Service timeline", "latency": "Latency",
          "incidents": "Incidents", "details": "Details"}
@@ -94,6 +95,33 @@ def zoom_param(start: datetime, end: datetime) -> str:
 figure = derived
 
 
+# --- the service in the URL ----------------------------------------------------------------------
+
+def service_param(name: str) -> str:
+    """A service as the URL's `service` value: its name, or for a name the URL cannot carry (longer
+    than a URL parameter may be, or holding NUL) '~' and a digest of the name."""
+    if 0 < len(name) <= urlstate.MAX_PARAM_LEN and "\x00" not in name:
+        return name
+    return "~" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def service_from_url(services: Sequence[str]) -> str | None:
+    """The service named by the URL (None: all services). An unknown value is ignored with a message
+    in our own words: the service names are database text and never go into Markdown."""
+    raw = urlstate.text("service")
+    if not raw:
+        return None
+    if raw in services:
+        return raw
+    for name in services:
+        if service_param(name) == raw:
+            return name
+    st.warning("Ignored the URL parameter `service`: no service of that name has a health check.", icon="⚠️")
+    st.code(raw[:80], language=None)
+    urlstate.remove("service")
+    return None
+
+
 # --- live tiles --------------------------------------------------------------------------------
 
 def _tile(row: pd.Series) -> None:
@@ -139,6 +167,29 @@ def live_section(*, refresh_s: int | None) -> None:
             tiles(status)
 
     _live()
+
+
+def future_section(f: Frame) -> None:
+    """The checks dated in the future (the window "future"): the soonest first, capped."""
+    with guard("Checks dated in the future"):
+        rows = data.fetch(hq.future_checks, now=f.since)
+        st.subheader("Checks dated in the future")
+        freshness(rows, key="health_future", tz=f.tz)
+        total = int(rows.attrs.get("total", len(rows)))
+        if rows.empty:
+            st.info("No health check is dated in the future.", icon="ℹ️")
+            return
+        st.caption(f"{fmt_count(total, hq.COUNT_CAP)} checks dated after now"
+                   + (f"; the {len(rows):,} soonest shown." if total > len(rows) else ".")
+                   + " The tiles and uptime below are the present.")
+        st.dataframe(shown_tz(rows, f.tz), hide_index=True)
+        export_buttons(rows, key="health_future_export", filename="health_checks_dated_in_the_future")
+
+
+def future_count_notice() -> None:
+    """How many checks are dated after now (no window ending now shows them), with a link to them."""
+    with guard("Checks dated in the future"):
+        future_notice(data.fetch(hq.future_count, now=rounded_now()), noun="health check", page="pages/health.py")
 
 
 # --- uptime ------------------------------------------------------------------------------------

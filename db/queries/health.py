@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, bindparam, case, fun
 from sqlalchemy.orm import Session
 
 from db.models import SystemHealthStatus as H
-from db.queries.common import frame
+from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
 from db.sqlfuncs import epoch_bucket, epoch_seconds, exact, exact_eq, safe_number
 
 KNOWN = ("HEALTHY", "DEGRADED", "DOWN")
@@ -247,6 +247,26 @@ def latest_check(session: Session, *, service: str, until: datetime) -> pd.DataF
     return frame(session.execute(stmt).all(), {"id": "str", "service": "str", "status": "str", "checked_at": "utc",
                                                "response_time_ms": "str", "error_count_24h": "str",
                                                "details": "object"})
+
+
+FUTURE_COLUMNS = {"id": "str", "service": "str", "status": "str", "checked_at": "utc", "response_time_ms": "str",
+                  "error_count_24h": "str"}
+
+
+def future_count(session: Session, *, now: datetime) -> int:
+    """Checks dated after `now` (no window ending now shows them), counting at most COUNT_CAP."""
+    return capped_count(session, select(H.id).where(H.check_timestamp > _naive(now)), COUNT_CAP)
+
+
+def future_checks(session: Session, *, now: datetime, limit: int = PAGE_SIZE) -> pd.DataFrame:
+    """The checks dated after `now`, the soonest first (at most `limit`); `attrs["total"]` is their
+    capped count. Columns FUTURE_COLUMNS."""
+    stmt = (select(H.id, exact(H.service_name).label("service"), H.status, H.check_timestamp.label("checked_at"),
+                   H.response_time_ms, H.error_count_24h)
+            .where(H.check_timestamp > _naive(now)).order_by(H.check_timestamp, H.id).limit(limit))
+    df = frame(session.execute(stmt).all(), FUTURE_COLUMNS)
+    df.attrs["total"] = len(df) if len(df) < limit else future_count(session, now=now)
+    return df
 
 
 # --- uptime and history ------------------------------------------------------------------------
