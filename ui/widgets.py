@@ -20,7 +20,7 @@ from streamlit.errors import StreamlitDuplicateElementKey
 
 from db import data
 from db.errors import DbProblem, classify
-from db.types import InvalidJSON
+from db.types import InvalidJSON, dumps_deep
 
 log = logging.getLogger("console.ui")
 
@@ -175,33 +175,6 @@ def json_depth(value: Any, *, stop_at: int = MAX_JSON_DEPTH + 1) -> int:
     return deepest
 
 
-def dumps_deep(value: Any) -> str:
-    """Compact JSON text of any value, however deep (no recursion; json.dumps stops near 1,000 levels)."""
-    out: list[str] = []
-    todo: list[Any] = [value]
-    close = object()
-    while todo:
-        item = todo.pop()
-        if isinstance(item, tuple) and len(item) == 2 and item[0] is close:
-            out.append(item[1])
-        elif isinstance(item, dict):
-            out.append("{")
-            todo.append((close, "}"))
-            for i, (k, v) in enumerate(reversed(list(item.items()))):
-                todo.append(v)
-                todo.append((close, ("" if i == len(item) - 1 else ",") + json.dumps(str(k)) + ":"))
-        elif isinstance(item, list | tuple):
-            out.append("[")
-            todo.append((close, "]"))
-            for i, v in enumerate(reversed(list(item))):
-                todo.append(v)
-                if i != len(item) - 1:
-                    todo.append((close, ","))
-        else:
-            out.append(json.dumps(item, default=str))
-    return "".join(out)
-
-
 def show_json(value: Any, *, key: str = "") -> None:
     """JSON shown literally; text that is not valid JSON is shown as text with a marker. A value too
     deep or too big for the JSON viewer is shown as text (cut, with its size and a download)."""
@@ -211,7 +184,7 @@ def show_json(value: Any, *, key: str = "") -> None:
     elif isinstance(value, dict | list):
         if json_depth(value) > MAX_JSON_DEPTH:
             st.caption(f"⚠️ Nested more than {MAX_JSON_DEPTH} levels deep; shown as text.")
-            show_text(dumps_deep(value), key=key or None, what="value")
+            show_text(dumps_deep(value, default=str), key=key or None, what="value")
             return
         text = json.dumps(value, default=str)
         if len(text) > MAX_SHOWN_CHARS:
