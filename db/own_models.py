@@ -1,4 +1,5 @@
-"""Tables the dashboard owns (never the backend's): the audit trail and config history.
+"""Tables the dashboard owns (never the backend's): the audit trail, config history and the history
+of error resolutions.
 
 They have their own metadata, are created only by Alembic (`alembic upgrade head`), and are
 prefixed `console_` so they never collide with the backend's tables.
@@ -55,6 +56,25 @@ class ConfigHistory(OwnBase):
     config_data: Mapped[Any] = mapped_column(LenientJSON, nullable=False)
     changed_by: Mapped[str] = mapped_column(Str(200), nullable=False)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ErrorResolution(OwnBase):
+    """Every resolve and unresolve of a critical error (the backend keeps only the latest note).
+
+    `action` is 'resolved' or 'unresolved'. A resolution the console found already in place (made
+    by the backend or before this table existed) is recorded when it is first undone, so no
+    earlier note is lost.
+    """
+
+    __tablename__ = "console_error_resolution_history"
+    __table_args__ = (Index("ix_console_error_resolution_history_error", "error_id", "at"),)
+
+    id: Mapped[str] = mapped_column(Str(64), primary_key=True, default=new_uuid)
+    error_id: Mapped[str] = mapped_column(Str(255), nullable=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utcnow)
+    actor: Mapped[str] = mapped_column(Str(200), nullable=False)
+    action: Mapped[str] = mapped_column(Str(32), nullable=False)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 

@@ -2,6 +2,10 @@
 
 The update is guarded (`... AND resolved_at IS NULL`) after locking the rows, so when two people
 resolve the same events at the same time the second one writes nothing and hears who was first.
+Every change is also kept in console_error_resolution_history (the backend's row holds only the
+latest note): an unresolve first records the resolution it undoes when the history does not hold
+it yet (made by the backend, or before the table existed), so no earlier note is ever lost.
+Without that table (the database not migrated) nothing is written.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import OperationalError
@@ -19,7 +24,8 @@ from db.commands import audit
 from db.errors import ValidationFailed, classify
 from db.models import CriticalErrorLog as E
 from db.models import utcnow
-from db.own_models import AuditLog
+from db.own_models import AuditLog, ErrorResolution
+from db.queries.common import has_table
 from db.queries.errors import MAX_IDS, occurrence_ids
 
 TARGET = "critical_error_log"
@@ -28,6 +34,12 @@ MAX_NOTE_CHARS = 2_000
 _CHUNK = 500  # ids per IN (...) list
 # Tries of a resolve whose rows another writer held past the lock timeout (5 s on PostgreSQL).
 BUSY_ATTEMPTS = 3
+HISTORY_TABLE = ErrorResolution.__tablename__
+MIGRATE_COMMAND = "python -m db.migrate"
+NO_HISTORY = (f"The table {HISTORY_TABLE} (the history of resolutions, which keeps every earlier note) does not "
+              f"exist in this database yet. Create it with: {MIGRATE_COMMAND}. Nothing was written.")
+# Who made a resolution the history did not hold yet, when the audit log does not know either.
+UNKNOWN_ACTOR = "(not through the console)"
 
 
 @dataclass(frozen=True)
@@ -53,15 +65,30 @@ class ResolveResult:
         return len(self.changed)
 
 
+def _note_problems(note: str) -> list[str]:
+    if not note:
+        return ["A note is required: say what was done or why."]
+    if len(note) > MAX_NOTE_CHARS:
+        return [f"The note is longer than {MAX_NOTE_CHARS} characters."]
+    return []
+
+
+def check_note(note: str | None) -> str:
+    """The note trimmed, or ValidationFailed (a bulk action checks it before it asks to confirm)."""
+    clean = (note or "").strip()
+    problems = _note_problems(clean)
+    if problems:
+        raise ValidationFailed({"note": problems})
+    return clean
+
+
 def _validate(ids: Sequence[str], note: str) -> tuple[list[str], str]:
     # Sorted, so that concurrent resolvers lock rows in the same order (no deadlock across chunks).
     clean_ids = sorted({str(i) for i in ids if str(i).strip()})
     note = (note or "").strip()
     problems: dict[str, list[str]] = {}
-    if not note:
-        problems["note"] = ["A note is required: say what was done or why."]
-    elif len(note) > MAX_NOTE_CHARS:
-        problems["note"] = [f"The note is longer than {MAX_NOTE_CHARS} characters."]
+    if _note_problems(note):
+        problems["note"] = _note_problems(note)
     if not clean_ids:
         problems["ids"] = ["Select at least one error."]
     elif len(clean_ids) > MAX_IDS:
@@ -79,6 +106,36 @@ def _last_actor(session: Session, error_id: str, action: str) -> AuditLog | None
     stmt = (select(AuditLog).where(AuditLog.target_type == TARGET, AuditLog.target_id == error_id,
                                    AuditLog.action == action).order_by(AuditLog.at.desc()).limit(1))
     return session.scalars(stmt).first()
+
+
+def _latest(session: Session, model: Any, ids: list[str], *where: Any) -> dict[str, Any]:
+    """The newest row of `model` per id (history by error_id, audit by target_id), for a chunk of ids."""
+    key = model.error_id if model is ErrorResolution else model.target_id
+    rows = session.scalars(select(model).where(key.in_(ids), *where).order_by(model.at, model.id)).all()
+    return {getattr(r, "error_id", None) or r.target_id: r for r in rows}  # the last one wins
+
+
+def _record_history(session: Session, *, identity: Identity, rows: Sequence[Any], now: datetime, note: str,
+                    resolve: bool) -> None:
+    """A history row per change; before an unresolve, the resolution it undoes when the history does not
+    hold it yet (its actor from the audit log when that wrote the same note, else UNKNOWN_ACTOR)."""
+    undone = [r for r in rows if not resolve and r.resolved_at is not None]
+    ids = [r.id for r in undone]
+    latest = _latest(session, ErrorResolution, ids) if ids else {}
+    audited = _latest(session, AuditLog, ids, AuditLog.target_type == TARGET, AuditLog.action == RESOLVE) \
+        if ids else {}
+    for r in undone:
+        last = latest.get(r.id)
+        if last is not None and last.action == "resolved" and last.note == r.resolution_notes:
+            continue
+        by = audited.get(r.id)
+        known = by is not None and isinstance(by.after, dict) and by.after.get("resolution_notes") == r.resolution_notes
+        session.add(ErrorResolution(error_id=r.id, at=r.resolved_at, action="resolved", note=r.resolution_notes,
+                                    actor=by.actor if known and by is not None else UNKNOWN_ACTOR))
+    for r in rows:
+        session.add(ErrorResolution(error_id=r.id, at=now, actor=identity.user, note=note,
+                                    action="resolved" if resolve else "unresolved"))
+    session.flush()
 
 
 def _change(engine: Engine, *, identity: Identity, ids: Sequence[str], note: str, resolve: bool) -> ResolveResult:
@@ -101,6 +158,8 @@ def _change_once(engine: Engine, *, identity: Identity, clean_ids: list[str], no
     already: list[Already] = []
     missing: list[str] = []
     with audit.audited_write(engine, identity=identity, permission=RESOLVE_ERRORS) as s:
+        if not has_table(s, HISTORY_TABLE):
+            raise ValidationFailed({"history": [NO_HISTORY]})
         now = utcnow()
         for chunk in _chunks(clean_ids):
             # Lock the rows still in the old state; a concurrent resolver waits here, then sees none.
@@ -114,6 +173,7 @@ def _change_once(engine: Engine, *, identity: Identity, clean_ids: list[str], no
                                  .execution_options(synchronize_session=False))
                 if getattr(done, "rowcount", len(mine_ids)) != len(mine_ids):  # never expected under the row lock; refuse to half-write
                     raise RuntimeError("the errors changed during the update; nothing was written")
+            _record_history(s, identity=identity, rows=mine, now=now, note=note, resolve=resolve)
             for r in mine:
                 audit.record(s, identity=identity, action=action, target_type=TARGET, target_id=r.id,
                              before={"resolved_at": r.resolved_at, "resolution_notes": r.resolution_notes},

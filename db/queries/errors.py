@@ -20,7 +20,8 @@ from sqlalchemy.sql import Executable
 
 from db.fingerprint import fingerprint, normalise_message
 from db.models import CriticalErrorLog as E
-from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
+from db.own_models import ErrorResolution
+from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame, has_table
 from db.sqlfuncs import epoch_bucket, exact, exact_eq, exact_in
 
 STATUSES = ("unresolved", "resolved", "all")
@@ -40,6 +41,8 @@ MAX_DISTINCT = 20_000
 MAX_BUCKET_ROWS = 200_000
 # Error ids a single resolve may touch (a bigger group is resolved in several steps).
 MAX_IDS = 10_000
+# Resolution history rows shown per event at most.
+MAX_HISTORY_ROWS = 200
 
 GROUP_COLUMNS: dict[str, str] = {
     "fingerprint": "str", "error_type": "str", "service": "str", "message": "str", "count": "Int64",
@@ -64,9 +67,18 @@ def _service_filter(services: Sequence[str]) -> ColumnElement[bool]:
     return or_(*parts)
 
 
+def severity_key(value: str | None) -> str:
+    """A severity as it is grouped and filtered: trimmed and upper-cased (' high' is HIGH)."""
+    return (value or "").strip(" ").upper()
+
+
+def _sev() -> ColumnElement[str]:
+    """The severity column as `severity_key` reads it, in SQL (TRIM strips spaces on every engine)."""
+    return func.upper(func.trim(E.severity))
+
+
 def _severity_filter(severities: Sequence[str]) -> ColumnElement[bool]:
-    upper = [s.upper() for s in severities]
-    return func.upper(E.severity).in_(upper)
+    return _sev().in_(sorted({severity_key(s) for s in severities}))
 
 
 def _text_filter(text: str) -> ColumnElement[bool]:
@@ -108,7 +120,7 @@ def _triples_stmt(since: datetime, until: datetime, where: list[ColumnElement[bo
     s, u = _naive(since), _naive(until)
     prior, base, history = (_naive(t) for t in _window(since, until))
     in_range = and_(E.created_at >= s, E.created_at < u)
-    sev = func.upper(E.severity)
+    sev = _sev()
 
     def n(cond: ColumnElement[bool]) -> Any:
         return func.sum(case((cond, 1), else_=0))
@@ -248,12 +260,12 @@ class _Filter:
         return not self.text or self.text in (message or "").lower()
 
     def severity_ok(self, severity: str | None, skip: str = "") -> bool:
-        return not self.severities or skip == "severity" or (severity or "").upper() in self.severities
+        return not self.severities or skip == "severity" or severity_key(severity) in self.severities
 
 
 def _filter(services: Sequence[str], severities: Sequence[str], types: Sequence[str], text: str) -> _Filter:
     return _Filter(services=tuple(s for s in services if s != NO_SERVICE), no_service=NO_SERVICE in services,
-                   severities=tuple(s.upper() for s in severities), types=tuple(types),
+                   severities=tuple(severity_key(s) for s in severities), types=tuple(types),
                    text=(text or "").strip().lower())
 
 
@@ -291,7 +303,7 @@ def _window_rows(session: Session, *, lo: datetime, hi: datetime, bucket_s: int,
     """Events in [lo, hi) (newer than `above` when capped) per (type, service, message, bucket,
     severity, unresolved): count, first, last, last resolution."""
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
-    b, sev = epoch_bucket(E.created_at, bucket_s), func.upper(E.severity)
+    b, sev = epoch_bucket(E.created_at, bucket_s), _sev()
     open_ = case((E.resolved_at.is_(None), 1), else_=0)
     # One lower bound, so the index range starts at the cutoff (a second bound is only a filter).
     where = [E.created_at > above if above is not None else E.created_at >= lo, E.created_at < hi]
@@ -306,7 +318,7 @@ def _history_rows(session: Session, *, since: datetime, until: datetime, above: 
     the prior period's and the baseline's counts, first seen, last resolution, last unresolved event."""
     s = _naive(since)
     prior, base, _ = (_naive(x) for x in _window(since, until))
-    t, sv, m, sev = exact(E.error_type), exact(E.service), exact(E.message), func.upper(E.severity)
+    t, sv, m, sev = exact(E.error_type), exact(E.service), exact(E.message), _sev()
 
     def n(cond: ColumnElement[bool]) -> Any:
         return func.sum(case((cond, 1), else_=0))
@@ -407,7 +419,7 @@ def _probe_stmt(*, dialect: str, null_service: bool, hist_lo: ColumnElement[bool
     key = [exact_eq(E.error_type, bindparam("t")), svc, exact_eq(E.message, bindparam("m"))]
     if dialect == "postgresql":  # its message indexes key on md5(message) (a btree refuses long text)
         key.append(func.md5(E.message) == func.md5(bindparam("m", type_=E.message.type)))
-    sev = func.upper(E.severity)
+    sev = _sev()
     in_history = and_(hist_lo, E.created_at < s)
     first = select(func.min(E.created_at)).where(*key, in_history).scalar_subquery()
     if dialect == "sqlite":
@@ -419,7 +431,7 @@ def _probe_stmt(*, dialect: str, null_service: bool, hist_lo: ColumnElement[bool
         last_res = select(func.max(E.resolved_at)).where(*key, E.resolved_at.is_not(None), in_history).scalar_subquery()
     last_open = select(func.max(E.created_at)).where(*key, E.resolved_at.is_(None), in_history).scalar_subquery()
     life: Any = select(literal_column("0"), null(), null(), null(), first, last_res, last_open)
-    counts = (select(literal_column("1"), sev, func.sum(case((E.created_at >= prior, 1), else_=0)), func.count(),
+    counts: Any = (select(literal_column("1"), sev, func.sum(case((E.created_at >= prior, 1), else_=0)), func.count(),
                      null(), null(), null())
               .where(*key, base_lo, E.created_at < s).group_by(sev))
     return union_all(life, counts)
@@ -708,7 +720,7 @@ def error_timeline(
     severity, count."""
     lo, hi = _naive(since), _naive(until)
     capped = _cutoff(session, lo, hi, MAX_WINDOW_EVENTS)
-    b, sev = epoch_bucket(E.created_at, bucket_s), func.upper(E.severity)
+    b, sev = epoch_bucket(E.created_at, bucket_s), _sev()
     where = [E.created_at > capped if capped is not None else E.created_at >= lo, E.created_at < hi,
              *filters(services=services, severities=severities, types=types, text=text)]
     stmt = select(b.label("bucket"), sev.label("severity"), func.count().label("count")).where(*where).group_by(b, sev)
@@ -721,9 +733,11 @@ def _whole(since: datetime, until: datetime) -> int:
 
 
 
-def _group_where(error_type: str, service: str | None, messages: Sequence[str]) -> list[ColumnElement[bool]]:
+def _group_where(error_type: str, service: str | None, messages: Sequence[str],
+                 severities: Sequence[str] = ()) -> list[ColumnElement[bool]]:
     svc = E.service.is_(None) if service is None else exact_eq(E.service, service)
-    return [exact_eq(E.error_type, error_type), svc, exact_in(E.message, list(messages))]
+    where = [exact_eq(E.error_type, error_type), svc, exact_in(E.message, list(messages))]
+    return where + ([_severity_filter(severities)] if severities else [])
 
 
 def _status_where(status: str) -> list[ColumnElement[bool]]:
@@ -734,48 +748,105 @@ def _status_where(status: str) -> list[ColumnElement[bool]]:
     return []
 
 
+def _in_window(since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
+    """[since, until); None on a side leaves that side open (the group's whole history)."""
+    return ([E.created_at >= _naive(since)] if since is not None else []) + \
+        ([E.created_at < _naive(until)] if until is not None else [])
+
+
+# A table cell carries at most this many characters of a message or note; the database cuts them
+# (substr), so a message of megabytes never leaves it for a table. The detail reads the whole.
+CELL_CHARS = 500
+ELLIPSIS = "…"
+
+
+def _cell(col: Any, name: str) -> Any:
+    # One character more than shown: a value that fills it was longer and gets the ellipsis.
+    return func.substr(col, 1, CELL_CHARS + 1).label(name)
+
+
+def cut_cell(value: Any) -> Any:
+    """Text cut to CELL_CHARS with an ellipsis when longer (other values as they are)."""
+    return value[:CELL_CHARS] + ELLIPSIS if isinstance(value, str) and len(value) > CELL_CHARS else value
+
+
 def occurrences(
     session: Session, *, error_type: str, service: str | None, messages: Sequence[str], since: datetime,
     until: datetime, status: str = "all", before: tuple[datetime, str] | None = None, limit: int = PAGE_SIZE,
+    severities: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """One page of a group's events, newest first (keyset on created_at, id). Columns OCCURRENCE_COLUMNS.
+    """One page of a group's events, newest first (keyset on created_at, id). Columns OCCURRENCE_COLUMNS,
+    message and resolution_notes cut to CELL_CHARS (with an ellipsis when longer).
 
     `before` = (created_at, id) of the last row of the previous page. attrs['total'] is the capped count.
     """
-    where = [E.created_at >= _naive(since), E.created_at < _naive(until),
-             *_group_where(error_type, service, messages), *_status_where(status)]
+    where = [*_in_window(since, until), *_group_where(error_type, service, messages, severities),
+             *_status_where(status)]
     base = select(E.id).where(*where)
     page_where = list(where)
     if before is not None:
         ts, last_id = _naive(before[0]), before[1]
         page_where.append(or_(E.created_at < ts, and_(E.created_at == ts, E.id < last_id)))
-    stmt = (select(E.id, E.created_at, E.error_type, E.service, E.severity, E.message, E.resolved_at,
-                   E.resolution_notes)
+    stmt = (select(E.id, E.created_at, E.error_type, E.service, E.severity, _cell(E.message, "message"),
+                   E.resolved_at, _cell(E.resolution_notes, "resolution_notes"))
             .where(*page_where).order_by(E.created_at.desc(), E.id.desc()).limit(limit))
-    df = frame(session.execute(stmt).all(), OCCURRENCE_COLUMNS)
+    rows = [{**r._mapping, "message": cut_cell(r.message), "resolution_notes": cut_cell(r.resolution_notes)}
+            for r in session.execute(stmt)]
+    df = frame(rows, OCCURRENCE_COLUMNS)
     df.attrs["total"] = capped_count(session, base)
     return df
 
 
 def occurrence_ids(
     session: Session, *, error_type: str, service: str | None, messages: Sequence[str], status: str = "unresolved",
+    since: datetime | None = None, until: datetime | None = None, severities: Sequence[str] = (),
     limit: int = MAX_IDS,
 ) -> tuple[str, ...]:
-    """Ids of a group's events of any time (for resolving the whole group), at most `limit`."""
-    stmt = (select(E.id).where(*_group_where(error_type, service, messages), *_status_where(status))
-            .order_by(E.created_at).limit(limit))
+    """Ids of a group's events in [since, until) (None: of any time) in one status, oldest first, at most
+    `limit`: the exact rows a bulk action confirms and then writes."""
+    stmt = (select(E.id).where(*_in_window(since, until), *_group_where(error_type, service, messages, severities),
+                               *_status_where(status))
+            .order_by(E.created_at, E.id).limit(limit))
     return tuple(session.scalars(stmt).all())
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """A group's events by status, in the window (as its occurrences are shown) and in its whole history."""
+
+    window_unresolved: int = 0
+    window_resolved: int = 0
+    history_unresolved: int = 0
+    history_resolved: int = 0
+
+
+def group_counts(
+    session: Session, *, error_type: str, service: str | None, messages: Sequence[str], since: datetime,
+    until: datetime, severities: Sequence[str] = (),
+) -> GroupCounts:
+    """How many of a group's events are unresolved / resolved in [since, until) and of any time (the
+    counts the bulk actions state before they write)."""
+    in_window = and_(*_in_window(since, until))
+    open_, done = E.resolved_at.is_(None), E.resolved_at.is_not(None)
+
+    def n(*cond: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((and_(*cond), 1), else_=0)), 0)
+
+    stmt = select(n(in_window, open_), n(in_window, done), n(open_), n(done)).where(
+        *_group_where(error_type, service, messages, severities))
+    row = session.execute(stmt).one()
+    return GroupCounts(*(int(v or 0) for v in row))
 
 
 def occurrence_export(
     session: Session, *, error_type: str, service: str | None, messages: Sequence[str], since: datetime,
-    until: datetime, status: str = "all", limit: int = 100_000,
+    until: datetime, status: str = "all", limit: int = 100_000, severities: Sequence[str] = (),
 ) -> pd.DataFrame:
     """All of a group's events in the window (the export), newest first, with details."""
     stmt = (select(E.id, E.created_at, E.error_type, E.service, E.severity, E.message, E.details,
                    E.resolved_at, E.resolution_notes)
-            .where(E.created_at >= _naive(since), E.created_at < _naive(until),
-                   *_group_where(error_type, service, messages), *_status_where(status))
+            .where(*_in_window(since, until), *_group_where(error_type, service, messages, severities),
+                   *_status_where(status))
             .order_by(E.created_at.desc(), E.id.desc()).limit(limit))
     return frame(session.execute(stmt).all(), {**OCCURRENCE_COLUMNS, "details": "object"})
 
@@ -785,6 +856,31 @@ def occurrence(session: Session, *, error_id: str) -> pd.DataFrame:
     stmt = select(E.id, E.created_at, E.error_type, E.service, E.severity, E.message, E.resolved_at,
                   E.resolution_notes, E.details, E.user_id).where(E.id == error_id)
     return frame(session.execute(stmt).all(), {**OCCURRENCE_COLUMNS, "details": "object", "user_id": "str"})
+
+
+HISTORY_COLUMNS = {"at": "utc", "action": "str", "actor": "str", "note": "str"}
+
+
+def resolution_history(session: Session, *, error_id: str) -> pd.DataFrame:
+    """Every resolve and unresolve of one event, newest first. Columns HISTORY_COLUMNS.
+
+    attrs['missing_table'] is True when the console's history table does not exist yet (not migrated).
+    """
+    if not has_table(session, ErrorResolution.__tablename__):
+        df = frame([], HISTORY_COLUMNS)
+        df.attrs["missing_table"] = True
+        return df
+    H = ErrorResolution  # noqa: N806
+    stmt = (select(H.at, H.action, H.actor, H.note).where(H.error_id == error_id)
+            .order_by(H.at.desc(), H.id.desc()).limit(MAX_HISTORY_ROWS))
+    df = frame(session.execute(stmt).all(), HISTORY_COLUMNS)
+    df.attrs["missing_table"] = False
+    return df
+
+
+def future_count(session: Session, *, after: datetime) -> int:
+    """Events dated at or after `after` (the window's end: "in the future"), capped at COUNT_CAP."""
+    return capped_count(session, select(E.id).where(E.created_at >= _naive(after)), COUNT_CAP)
 
 
 def groups_during(session: Session, *, service: str | None, start: datetime, end: datetime) -> pd.DataFrame:
@@ -800,6 +896,7 @@ def distinct_count(session: Session, *, since: datetime, until: datetime) -> int
                         COUNT_CAP)
 
 
-__all__ = ["NO_SERVICE", "STATUSES", "ErrorView", "by_status", "error_groups", "error_timeline", "error_view",
-           "facet_counts", "group_buckets", "groups_during", "merge_groups", "normalise_message", "occurrence",
-           "occurrence_export", "occurrence_ids", "occurrences"]
+__all__ = ["NO_SERVICE", "STATUSES", "ErrorView", "GroupCounts", "by_status", "error_groups", "error_timeline",
+           "cut_cell", "error_view", "facet_counts", "future_count", "group_buckets", "group_counts", "groups_during",
+           "merge_groups", "normalise_message", "occurrence", "occurrence_export", "occurrence_ids", "occurrences",
+           "resolution_history", "severity_key"]
