@@ -12,8 +12,8 @@ from db.fingerprint import is_fingerprint
 from db.queries import errors as eq
 from ui import errors as ui
 from ui import urlstate
-from ui.health import bucket_seconds
 from ui.page import start
+from ui.shell import future_notice
 from ui.widgets import derived, export_buttons, fmt_count, freshness, guard
 
 f = start("Errors", tables=("critical_error_logs",))
@@ -21,14 +21,16 @@ ui.show_flash()
 
 # --- view state from the URL ---------------------------------------------------------------------
 tab = urlstate.choice("tab", list(ui.TABS), "unresolved")
-query = urlstate.text("q")
+query = ui.search_from_url()
 chosen = {"severity": urlstate.many("severity"), "service": urlstate.many("service"), "type": urlstate.many("type")}
 if urlstate.text("group") and not is_fingerprint(urlstate.text("group")):
-    urlstate.choice("group", [], "")  # rejects it with a message (and drops it from the URL)
+    ui.ignore_param("group", urlstate.text("group"), "a group's fingerprint (12 hexadecimal characters)")
+if not urlstate.text("group"):  # an occurrence and a page position belong to a group
+    urlstate.remove("occ", "before")
 
 # --- search, tabs and facets ---------------------------------------------------------------------
 s1, s2 = st.columns([3, 2], vertical_alignment="bottom")
-query = s1.text_input("Search", value=query, key="errors_q", help=ui.SEARCH_HELP,
+query = s1.text_input("Search", value=query, key="errors_q", help=ui.SEARCH_HELP, max_chars=ui.MAX_SEARCH_CHARS,
                       placeholder='service:opportunity_cache severity:high "price data"')
 search = ui.parse_search(query)
 for bad in search.problems:
@@ -36,7 +38,7 @@ for bad in search.problems:
     st.code(bad, language=None)
 tab = search.status or s2.segmented_control("Status", list(ui.TABS), default=tab, format_func=ui.TABS.get,
                                             key="errors_tab") or tab
-bucket = bucket_seconds(f.since, f.until)
+bucket = ui.window_bucket(f.since, f.until)
 for name in chosen:  # a facet changed in this run: its widget already holds the new choice
     chosen[name] = list(st.session_state.get(f"errors_facet_{name}", chosen[name]))
 flt = {"text": search.text, "services": tuple(chosen["service"] + list(search.services)),
@@ -48,6 +50,8 @@ with guard("Errors"):  # one cached call: groups, facets, timeline and sparkline
 if view is None:
     st.stop()
 
+with guard("Errors dated in the future"):
+    future_notice(data.fetch(eq.future_count, after=f.until), noun="error", page="pages/errors.py")
 chosen = ui.facet_filters(view, chosen=chosen)
 urlstate.put(tab=None if tab == "unresolved" else tab, q=query, **chosen)
 ui.capped_note(f, view)
@@ -55,19 +59,20 @@ ui.timeline_section(f, view, bucket_s=bucket)
 
 # --- the group stream and one group: a fragment, so selecting a row or paging reruns only this --
 
-def _occurrences(group: pd.Series, occ_status: str, occ_id: str, cursor: tuple[datetime, str] | None) -> None:
+def _occurrences(scope: ui.Scope, occ_id: str, cursor: tuple[datetime, str] | None) -> None:
     """The selected group's occurrences (keyset pages), one occurrence's detail, resolve actions."""
-    group_fp = group["fingerprint"]
-    key = {"error_type": group["error_type"], "service": group["service"], "messages": tuple(group["messages"])}
+    status = "all" if scope.tab == "all" else scope.tab
+    key, window = scope.key(), {"since": scope.since, "until": scope.until}
     with guard("Occurrences"):
-        occ = data.fetch(eq.occurrences, **key, since=f.since, until=f.until, status=occ_status, before=cursor)
-        st.caption(f"Occurrences in {f.label} ({occ_status}): {fmt_count(occ.attrs.get('total'), eq.COUNT_CAP)}"
+        occ = data.fetch(eq.occurrences, **key, **window, status=status, before=cursor)
+        counts = data.fetch(eq.group_counts, **key, **window)
+        st.caption(f"Occurrences in {f.label} ({status}): {fmt_count(occ.attrs.get('total'), eq.COUNT_CAP)}"
                    + (", older page" if cursor else ""))
         freshness(occ, key="errors_occ", tz=f.tz)
         sel_store = st.session_state.setdefault("errors_selected", {})
         version = st.session_state.get("errors_sel_version", 0)
-        selected = ui.occurrences_table(f, occ, chosen=set(sel_store.get(group_fp, ())), version=version)
-        sel_store[group_fp] = sorted(selected)
+        selected = ui.occurrences_table(f, occ, chosen=set(sel_store.get(scope.fp, ())), version=version)
+        sel_store[scope.fp] = sorted(selected)
         row = st.container(horizontal=True)  # one block, not a column each
         if cursor and row.button("Newest", key="errors_first_page", icon=":material/first_page:"):
             urlstate.remove("before")
@@ -77,12 +82,11 @@ def _occurrences(group: pd.Series, occ_status: str, occ_id: str, cursor: tuple[d
             urlstate.put(before=ui.cursor_param(last["created_at"], last["id"]))
             st.rerun()
         if row.button("Clear selection", key="errors_clear_sel", disabled=not selected):
-            sel_store[group_fp] = []
+            sel_store[scope.fp] = []
             st.session_state["errors_sel_version"] = version + 1
             st.rerun()
         if st.toggle("Prepare an export of all these occurrences", key="errors_occ_export_on"):
-            export_buttons(lambda: data.fetch_uncached(eq.occurrence_export, **key, since=f.since, until=f.until,
-                                                       status=occ_status),
+            export_buttons(lambda: data.fetch_uncached(eq.occurrence_export, **key, **window, status=status),
                            key="errors_occ_export", filename="error_occurrences")
         ids = occ["id"].tolist()
         if ids:
@@ -90,7 +94,7 @@ def _occurrences(group: pd.Series, occ_status: str, occ_id: str, cursor: tuple[d
                                   key="errors_inspect")
             urlstate.put(occ=occ_id)
             ui.occurrence_detail(f, occ_id)
-        ui.resolve_form(f, group, selected=selected)
+        ui.resolve_form(f, scope, selected=selected, counts=counts)
 
 
 @st.fragment
@@ -98,7 +102,7 @@ def _stream(groups: pd.DataFrame, sparks: pd.DataFrame, *, tab: str, truncated: 
     """The group table with single-row selection, then the selected group."""
     group_fp = urlstate.text("group")
     group_fp = group_fp if is_fingerprint(group_fp) else ""
-    occ_id, cursor = urlstate.text("occ"), ui.parse_cursor(urlstate.text("before"))
+    occ_id, cursor = urlstate.text("occ"), ui.cursor_from_url() if group_fp else None
     group_fp = ui.groups_section(f, groups, sparks, bucket_s=bucket, selected=group_fp, truncated=truncated)
     ui.export_groups(groups)
     if group_fp != urlstate.text("group"):
@@ -108,7 +112,10 @@ def _stream(groups: pd.DataFrame, sparks: pd.DataFrame, *, tab: str, truncated: 
         group = groups[groups["fingerprint"] == group_fp].iloc[0]
         ui.group_header(group)
         ui.links(f, group)
-        _occurrences(group, "all" if tab == "all" else tab, occ_id, cursor)
+        scope = ui.Scope(fp=group_fp, error_type=group["error_type"], service=group["service"],
+                         messages=tuple(group["messages"]), severities=flt["severities"], since=f.since,
+                         until=f.until, tab=tab, label=f.label)
+        _occurrences(scope, occ_id, cursor)
 
 
 groups = derived(ui.tab_groups, view, tab=tab)

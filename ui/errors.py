@@ -22,10 +22,23 @@ from db.auth import RESOLVE_ERRORS
 from db.commands import errors as commands
 from db.errors import PermissionDenied, ValidationFailed, classify
 from db.queries import errors as eq
+from db.queries import meta
+from db.types import InvalidJSON
 from ui import charts_monitor as charts
-from ui.health import shown_tz
+from ui import urlstate
+from ui.health import bucket_seconds, shown_tz
 from ui.shell import Frame
-from ui.widgets import derived, export_buttons, freshness, guard, show_json, show_text
+from ui.widgets import (
+    MAX_JSON_DEPTH,
+    derived,
+    dumps_deep,
+    export_buttons,
+    freshness,
+    guard,
+    json_depth,
+    show_json,
+    show_text,
+)
 
 TABS = {"unresolved": "Unresolved", "resolved": "Resolved", "all": "All"}
 SEARCH_KEYS = {"service", "severity", "type", "is"}
@@ -63,7 +76,7 @@ def parse_search(query: str) -> Search:
                 else:
                     problems.append(f"is:{value}")
             else:
-                found[key].append(value.upper() if key == "severity" else value)
+                found[key].append(eq.severity_key(value) if key == "severity" else value)
         else:
             words.append(m.group("phrase") if m.group("phrase") is not None else m.group(0))
     return Search(services=tuple(found["service"]), severities=tuple(found["severity"]), types=tuple(found["type"]),
@@ -134,7 +147,7 @@ def group_table(groups: pd.DataFrame, sparks: pd.DataFrame, buckets: list[pd.Tim
     return pd.DataFrame({
         "badges": marks,
         "error_type": groups["error_type"], "service": [s if isinstance(s, str) else eq.NO_SERVICE for s in groups["service"]],
-        "message": groups["message"], "events": groups["count"], "trend": [
+        "message": [eq.cut_cell(m) for m in groups["message"]], "events": groups["count"], "trend": [
             [by_fp.get(fp, {}).get(b, 0) for b in buckets] for fp in groups["fingerprint"]],
         "vs_prior": groups["change"], "unresolved": groups["unresolved"],
         "severity_mix": [f"H {h} · M {m} · L {lo}" + (f" · other {o}" if o else "")
@@ -142,6 +155,21 @@ def group_table(groups: pd.DataFrame, sparks: pd.DataFrame, buckets: list[pd.Tim
                                                 groups["other_severity"], strict=True)],
         "first_seen": groups["first_seen"], "last_seen": groups["last_seen"],
     })
+
+
+# A window longer than this many default buckets gets wider ones (a custom range over years, or the
+# "future" window up to 2200, would otherwise draw tens of thousands of daily buckets per sparkline).
+MAX_BUCKETS = 400
+
+
+def window_bucket(since: datetime, until: datetime) -> int:
+    """Bucket width for the window: as Health's (5 min, 1 h, 1 day), in whole days once it has more than
+    MAX_BUCKETS of them."""
+    width = bucket_seconds(since, until)
+    span = max((until - since).total_seconds(), 1)
+    if span / width <= MAX_BUCKETS:
+        return width
+    return int(-(-span // (width * MAX_BUCKETS))) * width
 
 
 def buckets_of(since: datetime, until: datetime, bucket_s: int) -> list[pd.Timestamp]:
@@ -220,20 +248,61 @@ def group_header(group: pd.Series) -> None:
     service = group["service"] if isinstance(group["service"], str) else eq.NO_SERVICE
     st.text(f"Type:    {group['error_type']}\nService: {service}")  # literal text, one element
     st.caption(f"message (most frequent of {int(group['distinct_messages'])} distinct)")
-    show_text(group["message"])
+    show_text(group["message"], key=f"errors_group_message_{group['fingerprint']}", what="message")
+
+
+_CURSOR = re.compile(r"([0-9]{1,18})~([^\x00]{1,255})", re.DOTALL)
 
 
 def parse_cursor(raw: str) -> tuple[datetime, str] | None:
-    """'<epoch microseconds>~<id>' -> the keyset cursor; None when absent or invalid."""
-    head, sep, last_id = (raw or "").partition("~")
-    if not sep or not head.isdigit() or not last_id:
+    """'<epoch microseconds>~<id>' -> the keyset cursor; None when absent or malformed (never raises)."""
+    m = _CURSOR.fullmatch(raw or "")
+    if m is None:
         return None
-    return datetime.fromtimestamp(int(head) / 1e6, UTC), last_id
+    try:
+        return datetime.fromtimestamp(int(m.group(1)) / 1e6, UTC), m.group(2)
+    except (OverflowError, OSError, ValueError):  # past the year 9999
+        return None
+
+
+def ignore_param(name: str, value: str, expected: str) -> None:
+    """Drop a malformed URL parameter with the usual message (the value shown as code, never Markdown)."""
+    st.warning(f"Ignored the URL parameter `{name}`: the value is not {expected}.", icon="⚠️")
+    st.code(value[:80] or "(empty)", language=None)
+    urlstate.remove(name)
+
+
+def _whole_param(name: str) -> str:
+    """A URL parameter as it came (ui.urlstate reads one over its length limit as empty, silently)."""
+    raw = st.query_params.get(name)
+    return "" if raw is None else str(raw)
+
+
+def cursor_from_url() -> tuple[datetime, str] | None:
+    """The occurrences' keyset cursor from `before`; a malformed one is ignored with a message."""
+    raw = _whole_param("before")
+    cursor = parse_cursor(raw)
+    if raw and cursor is None:
+        ignore_param("before", raw, "a page position (<microseconds>~<id>) of this page")
+    return cursor
+
+
+# The search box and its URL parameter hold at most this many characters.
+MAX_SEARCH_CHARS = 200
+
+
+def search_from_url() -> str:
+    """The search text from `q`; one longer than MAX_SEARCH_CHARS is ignored with a message."""
+    raw = _whole_param("q")
+    if len(raw) > MAX_SEARCH_CHARS:
+        ignore_param("q", raw, f"a search of at most {MAX_SEARCH_CHARS} characters")
+        return ""
+    return urlstate.text("q", max_len=MAX_SEARCH_CHARS)
 
 
 def cursor_param(created_at: pd.Timestamp, error_id: str) -> str:
     """The keyset cursor of a row, for the URL."""
-    return f"{int(created_at.timestamp() * 1e6)}~{error_id}"
+    return f"{pd.Timestamp(created_at).value // 1000}~{error_id}"  # whole microseconds (a float would round)
 
 
 def occurrences_table(f: Frame, occ: pd.DataFrame, *, chosen: set[str], version: int = 0) -> set[str]:
@@ -257,11 +326,22 @@ def _occurrence_rows(occ: pd.DataFrame, *, tz: Any, **_: object) -> pd.DataFrame
 
 
 def _occurrence_row(one: pd.DataFrame, *, tz: Any, **_: object) -> pd.DataFrame:
-    return shown_tz(one.drop(columns=["details", "message"]), tz)
+    shown = one.drop(columns=["details", "message"])
+    shown["resolution_notes"] = shown["resolution_notes"].map(eq.cut_cell)
+    return shown_tz(shown, tz)
+
+
+def raw_json_text(value: Any) -> str:
+    """The details as JSON text, however deep (invalid JSON as it was stored)."""
+    if isinstance(value, str):
+        return str(value) if isinstance(value, InvalidJSON) else json.dumps(value, ensure_ascii=False)
+    if json_depth(value) > MAX_JSON_DEPTH:
+        return dumps_deep(value)
+    return json.dumps(value, default=str, ensure_ascii=False, indent=1)
 
 
 def occurrence_detail(f: Frame, error_id: str) -> None:
-    """One occurrence: message as text, details as JSON and as raw text."""
+    """One occurrence: message as text, details as JSON and as raw text, its resolution history."""
     with guard("Occurrence"):
         one = data.fetch(eq.occurrence, error_id=error_id)
         if one.empty:
@@ -269,17 +349,83 @@ def occurrence_detail(f: Frame, error_id: str) -> None:
             return
         row = one.iloc[0]
         st.dataframe(derived(_occurrence_row, one, as_grid=True, tz=f.tz, error_id=error_id), hide_index=True)
-        t1, t2, t3 = st.tabs(["Message", "Details (JSON)", "Details (raw)"])
+        raw_severity = row["severity"]
+        if raw_severity is not None and raw_severity != eq.severity_key(raw_severity):
+            # Grouped and filtered as its trimmed upper-case form; the row holds it as written.
+            st.text(f"Severity as stored: {raw_severity!r} (counted as {eq.severity_key(raw_severity)!r})")
+        t1, t2, t3, t4 = st.tabs(["Message", "Details (JSON)", "Details (raw)", "Resolution history"])
         with t1:
-            show_text(row["message"])
+            show_text(row["message"], key=f"errors_message_{error_id}", what="message")
         with t2:
             show_json(row["details"], key=f"errors_details_{error_id}")
         with t3:
-            st.code(json.dumps(row["details"], default=str, ensure_ascii=False, indent=1), language=None,
-                    wrap_lines=True)
+            show_text(raw_json_text(row["details"]), key=f"errors_details_raw_{error_id}", what="details")
+        with t4:
+            resolution_history(f, error_id)
+
+
+def resolution_history(f: Frame, error_id: str) -> None:
+    """Who resolved or unresolved the occurrence, when, with which note (newest first)."""
+    hist = data.fetch(eq.resolution_history, error_id=error_id)
+    if hist.attrs.get("missing_table"):
+        st.warning(f"No resolution history: the table {commands.HISTORY_TABLE} does not exist in this database "
+                   f"yet. Create it with: {commands.MIGRATE_COMMAND}", icon="⚠️")
+        return
+    if hist.empty:
+        st.caption("Not resolved or unresolved through the console yet (the row above shows its current state).")
+        return
+    st.dataframe(shown_tz(hist, f.tz), hide_index=True, key=f"errors_history_{error_id}",
+                 column_config={"note": st.column_config.TextColumn("note", width="large")})
 
 
 # --- resolve -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scope:
+    """What the selected group's occurrences show: the group, the window, the status tab, the severities."""
+
+    fp: str
+    error_type: str
+    service: str | None
+    messages: tuple[str, ...]
+    severities: tuple[str, ...]
+    since: datetime
+    until: datetime
+    tab: str
+    label: str
+
+    def key(self) -> dict[str, Any]:
+        """The group's query arguments (type, service, messages, severity filter)."""
+        return {"error_type": self.error_type, "service": self.service, "messages": self.messages,
+                "severities": self.severities}
+
+    def signature(self) -> tuple[Any, ...]:
+        """Equal while the same rows are on show (the window's end moves with the clock, its label does not)."""
+        return self.fp, self.label, self.tab, self.severities
+
+
+# Bulk actions: (resolves?, over the group's whole history?). The others act on what is shown.
+BULK = {"resolve_all": (True, False), "unresolve_all": (False, False),
+        "resolve_history": (True, True), "unresolve_history": (False, True)}
+
+
+def bulk_count(counts: eq.GroupCounts, *, tab: str, resolve: bool, whole: bool) -> int:
+    """How many events a bulk action would change: unresolved ones to resolve, resolved ones to unresolve,
+    of the window as its tab shows it, or of the group's whole history."""
+    if whole:
+        return counts.history_unresolved if resolve else counts.history_resolved
+    if resolve:
+        return counts.window_unresolved if tab != "resolved" else 0
+    return counts.window_resolved if tab != "unresolved" else 0
+
+
+def _bulk_label(action: str, n: int, label: str) -> str:
+    resolve, whole = BULK[action]
+    verb, state = ("Resolve", "unresolved") if resolve else ("Unresolve", "resolved")
+    if whole:
+        return f"{verb} all {n:,} {state} in the group's history…"
+    return f"{verb} the {n:,} {state} in {label}…"
+
 
 def _report(result: commands.ResolveResult, verb: str) -> None:
     st.session_state["errors_flash"] = {
@@ -295,54 +441,118 @@ def show_flash() -> None:
         return
     st.success(f"{flash['verb'].capitalize()} {flash['count']:,} error(s).", icon="✅")
     if flash["already"]:
-        st.warning(f"{len(flash['already']):,} error(s) were already {flash['verb']} by someone else; "
+        st.warning(f"{len(flash['already']):,} error(s) had been {flash['verb']} by someone else in the meantime; "
                    "nothing was written for them:", icon="⚠️")
         st.dataframe(pd.DataFrame(flash["already"]), hide_index=True)
     if flash["missing"]:
         st.warning(f"{flash['missing']:,} error(s) no longer exist.", icon="⚠️")
 
 
-def resolve_form(f: Frame, group: pd.Series, *, selected: set[str]) -> None:
-    """Resolve / unresolve the selection or the whole group, with a required note."""
+def history_missing_note() -> str:
+    """What to say while the resolution history table does not exist (the database not migrated)."""
+    return (f"Resolving is off: the table {commands.HISTORY_TABLE}, which keeps every earlier resolution note, "
+            f"does not exist in this database yet. Create it with: {commands.MIGRATE_COMMAND}")
+
+
+def resolve_form(f: Frame, scope: Scope, *, selected: set[str], counts: eq.GroupCounts) -> None:
+    """Resolve / unresolve the selection (at once), or what is shown / the group's whole history (each
+    after a confirmation that states the count), with a required note."""
+    history_ok = commands.HISTORY_TABLE in data.fetch(meta.existing_tables)
     allowed = f.identity.can(RESOLVE_ERRORS)
     if not allowed:
         st.caption("Your role cannot resolve errors (needs the ops or admin role).")
+    if not history_ok:
+        st.warning(history_missing_note(), icon="⚠️")
+    can = allowed and history_ok
+    n = {a: bulk_count(counts, tab=scope.tab, resolve=r, whole=w) for a, (r, w) in BULK.items()}
     with st.form("errors_resolve_form", clear_on_submit=False):
         note = st.text_area("Note (required)", key="errors_note", max_chars=commands.MAX_NOTE_CHARS,
                             placeholder="What was done, or why this is not a problem")
         row = st.container(horizontal=True)  # one block, not a column each
         actions = {
-            "resolve_sel": row.form_submit_button(f"Resolve selected ({len(selected)})", disabled=not allowed,
+            "resolve_sel": row.form_submit_button(f"Resolve selected ({len(selected)})", disabled=not can,
                                                   key="errors_resolve_sel"),
-            "resolve_all": row.form_submit_button("Resolve whole group", disabled=not allowed,
-                                                  key="errors_resolve_all"),
-            "unresolve_sel": row.form_submit_button(f"Unresolve selected ({len(selected)})", disabled=not allowed,
+            "unresolve_sel": row.form_submit_button(f"Unresolve selected ({len(selected)})", disabled=not can,
                                                     key="errors_unresolve_sel"),
-            "unresolve_all": row.form_submit_button("Unresolve whole group", disabled=not allowed,
-                                                    key="errors_unresolve_all"),
         }
+        for a in ("resolve_all", "unresolve_all"):
+            actions[a] = row.form_submit_button(_bulk_label(a, n[a], scope.label), disabled=not can or not n[a],
+                                                key=f"errors_{a}")
+        st.caption("The whole history of the group, also outside this window:")
+        whole = st.container(horizontal=True)
+        for a in ("resolve_history", "unresolve_history"):
+            actions[a] = whole.form_submit_button(_bulk_label(a, n[a], scope.label), disabled=not can or not n[a],
+                                                  key=f"errors_{a}")
     action = next((k for k, v in actions.items() if v), None)
-    if action is None:
-        return
-    _run_action(f, group, action, note, selected)
+    if action in BULK:
+        _stage(scope, action, note, total=n[action])
+    elif action is not None:
+        _run(f, action.startswith("resolve"), sorted(selected), note)
+    _confirmation(f, scope)
 
 
-def _run_action(f: Frame, group: pd.Series, action: str, note: str, selected: set[str]) -> None:
-    engine = data.write_engine()
-    key = {"error_type": group["error_type"], "service": group["service"], "messages": list(group["messages"])}
+def _stage(scope: Scope, action: str, note: str, *, total: int) -> None:
+    """First step of a bulk action: read the ids it would change now, and ask to confirm their count."""
+    st.session_state.pop("errors_pending", None)
     try:
-        if action == "resolve_sel":
-            result = commands.resolve_errors(engine, identity=f.identity, ids=sorted(selected), note=note)
-        elif action == "unresolve_sel":
-            result = commands.unresolve_errors(engine, identity=f.identity, ids=sorted(selected), note=note)
-        elif action == "resolve_all":
-            result = commands.resolve_group(engine, identity=f.identity, note=note, **key)
-        else:
-            result = commands.unresolve_group(engine, identity=f.identity, note=note, **key)
+        commands.check_note(note)
     except ValidationFailed as exc:
-        for messages in exc.errors.values():
-            for m in messages:
-                st.error(m, icon="🚫")
+        _refused(exc)
+        return
+    resolve, whole = BULK[action]
+    window = {} if whole else {"since": scope.since, "until": scope.until}
+    with guard("Resolve"):
+        ids = data.fetch_uncached(eq.occurrence_ids, **scope.key(), status="unresolved" if resolve else "resolved",
+                                  **window)
+        st.session_state["errors_pending"] = {"sig": scope.signature(), "action": action, "ids": list(ids),
+                                              "note": note, "more": max(total, len(ids)) > eq.MAX_IDS}
+
+
+def _confirmation(f: Frame, scope: Scope) -> None:
+    """Second step: 'Resolve 50 occurrences?' with the note; Confirm writes exactly those ids."""
+    pending = st.session_state.get("errors_pending")
+    if not pending:
+        return
+    if pending["sig"] != scope.signature():  # another group, window, tab or filter: not what was confirmed
+        st.session_state.pop("errors_pending", None)
+        return
+    resolve, whole = BULK[pending["action"]]
+    verb, state = ("Resolve", "unresolved") if resolve else ("Unresolve", "resolved")
+    n = len(pending["ids"])
+    where = "in the group's whole history" if whole else f"in {scope.label}"
+    if n == 0:
+        st.info(f"Nothing to {verb.lower()}: no {state} occurrences {where} any more.", icon="ℹ️")
+        st.session_state.pop("errors_pending", None)
+        return
+    st.warning(f"{verb} {n:,} occurrence{'' if n == 1 else 's'}? (the {state} ones {where}; each gets the "
+               "note below, and an earlier note stays in its resolution history)", icon="❓")
+    if pending["more"]:
+        st.caption(f"The group holds more than {eq.MAX_IDS:,}: this step takes the oldest {eq.MAX_IDS:,}; "
+                   "run it again for the rest.")
+    st.code(pending["note"], language=None, wrap_lines=True)
+    row = st.container(horizontal=True)
+    if row.button(f"{verb} {n:,}", key="errors_confirm", type="primary", icon=":material/check:"):
+        st.session_state.pop("errors_pending", None)
+        _run(f, resolve, pending["ids"], pending["note"])
+    if row.button("Cancel", key="errors_cancel"):
+        st.session_state.pop("errors_pending", None)
+        st.rerun()
+
+
+def _refused(exc: ValidationFailed) -> None:
+    for messages in exc.errors.values():
+        for m in messages:
+            st.error(m, icon="🚫")
+
+
+def _run(f: Frame, resolve: bool, ids: list[str], note: str) -> None:
+    """Resolve or unresolve exactly `ids` (those another user changed meanwhile are reported, not written)."""
+    engine = data.write_engine()
+    change = commands.resolve_errors if resolve else commands.unresolve_errors
+    try:
+        result = change(engine, identity=f.identity, ids=ids, note=note)
+    except ValidationFailed as exc:
+        _refused(exc)
         return
     except PermissionDenied:
         st.error("Your role may not resolve errors; nothing was written.", icon="🚫")
@@ -351,7 +561,7 @@ def _run_action(f: Frame, group: pd.Series, action: str, note: str, selected: se
         st.error(classify(exc).message, icon="🚫")
         return
     data.invalidate("errors")
-    _report(result, "resolved" if action.startswith("resolve") else "unresolved")
+    _report(result, "resolved" if resolve else "unresolved")
     st.rerun()
 
 
