@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 
-from db.jsondiff import flatten
+from db.jsondiff import canonical, flatten
 
 MISSING = "(absent)"
+MAX_CELL_CHARS = 500  # a value longer than this is shown cut, with its length (compared whole)
 
 
 def _text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    return canonical(value)
+
+
+def _cell(text: str) -> str:
+    if len(text) <= MAX_CELL_CHARS:
+        return text
+    return f"{text[:MAX_CELL_CHARS]}… ({len(text):,} characters)"
 
 
 def diff(a: Any, b: Any, *, changed_only: bool = True) -> pd.DataFrame:
@@ -24,5 +30,5 @@ def diff(a: Any, b: Any, *, changed_only: bool = True) -> pd.DataFrame:
         va = _text(fa[key]) if key in fa else MISSING
         vb = _text(fb[key]) if key in fb else MISSING
         if va != vb or not changed_only:
-            rows.append({"key": key, "a": va, "b": vb, "changed": va != vb})
+            rows.append({"key": key, "a": _cell(va), "b": _cell(vb), "changed": va != vb})
     return pd.DataFrame(rows, columns=["key", "a", "b", "changed"])
