@@ -16,8 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from db.errors import ValidationFailed
+from db.jsondiff import canonical, depth
 
 MAX_JSON_BYTES = 64 * 1024  # a config is a few hundred bytes; 64 KiB leaves room, refuses dumps
+MAX_JSON_CHARS = MAX_JSON_BYTES  # the raw-JSON editor takes at most this many characters (max_chars)
+FIELD_MAX_CHARS = 8 * 1024  # one structured field (500 symbols fit)
+NOTE_MAX = 2000  # the note saved with a version ("why this change")
+INDENT_DEPTH = 50  # deeper documents are shown on one line (json.dumps with indent recurses per level)
 MAX_DEPTH = 8  # nesting levels of objects/arrays
 NAME_MAX = 200  # sandbox_strategy_configs.name is String(200)
 STRATEGY_MAX = 100  # strategy_id is String(100)
@@ -52,6 +57,12 @@ class Report:
     unknown_keys: list[str] = field(default_factory=list)
     dotted_keys: list[str] = field(default_factory=list)
     data: Any = None
+    keys_checked: int = 0  # keys of config_data looked at: top-level ones outside the sections, and each section's
+
+    def unknown_messages(self) -> dict[str, str]:
+        """One warning per unknown key (allowed and kept: the backend's own configs carry some)."""
+        return {key: f"unknown key {key}: the console does not check it and keeps it as it is "
+                     "(is it a typo, or a key the backend ignores?)" for key in self.unknown_keys}
 
     @property
     def ok(self) -> bool:
@@ -98,14 +109,6 @@ def parse_json(text: str, report: Report) -> Any:
     except RecursionError:
         report.add(ROOT, f"is nested more than {MAX_DEPTH} levels deep")
     return None
-
-
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
 
 
 def _walk_strings(value: Any, path: str) -> list[str]:
@@ -214,11 +217,13 @@ def check_config_data(data: Any, report: Report) -> None:
     if not isinstance(data, dict):
         report.add(ROOT, f"the top level must be a JSON object {{...}}, not {type(data).__name__}")
         return
-    if _depth(data) > MAX_DEPTH:
+    if depth(data, stop_at=MAX_DEPTH + 1) > MAX_DEPTH:
         report.add(ROOT, f"is nested more than {MAX_DEPTH} levels deep")
         return
     for path in _walk_strings(data, ROOT):
         report.add(path, "contains a NUL character or a non-finite number")
+    report.keys_checked += sum(1 for key in data if key not in SECTIONS)
+    report.keys_checked += sum(len(body) for key, body in data.items() if key in SECTIONS and isinstance(body, dict))
     for key in data:
         section, dot, sub = key.partition(".")
         if dot and section in SECTIONS:
@@ -278,11 +283,24 @@ def validate(*, name: Any, strategy_id: Any, user_id: Any, config_json: str) -> 
     return Draft(clean_name, clean_strategy, clean_user, data), report
 
 
+def readable_version(value: Any) -> int | None:
+    """A stored version as a number: NULL reads as 1 (the backend's default); text that is not a
+    whole number (SQLite keeps what it was sent) as None."""
+    if value is None:
+        return 1
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
+
+
 def require_valid(*, name: Any, strategy_id: Any, user_id: Any, config_data: Any) -> Draft:
     """The Draft for already-parsed values, or ValidationFailed with messages per key."""
+    if depth(config_data, stop_at=MAX_DEPTH + 1) > MAX_DEPTH:
+        raise ValidationFailed({ROOT: [f"is nested more than {MAX_DEPTH} levels deep"]})
     try:
         text = json.dumps(config_data, allow_nan=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise ValidationFailed({ROOT: ["is not JSON-serialisable or holds NaN/Infinity"]}) from None
     draft, report = validate(name=name, strategy_id=strategy_id, user_id=user_id, config_json=text)
     if draft is None:
@@ -306,7 +324,9 @@ def fix_dotted_keys(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_json_text(data: Any) -> str:
-    """config_data as the text the raw-JSON editor shows."""
+    """config_data as the text the raw-JSON editor shows (one line when nested too deep to indent)."""
+    if depth(data, stop_at=INDENT_DEPTH + 1) > INDENT_DEPTH:
+        return canonical(data)
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 

@@ -77,7 +77,7 @@ def _empty_message(f: Frame, *, filtered: bool) -> str:
     if filtered:
         return "No configs match the filters. Clear a filter to see more."
     if f.identity.can(EDIT_CONFIG):
-        return "No configs yet. Create one: choose \"➕ New config\" in the Config picker below."
+        return "No configs yet. Create one with the \"New config\" button below."
     return "No configs yet. A strategy developer (or an admin) can create the first one."
 
 
@@ -101,8 +101,13 @@ def pick_config(f: Frame, configs: pd.DataFrame) -> str:
     # The URL decides on a fresh page; afterwards the widget's own state (set through go_to).
     index = {} if "sandbox_pick" in st.session_state else {"index": options.index(current)
                                                              if current in options else 0}
-    chosen = st.selectbox("Config", options, format_func=lambda v: labels.get(v, v), key="sandbox_pick", **index)
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    chosen = row.selectbox("Config", options, format_func=lambda v: labels.get(v, v), key="sandbox_pick", **index)
     urlstate.put(config=chosen or None)
+    if f.identity.can(EDIT_CONFIG) and row.button("New config", key="sandbox_new", type="primary",
+                                                  icon=":material/add:", disabled=chosen == NEW, width="content"):
+        go_to(NEW)
+        st.rerun()
     return chosen
 
 

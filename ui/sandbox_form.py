@@ -1,11 +1,18 @@
-"""The config editor: one form with structured fields and raw JSON kept in sync, a draft that is
-never lost (session state, per config), validation before any write, and the conflict panel."""
+"""The config editor: structured fields and raw JSON kept in sync on every change, a draft that is
+never lost (session state, per config: Check, a refused save, a conflict, another view or tab keep
+it), each problem shown at its field, validation before any write, and the conflict panel.
+
+No st.form: a form sends its values only on submit, so the raw JSON could not show what the fields
+held, and whatever was typed was lost when the user left the form without submitting. Every edit
+goes into the draft on the rerun it causes (`_sync`), and from there into the other widgets.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,6 +26,7 @@ from db.types import InvalidJSON
 from ui import urlstate
 from ui.sandbox_diff import diff
 from ui.shell import Frame
+from ui.widgets import show_json
 
 DRAFTS = "sandbox_drafts"  # {config id or "new": draft}
 DONE = "sandbox_done_tokens"  # {idempotency token: version saved}
@@ -34,6 +42,9 @@ FIELD_LABELS = {
     "universe.primary_symbols": "Primary symbols (comma or space separated)",
     "universe.universe_name": "Universe name",
 }
+META = {"name": ("Name", cs.NAME_MAX), "strategy_id": ("Strategy id", cs.STRATEGY_MAX),
+        "user_id": ("User", cs.USER_MAX), "note": ("Note (why this change)", cs.NOTE_MAX)}
+WRITE_PROBLEMS = ("permission", "conflict", "database")  # refusals of the write itself, shown by the buttons
 
 
 GOTO = "sandbox_goto"  # a config to select on the next run (the picker widget is already drawn in this one)
@@ -64,30 +75,35 @@ def _drafts() -> dict[str, dict[str, Any]]:
     return st.session_state.setdefault(DRAFTS, {})
 
 
-def _editable_text(config_data: Any) -> str:
-    """What the raw editor starts with: stored text that is not JSON is shown as it is, to be fixed.
+def _version_of(row: dict[str, Any]) -> int | None:
+    value = row.get("version")
+    return None if value is None or pd.isna(value) else int(value)
 
-    A plain str counts too: pandas 3 turns an all-text object column into strings, dropping the
-    InvalidJSON marker, and a JSON string is no valid config either.
+
+def _editable_text(config_data: Any) -> tuple[str, int]:
+    """What the raw editor starts with, and the stored length when that was too long to load.
+
+    Stored text that is not JSON is shown as it is, to be fixed. A plain str counts too: pandas 3
+    turns an all-text object column into strings, dropping the InvalidJSON marker, and a JSON string
+    is no valid config either. Text longer than the editor takes is not loaded (it is shown cut).
     """
     if isinstance(config_data, InvalidJSON | str):
-        return str(config_data)
-    return cs.to_json_text({} if config_data is None else config_data)
+        text = str(config_data)
+    else:
+        text = cs.to_json_text({} if config_data is None else config_data)
+    return ("", len(text)) if len(text) > cs.MAX_JSON_CHARS else (text, 0)
 
 
 def new_draft(row: dict[str, Any] | None, *, name: str | None = None) -> dict[str, Any]:
     """A draft from a config row (or an empty one for a new config)."""
     row = row or {}
-    config_data = row.get("config_data")
     loaded = {k: row.get(k) for k in ("name", "strategy_id", "user_id", "config_data")}
-    return {"loaded": loaded,
-        "config_id": row.get("id"), "loaded_version": int(row.get("version") or 0),
-        "name": name if name is not None else str(row.get("name") or ""),
-        "strategy_id": str(row.get("strategy_id") or ""), "user_id": str(row.get("user_id") or "default_user"),
-        "json": _editable_text(config_data),
-        "token": uuid.uuid4().hex, "rev": 0, "errors": {}, "unknown": [], "dotted": [], "conflict": None,
-        "dirty": False,
-    }
+    text, oversized = _editable_text(row.get("config_data"))
+    return {"loaded": loaded, "config_id": row.get("id"), "loaded_version": _version_of(row) if row else 0,
+            "name": name if name is not None else str(row.get("name") or ""),
+            "strategy_id": str(row.get("strategy_id") or ""), "user_id": str(row.get("user_id") or "default_user"),
+            "json": text, "oversized": oversized, "note": "", "token": uuid.uuid4().hex, "checked": False, "saving": False,
+            "errors": {}, "conflict": None}
 
 
 def start_clone(row: dict[str, Any]) -> None:
@@ -104,15 +120,10 @@ def _draft_for(key: str, row: dict[str, Any] | None) -> dict[str, Any]:
     return drafts[key]
 
 
-def _newer_notice(d: dict[str, Any], row: dict[str, Any] | None, key: str) -> None:
-    """The form keeps the version it loaded (what the user types is never swapped out under them)."""
-    if row is None or d["conflict"] or int(row["version"]) == d["loaded_version"]:
-        return
-    st.info(f"Version {int(row['version'])} was saved since this form loaded version {d['loaded_version']}.",
-            icon="ℹ️")
-    if st.button(f"Load version {int(row['version'])} (discard my draft)", key=f"sandbox_loadnew_{key}"):
-        _drafts().pop(key, None)
-        st.rerun()
+def _wkey(d: dict[str, Any], key: str, what: str) -> str:
+    # The draft's token is part of every key: after a save the next draft has new widgets, and a
+    # click that arrives late (a double click) targets a button that no longer exists.
+    return f"sandbox_{what}_{key}_{d['token']}"
 
 
 def _parsed(text: str) -> Any:
@@ -121,35 +132,58 @@ def _parsed(text: str) -> Any:
     return value if report.ok else None
 
 
-def _fields(d: dict[str, Any], key: str) -> tuple[dict[str, str], dict[str, str]]:
-    shown = cs.fields_from_data(_parsed(d["json"]) or {})
-    values = {}
-    for section in cs.SECTIONS:
-        st.caption(section.capitalize())
-        paths = [p for p in FIELD_LABELS if p.startswith(section + ".")]
-        row = st.container(horizontal=True)  # one block, where st.columns adds one per column
-        for path in paths:
-            values[path] = row.text_input(FIELD_LABELS[path], shown[path],
-                                         key=f"sandbox_f_{key}_{d['token']}_{d['rev']}_{path}")
-    return values, shown
+# --- every edit goes into the draft at once ----------------------------------------------------------
+
+def _sync(d: dict[str, Any], key: str) -> None:
+    """Take what the user changed in any widget since the last run into the draft, then show the draft
+    in every widget: the raw JSON holds what the fields hold, and the fields what the JSON holds.
+
+    One pass before any widget is drawn, not a callback per widget: several widgets may change in
+    one rerun (the browser sends them together), and each must be taken whatever the order. A widget
+    is set only where its value differs, so a field the user is typing in is never overwritten.
+    """
+    state, seen = st.session_state, d.setdefault("seen", {})
+
+    def edited(what: str) -> bool:
+        wkey = _wkey(d, key, what)
+        return wkey in state and state[wkey] != seen.get(wkey)
+
+    for what in META:
+        if edited(what):
+            d[what] = state[_wkey(d, key, what)] or ""
+    if edited("json"):
+        d["json"] = state[_wkey(d, key, "json")] or ""
+    typed = {p: state[_wkey(d, key, f"f_{p}")] or "" for p in FIELD_LABELS if edited(f"f_{p}")}
+    base = _parsed(d["json"]) if typed else None
+    if isinstance(base, dict):  # the fields are disabled while the JSON is not an object
+        d["json"] = cs.to_json_text(cs.apply_fields(base, typed))
+    data = _parsed(d["json"])
+    shown = {f"f_{p}": v for p, v in cs.fields_from_data(data).items()} if isinstance(data, dict) else {}
+    # An edited field keeps the text as typed ("7 , 21"), not as the JSON would write it.
+    shown.update({f"f_{p}": v for p, v in typed.items()})
+    for what, value in {**{m: d[m][: META[m][1]] for m in META}, "json": d["json"], **shown}.items():
+        wkey = _wkey(d, key, what)
+        if state.get(wkey) != value:
+            state[wkey] = value
+        seen[wkey] = value
 
 
-def _merge(d: dict[str, Any], text: str, fields: dict[str, str], shown: dict[str, str]) -> str:
-    """The JSON after a submit: the edited text with the changed structured fields written in."""
-    changed = {k: v for k, v in fields.items() if v != shown[k]}
-    if not changed:
-        return text
-    base = _parsed(text)
-    if not isinstance(base, dict):
-        return text  # the JSON must be fixed first; the report says so
-    return cs.to_json_text(cs.apply_fields(base, changed))
+def _on_check(key: str) -> None:
+    d = _drafts()[key]
+    d["checked"], d["saving"], d["errors"] = True, False, {}
 
 
-def _check(d: dict[str, Any]) -> cs.Draft | None:
-    draft, report = cs.validate(name=d["name"], strategy_id=d["strategy_id"], user_id=d["user_id"],
-                                config_json=d["json"])
-    d["errors"], d["unknown"], d["dotted"] = report.errors, report.unknown_keys, report.dotted_keys
-    return draft
+def _on_fix_dotted(key: str) -> None:
+    d = _drafts()[key]
+    data = _parsed(d["json"])
+    if isinstance(data, dict):
+        d["json"] = cs.to_json_text(cs.fix_dotted_keys(data))
+
+
+# --- validation and the write ----------------------------------------------------------------------
+
+def _validate(d: dict[str, Any]) -> tuple[cs.Draft | None, cs.Report]:
+    return cs.validate(name=d["name"], strategy_id=d["strategy_id"], user_id=d["user_id"], config_json=d["json"])
 
 
 def _unchanged(d: dict[str, Any], valid: cs.Draft) -> bool:
@@ -207,28 +241,118 @@ def _write_failed(d: dict[str, Any], exc: Exception) -> None:
         d["errors"] = {"database": [classify(exc).message]}
 
 
-def _report(d: dict[str, Any], key: str) -> None:
-    if d["errors"]:
-        st.error("Not saved: fix the problems below. Your draft is kept.", icon="🚫")
-        st.code("\n".join(f"{k}: {m}" for k, ms in d["errors"].items() for m in ms), language=None)
-    if d["dotted"] and st.button("Fix dotted keys", key=f"sandbox_fixdots_{key}", icon=":material/build:",
-                                 help="Move top-level keys like \"universe.primary_symbols\" into their section"):
-        d["json"] = cs.to_json_text(cs.fix_dotted_keys(_parsed(d["json"]) or {}))
-        d["rev"] += 1
-        _check(d)
+# --- drawing ---------------------------------------------------------------------------------------
+
+def _problems_at(problems: dict[str, list[str]], *keys: str) -> None:
+    """The problems of `keys`, right where they are called (below their field); plain text only."""
+    for k in keys:
+        for message in problems.get(k, []):
+            st.code(f"{k}: {message}", language=None)
+
+
+def _where(problem_key: str) -> str:
+    """Our own label for where a problem is shown (never the key itself: keys can be database text)."""
+    if problem_key in META:
+        return META[problem_key][0]
+    if problem_key in FIELD_LABELS:
+        return FIELD_LABELS[problem_key].split(" (")[0]
+    return f"{problem_key.capitalize()} section" if problem_key in cs.SECTIONS else "Raw JSON"
+
+
+def _meta_input(d: dict[str, Any], key: str, what: str, problems: dict[str, list[str]]) -> None:
+    label, limit = META[what]
+    st.text_input(label, max_chars=limit, key=_wkey(d, key, what))
+    _problems_at(problems, what)
+
+
+def _fields(d: dict[str, Any], key: str, problems: dict[str, list[str]], report: cs.Report) -> None:
+    data = _parsed(d["json"])
+    editable = isinstance(data, dict)
+    if not editable:
+        st.info("The raw JSON is not a JSON object yet: fix it in the Raw JSON tab. The fields show what it "
+                "holds once it parses.", icon="ℹ️")
+    unknown = report.unknown_messages()
+    for section in cs.SECTIONS:
+        st.caption(section.capitalize())
+        row = st.container(horizontal=True)  # one block, where st.columns adds one per column
+        for path in (p for p in FIELD_LABELS if p.startswith(section + ".")):
+            cell = row.container()
+            cell.text_input(FIELD_LABELS[path], max_chars=cs.FIELD_MAX_CHARS, key=_wkey(d, key, f"f_{path}"),
+                            disabled=not editable)
+            with cell:
+                _problems_at(problems, path)
+        _problems_at(problems, section)
+        for k, message in unknown.items():
+            if k.startswith(section + "."):
+                st.text(f"⚠️ {message}")
+    others = {k: m for k, m in unknown.items() if "." not in k}
+    if others:
+        st.caption("Other keys")
+        for message in others.values():
+            st.text(f"⚠️ {message}")
+
+
+def _raw(d: dict[str, Any], key: str, problems: dict[str, list[str]], report: cs.Report,
+         shown_elsewhere: set[str]) -> None:
+    st.text_area("config_data (JSON)", height=300, max_chars=cs.MAX_JSON_CHARS, key=_wkey(d, key, "json"),
+                 help=f"At most {cs.MAX_JSON_CHARS:,} characters")
+    _problems_at(problems, *[k for k in problems if k not in shown_elsewhere])
+    if d["oversized"]:
+        st.warning(f"The stored config_data has {d['oversized']:,} characters, more than the editor takes "
+                   f"({cs.MAX_JSON_CHARS:,}): it was not loaded. Whatever you write here replaces it when saved.",
+                   icon="⚠️")
+        with st.expander("The stored config_data"):
+            show_json(d["loaded"]["config_data"], key=f"sandbox_stored_{key}")
+    if report.dotted_keys:
+        st.button("Fix dotted keys", key=_wkey(d, key, "fixdots"), icon=":material/build:", on_click=_on_fix_dotted,
+                  args=(key,), help="Move top-level keys like \"universe.primary_symbols\" into their section")
+
+
+def _summary(d: dict[str, Any], report: cs.Report, problems: dict[str, list[str]]) -> None:
+    field_problems = {k: m for k, m in problems.items() if k not in WRITE_PROBLEMS}
+    if field_problems:
+        n = sum(len(m) for m in field_problems.values())
+        where = ", ".join(dict.fromkeys(_where(k) for k in field_problems))
+        what = f"{n} problem{'s' if n != 1 else ''}, each shown at its field ({where})"
+        if d["saving"]:
+            st.error(f"Not saved: {what}. Your draft is kept.", icon="🚫")
+        else:
+            st.warning(f"Check: {what}.", icon="⚠️")
+    for k in WRITE_PROBLEMS:
+        if k in problems:
+            st.error("Not saved. Your draft is kept.", icon="🚫")
+            _problems_at(problems, k)
+    if d["checked"] and not problems:
+        extra = f" ({len(report.unknown_keys)} unknown, kept as they are)" if report.unknown_keys else ""
+        st.success(f"Valid: {report.keys_checked} keys checked{extra}. Nothing is saved until you save.", icon="✅")
+
+
+def _version_notices(d: dict[str, Any], row: dict[str, Any] | None, key: str) -> None:
+    """A version saved since the draft was loaded (the form keeps what the user types), or a stored
+    version no save can number."""
+    if row is None or d["conflict"]:
+        return
+    current = _version_of(row)
+    if current is None or d["loaded_version"] is None:
+        st.warning("This config's stored version is not a whole number, so no new version can be saved over it. "
+                   "Clone it to keep your changes as a new config.", icon="⚠️")
+        return
+    if current == d["loaded_version"]:
+        return
+    st.info(f"Version {current} was saved since this form loaded version {d['loaded_version']}.", icon="ℹ️")
+    if st.button(f"Load version {current} (discard my draft)", key=f"sandbox_loadnew_{key}"):
+        _drafts().pop(key, None)
         st.rerun()
-    if d["unknown"]:
-        st.caption("Keys the console does not know (allowed, kept as they are):")
-        st.code(", ".join(d["unknown"]), language=None)
 
 
 def conflict_panel(f: Frame, d: dict[str, Any], key: str) -> None:
-    """Who saved what since the draft was loaded; reload, or save the draft on top."""
+    """Who saved what since the draft was loaded, and that version; reload, or save the draft on top."""
     current = d["conflict"]["current"]
     if current is None:
         st.error("This config was deleted since you loaded it. Your draft is kept.", icon="🚫")
         if st.button("Create a new config from my draft", key=f"sandbox_recreate_{key}"):
-            _drafts()[NEW] = {**d, "config_id": None, "loaded_version": 0, "conflict": None}
+            _drafts()[NEW] = {**d, "config_id": None, "loaded_version": 0, "conflict": None,
+                              "token": uuid.uuid4().hex}
             go_to(NEW)
             st.rerun()
         return
@@ -242,15 +366,20 @@ def conflict_panel(f: Frame, d: dict[str, Any], key: str) -> None:
     if len(old) and len(new):
         st.caption(f"What changed from version {d['loaded_version']} (a) to version {current} (b):")
         st.dataframe(diff(old.iloc[0], new.iloc[0]), hide_index=True)
+    if len(new):
+        with st.expander(f"The whole config_data of version {current}"):
+            show_json(new.iloc[0], key=f"sandbox_conflict_json_{key}")
     c1, c2 = st.columns(2)
     if c1.button(f"Reload version {current} (discard my draft)", key=f"sandbox_reload_{key}"):
         _drafts().pop(key, None)
         st.rerun()
     if c2.button(f"Save my draft on top of version {current}", key=f"sandbox_ontop_{key}", type="primary"):
         d["loaded_version"], d["conflict"], d["loaded"] = current, None, {}  # {}: never "unchanged"
-        valid = _check(d)
+        d["checked"], d["saving"], d["errors"] = True, True, {}
+        valid, _ = _validate(d)
         if valid is not None:
-            _save(f, d, valid, "saved on top after a conflict", key)
+            why = f"saved on top of version {current} after a conflict"
+            _save(f, d, valid, f"{d['note']} ({why})" if d["note"] else why, key)
         st.rerun()
 
 
@@ -258,36 +387,35 @@ def editor(f: Frame, row: dict[str, Any] | None) -> None:
     """The create (row None) or edit form of a config."""
     key = NEW if row is None else str(row["id"])
     d = _draft_for(key, row)
+    _sync(d, key)
     can_edit = f.identity.can(EDIT_CONFIG)
     if not can_edit:
         st.info("Your roles allow viewing only; saving is disabled.", icon="👁️")
-    _newer_notice(d, row, key)
+    _version_notices(d, row, key)
     if d["conflict"]:
         conflict_panel(f, d, key)
-    # Widget and form ids carry the draft's token: a click that arrives after a save (a double
-    # click) targets the previous form, which no longer exists, and is ignored.
-    with st.form(f"sandbox_form_{key}_{d['token']}", enter_to_submit=False):
-        rev = f"{d['token']}_{d['rev']}"
-        name = st.text_input("Name", d["name"], key=f"sandbox_name_{key}_{rev}")
-        ids = st.container(horizontal=True)
-        strategy_id = ids.text_input("Strategy id", d["strategy_id"], key=f"sandbox_strategy_{key}_{rev}")
-        user_id = ids.text_input("User", d["user_id"], key=f"sandbox_user_{key}_{rev}")
-        t_fields, t_json = st.tabs(["Fields", "Raw JSON"])
-        with t_fields:
-            fields, shown = _fields(d, key)
-        with t_json:
-            text = st.text_area("config_data (JSON)", d["json"], height=300, key=f"sandbox_json_{key}_{rev}")
-        note = st.text_input("Note (why this change)", key=f"sandbox_note_{key}_{rev}")
-        buttons = st.container(horizontal=True)
-        checked = buttons.form_submit_button("Check", icon=":material/rule:")
-        label = "Create config" if row is None else "Save new version"
-        saved = buttons.form_submit_button(label, type="primary", disabled=not can_edit, icon=":material/save:")
-    if checked or saved:
-        d.update(name=name, strategy_id=strategy_id, user_id=user_id, json=_merge(d, text, fields, shown), dirty=True)
-        d["rev"] += 1
-        valid = _check(d)
-        if saved and valid is not None:
-            _save(f, d, valid, note, key)
+    valid, report = _validate(d)
+    problems = {**(report.errors if d["checked"] else {}), **d["errors"]}
+    _meta_input(d, key, "name", problems)
+    ids = st.container(horizontal=True)
+    for what in ("strategy_id", "user_id"):
+        with ids.container():
+            _meta_input(d, key, what, problems)
+    at_fields = {*META, *FIELD_LABELS, *cs.SECTIONS, *WRITE_PROBLEMS}
+    t_fields, t_json = st.tabs(["Fields", "Raw JSON"], key=f"sandbox_tabs_{key}")
+    with t_fields:
+        _fields(d, key, problems, report)
+    with t_json:
+        _raw(d, key, problems, report, at_fields)
+    _meta_input(d, key, "note", problems)
+    buttons = st.container(horizontal=True)
+    buttons.button("Check", key=_wkey(d, key, "check"), icon=":material/rule:", on_click=_on_check, args=(key,))
+    label = "Create config" if row is None else "Save new version"
+    unnumbered = row is not None and d["loaded_version"] is None
+    if buttons.button(label, key=_wkey(d, key, "save"), type="primary", icon=":material/save:",
+                      disabled=not can_edit or unnumbered):
+        d["checked"], d["saving"], d["errors"] = True, True, {}
+        if valid is not None:
+            _save(f, d, valid, d["note"], key)
         st.rerun()
-    _report(d, key)
-
+    _summary(d, report, problems)
