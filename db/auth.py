@@ -26,8 +26,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 MODE_OIDC = "oidc"  # signed in through the OIDC provider
-MODE_LOCAL = "local"  # no login configured, server bound to localhost: every permission
-MODE_READONLY = "readonly"  # no login configured, server reachable from elsewhere: view only
+MODE_LOCAL = "local"  # no login configured, server bound to and reached as localhost: every permission
+MODE_READONLY = "readonly"  # no login configured, server reachable from elsewhere (or reached by another name)
 MODE_ANONYMOUS = "anonymous"  # login configured but nobody signed in: nothing
 
 
@@ -39,6 +39,8 @@ class Identity:
     mode: str
     roles: frozenset[str] = field(default_factory=frozenset)
     permissions: frozenset[str] = field(default_factory=frozenset)
+    # Why this identity has less power than its mode usually gives (shown under it), or "".
+    note: str = ""
 
     def can(self, permission: str) -> bool:
         """True when this identity holds `permission`."""

@@ -2,50 +2,127 @@
 
 Order of precedence for the database URL: the `DATABASE_URL` environment variable, then
 `[database] url` in `.streamlit/secrets.toml`, then a local SQLite file in `data/`.
+
+Fail closed: a secrets file that does not parse, or an [auth] or [roles] section that is
+malformed, is listed in `Settings.problems` (and the console refuses to run, see ui/auth.py);
+it is never read as "no secrets", and no built-in group names stand in for a missing [roles].
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from db.auth import ROLE_PERMISSIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 DEFAULT_SQLITE_PATH = DATA_DIR / "console.db"
 SECRETS_PATH = ROOT / ".streamlit" / "secrets.toml"
 
-# The roles a group can grant; `admin` implies every permission.
-DEFAULT_ROLE_GROUPS: dict[str, list[str]] = {
+log = logging.getLogger("console.settings")
+
+# The group names of `.streamlit/secrets.toml.example` (and of the tests' identities). Never a
+# fallback: with no [roles] section, no group grants a role.
+EXAMPLE_ROLE_GROUPS: dict[str, list[str]] = {
     "analyst": ["analysts"],
     "strategy_developer": ["strategy-developers"],
     "ops": ["ops"],
     "admin": ["admins"],
 }
+DEFAULT_ROLE_GROUPS = EXAMPLE_ROLE_GROUPS  # the old name, still imported by tests; not a default any more
+
+# What st.login() (the default provider) needs from [auth], as Streamlit checks it when a user
+# clicks "Sign in": checked at every run instead, so a broken section stops the console at once.
+AUTH_KEYS = ("redirect_uri", "cookie_secret")
+AUTH_PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+_TOML_POSITION = re.compile(r"line (\d+), column (\d+)")
+
+
+def parse_problem(message: str) -> str:
+    """What to show for a secrets file that does not parse: where, never the path or the content."""
+    found = _TOML_POSITION.search(message)
+    where = f" (line {found[1]}, column {found[2]})" if found else ""
+    return f"A secrets file does not parse{where}; see the server log for which."
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def auth_problems(raw: object) -> list[str]:
+    """Why an [auth] section cannot sign anybody in ([] when it can, or when there is none)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, Mapping):
+        return ["[auth] must be a section with redirect_uri, cookie_secret, client_id, client_secret and "
+                "server_metadata_url."]
+    problems = [f"[auth] has no {key}." for key in AUTH_KEYS if not _text(raw.get(key))]
+    redirect = raw.get("redirect_uri")
+    if _text(redirect) and not str(redirect).endswith("/oauth2callback"):
+        problems.append("[auth] redirect_uri must end with /oauth2callback.")
+    provider = raw.get("default", raw)  # st.login() uses [auth.default], else the keys of [auth] itself
+    if not isinstance(provider, Mapping):
+        return [*problems, "[auth.default] must be a section with client_id, client_secret and server_metadata_url."]
+    name = "[auth.default]" if "default" in raw else "[auth]"
+    return problems + [f"{name} has no {key}." for key in AUTH_PROVIDER_KEYS if not _text(provider.get(key))]
+
+
+def role_groups_from(raw: object) -> tuple[dict[str, list[str]], str | None]:
+    """The [roles] map (role -> group names), and why it is malformed ({} then: no role for anybody)."""
+    if raw is None:
+        return {}, None
+    if not isinstance(raw, Mapping):
+        return {}, "[roles] must be a section of role = [group names]."
+    groups: dict[str, list[str]] = {}
+    for role, names in raw.items():
+        if role not in ROLE_PERMISSIONS:
+            known = ", ".join(sorted(ROLE_PERMISSIONS))
+            return {}, f"[roles] names an unknown role {str(role)!r} (the roles are {known})."
+        if not isinstance(names, list) or not all(_text(n) for n in names):
+            return {}, f'[roles] {role} must be a list of group names, like {role} = ["{role}"].'
+        groups[str(role)] = [str(n) for n in names]
+    return groups, None
+
+
+def secrets_problems(secrets: Mapping[str, Any]) -> list[str]:
+    """Everything wrong with the sign-in sections of parsed secrets ([auth] and [roles])."""
+    roles_problem = role_groups_from(secrets.get("roles"))[1]
+    return auth_problems(secrets.get("auth")) + ([roles_problem] if roles_problem else [])
 
 
 # Parsed secrets files by path, with the (mtime, size) they were parsed at: every cached read
 # asks for the settings, and a stat costs far less than reading and parsing the file again.
-_parsed: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+_parsed: dict[Path, tuple[tuple[int, int], dict[str, Any], str | None]] = {}
 
 
-def _read_secrets(path: Path = SECRETS_PATH) -> dict[str, Any]:
-    """The parsed secrets file, or {} when there is none or it does not parse (re-read when it changes)."""
+def _read_secrets(path: Path = SECRETS_PATH) -> tuple[dict[str, Any], str | None]:
+    """The parsed secrets file ({} when there is none), and why it cannot be used when it does not
+    parse (re-read when it changes). A file that exists but does not parse is never "no secrets":
+    that silently turned sign-in off and gave local mode every permission."""
     try:
         st = path.stat()
-        stamp = (st.st_mtime_ns, st.st_size)
-        hit = _parsed.get(path)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        parsed = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    _parsed[path] = (stamp, parsed)
-    return parsed
+    except OSError:
+        return {}, None
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = _parsed.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1], hit[2]
+    try:
+        parsed, problem = tomllib.loads(path.read_text(encoding="utf-8")), None
+    except (OSError, ValueError) as exc:  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        log.error("the secrets file %s cannot be used: %s", path, exc)
+        parsed, problem = {}, parse_problem(str(exc))
+    _parsed[path] = (stamp, parsed, problem)
+    return parsed, problem
 
 
 def _env_float(name: str, default: float, env: dict[str, str] | None = None) -> float:
@@ -67,6 +144,7 @@ class Settings:
     # Optional read-replica URL for the read paths; None means reads use `database_url`.
     read_database_url: str | None = None
     # True when neither env nor secrets named a database: the embedded SQLite demo default.
+    # Never True while the secrets file does not parse (it may name another database).
     is_default_sqlite: bool = False
     # Seconds a read may run before it is cancelled ("narrow the filter").
     statement_timeout_s: float = 10.0
@@ -76,8 +154,10 @@ class Settings:
     sqlite_busy_timeout_s: float = 5.0
     # Seconds before a pooled connection is replaced (server-side idle limits).
     pool_recycle_s: int = 1800
-    # Group names (from the sign-in provider) that grant each role.
-    role_groups: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_ROLE_GROUPS))
+    # Group names (from the sign-in provider) that grant each role: [roles]; none without it.
+    role_groups: dict[str, list[str]] = field(default_factory=dict)
+    # What is wrong with the secrets file ([] when nothing): the console refuses to run (ui.auth).
+    problems: tuple[str, ...] = ()
 
     @property
     def read_url(self) -> str:
@@ -112,16 +192,16 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path = SECRET
 
 
 def _load(env: dict[str, str], secrets_path: Path) -> Settings:
-    secrets = _read_secrets(secrets_path)
+    secrets, unreadable = _read_secrets(secrets_path)
     db_secrets = secrets.get("database", {}) if isinstance(secrets.get("database"), dict) else {}
     db_secrets = {k: v for k, v in db_secrets.items() if isinstance(v, str)}  # a number is no URL
     url = env.get("DATABASE_URL") or db_secrets.get("url")
     read_url = env.get("DATABASE_READ_URL") or db_secrets.get("read_url") or None
-    is_default = not url
+    is_default = not url and unreadable is None
     if not url:
         url = f"sqlite:///{DEFAULT_SQLITE_PATH}"
-    roles = secrets.get("roles", {}) if isinstance(secrets.get("roles"), dict) else {}
-    role_groups = {k: list(v) for k, v in roles.items() if isinstance(v, list)} or dict(DEFAULT_ROLE_GROUPS)
+    role_groups = role_groups_from(secrets.get("roles"))[0]
+    problems = ([unreadable] if unreadable else []) + secrets_problems(secrets)
     return Settings(
         database_url=str(url),
         read_database_url=str(read_url) if read_url else None,
@@ -130,6 +210,7 @@ def _load(env: dict[str, str], secrets_path: Path) -> Settings:
         connect_timeout_s=_env_float("CONSOLE_CONNECT_TIMEOUT_S", 5.0, env),
         sqlite_busy_timeout_s=_env_float("CONSOLE_SQLITE_BUSY_TIMEOUT_S", 5.0, env),
         role_groups=role_groups,
+        problems=tuple(problems),
     )
 
 
