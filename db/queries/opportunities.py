@@ -10,13 +10,28 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BooleanClauseList
@@ -56,6 +71,29 @@ BASE_STEPS = ("in the time range", "created before the range end", "active only"
               "from the selected scan")
 FRESHNESS_SCANS = 50
 CONTRACT_MULTIPLIER = 100
+# The largest finite double. The backend stores +-Infinity in metric columns (NAKED_OPTION rows:
+# max_loss Inf, expected_value -Inf) and PostgreSQL can hold NaN too; MariaDB holds neither. Every
+# engine compares these like numbers (NaN above everything on PostgreSQL), so "finite" is "between
+# -MAX_FLOAT and MAX_FLOAT", and an infinite bound is written as a comparison with MAX_FLOAT (an
+# infinite parameter cannot be bound on MariaDB).
+MAX_FLOAT = sys.float_info.max
+
+
+def finite(value: Any) -> ColumnElement[Any]:
+    """The value where it is a finite number, else NULL (+-Infinity and NaN become NULL)."""
+    return case((value.between(-MAX_FLOAT, MAX_FLOAT), value), else_=None)
+
+
+def is_nan(col: Any) -> ColumnElement[bool]:
+    """True where a number column holds NaN (only PostgreSQL can store it). PostgreSQL holds NaN
+    equal to itself, so `col <> col` does not find it; NaN is the only non-zero value equal to its
+    negation."""
+    return and_(col == -col, col != 0)
+
+
+def _number(col: Any) -> ColumnElement[Any]:
+    """A metric column with NaN read as NULL (unknown); +-Infinity is kept (it is what the backend means)."""
+    return case((is_nan(col), None), else_=col)
 
 
 def data_metric(name: str) -> ColumnElement[Any]:
@@ -69,7 +107,7 @@ def _pair(name: str, src: Subquery | None) -> tuple[Any, Any]:
     """The metric's column and its `data` value: on the table, or as read once each by `_snapshots`
     (the subquery `src`: its columns `column_<metric>` and `data_<metric>`)."""
     if src is None:
-        return METRICS[name][0], data_metric(name)
+        return _number(METRICS[name][0]), data_metric(name)
     return src.c[f"column_{name}"], src.c[f"data_{name}"]
 
 
@@ -92,7 +130,9 @@ def from_data(name: str, src: Subquery | None = None) -> ColumnElement[bool]:
 
 
 def _ratio(num: ColumnElement[Any], den: ColumnElement[Any]) -> ColumnElement[Any]:
-    return case((den > 0, num * 1.0 / den), else_=None)
+    """num / den for a positive finite den and a finite num, else NULL (an unlimited max loss has
+    no ratio: Inf / Inf is NaN, x / Inf a meaningless 0)."""
+    return case((and_(den > 0, den <= MAX_FLOAT, num.between(-MAX_FLOAT, MAX_FLOAT)), num * 1.0 / den), else_=None)
 
 
 def derived(name: str, src: Subquery | None = None) -> ColumnElement[Any]:
@@ -185,9 +225,8 @@ class Filters:
                 out.append((f"{label} in selection", exact_in(facet_expr(label), values)))
         for name in RANGE_FILTERS:
             bounds = getattr(self, name)
-            if bounds is not None:
-                lo, hi = bounds
-                out.append((f"{name} {lo:g} to {hi:g}", metric(name).between(lo, hi)))
+            if bounds is not None and range_condition(metric(name), bounds) is not None:
+                out.append((range_label(name, bounds), range_condition(metric(name), bounds)))
         return out
 
     def hinted_steps(self, dense: int = 0) -> list[tuple[str, ColumnElement[bool]]]:
@@ -213,6 +252,26 @@ class Filters:
         return Filters(now=self.now, since=self.since, until=self.until, show_expired=self.show_expired,
                        show_inactive=self.show_inactive, scan=self.scan)
 
+
+
+def range_condition(expr: Any, bounds: tuple[float, float]) -> ColumnElement[bool] | None:
+    """`expr` within [lo, hi]; an infinite side is open (no condition), so a range whose upper end
+    is +inf keeps the rows whose value is +Infinity too. None when both sides are open."""
+    lo, hi = bounds
+    conds = [c for c, keep in ((expr >= lo, math.isfinite(lo)), (expr <= hi, math.isfinite(hi))) if keep]
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else and_(*conds)
+
+
+def range_label(name: str, bounds: tuple[float, float]) -> str:
+    """'dte 7 to 21', 'max_loss ≥ 100', 'ev ≤ 50' (an infinite side is open)."""
+    lo, hi = bounds
+    if not math.isfinite(lo):
+        return f"{name} ≤ {hi:g}"
+    if not math.isfinite(hi):
+        return f"{name} ≥ {lo:g}"
+    return f"{name} {lo:g} to {hi:g}"
 
 
 def _conjuncts(cond: ColumnElement[bool]) -> list[ColumnElement[bool]]:
@@ -266,7 +325,8 @@ def _snapshots(*extra: Any) -> Select[Any]:
     cols: list[Any] = [O.id, O.opportunity_id, O.symbol, O.strategy_type.label("strategy"), O.expires_at,
                        O.created_at, O.cache_hits, O.scan_session_id, O.is_active,
                        json_text(O.data, "max_profit").label("max_profit")]
-    cols += [c for m in METRICS for c in (METRICS[m][0].label(f"column_{m}"), data_metric(m).label(f"data_{m}"))]
+    cols += [c for m in METRICS for c in (_number(METRICS[m][0]).label(f"column_{m}"),
+                                          data_metric(m).label(f"data_{m}"))]
     return select(*cols, *extra)
 
 
@@ -283,15 +343,36 @@ def _page_select(src: Subquery, *, keep: Sequence[str] = ()) -> Select[Any]:
     return select(*cols, *(src.c[k] for k in keep))
 
 
+def _greater(expr: Any, value: Any) -> ColumnElement[bool]:
+    """expr > value, also for value +-inf (written against MAX_FLOAT: MariaDB cannot bind infinity)."""
+    if isinstance(value, float) and math.isinf(value):
+        return false() if value > 0 else expr >= -MAX_FLOAT
+    return expr > value  # type: ignore[no-any-return]
+
+
+def _less(expr: Any, value: Any) -> ColumnElement[bool]:
+    """expr < value, also for value +-inf."""
+    if isinstance(value, float) and math.isinf(value):
+        return expr <= MAX_FLOAT if value > 0 else false()
+    return expr < value  # type: ignore[no-any-return]
+
+
+def _equal(expr: Any, value: Any) -> ColumnElement[bool]:
+    """expr = value, also for value +-inf."""
+    if isinstance(value, float) and math.isinf(value):
+        return expr > MAX_FLOAT if value > 0 else expr < -MAX_FLOAT
+    return expr == value  # type: ignore[no-any-return]
+
+
 def _after(expr: Any, value: Any, row_id: int, *, ascending: bool, nulls_last: bool) -> ColumnElement[bool]:
     """Rows after (value, id) in the order (expr NULLs first/last, expr, id), same direction."""
     def beyond(a: Any, b: Any) -> ColumnElement[bool]:
-        return a > b if ascending else a < b
+        return _greater(a, b) if ascending else _less(a, b)
 
     if value is None:
         cond = and_(expr.is_(None), beyond(O.id, row_id))
         return or_(cond, expr.is_not(None)) if not nulls_last else cond
-    cond = and_(expr.is_not(None), or_(beyond(expr, value), and_(expr == value, beyond(O.id, row_id))))
+    cond = and_(expr.is_not(None), or_(beyond(expr, value), and_(_equal(expr, value), beyond(O.id, row_id))))
     return or_(cond, expr.is_(None)) if nulls_last else cond
 
 
@@ -308,7 +389,8 @@ def parse_cursor(raw: str, sort: str) -> tuple[Any, int]:
         raise BadSort("the page cursor is not valid")
     if value is None:
         return None, row_id
-    if kind == "num" and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+    # +-Infinity is a sort value (the backend stores it); its cursor is JSON's Infinity token
+    if kind == "num" and isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value):
         return value, row_id
     if kind == "str" and isinstance(value, str):
         return value, row_id
@@ -349,7 +431,9 @@ def _parts(sort: str) -> list[_Part]:
     the bare column (its index), the few without it by the value from `data` (or not at all)."""
     if sort in METRICS:
         col = METRICS[sort][0]
-        return [_Part(col, col.is_not(None), False), _Part(data_metric(sort), col.is_(None), True)]
+        # a NaN column (PostgreSQL) reads as NULL, as in metric(): it sorts with the rows without a value
+        known = and_(col.is_not(None), not_(is_nan(col)))
+        return [_Part(col, known, False), _Part(data_metric(sort), not_(known), True)]
     expr = SORTS[sort][0]()
     if sort in NOT_NULL_SORTS:
         return [_Part(expr, None, False)]
@@ -480,6 +564,17 @@ def filtered_count(session: Session, **flt: Any) -> int:
     return capped_count(session, select(O.id).where(filters(**flt).where()), COUNT_CAP)
 
 
+def future_count(session: Session, **flt: Any) -> int:
+    """How many snapshots were created after the window's end (`until`) and would otherwise pass the
+    base conditions (active, not expired, scan), counting at most COUNT_CAP: rows dated in the future
+    that no past window shows. 0 without an `until`."""
+    f = filters(**flt)
+    if f.until is None:
+        return 0
+    rest = replace(f.base(), since=None, until=None).where()
+    return capped_count(session, select(O.id).where(O.created_at > _naive(f.until), rest), COUNT_CAP)
+
+
 def funnel(session: Session, **flt: Any) -> pd.DataFrame:
     """Rows left after each active filter, applied in order, each counted up to COUNT_CAP (a
     count at the cap means "at least"; `removed` is then a lower bound or unknown: NULL).
@@ -594,15 +689,16 @@ def metric_bounds(session: Session, **flt: Any) -> pd.DataFrame:
     to the columns' extremes over the whole table (one index probe each), so that a slider still
     spans every row. Columns: <metric>_min, <metric>_max for RANGE_FILTERS, sampled.
     """
-    sample = _sample(session, filters(**flt), *(metric(m).label(m) for m in RANGE_FILTERS))
+    sample = _sample(session, filters(**flt), *(finite(metric(m)).label(m) for m in RANGE_FILTERS))
     cols = []
     for m in RANGE_FILTERS:
         cols += [func.min(sample.c[m]).label(f"{m}_min"), func.max(sample.c[m]).label(f"{m}_max")]
     row = dict(session.execute(select(*cols, func.count().label("sampled"))).one()._mapping)
     if row["sampled"] >= SAMPLE_CAP:
         # one statement of scalar subqueries: each min/max alone is answered from its column's index
-        probes = [select(agg(METRICS[m][0])).scalar_subquery().label(f"{m}_{name}")
-                  for m in RANGE_FILTERS for name, agg in (("min", func.min), ("max", func.max))]
+        # (the first finite value in the index's order: min()/max() would give +-Infinity)
+        probes = [_finite_end(METRICS[m][0], lowest=name == "min").scalar_subquery().label(f"{m}_{name}")
+                  for m in RANGE_FILTERS for name in ("min", "max")]
         extremes = session.execute(select(*probes)).one()._mapping
         for key, value in extremes.items():
             if value is not None:
@@ -611,13 +707,21 @@ def metric_bounds(session: Session, **flt: Any) -> pd.DataFrame:
     return frame([row], {**{c.name: "float" for c in cols}, "sampled": "Int64"})
 
 
-def freshness(session: Session) -> pd.DataFrame:
-    """Newest snapshot time and newest completed scan time. One row: newest_snapshot, newest_scan.
+def _finite_end(col: Any, *, lowest: bool) -> Select[Any]:
+    """The column's smallest (or largest) finite value: one probe of its index."""
+    return (select(col).where(col.between(-MAX_FLOAT, MAX_FLOAT))
+            .order_by(col.asc() if lowest else col.desc()).limit(1))
+
+
+def freshness(session: Session, *, now: datetime | None = None) -> pd.DataFrame:
+    """Newest snapshot time (created by `now`: a row dated in the future must not pass for fresh
+    data) and newest completed scan time. One row: newest_snapshot, newest_scan.
 
     The newest completion is looked for among the FRESHNESS_SCANS most recently started
     completed scans (scans last seconds to minutes), so the started_at index answers it.
     """
-    snap = session.execute(select(func.max(O.created_at))).scalar()
+    newest = select(func.max(O.created_at))
+    snap = session.execute(newest.where(O.created_at <= _naive(now)) if now else newest).scalar()
     recent = (select(S.completed_at).where(S.status == "COMPLETED")
               .order_by(S.started_at.desc()).limit(FRESHNESS_SCANS).subquery())
     scan = session.execute(select(func.max(recent.c.completed_at))).scalar()
@@ -702,8 +806,8 @@ def persistence(session: Session, *, symbol: str, strategy: str, scan_session_id
               .order_by(S.started_at.desc(), S.id.desc()).limit(limit).subquery())
     join_on = and_(O.scan_session_id == recent.c.id, exact_eq(O.symbol, symbol), exact_eq(O.strategy_type, strategy))
     stmt = (select(recent.c.id.label("scan_id"), recent.c.started_at, recent.c.status,
-                   (func.count(O.id) > 0).label("present"), func.avg(metric("ev")).label("ev"),
-                   func.avg(metric("pop")).label("pop"), literal("scans").label("source"))
+                   (func.count(O.id) > 0).label("present"), func.avg(finite(metric("ev"))).label("ev"),
+                   func.avg(finite(metric("pop"))).label("pop"), literal("scans").label("source"))
             .select_from(recent).outerjoin(O, join_on)
             .group_by(recent.c.id, recent.c.started_at, recent.c.status)
             .order_by(recent.c.started_at.desc(), recent.c.id.desc()))
@@ -716,8 +820,8 @@ def _snapshot_history(session: Session, *, symbol: str, strategy: str, limit: in
     the whole table at once, SQLite reads every snapshot of the symbol and sorts them: 0.1-1 s at a
     million rows."""
     stmt = (select(O.scan_session_id.label("scan_id"), O.created_at.label("started_at"),
-                   literal(None).label("status"), literal(True).label("present"), metric("ev").label("ev"),
-                   metric("pop").label("pop"), literal("snapshots").label("source"))
+                   literal(None).label("status"), literal(True).label("present"), finite(metric("ev")).label("ev"),
+                   finite(metric("pop")).label("pop"), literal("snapshots").label("source"))
             .where(exact_eq(O.symbol, symbol), exact_eq(O.strategy_type, strategy))
             .order_by(O.created_at.desc(), O.id.desc()).limit(limit))
     newest = select(O.id).order_by(O.created_at.desc(), O.id.desc()).limit(HISTORY_ROWS).subquery("newest")
