@@ -19,7 +19,7 @@ from db.queries import opportunities as q
 from db.queries.common import COUNT_CAP, PAGE_SIZE
 from ui import charts_scanner as charts
 from ui import urlstate
-from ui.shell import Frame, rounded_now
+from ui.shell import Frame, future_notice, rounded_now
 from ui.widgets import PrebuiltFigure, derived, export_buttons, fmt_count, freshness, grid, guard, show_json, to_tz
 
 STALE_SNAPSHOT_S = 15 * 60  # the backend's longest snapshot TTL
@@ -130,8 +130,14 @@ def sampled_note() -> str:
             f"and the charts are taken over {q.SAMPLE_CAP:,} of them (a count shown as N+ is at least N).")
 
 
+# Slider bounds are kept within this magnitude (a hostile 1e300 would break the slider's arithmetic
+# in the browser, and whole numbers must stay below 2**53 there). A slider at its end is open on
+# that side, so rows beyond it still show until that end is moved.
+SLIDER_LIMIT = 1e12
+
+
 def parse_range(raw: str) -> tuple[float, float] | None:
-    """'lo~hi' from the URL; None when malformed."""
+    """'lo~hi' from the URL: two finite numbers, lo <= hi; None when malformed."""
     try:
         lo, hi = (float(x) for x in raw.split("~"))
     except ValueError:
@@ -139,31 +145,102 @@ def parse_range(raw: str) -> tuple[float, float] | None:
     return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) and lo <= hi else None
 
 
+@dataclass(frozen=True)
+class RangeSlider:
+    """One range slider as drawn: bounds, value and step all of one type (int for days to
+    expiration, float otherwise: st.slider refuses a mix), the data's own bounds (None when there is
+    nothing to slide over: the slider is then drawn disabled) and a help text."""
+
+    min_value: int | float
+    max_value: int | float
+    value: tuple[int, int] | tuple[float, float]
+    step: int | float
+    data_bounds: tuple[float, float] | None
+    help: str
+
+
+def _clamp(value: float) -> float:
+    return min(max(value, -SLIDER_LIMIT), SLIDER_LIMIT)
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def range_slider(name: str, data_lo: Any, data_hi: Any, wanted: tuple[float, float] | None) -> RangeSlider:
+    """The slider for metric `name` over data bounds [data_lo, data_hi] (+-inf, NaN or None: no
+    bound) with the range `wanted` from the URL. A wanted range beyond the data widens the slider
+    instead of being clamped; days to expiration are whole (a URL range rounds outwards)."""
+    whole = name == "dte"
+
+    def cast(lo: float, hi: float) -> tuple[Any, Any]:
+        lo, hi = _clamp(lo), _clamp(hi)
+        return (int(math.floor(lo)), int(math.ceil(hi))) if whole else (float(lo), float(hi))
+
+    step: int | float = 1 if whole else 0.01
+    lo, hi = _finite(data_lo), _finite(data_hi)
+    want = cast(*wanted) if wanted else None
+    if lo is None or hi is None or lo > hi or cast(lo, hi)[0] >= cast(lo, hi)[1]:
+        # Nothing to slide over: drawn disabled, keeping its place; a URL range is shown as kept,
+        # a single value as itself.
+        one = cast(lo, lo)[0] if lo is not None and hi is not None and lo <= hi else None
+        if want is not None:
+            value = want
+        elif one is not None:
+            value = (one, one)
+        else:
+            value = cast(0.0, 1.0)
+        span = 1 if whole else 1.0
+        low, high = value[0], max(value[1], value[0] + span)
+        help_ = "All matching snapshots have the same value." if one is not None else "No values to filter by in this view."
+        return RangeSlider(low, high, value, step, None, help_)
+    bounds = cast(lo, hi)
+    start = want or bounds
+    return RangeSlider(min(bounds[0], start[0]), max(bounds[1], start[1]), start, step, bounds,
+                       "At either end the range is open on that side (values beyond it, unlimited ones "
+                       "included, are kept).")
+
+
+def range_filter(spec: RangeSlider, chosen: tuple[float, float]) -> tuple[float, float] | None:
+    """The filter a slider position sets: None when both ends sit at (or beyond) the data's bounds;
+    an end at its bound is open (+-inf), so unlimited values stay in."""
+    if spec.data_bounds is None:
+        return None
+    lo, hi = float(chosen[0]), float(chosen[1])
+    open_lo, open_hi = lo <= spec.data_bounds[0], hi >= spec.data_bounds[1]
+    if open_lo and open_hi:
+        return None
+    return (-math.inf if open_lo else lo, math.inf if open_hi else hi)
+
+
+def url_number(value: float) -> str:
+    """A number for the URL that reads back exactly ('7', '0.5', '1234.5678')."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+
+
 def _range(name: str, bounds: pd.Series, col: Any) -> tuple[float, float] | None:
     param = RANGE_PARAMS[name]
-    lo, hi = bounds.get(f"{name}_min"), bounds.get(f"{name}_max")
     raw = urlstate.text(param)
     wanted = parse_range(raw) if raw else None
     if raw and wanted is None:
-        st.warning(f"Ignored the URL parameter `{param}`: expected two numbers as lo~hi.", icon="⚠️")
+        st.warning(f"Ignored the URL parameter `{param}`: expected two numbers as lo~hi (lo not above hi).",
+                   icon="⚠️")
         urlstate.remove(param)
-    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi) or lo >= hi:
-        # Nothing to slide over: the slider is still drawn, disabled, so the filters keep their
-        # place and shape; a range from the URL is kept as it is (and shown).
-        shown = wanted if wanted and wanted[0] < wanted[1] else (0.0, 1.0)
-        col.slider(RANGE_LABELS[name], min_value=shown[0], max_value=shown[1], value=shown, disabled=True,
-                   key=f"opp_{param}_none", help="No values to filter by in this view.")
+    spec = range_slider(name, bounds.get(f"{name}_min"), bounds.get(f"{name}_max"), wanted)
+    if spec.data_bounds is None:
+        col.slider(RANGE_LABELS[name], min_value=spec.min_value, max_value=spec.max_value, value=spec.value,
+                   step=spec.step, disabled=True, key=f"opp_{param}_none", help=spec.help)
         return wanted
-    if name == "dte":
-        lo, hi = math.floor(lo), math.ceil(hi)
-    start = wanted or (lo, hi)
-    # a range from the URL outside today's data widens the slider instead of being clamped
-    value = col.slider(RANGE_LABELS[name], min_value=min(lo, start[0]), max_value=max(hi, start[1]),
-                       value=start, key=f"opp_{param}", step=1 if name == "dte" else None)
+    value = col.slider(RANGE_LABELS[name], min_value=spec.min_value, max_value=spec.max_value, value=spec.value,
+                       key=f"opp_{param}", step=spec.step, help=spec.help)
     chosen = (float(value[0]), float(value[1]))
-    active = chosen != (float(lo), float(hi))
-    urlstate.put(**{param: f"{chosen[0]:g}~{chosen[1]:g}" if active else None})
-    return chosen if active else None
+    picked = range_filter(spec, chosen)
+    urlstate.put(**{param: f"{url_number(chosen[0])}~{url_number(chosen[1])}" if picked else None})
+    return picked
 
 
 def controls(f: Frame) -> tuple[q.Filters, View]:
@@ -183,6 +260,9 @@ def controls(f: Frame) -> tuple[q.Filters, View]:
             st.rerun()
     base = q.Filters(now=rounded_now(), since=None if scan else f.since, until=None if scan else f.until,
                      show_expired=show_expired, show_inactive=show_inactive, scan=scan)
+    if not scan:
+        with guard("Snapshots dated in the future"):
+            future_notice(data.fetch(q.future_count, **base.kwargs()), noun="snapshot", page="pages/opportunities.py")
     picked: dict[str, Any] = {}
     sampled = []
     with st.expander("Filters", expanded=True):
@@ -248,8 +328,8 @@ def _cursor(param: str, sort: str) -> str | None:
 def freshness_banner(f: Frame) -> None:
     """Age of the newest snapshot and of the newest completed scan; a warning when stale."""
     with guard("Freshness"):
-        fr = data.fetch(q.freshness).iloc[0]
         now = pd.Timestamp(rounded_now())
+        fr = data.fetch(q.freshness, now=now.to_pydatetime()).iloc[0]
         snap_age = (now - fr["newest_snapshot"]).total_seconds() if pd.notna(fr["newest_snapshot"]) else None
         scan_age = (now - fr["newest_scan"]).total_seconds() if pd.notna(fr["newest_scan"]) else None
         line = f"Newest snapshot: {human_age(snap_age)} old · newest completed scan: {human_age(scan_age)} old"
@@ -304,15 +384,21 @@ def table_at(df: pd.DataFrame, *, tz: Any, now: datetime) -> pd.DataFrame:
     out = to_tz(df, tz)
     out["expires_in"] = [expiry_label(e, now) for e in df["expires_at"]]
     out["age"] = [human_age((now - c).total_seconds()) if pd.notna(c) else "–" for c in df["created_at"]]
-    out["marker"] = [" ".join(x for x in (f"⚠ column≠data: {m}" if m else "", f"↩ from data: {d}" if d else "") if x)
-                     for m, d in zip(df["mismatch"], df["from_data"], strict=True)]
+    unlimited = [", ".join(m for m in UNLIMITED_COLUMNS if isinstance(v := r[m], float) and math.isinf(v))
+                 for _, r in df[list(UNLIMITED_COLUMNS)].iterrows()] if len(df) else []
+    out["marker"] = [" ".join(x for x in (f"∞ unlimited: {u}" if u else "", f"⚠ column≠data: {m}" if m else "",
+                                          f"↩ from data: {d}" if d else "") if x)
+                     for u, m, d in zip(unlimited, df["mismatch"], df["from_data"], strict=True)]
     return plain(out[TABLE_COLUMNS])
 
 
+UNLIMITED_COLUMNS = ("premium", "max_loss", "pop", "ev")  # metrics the backend stores as +-Infinity
+
 COLUMN_CONFIG = {
     "id": st.column_config.NumberColumn("id", format="%d"),
-    "marker": st.column_config.TextColumn("marker", help="⚠ the column and the value in data disagree "
-                                          "(the column is shown); ↩ the column is empty, the value comes from data"),
+    "marker": st.column_config.TextColumn("marker", help="∞ the backend stored an infinite value (unlimited); "
+                                          "⚠ the column and the value in data disagree (the column is shown); "
+                                          "↩ the column is empty, the value comes from data"),
     "dte": st.column_config.NumberColumn("DTE", format="%d"),
     "expires_in": st.column_config.TextColumn("time to expiry"),
     "pop": st.column_config.NumberColumn("PoP", format="%.2f"),
@@ -403,13 +489,14 @@ def _pager(rows: pd.DataFrame, has_prev: bool, has_next: bool) -> None:
 
 @dataclass(frozen=True)
 class PayoffView:
-    """A snapshot's position at expiry, as the detail shows it."""
+    """A snapshot's position at expiry, as the detail shows it; or, without a figure, why none."""
 
     caption: str
-    legs: pa.Table | pd.DataFrame  # as st.dataframe sends it (ui.widgets.grid)
+    legs: pa.Table | pd.DataFrame | None  # as st.dataframe sends it (ui.widgets.grid)
     best: float
     worst: float
     figure: Any
+    findings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -418,29 +505,34 @@ class DetailView:
     figure took ~20 ms, more than the rest of a warm rerun of the panel)."""
 
     values: pa.Table | pd.DataFrame  # as st.dataframe sends it (ui.widgets.grid)
-    payoff: PayoffView | None
+    payoff: PayoffView
 
 
 def detail_view(d: pd.DataFrame, *, snapshot_id: int) -> DetailView:
-    """The metric table and the payoff (None without legs) of the snapshot read in `d`."""
+    """The metric table and the payoff (or why there is none) of the snapshot read in `d`."""
     row = d.iloc[0]
     return DetailView(values=grid(q.metric_values(d)), payoff=payoff_view(row))
 
 
-def payoff_view(row: pd.Series) -> PayoffView | None:
-    """Legs, extremes, break-evens and the payoff chart of a snapshot row; None when `data` holds no
-    legs or strikes."""
-    pos = payoff.from_data(row["data"], q.detail_metric(row, "premium"))
-    if pos is None:
-        return None
+def payoff_view(row: pd.Series) -> PayoffView:
+    """Legs, extremes, break-evens and the payoff chart of a snapshot row, drawn only from the legs
+    its data records (db.payoff.from_snapshot), with where the row disagrees with them; without
+    legs, only the reason (no figure)."""
+    data = row["data"]
     spot = q.detail_metric(row, "underlying_price")
+    got = payoff.from_snapshot(data, strategy=row["strategy"], premium=q.detail_metric(row, "premium"), spot=spot,
+                               row=payoff.row_figures(data, max_loss=q.detail_metric(row, "max_loss")))
+    pos = got.position
+    if pos is None:
+        return PayoffView(f"No payoff chart: {got.reason}.", None, math.nan, math.nan, None)
+    spot = spot if spot and math.isfinite(spot) and spot > 0 else None
     xs, ys = payoff.curve(pos, spot=spot)
     bes = payoff.break_evens(pos)
     best, worst = payoff.extremes(pos)
     caption = (f"Legs ({pos.assumption}; net {'credit' if pos.credit else 'debit'} {pos.premium:,.2f}) · "
                "Break-evens: " + (", ".join(f"{b:,.2f}" for b in bes) or "none"))
     figure = PrebuiltFigure(charts.payoff(xs, ys, break_evens=bes, spot=spot))
-    return PayoffView(caption, grid(pd.DataFrame(payoff.legs_table(pos))), best, worst, figure)
+    return PayoffView(caption, grid(pd.DataFrame(payoff.legs_table(pos))), best, worst, figure, got.findings)
 
 
 def detail(selected: int | None, f: Frame) -> None:
@@ -466,7 +558,7 @@ def detail(selected: int | None, f: Frame) -> None:
             _scan_link(row)
         with right:
             st.caption("data")
-            show_json(row["data"])
+            show_json(row["data"], key="opp_detail_data")
         _payoff(view.payoff)
         _persistence(row)
         # the screener's Refresh above reads this panel again too: no second button
@@ -489,16 +581,25 @@ def _scan_link(row: pd.Series) -> None:
         st.caption("No scan session recorded for this snapshot.")
 
 
-def _payoff(view: PayoffView | None) -> None:
-    if view is None:
-        st.caption("No legs or short/long strikes in data: no payoff chart.")
+def money(value: float) -> str:
+    """'$1,234.00', 'unlimited' for +-inf (a max profit below 0 is a loss at every price: '-$1,144.00')."""
+    if math.isinf(value):
+        return "unlimited"
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def _payoff(view: PayoffView) -> None:
+    if view.figure is None:
+        st.caption(view.caption)
         return
     c1, c2 = st.columns([1, 2])
     with c1:
         st.caption(view.caption)
         st.dataframe(view.legs, hide_index=True, width="stretch")
-        st.metric("Max profit", "unlimited" if math.isinf(view.best) else f"${view.best:,.2f}")
-        st.metric("Max loss", "unlimited" if math.isinf(view.worst) else f"${view.worst:,.2f}")
+        st.metric("Max profit", money(view.best))
+        st.metric("Max loss", money(view.worst))
+        for finding in view.findings:  # our own words and numbers, never database text
+            st.warning(f"Finding: {finding}.", icon="⚠️")
     c2.plotly_chart(view.figure, key="opp_chart_payoff")
 
 
