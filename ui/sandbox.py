@@ -183,5 +183,6 @@ def summary(row: dict[str, Any], f: Frame) -> None:
     deployed = row["deployed_at"]
     when = "never" if pd.isna(deployed) else f"{deployed.astimezone(f.tz):%Y-%m-%d %H:%M}"
     state = "ACTIVE" if row["is_active"] else "inactive"
-    st.text(f"{row['name']} · {row['strategy_id']} · user {row['user_id']} · version {row['version']} · "
+    version = "? (not a whole number)" if pd.isna(row["version"]) else int(row["version"])
+    st.text(f"{row['name']} · {row['strategy_id']} · user {row['user_id']} · version {version} · "
             f"{state} · deployed {when}")

@@ -83,11 +83,11 @@ def _version_of(row: dict[str, Any]) -> int | None:
 def _editable_text(config_data: Any) -> tuple[str, int]:
     """What the raw editor starts with, and the stored length when that was too long to load.
 
-    Stored text that is not JSON is shown as it is, to be fixed. A plain str counts too: pandas 3
-    turns an all-text object column into strings, dropping the InvalidJSON marker, and a JSON string
-    is no valid config either. Text longer than the editor takes is not loaded (it is shown cut).
+    Stored text that is not JSON (InvalidJSON) is shown as it is, to be fixed; a JSON string (the
+    backend stored "not-a-dict") as the JSON it is. Text longer than the editor takes is not loaded
+    (it is shown cut).
     """
-    if isinstance(config_data, InvalidJSON | str):
+    if isinstance(config_data, InvalidJSON):
         text = str(config_data)
     else:
         text = cs.to_json_text({} if config_data is None else config_data)

@@ -29,11 +29,15 @@ def history(f: Frame, row: dict[str, Any]) -> None:
     st.dataframe(to_tz(hist, f.tz)[["version", "changed_by", "changed_at", "note", "name", "strategy_id",
                                      "user_id"]], hide_index=True)
     export_buttons(hist, key="sandbox_history_export", filename="config_history")
-    versions = [int(v) for v in hist["version"]]
+    known = hist[hist["version"].notna()]  # a version stored as text ('v2-not-an-int') has no number
+    versions = [int(v) for v in known["version"]]
     if len(versions) >= 2:
-        _compare(hist, versions)
-    if versions:
-        _rollback(f, row, hist, versions)
+        _compare(known, versions)
+    if pd.isna(row["version"]):
+        st.caption("This config's stored version is not a whole number: it cannot be rolled back. "
+                   "Clone it to keep a copy as a new config.")
+    elif versions:
+        _rollback(f, row, known, versions)
 
 
 def _compare(hist: pd.DataFrame, versions: list[int]) -> None:
@@ -65,7 +69,7 @@ def _rollback(f: Frame, row: dict[str, Any], hist: pd.DataFrame, versions: list[
         return
     target = st.selectbox("Restore the content of version", older, key="sandbox_rb_version")
     with st.expander("Content of that version"):
-        show_json(hist.set_index("version").loc[target, "config_data"])
+        show_json(hist.set_index("version").loc[target, "config_data"], key="sandbox_rb_content")
     note = st.text_input("Note", key="sandbox_rb_note")
     if st.button(f"Roll back to version {target} (makes version {int(row['version']) + 1})",
                  key="sandbox_rb_go", disabled=not f.identity.can(EDIT_CONFIG)):

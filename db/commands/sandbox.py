@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from db.auth import ACTIVATE_CONFIG, DELETE_CONFIG, EDIT_CONFIG, Identity, require
 from db.commands import audit
 from db.commands.audit import audited_write
-from db.config_schema import Draft, require_valid
+from db.config_schema import Draft, readable_version, require_valid
 from db.errors import ConflictError, ValidationFailed
 from db.models import SandboxAIConversation, SandboxStrategyConfig, SandboxTestRun, new_uuid, utcnow
 from db.own_models import ConfigHistory
@@ -38,6 +38,16 @@ class SaveConflict(ConflictError):  # noqa: N818 - named like db.errors' excepti
         self.config_id = config_id
         self.loaded_version = loaded_version
         self.current_version = current_version
+
+
+class UnreadableVersion(ConflictError):  # noqa: N818
+    """The stored version is not a whole number (the backend stored text in the integer column on
+    SQLite): a new version cannot be numbered over it. Nothing was written."""
+
+    def __init__(self, config_id: str):
+        super().__init__("This config's stored version is not a whole number, so no new version can be saved "
+                         "over it. Nothing was saved. Clone it to keep your changes as a new config.")
+        self.config_id = config_id
 
 
 class HasDependents(ConflictError):  # noqa: N818
@@ -60,7 +70,10 @@ class SaveResult:
 
 
 def _version(row: RowMapping) -> int:
-    return int(row["version"] or 1)  # the backend leaves version NULL-able; NULL reads as 1
+    version = readable_version(row["version"])
+    if version is None:
+        raise UnreadableVersion(row["id"])
+    return version
 
 
 def _snapshot(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -173,10 +186,17 @@ def rollback_config(engine: Engine, *, identity: Identity, config_id: str, loade
     """A new version whose content equals version `to_version` (from the history)."""
     require(identity, EDIT_CONFIG)
     with audited_write(engine, identity=identity, permission=EDIT_CONFIG) as s:
+        current = _locked_row(s, config_id)
+        if current is not None:
+            _version(current)  # a version that is no number: refused before anything else
         old = _history_row(s, config_id, to_version)
         if old is None:
             raise ValidationFailed({"version": [f"version {to_version} is not in this config's history"]})
         values = {k: getattr(old, k) for k in ("name", "strategy_id", "user_id", "config_data")}
+        try:  # a version the backend wrote may hold what no save would accept ("not-a-dict", 10,000 levels)
+            values = _values(require_valid(**values))
+        except ValidationFailed as exc:
+            raise ValidationFailed({f"version {to_version}": [f"cannot be restored: {exc}"]}) from None
         text = note or f"rollback to version {to_version}"
         return _save(s, identity=identity, config_id=config_id, loaded_version=loaded_version, values=values,
                      action="config.rollback", note=text)

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Text, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from db.config_schema import readable_version
 from db.models import (
     CriticalErrorLog,
     SandboxAIConversation,
@@ -89,14 +90,16 @@ def config_history(session: Session, *, config_id: str) -> pd.DataFrame:
     """Every version of a config, newest first; the backend's own current version included (HISTORY_COLUMNS).
 
     Without the console's migrations (no console_config_history) only the current version is known.
+    A current version that is not a whole number (text stored by the backend on SQLite) has version NA.
     """
     hist = [] if not has_table(session, ConfigHistory.__tablename__) else [dict(r._mapping) for r in session.execute(
         select(ConfigHistory.version, ConfigHistory.name, ConfigHistory.strategy_id, ConfigHistory.user_id,
                ConfigHistory.config_data, ConfigHistory.changed_by, ConfigHistory.changed_at, ConfigHistory.note)
         .where(ConfigHistory.config_id == config_id).order_by(ConfigHistory.version.desc()).limit(MAX_RUNS))]
     current = session.execute(select(C).where(C.id == config_id)).scalar_one_or_none()
-    if current is not None and (current.version or 1) not in {h["version"] for h in hist}:
-        hist.insert(0, {"version": current.version or 1, "name": current.name, "strategy_id": current.strategy_id,
+    version = None if current is None else readable_version(current.version)
+    if current is not None and (version is None or version not in {h["version"] for h in hist}):
+        hist.insert(0, {"version": version, "name": current.name, "strategy_id": current.strategy_id,
                         "user_id": current.user_id, "config_data": current.config_data,
                         "changed_by": BEFORE_CONSOLE, "changed_at": current.updated_at or current.created_at,
                         "note": "written by the backend"})
@@ -156,12 +159,13 @@ OUTCOME_COLUMNS = {"version": "Int64", "state": "str", "start": "utc", "end": "u
                    "errors_logged": "Int64"}
 
 
-def _segments(versions: list[tuple[int, datetime | None]], events: list[tuple[datetime, bool]],
+def _segments(versions: list[tuple[int | None, datetime | None]], events: list[tuple[datetime, bool]],
               active_at_start: bool) -> list[dict[str, Any]]:
-    """Cut time at every version change and activation change: (version, active, start, end)."""
+    """Cut time at every version change and activation change: (version, active, start, end); a
+    version that is not a whole number is None."""
     cuts = sorted([(at, "v", v) for v, at in versions if at is not None] + [(at, "a", on) for at, on in events],
                   key=lambda c: c[0])
-    version: int = versions[0][0] if versions else 1
+    version: int | None = versions[0][0] if versions else 1
     active, start = active_at_start, None
     out: list[dict[str, Any]] = []
     for at, kind, value in cuts:
@@ -171,7 +175,7 @@ def _segments(versions: list[tuple[int, datetime | None]], events: list[tuple[da
             out.append({"version": version, "active": active, "start": start, "end": at})
         start = at
         if kind == "v":
-            version = int(value)
+            version = None if value is None else int(value)
         else:
             active = bool(value)
     out.append({"version": version, "active": active, "start": start, "end": None})
@@ -186,7 +190,7 @@ def outcomes(session: Session, *, config_id: str) -> pd.DataFrame:
     history = config_history(session, config_id=config_id).sort_values("version")
     if history.empty:
         return frame([], OUTCOME_COLUMNS)
-    versions = [(int(v), None if pd.isna(t) else naive_utc(t.to_pydatetime()))
+    versions = [(None if pd.isna(v) else int(v), None if pd.isna(t) else naive_utc(t.to_pydatetime()))
                 for v, t in zip(history["version"], history["changed_at"], strict=True)]
     versions[0] = (versions[0][0], None)  # runs before the first known version count for it
     events = _activation_events(session, config_id)
