@@ -218,11 +218,17 @@ def service_timeline(runs: pd.DataFrame, errors: pd.DataFrame, scans: pd.DataFra
                             "name": "activations", "hovertext": hover, "hoverinfo": "text"}, 4))
     layout = copy.deepcopy(_timeline_layout())
     # Every panel's axis is a date axis over the window, as wall-clock text in the display zone (what
-    # the traces carry). Without a type, plotly guesses it from each axis's own data: the bottom axis
-    # (config activations), whose ticks all panels share, turned linear when the window had none.
+    # the traces carry). Plotly draws no axis for a panel without a trace, and the bottom one (config
+    # activations) carries the time ticks all panels share: each panel gets an invisible trace over
+    # the window, so the time axis is drawn also when the window has no activation, error or check.
     window = [f"{t.tz_convert(tz):%Y-%m-%dT%H:%M:%S}" for t in (since, until)]
     for axis in ("xaxis", "xaxis2", "xaxis3", "xaxis4"):
         layout[axis].update({"type": "date", "range": window})
+    layout["xaxis4"]["automargin"] = True  # room for the two-line date ticks under the last panel
+    for axis in ("yaxis2", "yaxis3"):  # counts: from 0, also when there are none
+        layout[axis]["rangemode"] = "nonnegative"
+    traces += [_row({"type": "scatter", "x": window, "y": [None, None], "mode": "markers", "showlegend": False,
+                     "hoverinfo": "skip", "marker": {"opacity": 0}}, row) for row in (1, 2, 3, 4)]
     layout.update({"title": _title(title), "barmode": "stack", "height": 640, "dragmode": "select",
                    "showlegend": True, **LAYOUT})
     return _figure(traces, layout)

@@ -3,8 +3,10 @@ activation, no checks at all, one check), on the figure itself and on the page."
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -56,6 +58,44 @@ def test_every_panel_has_a_date_axis_over_the_window(checks: int, activations: i
     for name in AXES:
         assert sent[name]["type"] == "date"
         assert all(isinstance(v, str) and v.startswith(("2026-03-01", "2026-03-02")) for v in sent[name]["range"])
+
+
+def test_every_panel_has_a_trace_over_the_window() -> None:
+    """Plotly draws no axis for a panel without a trace: each panel holds one spanning the window."""
+    from ui.charts_monitor import service_timeline
+
+    fig = service_timeline(*frames(checks=0, activations=0), tz=ZoneInfo("UTC"), since=SINCE, until=UNTIL, title="")
+    spans = {t.xaxis: list(t.x) for t in fig.data}
+    assert spans == {a: ["2026-03-01T12:00:00", "2026-03-02T12:00:00"] for a in ("x", "x2", "x3", "x4")}
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("REQUIRE_BROWSER"), reason="no Chromium")
+@pytest.mark.parametrize("activations", [0, 1])
+def test_the_drawn_chart_has_date_ticks_over_the_window(tmp_path: Path, activations: int) -> None:
+    """The figure as Chromium draws it: the shared bottom axis shows the window's dates."""
+    from playwright.sync_api import sync_playwright
+
+    from ui.charts_monitor import service_timeline
+
+    fig = service_timeline(*frames(checks=0, activations=activations), tz=ZoneInfo("UTC"), since=SINCE,
+                           until=UNTIL, title="")
+    html = tmp_path / "timeline.html"
+    fig.write_html(str(html), include_plotlyjs=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 700})
+            page.goto(html.as_uri())
+            page.wait_for_selector("g.x4tick text", state="attached", timeout=20_000)
+            ticks = page.evaluate("() => Array.from(document.querySelectorAll('g.x4tick text'))"
+                                  ".map(t => t.textContent)")
+        finally:
+            browser.close()
+    assert ticks[0].startswith("12:00") and "Mar 1, 2026" in ticks[0]
+    assert "00:00Mar 2, 2026" in ticks and ticks[-1] == "12:00"
 
 
 @pytest.fixture
