@@ -179,7 +179,7 @@ def future_section(f: Frame) -> None:
         if rows.empty:
             st.info("No health check is dated in the future.", icon="ℹ️")
             return
-        st.caption(f"{fmt_count(total, hq.COUNT_CAP)} checks dated after now"
+        st.caption(f"{fmt_count(total, hq.COUNT_CAP)} check{'' if total == 1 else 's'} dated after now"
                    + (f"; the {len(rows):,} soonest shown." if total > len(rows) else ".")
                    + " The tiles and uptime below are the present.")
         st.dataframe(shown_tz(rows, f.tz), hide_index=True)

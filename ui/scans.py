@@ -232,7 +232,8 @@ def run_table(v: ScanView, f: Frame) -> str | None:
             urlstate.remove("before")
             before = None
         rows, total, has_prev, has_next = _page(v, f, after, before)
-        st.caption(f"{fmt_count(total, COUNT_CAP)} scans · {len(rows)} on this page · newest first")
+        st.caption(f"{fmt_count(total, COUNT_CAP)} scan{'' if total == 1 else 's'} · {len(rows)} on this page · "
+                   "newest first")
         key = "scans_table_" + position_key(after, before, v.states, v.strategies, v.failed_only, v.running_now)
         event = st.dataframe(derived(_run_grid, rows, tz=f.tz), hide_index=True, width="stretch", key=key, on_select="rerun",
                              selection_mode="single-row", column_config=RUN_COLUMN_CONFIG)

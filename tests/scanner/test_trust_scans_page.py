@@ -73,3 +73,6 @@ def test_future_scans_are_counted_with_a_link_and_shown_in_the_future_range(monk
     assert list(table(future, "running_for")["id"]) == ["future-2", "future-1"]
     assert "dated in the future are not in this window" not in texts(future)
     assert "started outside this window" not in texts(future)
+    one = open_page(monkeypatch, sqlite_url, "pages/scans.py", range="future", state="COMPLETED")
+    assert list(table(one, "running_for")["id"]) == ["future-1"]
+    assert "1 scan · 1 on this page" in texts(one)
