@@ -66,7 +66,7 @@ def _occurrences(scope: ui.Scope, occ_id: str, cursor: tuple[datetime, str] | No
     with guard("Occurrences"):
         occ = data.fetch(eq.occurrences, **key, **window, status=status, before=cursor)
         counts = data.fetch(eq.group_counts, **key, **window)
-        st.caption(f"Occurrences in {f.label} ({status}): {fmt_count(occ.attrs.get('total'), eq.COUNT_CAP)}"
+        st.caption(f"Occurrences {ui.window_words(f.label)} ({status}): {fmt_count(occ.attrs.get('total'), eq.COUNT_CAP)}"
                    + (", older page" if cursor else ""))
         freshness(occ, key="errors_occ", tz=f.tz)
         sel_store = st.session_state.setdefault("errors_selected", {})

@@ -409,6 +409,11 @@ BULK = {"resolve_all": (True, False), "unresolve_all": (False, False),
         "resolve_history": (True, True), "unresolve_history": (False, True)}
 
 
+def window_words(label: str) -> str:
+    """'in last 24h', 'in 2026-01-01 – 2026-01-07', or 'dated in the future' (the window as a phrase)."""
+    return label if label.startswith("dated ") else f"in {label}"
+
+
 def bulk_count(counts: eq.GroupCounts, *, tab: str, resolve: bool, whole: bool) -> int:
     """How many events a bulk action would change: unresolved ones to resolve, resolved ones to unresolve,
     of the window as its tab shows it, or of the group's whole history."""
@@ -424,7 +429,7 @@ def _bulk_label(action: str, n: int, label: str) -> str:
     verb, state = ("Resolve", "unresolved") if resolve else ("Unresolve", "resolved")
     if whole:
         return f"{verb} all {n:,} {state} in the group's history…"
-    return f"{verb} the {n:,} {state} in {label}…"
+    return f"{verb} the {n:,} {state} {window_words(label)}…"
 
 
 def _report(result: commands.ResolveResult, verb: str) -> None:
@@ -470,10 +475,10 @@ def resolve_form(f: Frame, scope: Scope, *, selected: set[str], counts: eq.Group
                             placeholder="What was done, or why this is not a problem")
         row = st.container(horizontal=True)  # one block, not a column each
         actions = {
-            "resolve_sel": row.form_submit_button(f"Resolve selected ({len(selected)})", disabled=not can,
-                                                  key="errors_resolve_sel"),
-            "unresolve_sel": row.form_submit_button(f"Unresolve selected ({len(selected)})", disabled=not can,
-                                                    key="errors_unresolve_sel"),
+            "resolve_sel": row.form_submit_button(f"Resolve selected ({len(selected)})",
+                                                  disabled=not can or not selected, key="errors_resolve_sel"),
+            "unresolve_sel": row.form_submit_button(f"Unresolve selected ({len(selected)})",
+                                                    disabled=not can or not selected, key="errors_unresolve_sel"),
         }
         for a in ("resolve_all", "unresolve_all"):
             actions[a] = row.form_submit_button(_bulk_label(a, n[a], scope.label), disabled=not can or not n[a],
@@ -519,7 +524,7 @@ def _confirmation(f: Frame, scope: Scope) -> None:
     resolve, whole = BULK[pending["action"]]
     verb, state = ("Resolve", "unresolved") if resolve else ("Unresolve", "resolved")
     n = len(pending["ids"])
-    where = "in the group's whole history" if whole else f"in {scope.label}"
+    where = "in the group's whole history" if whole else window_words(scope.label)
     if n == 0:
         st.info(f"Nothing to {verb.lower()}: no {state} occurrences {where} any more.", icon="ℹ️")
         st.session_state.pop("errors_pending", None)

@@ -210,9 +210,11 @@ def test_an_error_dated_in_the_future_is_counted_and_shown_on_request(
     no_exceptions(at)
     assert at.dataframe[0].value["error_type"].tolist() == ["now"]
     assert "1 error dated in the future is not in this window." in [w.value for w in at.warning]
-    at = run_page(monkeypatch, sqlite_url, "errors", range="future")
+    at = run_page(monkeypatch, sqlite_url, "errors", range="future", group=fingerprint("clock_skew", "svc", "from 2099"))
     no_exceptions(at)
     assert at.dataframe[0].value["error_type"].tolist() == ["clock_skew"]
+    assert "Occurrences dated in the future (unresolved): 1" in texts(at)
+    assert at.button(key="errors_resolve_all").label == "Resolve the 1 unresolved dated in the future…"
 
 
 # --- item 4: severity ----------------------------------------------------------------------------
