@@ -51,7 +51,8 @@ def _plain_figure(traces: list[dict[str, Any]], layout: dict[str, Any], title: s
 
 def risk_reward(df: pd.DataFrame) -> go.Figure:
     """Max loss vs premium, coloured by PoP, sized by EV (non-positive EV drawn smallest)."""
-    ev = df["ev"].fillna(0).clip(lower=0)
+    # an unlimited EV (+-Infinity, stored by the backend) has no size on this scale: drawn smallest
+    ev = df["ev"].astype(float).where(lambda v: v.abs() < math.inf).fillna(0).clip(lower=0)
     size = 6 + 24 * (ev / ev.max()) if len(ev) and ev.max() > 0 else pd.Series(8, index=df.index)
     hover = [f"#{i} {esc(sym)} · {esc(strat)}" for i, sym, strat in zip(df["id"], df["symbol"], df["strategy"],
                                                                         strict=True)]
