@@ -88,7 +88,7 @@ def role_groups_from(raw: object) -> tuple[dict[str, list[str]], str | None]:
             known = ", ".join(sorted(ROLE_PERMISSIONS))
             return {}, f"[roles] names an unknown role {str(role)!r} (the roles are {known})."
         if not isinstance(names, list) or not all(_text(n) for n in names):
-            return {}, f'[roles] {role} must be a list of group names, like {role} = ["{role}"].'
+            return {}, f'[roles] {role} must be a list of group names, like {role} = ["group-a", "group-b"].'
         groups[str(role)] = [str(n) for n in names]
     return groups, None
 

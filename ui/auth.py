@@ -24,7 +24,7 @@ from db.settings import load_settings, parse_problem, role_groups_from, secrets_
 log = logging.getLogger("console.auth")
 
 LOCAL_ADDRESSES = {"localhost", "127.0.0.1", "::1"}
-STOPPED = ("The console is stopped: its sign-in settings are broken (.streamlit/secrets.toml), and it does not "
+STOPPED = ("The console is stopped: its sign-in settings are broken (secrets.toml), and it does not "
            "run with less protection than they ask for. Fix what is listed below and reload the page.")
 NO_ROLE_MAP = "No role: the settings map no identity-provider group to a console role ([roles])."
 NO_ROLE_MATCH = "No role: none of your groups is mapped to a console role ([roles] in the settings)."

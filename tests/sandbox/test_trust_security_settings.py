@@ -65,9 +65,9 @@ def test_a_missing_file_has_no_problem_and_no_roles(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("raw", "problem"), [
     ("x", "[roles] must be a section of role = [group names]."),
-    ({"ops": "ops"}, '[roles] ops must be a list of group names, like ops = ["ops"].'),
-    ({"ops": ["ops", 3]}, '[roles] ops must be a list of group names, like ops = ["ops"].'),
-    ({"ops": ["ops", " "]}, '[roles] ops must be a list of group names, like ops = ["ops"].'),
+    ({"ops": "ops"}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
+    ({"ops": ["ops", 3]}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
+    ({"ops": ["ops", " "]}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
     ({"admins": ["admins"]}, "[roles] names an unknown role 'admins' (the roles are admin, analyst, ops, "
                              "strategy_developer)."),
 ])
@@ -80,7 +80,7 @@ def test_a_malformed_roles_entry_spoils_the_whole_section(tmp_path: Path) -> Non
     path = _secrets(tmp_path, '[roles]\nadmin = ["platform"]\nops = "ops"\n')
     s = load_settings(env={}, secrets_path=path)
     assert s.role_groups == {}
-    assert s.problems == ('[roles] ops must be a list of group names, like ops = ["ops"].',)
+    assert s.problems == ('[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].',)
 
 
 def test_valid_roles_and_empty_lists() -> None:
