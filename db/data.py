@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -58,18 +61,37 @@ class Engines:
     settings: Settings
 
 
-@st.cache_resource(show_spinner=False)
-def _engines(url: str, read_url: str) -> Engines:
-    settings = load_settings()
-    write = make_engine(url, settings, read_timeout=False)
-    read = make_engine(read_url, settings, read_timeout=True)
-    return Engines(read=read, write=write, settings=settings)
+# The engines (and their pools) live here, not in st.cache_resource: any websocket client may send
+# Streamlit's `clear_cache`, and each clear would have built new pools (new server connections).
+# Keyed by the URLs and the settings make_engine uses; an engine is never disposed here (one in use
+# by another session stays valid). Past MAX_ENGINE_SETS (only tests meet it: a server has one
+# configuration) the oldest set is forgotten, to be closed when no one holds it any more.
+MAX_ENGINE_SETS = 8
+_ENGINES: dict[tuple[object, ...], Engines] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engine_key(s: Settings) -> tuple[object, ...]:
+    return (s.database_url, s.read_url, s.statement_timeout_s, s.connect_timeout_s, s.sqlite_busy_timeout_s,
+            s.pool_recycle_s)
 
 
 def engines() -> Engines:
-    """The engines for the configured URLs (one pool per process)."""
+    """The engines for the configured URLs (one pool per process and setting)."""
     s = load_settings()
-    return _engines(s.database_url, s.read_url)
+    key = _engine_key(s)
+    found = _ENGINES.get(key)
+    if found is not None:
+        return found
+    with _ENGINES_LOCK:
+        found = _ENGINES.get(key)
+        if found is None:
+            write = make_engine(s.database_url, s, read_timeout=False)
+            read = make_engine(s.read_url, s, read_timeout=True)
+            found = _ENGINES[key] = Engines(read=read, write=write, settings=s)
+            while len(_ENGINES) > MAX_ENGINE_SETS:
+                del _ENGINES[next(iter(_ENGINES))]
+    return found
 
 
 def read_engine() -> Engine:
@@ -145,11 +167,14 @@ def fetch(fn: Callable[..., T], /, **kwargs: Any) -> T:
     params = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
     name = f"{fn.__module__}.{fn.__qualname__}"
     key = repr((name, s.read_url, params))  # plain values: their repr names them exactly
-    as_of, cached = _CACHES[_domain(fn)](key, _fn=lambda session: fn(session, **kwargs))
+    domain = _domain(fn)
+    as_of, cached = _CACHES[domain](key, _fn=lambda session: fn(session, **kwargs))
     result = _fresh(cached)
+    ref = _remember(domain, key)
     if hasattr(result, "attrs"):
         # ISO text, not a datetime: Arrow serialises attrs as JSON when a frame is shown.
         result.attrs["as_of"] = as_of.isoformat()
+        result.attrs[CACHE_REF] = ref  # a digest: the key itself names the database URL
     return result  # type: ignore[no-any-return]
 
 
@@ -167,6 +192,48 @@ def as_of(result: Any) -> datetime | None:
         except ValueError:
             return None
     return raw if isinstance(raw, datetime) else None
+
+
+# Which cached read a result came from: attrs[CACHE_REF] names an entry of _ORIGINS (domain, key),
+# so that a panel's Refresh drops exactly that read (not every domain, for every user).
+CACHE_REF = "cache_ref"
+MAX_ORIGINS = 4096
+_ORIGINS: OrderedDict[str, tuple[str, str]] = OrderedDict()
+_ORIGINS_LOCK = threading.Lock()
+_this_run = threading.local()  # the reads of this thread's current script run (see begin_run)
+
+
+def _remember(domain: str, key: str) -> str:
+    ref = hashlib.sha1(key.encode("utf-8", "replace")).hexdigest()[:20]
+    with _ORIGINS_LOCK:
+        _ORIGINS[ref] = (domain, key)
+        _ORIGINS.move_to_end(ref)
+        while len(_ORIGINS) > MAX_ORIGINS:
+            _ORIGINS.popitem(last=False)
+    reads = getattr(_this_run, "reads", None)
+    if reads is not None:
+        reads[ref] = (domain, key)
+    return ref
+
+
+def begin_run() -> None:
+    """Start recording the reads of this script run (the frame calls it at the top of every run)."""
+    _this_run.reads = {}
+
+
+def refresh(result: Any) -> int:
+    """Drop the cached read `result` came from (its domain and key only), so the next run reads it again.
+
+    A result without its origin (derived from a fetched frame without keeping its attrs) drops
+    every read this script run has made so far instead. Returns how many reads were dropped.
+    """
+    ref = getattr(result, "attrs", {}).get(CACHE_REF)
+    with _ORIGINS_LOCK:
+        origin = _ORIGINS.get(ref) if isinstance(ref, str) else None
+    targets = [origin] if origin is not None else list(getattr(_this_run, "reads", {}).values())
+    for domain, key in targets:
+        _CACHES[domain].clear(key)
+    return len(targets)
 
 
 def invalidate(*domains: str) -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from db import data
 from db.auth import MODE_ANONYMOUS, MODE_LOCAL, MODE_READONLY, Identity
 from db.settings import load_settings, safe_url
 from ui import urlstate
@@ -121,6 +122,7 @@ def _sidebar_identity(identity: Identity) -> None:
 
 def _build() -> Frame:
     st.set_page_config(page_title="Options Scanner Console", page_icon="📈", layout="wide")
+    data.begin_run()  # a Refresh without a known origin drops only what this run read
     from ui.bootstrap import ensure_database  # late import: it pulls in the demo generator
 
     settings = load_settings()

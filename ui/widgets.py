@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
@@ -36,7 +37,7 @@ def show_problem(problem: DbProblem, *, where: str = "") -> None:
     else:
         st.error(prefix + problem.message, icon="🚫")
     if st.button("Retry", key=f"retry_{where or 'page'}_{problem.kind}", icon=":material/refresh:"):
-        data.invalidate()
+        data.refresh(None)  # what this page read so far (e.g. the table list), not every user's caches
         st.rerun()
 
 
@@ -63,7 +64,8 @@ def guard(where: str = "", *, stop: bool = False) -> Iterator[None]:
 
 
 def freshness(result: Any, *, key: str, tz: tzinfo | None = None) -> None:
-    """'Data as of hh:mm:ss' and a refresh button that drops this page's caches."""
+    """'Data as of hh:mm:ss' and a refresh button that drops the cached read `result` came from
+    (data.refresh: only that read, or, for a result that lost its origin, this page run's reads)."""
     # One horizontal block (not two columns: 3 elements instead of 5, on every panel of every rerun).
     row = st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center")
     when = data.as_of(result)
@@ -71,15 +73,23 @@ def freshness(result: Any, *, key: str, tz: tzinfo | None = None) -> None:
         shown = when.astimezone(tz) if tz else when
         row.caption(f"Data as of {shown:%H:%M:%S %Z}".strip(), width="content")
     if row.button("Refresh", key=f"{key}_refresh", icon=":material/refresh:", help="Read again from the database"):
-        data.invalidate()
+        data.refresh(result)
         st.rerun()
 
 
+# A ';' or a tab inside a cell separates cells for a spreadsheet that reads the file with that
+# delimiter (a ';' locale, a paste): what follows must not start with a formula character either.
+# (',' needs no mark: the writer quotes every cell holding one, and those readers do not split on it.)
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([;\t])(?=[=+\-@\t\r])")
+
+
 def neutralise_cell(value: Any) -> Any:
-    """A CSV cell that cannot run as a spreadsheet formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """A CSV cell that cannot run as a spreadsheet formula, whichever delimiter the spreadsheet uses:
+    an apostrophe before a leading formula character, and after a ';' or tab that one follows."""
+    if not isinstance(value, str):
+        return value
+    value = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def _jsonable(value: Any) -> Any:
