@@ -24,12 +24,16 @@ from db.settings import load_settings, parse_problem, role_groups_from, secrets_
 log = logging.getLogger("console.auth")
 
 LOCAL_ADDRESSES = {"localhost", "127.0.0.1", "::1"}
-STOPPED = ("The console is stopped: its sign-in settings are broken (secrets.toml), and it does not "
-           "run with less protection than they ask for. Fix what is listed below and reload the page.")
+STOPPED = (
+    "The console is stopped: its sign-in settings are broken (secrets.toml), and it does not "
+    "run with less protection than they ask for. Fix what is listed below and reload the page."
+)
 NO_ROLE_MAP = "No role: the settings map no identity-provider group to a console role ([roles])."
 NO_ROLE_MATCH = "No role: none of your groups is mapped to a console role ([roles] in the settings)."
-NOT_LOCAL = ("View only: this page was opened through an address that is not localhost, so local mode "
-             "(every permission) does not apply.")
+NOT_LOCAL = (
+    "View only: this page was opened through an address that is not localhost, so local mode "
+    "(every permission) does not apply."
+)
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,11 @@ def sign_in() -> SignIn:
     """The sign-in settings of this run, with every problem of Streamlit's secrets and of ours."""
     secrets, unreadable = _streamlit_secrets()
     problems = [*load_settings().problems, *([unreadable] if unreadable else []), *secrets_problems(secrets)]
-    return SignIn(configured="auth" in secrets or unreadable is not None,
-                  role_groups=role_groups_from(secrets.get("roles"))[0],
-                  problems=tuple(dict.fromkeys(problems)))
+    return SignIn(
+        configured="auth" in secrets or unreadable is not None,
+        role_groups=role_groups_from(secrets.get("roles"))[0],
+        problems=tuple(dict.fromkeys(problems)),
+    )
 
 
 def login_configured() -> bool:
@@ -109,7 +115,8 @@ def request_is_local() -> bool:
         return True  # no browser connection at all: a script run in this process (AppTest)
     origin = headers.get("Origin")
     return _hostname(headers.get("Host")) in LOCAL_ADDRESSES and (
-        origin is None or _hostname(origin) in LOCAL_ADDRESSES)
+        origin is None or _hostname(origin) in LOCAL_ADDRESSES
+    )
 
 
 def _groups(user: Any) -> list[str]:
