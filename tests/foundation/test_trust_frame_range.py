@@ -7,6 +7,8 @@ import importlib.util
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st_
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine
@@ -124,3 +126,51 @@ def test_every_page_survives_a_custom_end_after_today(monkeypatch: pytest.Monkey
     at = _open(monkeypatch, sqlite_url, page, range="custom", **{"from": "2026-12-01", "to": "2126-01-01"})
     assert not at.exception, [e.value for e in at.exception]
     assert "Ignored the URL parameter `to`" in _warnings(at)
+
+
+_DAYS = st_.one_of(
+    st_.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat),
+    st_.sampled_from(["", "0001-01-01", "9999-12-31", "2026-02-30", "2026-1-1", "20261201", "yesterday", "NaN",
+                      "1969-12-31", "1970-01-01", "2200-01-01", "2262-04-12", "-2026-01-01", "2026-12-01T00:00",
+                      "2026-12-01 ", "\x00", "a" * 300]),
+    st_.text(max_size=12),
+)
+_PARAMS = st_.fixed_dictionaries({}, optional={
+    "range": st_.one_of(st_.sampled_from(["1h", "24h", "7d", "30d", "custom", "future", "FUTURE", "", "365d"]),
+                        st_.text(max_size=8)),
+    "tz": st_.one_of(st_.sampled_from(["UTC", "Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT+12", "Mars/Olympus", "",
+                                       "utc", "../../etc/passwd"]), st_.text(max_size=8)),
+    "from": _DAYS,
+    "to": _DAYS,
+})
+
+
+def test_fuzzed_frame_params_never_raise_and_keep_a_sane_window(monkeypatch: pytest.MonkeyPatch,
+                                                                sqlite_url: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+
+    @settings(max_examples=40, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(params=_PARAMS)
+    def check(params: dict[str, str]) -> None:
+        at = AppTest.from_function(_frame_script, default_timeout=TIMEOUT_S)
+        for k, v in params.items():
+            at.query_params[k] = v
+        at.run()
+        assert not at.exception, (params, [e.value for e in at.exception])
+        key, since, until, _ = str(at.main.text[-1].value).split("|")
+        s, u = datetime.fromisoformat(since), datetime.fromisoformat(until)
+        assert datetime(1969, 12, 31, tzinfo=UTC) <= s < u <= datetime(2200, 1, 1, tzinfo=UTC), params
+        warned = _warnings(at)
+        if key == "custom":
+            for name in ("from", "to"):
+                raw = params.get(name)
+                if raw is None:
+                    continue
+                try:
+                    ok = len(raw) == 10 and date(1970, 1, 1) <= date.fromisoformat(raw) <= datetime.now(UTC).date()
+                except ValueError:
+                    ok = False
+                assert ok or f"Ignored the URL parameter `{name}`" in warned, (params, warned)
+
+    check()
