@@ -50,8 +50,14 @@ def secrets_file(tmp_path: Path) -> Iterator[Callable[[str], None]]:
     secrets_singleton._reset()
 
 
-def _run(monkeypatch: pytest.MonkeyPatch, url: str, *, page: str | None = None, secrets: dict[str, Any] | None = None,
-         user: dict[str, Any] | None = None) -> AppTest:
+def _run(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    *,
+    page: str | None = None,
+    secrets: dict[str, Any] | None = None,
+    user: dict[str, Any] | None = None,
+) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("DATABASE_READ_URL", raising=False)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -72,8 +78,9 @@ def _all_text(at: AppTest) -> str:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_a_secrets_file_that_does_not_parse_stops_every_page(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
-                                                            secrets_file: Callable[[str], None], page: str) -> None:
+def test_a_secrets_file_that_does_not_parse_stops_every_page(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, secrets_file: Callable[[str], None], page: str
+) -> None:
     # Sign-in was meant to be on; the typo used to put the console in local mode (every permission).
     secrets_file('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\nclient_id = "c\n[roles]\n')
     at = _run(monkeypatch, sqlite_url, page=page)
@@ -86,8 +93,9 @@ def test_a_secrets_file_that_does_not_parse_stops_every_page(monkeypatch: pytest
     assert not at.title and not at.button and not at.dataframe and not at.text_input
 
 
-def test_the_console_runs_again_when_the_file_is_fixed(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
-                                                      secrets_file: Callable[[str], None]) -> None:
+def test_the_console_runs_again_when_the_file_is_fixed(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, secrets_file: Callable[[str], None]
+) -> None:
     secrets_file("not [ toml")
     assert STOPPED in _all_text(_run(monkeypatch, sqlite_url))
     secrets_file('[database]\nnote = "fixed"\n')
@@ -95,13 +103,17 @@ def test_the_console_runs_again_when_the_file_is_fixed(monkeypatch: pytest.Monke
     assert STOPPED not in shown and "Local mode" in shown
 
 
-@pytest.mark.parametrize(("auth", "problem"), [
-    ({"redirect_uri": GOOD_AUTH["redirect_uri"]}, "[auth] has no cookie_secret."),
-    ({**GOOD_AUTH, "client_secret": ""}, "[auth] has no client_secret."),
-    ("on", "[auth] must be a section"),
-])
-def test_a_malformed_auth_section_stops_the_console(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, auth: Any,
-                                                    problem: str) -> None:
+@pytest.mark.parametrize(
+    ("auth", "problem"),
+    [
+        ({"redirect_uri": GOOD_AUTH["redirect_uri"]}, "[auth] has no cookie_secret."),
+        ({**GOOD_AUTH, "client_secret": ""}, "[auth] has no client_secret."),
+        ("on", "[auth] must be a section"),
+    ],
+)
+def test_a_malformed_auth_section_stops_the_console(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, auth: Any, problem: str
+) -> None:
     at = _run(monkeypatch, sqlite_url, secrets={"auth": auth, "roles": ROLES})
     shown = _all_text(at)
     assert STOPPED in shown and problem in shown
@@ -110,8 +122,9 @@ def test_a_malformed_auth_section_stops_the_console(monkeypatch: pytest.MonkeyPa
 
 
 @pytest.mark.parametrize("roles", [None, {}])
-def test_signed_in_without_a_roles_mapping_is_no_role(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
-                                                      roles: dict[str, list[str]] | None) -> None:
+def test_signed_in_without_a_roles_mapping_is_no_role(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, roles: dict[str, list[str]] | None
+) -> None:
     # Before: the built-in group names applied and "admins" was admin of the console.
     secrets: dict[str, Any] = {"auth": GOOD_AUTH} | ({} if roles is None else {"roles": roles})
     at = _run(monkeypatch, sqlite_url, secrets=secrets, user=ADMIN_USER)
@@ -130,8 +143,12 @@ def test_a_malformed_roles_section_stops_the_console(monkeypatch: pytest.MonkeyP
 
 
 def test_roles_come_only_from_the_roles_section(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
-    at = _run(monkeypatch, sqlite_url, secrets={"auth": GOOD_AUTH, "roles": {"admin": ["platform"]}},
-              user={**ADMIN_USER, "groups": ["platform", "admins"]})
+    at = _run(
+        monkeypatch,
+        sqlite_url,
+        secrets={"auth": GOOD_AUTH, "roles": {"admin": ["platform"]}},
+        user={**ADMIN_USER, "groups": ["platform", "admins"]},
+    )
     sidebar = "\n".join(str(e.value) for e in at.sidebar.caption)
     assert "Roles: admin" in sidebar and "No role" not in sidebar
     at = _run(monkeypatch, sqlite_url, secrets={"auth": GOOD_AUTH, "roles": {"admin": ["platform"]}}, user=ADMIN_USER)
@@ -139,7 +156,8 @@ def test_roles_come_only_from_the_roles_section(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_a_signed_in_user_without_sign_in_configured_gets_roles_only_from_the_mapping(
-        monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     # No [auth] and no [roles]: a user Streamlit reports as signed in (a proxy's trusted headers)
     # gets no role from a built-in list of group names.
     at = _run(monkeypatch, sqlite_url, user=ADMIN_USER)

@@ -56,9 +56,26 @@ def _server(tmp_path: Path, *args: str) -> Iterator[tuple[int, Path]]:
     for name in ("DATABASE_READ_URL", "STREAMLIT_SERVER_ADDRESS", "STREAMLIT_SERVER_ALLOWED_HOSTS"):
         env.pop(name, None)
     log_path = tmp_path / f"streamlit-{port}.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--secrets.files", str(tmp_path / "none.toml"), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--secrets.files",
+        str(tmp_path / "none.toml"),
+        *args,
+    ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -96,8 +113,9 @@ async def _session(port: int, host: str, origin: str | None) -> list[str]:
 
     url = f"ws://{host}:{port}/_stcore/stream"
     texts: list[str] = []
-    async with websockets.connect(url, host="127.0.0.1", port=port, origin=origin, subprotocols=["streamlit"],
-                                  max_size=None, open_timeout=30) as ws:
+    async with websockets.connect(
+        url, host="127.0.0.1", port=port, origin=origin, subprotocols=["streamlit"], max_size=None, open_timeout=30
+    ) as ws:
         msg = BackMsg()
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_name = ""

@@ -63,14 +63,19 @@ def test_a_missing_file_has_no_problem_and_no_roles(tmp_path: Path) -> None:
     assert s.problems == () and s.role_groups == {} and s.is_default_sqlite
 
 
-@pytest.mark.parametrize(("raw", "problem"), [
-    ("x", "[roles] must be a section of role = [group names]."),
-    ({"ops": "ops"}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
-    ({"ops": ["ops", 3]}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
-    ({"ops": ["ops", " "]}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
-    ({"admins": ["admins"]}, "[roles] names an unknown role 'admins' (the roles are admin, analyst, ops, "
-                             "strategy_developer)."),
-])
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("x", "[roles] must be a section of role = [group names]."),
+        ({"ops": "ops"}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
+        ({"ops": ["ops", 3]}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
+        ({"ops": ["ops", " "]}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
+        (
+            {"admins": ["admins"]},
+            "[roles] names an unknown role 'admins' (the roles are admin, analyst, ops, strategy_developer).",
+        ),
+    ],
+)
 def test_a_malformed_roles_section_is_a_problem_and_grants_nothing(raw: object, problem: str) -> None:
     groups, found = role_groups_from(raw)
     assert groups == {} and found == problem
@@ -97,17 +102,38 @@ def test_a_complete_auth_section_has_no_problem() -> None:
     assert auth_problems(nested) == []
 
 
-@pytest.mark.parametrize(("raw", "problems"), [
-    ("yes", ["[auth] must be a section with redirect_uri, cookie_secret, client_id, client_secret and "
-             "server_metadata_url."]),
-    ({}, ["[auth] has no redirect_uri.", "[auth] has no cookie_secret.", "[auth] has no client_id.",
-          "[auth] has no client_secret.", "[auth] has no server_metadata_url."]),
-    ({**GOOD_AUTH, "client_secret": ""}, ["[auth] has no client_secret."]),
-    ({**GOOD_AUTH, "cookie_secret": 12345}, ["[auth] has no cookie_secret."]),
-    ({**GOOD_AUTH, "redirect_uri": "http://localhost:8501/"}, ["[auth] redirect_uri must end with /oauth2callback."]),
-    ({**GOOD_AUTH, "default": "x"}, ["[auth.default] must be a section with client_id, client_secret and "
-                                     "server_metadata_url."]),
-])
+@pytest.mark.parametrize(
+    ("raw", "problems"),
+    [
+        (
+            "yes",
+            [
+                "[auth] must be a section with redirect_uri, cookie_secret, client_id, client_secret and "
+                "server_metadata_url."
+            ],
+        ),
+        (
+            {},
+            [
+                "[auth] has no redirect_uri.",
+                "[auth] has no cookie_secret.",
+                "[auth] has no client_id.",
+                "[auth] has no client_secret.",
+                "[auth] has no server_metadata_url.",
+            ],
+        ),
+        ({**GOOD_AUTH, "client_secret": ""}, ["[auth] has no client_secret."]),
+        ({**GOOD_AUTH, "cookie_secret": 12345}, ["[auth] has no cookie_secret."]),
+        (
+            {**GOOD_AUTH, "redirect_uri": "http://localhost:8501/"},
+            ["[auth] redirect_uri must end with /oauth2callback."],
+        ),
+        (
+            {**GOOD_AUTH, "default": "x"},
+            ["[auth.default] must be a section with client_id, client_secret and server_metadata_url."],
+        ),
+    ],
+)
 def test_a_malformed_auth_section_says_what_is_wrong(raw: object, problems: list[str]) -> None:
     assert auth_problems(raw) == problems
 
