@@ -127,6 +127,8 @@ def _wkey(d: dict[str, Any], key: str, what: str) -> str:
 
 
 def _parsed(text: str) -> Any:
+    if not text.strip():
+        return {}  # an empty editor is an empty config to the fields (a save still asks for {})
     report = cs.Report()
     value = cs.parse_json(text, report)
     return value if report.ok else None
@@ -247,7 +249,7 @@ def _problems_at(problems: dict[str, list[str]], *keys: str) -> None:
     """The problems of `keys`, right where they are called (below their field); plain text only."""
     for k in keys:
         for message in problems.get(k, []):
-            st.code(f"{k}: {message}", language=None)
+            st.code(f"{k}: {message}", language=None, wrap_lines=True)
 
 
 def _where(problem_key: str) -> str:
@@ -369,6 +371,8 @@ def conflict_panel(f: Frame, d: dict[str, Any], key: str) -> None:
     if len(new):
         with st.expander(f"The whole config_data of version {current}"):
             show_json(new.iloc[0], key=f"sandbox_conflict_json_{key}")
+    st.caption(f"Saving your draft on top makes it version {current + 1} as it stands: where the other save changed "
+               "a key your draft also holds, your draft's value wins.")
     c1, c2 = st.columns(2)
     if c1.button(f"Reload version {current} (discard my draft)", key=f"sandbox_reload_{key}"):
         _drafts().pop(key, None)

@@ -103,6 +103,9 @@ def test_fields_wait_while_the_raw_json_does_not_parse(monkeypatch, sqlite_url):
     widget(at, "text_area", RAW).set_value('{"trading": ').run()
     assert widget(at, "text_input", "Max positions").disabled  # one or the other: no edit can be dropped
     assert widget(at, "text_area", RAW).value == '{"trading": '
+    widget(at, "text_area", RAW).set_value("").run()  # emptied: the fields start a config again
+    widget(at, "text_input", "Max positions").set_value("2").run()
+    assert json.loads(widget(at, "text_area", RAW).value) == {"trading": {"max_positions": 2}}
 
 
 def test_switching_views_keeps_the_draft(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
@@ -216,3 +219,27 @@ def test_an_oversized_paste_is_bounded_at_the_widget_and_not_kept(monkeypatch, s
     widget(at, "button", "Check").click().run()  # later reruns do not carry it either
     assert _largest_kept(at) <= cs.MAX_JSON_CHARS + 1024  # a widget protobuf adds a few bytes
     assert config_row(sqlite_url, cid).version == 1
+
+
+def test_a_conflict_keeps_every_input_and_shows_the_other_version(monkeypatch, db_url):  # type: ignore[no-untyped-def]
+    cid = seeded(db_url)
+    first = open_page(monkeypatch, db_url, config=cid)
+    second = open_page(monkeypatch, db_url, user="admin", config=cid)
+    widget(first, "text_input", "Max positions").set_value("4")
+    widget(first, "button", "Save new version").click().run()
+    raw = json.loads(widget(second, "text_area", RAW).value)
+    raw["risk"]["profit_target"] = 0.4
+    widget(second, "text_area", RAW).set_value(json.dumps(raw))
+    widget(second, "text_input", NOTE).set_value("lower profit target")
+    widget(second, "button", "Save new version").click().run()
+    assert "Someone saved version 2 after you loaded version 1" in texts(second, "warning")
+    assert widget(second, "text_input", NOTE).value == "lower profit target"
+    assert json.loads(widget(second, "text_area", RAW).value) == raw
+    assert widget(second, "text_input", "Profit target (fraction of credit)").value == "0.4"
+    theirs = [j.value for j in second.json]  # the other version, whole
+    assert any(json.loads(v)["trading"]["max_positions"] == 4 for v in theirs), theirs
+    widget(second, "button", "Save my draft on top of version 2").click().run()
+    row = config_row(db_url, cid)
+    assert row.version == 3 and row.config_data["risk"]["profit_target"] == 0.4
+    assert row.config_data["trading"]["max_positions"] == 3  # the draft as typed: the user saw version 2 first
+    assert history_notes(db_url, cid)[3].startswith("lower profit target")
