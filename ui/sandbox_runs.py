@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import tzinfo
 from typing import Any
 
@@ -12,6 +11,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from db import data
+from db.jsondiff import canonical
 from db.queries import sandbox as q
 from ui.sandbox_diff import diff
 from ui.shell import Frame
@@ -75,9 +75,10 @@ def _detail(run_id: str) -> None:
 
 
 def opportunity_table(opps: list[Any]) -> pd.DataFrame:
-    """A run's opportunities as a table; nested values (legs) as JSON text."""
-    rows = [{k: (json.dumps(v, default=str) if isinstance(v, dict | list) else v) for k, v in o.items()}
-            if isinstance(o, dict) else {"value": json.dumps(o, default=str)} for o in opps]
+    """A run's opportunities as a table; nested values (legs) as JSON text (made without recursion:
+    a stored value may nest as deep as the parser allowed, deeper than json.dumps goes in a page)."""
+    rows = [{k: (canonical(v) if isinstance(v, dict | list) else v) for k, v in o.items()}
+            if isinstance(o, dict) else {"value": canonical(o)} for o in opps]
     frame = pd.DataFrame(rows)
     return frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
 

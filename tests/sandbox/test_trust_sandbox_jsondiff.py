@@ -49,3 +49,11 @@ def test_diff_of_two_deep_documents_shows_the_change_cut():
     cell = table["a"].iloc[0]
     assert len(cell) < MAX_CELL_CHARS + 40 and cell.endswith("characters)")
     assert diff(a, {"trading": nested_objects(LEVELS, 1)}).empty  # equal deep documents: no change
+
+
+def test_a_run_opportunity_with_deep_legs_is_tabled():
+    from ui.sandbox_runs import opportunity_table
+
+    table = opportunity_table([{"symbol": "SPY", "legs": nested_lists(LEVELS)}, "odd"])
+    assert table["symbol"].tolist()[0] == "SPY"
+    assert table["legs"].iloc[0] == "[" * LEVELS + "]" * LEVELS and table["value"].iloc[1] == '"odd"'
