@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from db.settings import DEFAULT_ROLE_GROUPS, DEFAULT_SQLITE_PATH, ROOT, load_settings, safe_url
+from db.settings import DEFAULT_SQLITE_PATH, ROOT, load_settings, safe_url
 
 PG = "postgresql+psycopg://console:s3cret@db.example.internal:5432/scanner"
 
@@ -47,7 +47,7 @@ def test_default_is_the_embedded_sqlite_file_in_the_ignored_data_folder(tmp_path
     assert s.database_url == f"sqlite:///{DEFAULT_SQLITE_PATH}"
     assert DEFAULT_SQLITE_PATH == ROOT / "data" / "console.db"
     assert s.read_url == s.database_url and s.read_database_url is None
-    assert s.role_groups == DEFAULT_ROLE_GROUPS
+    assert s.role_groups == {}  # no [roles]: no role groups, never built-in names
     assert "data/" in (ROOT / ".gitignore").read_text().splitlines()
 
 
@@ -56,7 +56,7 @@ def test_empty_environment_value_falls_through(secrets: Path) -> None:
     assert s.database_url.startswith("mysql+pymysql://app")
 
 
-@pytest.mark.parametrize("content", ["not [ toml", '[database]\nurl = 5\n', 'database = "x"\n', ""])
+@pytest.mark.parametrize("content", ['[database]\nurl = 5\n', 'database = "x"\n', ""])
 def test_broken_secrets_fall_back_to_the_default(tmp_path: Path, content: str) -> None:
     path = tmp_path / "secrets.toml"
     path.write_text(content)

@@ -9,7 +9,7 @@ import pytest
 
 from db import auth
 from db.errors import PermissionDenied
-from db.settings import DEFAULT_ROLE_GROUPS, load_settings
+from db.settings import EXAMPLE_ROLE_GROUPS, load_settings
 
 
 @pytest.mark.parametrize(("groups", "allowed", "denied"), [
@@ -23,7 +23,7 @@ from db.settings import DEFAULT_ROLE_GROUPS, load_settings
     (["marketing", "Admins", "admins "], set(), set(auth.ALL_PERMISSIONS)),  # exact names only
 ])
 def test_permission_mapping(groups: list[str], allowed: set[str], denied: set[str]) -> None:
-    who = auth.identity_for("u@example.com", groups, DEFAULT_ROLE_GROUPS)
+    who = auth.identity_for("u@example.com", groups, EXAMPLE_ROLE_GROUPS)
     assert who.mode == auth.MODE_OIDC
     assert all(who.can(p) for p in allowed)
     assert not any(who.can(p) for p in denied)

@@ -73,6 +73,11 @@ def console(tmp_path: Path, provider: int) -> Iterator[tuple[str, str]]:
         'client_id = "console"\n'
         'client_secret = "console-secret"\n'
         f'server_metadata_url = "http://127.0.0.1:{provider}/.well-known/openid-configuration"\n'
+        "[roles]\n"
+        'analyst = ["analysts"]\n'
+        'strategy_developer = ["strategy-developers"]\n'
+        'ops = ["ops"]\n'
+        'admin = ["admins"]\n'
     )
     env = {**os.environ, "DATABASE_URL": url}
     env.pop("DATABASE_READ_URL", None)

@@ -18,6 +18,7 @@ from db.commands import sandbox as cmd
 from db.engine import make_engine
 from db.models import SandboxHistoricalCache, SandboxStrategyConfig
 from db.own_models import AuditLog
+from db.settings import EXAMPLE_ROLE_GROUPS
 from tests.sandbox.sandbox_rows import DAY, REAL_CONFIG, T0, add_cache, add_chat, add_config, add_run
 
 APP = "app.py"
@@ -45,6 +46,7 @@ def open_page(monkeypatch: pytest.MonkeyPatch, url: str, *, user: str = "develop
     at = AppTest.from_file(str(ROOT / APP), default_timeout=60)
     if user:
         at.user = USERS[user]  # type: ignore[assignment]
+        at.secrets["roles"] = dict(EXAMPLE_ROLE_GROUPS)  # roles come only from [roles]
     at.run()
     at.switch_page(page)
     for k, v in params.items():
