@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from db import data
 from db.auth import MODE_ANONYMOUS, MODE_LOCAL, MODE_READONLY, Identity
@@ -92,13 +93,15 @@ def _window(range_key: str, tz: tzinfo) -> tuple[datetime, datetime, str]:
     today = now.astimezone(tz).date()
     start = urlstate.day("from", today - timedelta(days=7), lo=EARLIEST_DAY, hi=today)
     end = urlstate.day("to", today, lo=EARLIEST_DAY, hi=today)
-    picked = st.sidebar.date_input("Dates", value=(start, end), min_value=EARLIEST_DAY, max_value=today,
-                                   key="shell_dates")
+    if (start, end) != st.session_state.get("shell_dates_value"):  # the URL changed: it wins over the widget
+        st.session_state["shell_dates"] = (start, end)
+    picked = st.sidebar.date_input("Dates", min_value=EARLIEST_DAY, max_value=today, key="shell_dates")
     if isinstance(picked, tuple) and len(picked) == 2:
         start, end = picked
     if end < start:
         st.sidebar.warning("The end date is before the start date; showing the start day only.")
         end = start
+    st.session_state["shell_dates_value"] = (start, end)
     urlstate.put(**{"from": start.isoformat(), "to": end.isoformat()})
     since = datetime.combine(start, time.min, tz).astimezone(UTC)
     until = min(datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC), now)
@@ -120,6 +123,12 @@ def _sidebar_identity(identity: Identity) -> None:
             st.sidebar.button("Sign out", on_click=st.logout, key="shell_logout", icon=":material/logout:")
 
 
+def _history_navigation() -> bool:
+    """True when this run comes from the browser's back/forward buttons."""
+    ctx = get_script_run_ctx()
+    return bool(getattr(ctx, "is_history_navigation", False))
+
+
 def _build() -> Frame:
     st.set_page_config(page_title="Options Scanner Console", page_icon="📈", layout="wide")
     data.begin_run()  # a Refresh without a known origin drops only what this run read
@@ -127,14 +136,28 @@ def _build() -> Frame:
 
     settings = load_settings()
     ensure_database(settings)
-    range_key = urlstate.choice("range", RANGE_OPTIONS, st.session_state.get("shell_range_value", DEFAULT_RANGE))
-    tz_name = urlstate.choice("tz", _ALL_TZS, st.session_state.get("shell_tz_value", "UTC"))
+    last_range = st.session_state.get("shell_range_value", DEFAULT_RANGE)
+    last_tz = st.session_state.get("shell_tz_value", "UTC")
+    # A missing parameter keeps the session's choice (page links drop the URL's parameters), except on
+    # back/forward, where the URL is the view the user goes back to.
+    back = _history_navigation()
+    range_key = urlstate.choice("range", RANGE_OPTIONS, DEFAULT_RANGE if back else last_range)
+    tz_name = urlstate.choice("tz", _ALL_TZS, "UTC" if back else last_tz)
+    # The URL changed under a running session (a link to the same page, back/forward): it wins over
+    # the widgets' own state, which would otherwise keep the old choice and write it back.
+    range_from_url, tz_from_url = range_key != last_range, tz_name != last_tz
+    if range_from_url:
+        st.session_state["shell_range"] = range_key
+    if tz_from_url:
+        st.session_state["shell_tz"] = tz_name
     with st.sidebar:
-        range_key = st.segmented_control("Time range", RANGE_OPTIONS, default=range_key, key="shell_range",
-                                         help="The window every page shows (kept in the URL)") or range_key
+        range_key = st.segmented_control("Time range", RANGE_OPTIONS, default=None if range_from_url else range_key,
+                                         key="shell_range", help="The window every page shows (kept in the URL)"
+                                         ) or range_key
         tz_options = COMMON_TZS if tz_name in COMMON_TZS else [tz_name, *COMMON_TZS]
-        tz_name = st.selectbox("Timezone", tz_options, index=tz_options.index(tz_name), key="shell_tz",
-                               accept_new_options=False, help="Times are stored in UTC and shown in this zone")
+        tz_name = st.selectbox("Timezone", tz_options, index=0 if tz_from_url else tz_options.index(tz_name),
+                               key="shell_tz", accept_new_options=False,
+                               help="Times are stored in UTC and shown in this zone")
     tz = ZoneInfo(tz_name)
     since, until, range_key = _window(range_key, tz)
     st.session_state["shell_range_value"], st.session_state["shell_tz_value"] = range_key, tz_name

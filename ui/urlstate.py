@@ -18,9 +18,9 @@ def _raw(name: str) -> str | None:
     return value if len(value) <= MAX_PARAM_LEN and "\x00" not in value else ""
 
 
-def _reject(name: str, value: str, allowed: str) -> None:
+def _reject(name: str, value: str, allowed: str, *, why: str | None = None) -> None:
     # The rejected value is shown as code text, never as Markdown.
-    st.warning(f"Ignored the URL parameter `{name}`: the value is not one of {allowed}.", icon="⚠️")
+    st.warning(f"Ignored the URL parameter `{name}`: {why or f'the value is not one of {allowed}.'}", icon="⚠️")
     st.code(value[:80] or "(empty)", language=None)
     remove(name)
 
@@ -62,10 +62,10 @@ def day(name: str, default: date, *, lo: date, hi: date) -> date:
         parsed = None
     if parsed is not None and lo <= parsed <= hi:
         return parsed
-    _reject(name, value, f"dates (YYYY-MM-DD) from {lo.isoformat()} to {hi.isoformat()}")
-    if parsed is None:
-        return default
-    return min(max(parsed, lo), hi)
+    used = default if parsed is None else min(max(parsed, lo), hi)
+    _reject(name, value, "", why=f"the value is not a date (YYYY-MM-DD) from {lo.isoformat()} to {hi.isoformat()}; "
+                                 f"showing {used.isoformat()}.")
+    return used
 
 
 def text(name: str, default: str = "", *, max_len: int = MAX_PARAM_LEN) -> str:

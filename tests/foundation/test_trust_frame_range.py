@@ -174,3 +174,55 @@ def test_fuzzed_frame_params_never_raise_and_keep_a_sane_window(monkeypatch: pyt
                 assert ok or f"Ignored the URL parameter `{name}`" in warned, (params, warned)
 
     check()
+
+
+@pytest.mark.parametrize(("param", "first", "then", "shown"), [
+    ("range", "24h", "future", "future"),
+    ("range", "future", "7d", "7d"),
+    ("tz", "UTC", "Asia/Tokyo", "Asia/Tokyo"),
+])
+def test_a_url_changed_in_the_same_session_wins_over_the_widgets(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
+                                                                 param: str, first: str, then: str,
+                                                                 shown: str) -> None:
+    """A "Show them" link to the same page, or back/forward, changes the URL of a running session:
+    the frame follows it (the widgets' own state used to win, and the URL was rewritten back)."""
+    at, _ = _frame_of(monkeypatch, sqlite_url, **{param: first})
+    at.query_params[param] = then
+    at.run()
+    assert not at.exception
+    key = str(at.main.text[-1].value).split("|")[0]
+    if param == "range":
+        assert key == shown
+        assert [s.value for s in at.sidebar.segmented_control if s.label == "Time range"] == [shown]
+    else:
+        assert [s.value for s in at.sidebar.selectbox if s.label == "Timezone"] == [shown]
+    assert _param(at, param) in (shown, None if shown in ("24h", "UTC") else shown)
+    assert not _warnings(at)
+
+
+def test_custom_dates_changed_in_the_url_win_over_the_date_widget(monkeypatch: pytest.MonkeyPatch,
+                                                                  sqlite_url: str) -> None:
+    at, (_, since, _, _) = _frame_of(monkeypatch, sqlite_url, range="custom", **{"from": "2026-11-01",
+                                                                               "to": "2026-11-05"})
+    assert since.startswith("2026-11-01")
+    at.query_params["from"], at.query_params["to"] = "2026-10-01", "2026-10-03"
+    at.run()
+    _, since, until, _ = str(at.main.text[-1].value).split("|")
+    assert since.startswith("2026-10-01") and until.startswith("2026-10-04")
+
+
+def test_the_sidebar_controls_still_change_the_window_and_the_url(monkeypatch: pytest.MonkeyPatch,
+                                                                  sqlite_url: str) -> None:
+    at, _ = _frame_of(monkeypatch, sqlite_url, range="future", tz="Asia/Tokyo")
+    next(s for s in at.sidebar.segmented_control if s.label == "Time range").set_value("7d").run()
+    assert str(at.main.text[-1].value).split("|")[0] == "7d" and _param(at, "range") == "7d"
+    next(s for s in at.sidebar.selectbox if s.label == "Timezone").set_value("UTC").run()
+    assert _param(at, "tz") is None and _param(at, "range") == "7d"
+    next(s for s in at.sidebar.segmented_control if s.label == "Time range").set_value("custom").run()
+    next(d for d in at.sidebar.date_input if d.label == "Dates").set_value((date(2026, 11, 2), date(2026, 11, 3))).run()
+    _, since, until, _ = str(at.main.text[-1].value).split("|")
+    assert since.startswith("2026-11-02") and until.startswith("2026-11-04")
+    assert (_param(at, "from"), _param(at, "to")) == ("2026-11-02", "2026-11-03")
+    next(s for s in at.sidebar.segmented_control if s.label == "Time range").set_value("future").run()
+    assert str(at.main.text[-1].value).split("|")[0] == "future" and _param(at, "from") is None
+    assert not at.exception and not _warnings(at)
