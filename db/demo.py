@@ -604,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m db.demo`: create missing tables, migrate ours, load demo data, report."""
     from db import migrate
     from db.engine import make_engine
-    from db.settings import load_settings, safe_url
+    from db.settings import BrokenSettings, configured_url, safe_url
 
     ap = argparse.ArgumentParser(prog="python -m db.demo", description=__doc__.splitlines()[0])
     ap.add_argument("--url", help="database URL (default: the configured one)")
@@ -612,7 +612,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     ap.add_argument("--profile", choices=PROFILES, default="history", help="time layout (default history)")
     args = ap.parse_args(argv)
-    url = args.url or load_settings().database_url
+    try:
+        url = args.url or configured_url()
+    except BrokenSettings as exc:
+        print(exc, file=sys.stderr)
+        return 2
     engine = make_engine(url, read_timeout=False)
     started = time.perf_counter()
     try:

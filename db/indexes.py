@@ -42,7 +42,7 @@ from sqlalchemy.schema import CreateIndex
 
 from db.engine import dialect_name, make_engine
 from db.models import Base
-from db.settings import load_settings, safe_url
+from db.settings import BrokenSettings, configured_url, safe_url
 from db.types import MYSQL_VARCHAR_LENGTH
 
 PREFIX = "ix_console_view_"
@@ -322,7 +322,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     group.add_argument("--apply", action="store_true", help="create the missing indexes")
     group.add_argument("--drop", action="store_true", help="drop the console's indexes")
     args = parser.parse_args(argv)
-    url = args.url or load_settings().database_url
+    try:
+        url = args.url or configured_url()
+    except BrokenSettings as exc:
+        print(exc, file=sys.stderr)
+        return 2
     engine = make_engine(url, read_timeout=False)
     try:
         print(f"database: {safe_url(url)}")

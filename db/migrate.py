@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from db.settings import load_settings, safe_url
+from db.settings import BrokenSettings, configured_url, load_settings, safe_url
 
 INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
@@ -30,7 +30,11 @@ def upgrade(engine: Engine) -> None:
 
 
 def main(argv: list[str]) -> int:
-    url = argv[0] if argv else load_settings().database_url
+    try:
+        url = argv[0] if argv else configured_url()
+    except BrokenSettings as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
         command.upgrade(alembic_config(url), "head")
     except Exception as exc:  # noqa: BLE001 - the CLI reports, it does not trace

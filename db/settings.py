@@ -38,7 +38,6 @@ EXAMPLE_ROLE_GROUPS: dict[str, list[str]] = {
     "ops": ["ops"],
     "admin": ["admins"],
 }
-DEFAULT_ROLE_GROUPS = EXAMPLE_ROLE_GROUPS  # the old name, still imported by tests; not a default any more
 
 # What st.login() (the default provider) needs from [auth], as Streamlit checks it when a user
 # clicks "Sign in": checked at every run instead, so a broken section stops the console at once.
@@ -189,6 +188,18 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path = SECRET
     settings = _load(dict(os.environ), secrets_path)
     _last = (stamp, settings)
     return settings
+
+
+class BrokenSettings(Exception):
+    """The secrets file does not parse or a section is malformed: no database URL can be trusted."""
+
+
+def configured_url() -> str:
+    """The configured main database URL for a command-line tool; raises BrokenSettings on broken secrets."""
+    settings = load_settings()
+    if settings.problems:
+        raise BrokenSettings("the settings are broken (fix them or pass a URL): " + " ".join(settings.problems))
+    return settings.database_url
 
 
 def _load(env: dict[str, str], secrets_path: Path) -> Settings:

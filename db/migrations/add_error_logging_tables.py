@@ -15,7 +15,7 @@ from sqlalchemy import DefaultClause, Engine, Index, MetaData, Table, inspect, t
 
 from db.engine import make_engine
 from db.models import CriticalErrorLog, SystemHealthStatus
-from db.settings import load_settings, safe_url
+from db.settings import BrokenSettings, configured_url, safe_url
 
 TABLES = (CriticalErrorLog.__table__, SystemHealthStatus.__table__)
 INDEXES = (
@@ -65,7 +65,11 @@ def apply(engine: Engine) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    url = argv[0] if argv else load_settings().database_url
+    try:
+        url = argv[0] if argv else configured_url()
+    except BrokenSettings as exc:
+        print(exc, file=sys.stderr)
+        return 2
     engine: Engine | None = None
     try:
         # Inside the try: a bad URL or an uncreatable SQLite folder fails here, not in apply().
