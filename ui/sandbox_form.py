@@ -102,8 +102,8 @@ def new_draft(row: dict[str, Any] | None, *, name: str | None = None) -> dict[st
     return {"loaded": loaded, "config_id": row.get("id"), "loaded_version": _version_of(row) if row else 0,
             "name": name if name is not None else str(row.get("name") or ""),
             "strategy_id": str(row.get("strategy_id") or ""), "user_id": str(row.get("user_id") or "default_user"),
-            "json": text, "oversized": oversized, "note": "", "token": uuid.uuid4().hex, "checked": False, "saving": False,
-            "errors": {}, "conflict": None}
+            "json": text, "oversized": oversized, "note": "", "token": uuid.uuid4().hex,
+            "checked": False, "saving": False, "errors": {}, "conflict": None}
 
 
 def start_clone(row: dict[str, Any]) -> None:

@@ -204,7 +204,7 @@ def _largest_kept(at: AppTest) -> int:
     return max(_sizes(kept), default=0)
 
 
-def test_an_oversized_paste_is_bounded_at_the_widget_and_not_kept(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
+def test_an_oversized_paste_is_bounded_and_not_kept(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
     cid = seeded(sqlite_url)
     at = open_page(monkeypatch, sqlite_url, config=cid)
     assert widget(at, "text_area", RAW).proto.max_chars == cs.MAX_JSON_CHARS
