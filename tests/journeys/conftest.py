@@ -64,7 +64,7 @@ def site(request: pytest.FixtureRequest, journey_browser: Any,
     directory = tmp_path_factory.mktemp(f"journey-{name}")
     url = prepare_dataset(name, directory)
     with running_server(url, directory) as srv:
-        site = Site(dataset=name, url=url, server=srv, window=window_params(url))
+        site = Site(dataset=name, url=url, server=srv, window=window_params(url, name))
         page = journey_browser.new_page()
         try:
             for path in ("health", "errors", "scans", "opportunities", "sandbox", "audit"):

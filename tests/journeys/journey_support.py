@@ -66,11 +66,14 @@ def prepare_dataset(name: str, directory: Path) -> str:
     return url
 
 
-def window_params(url: str) -> dict[str, str]:
+def window_params(url: str, dataset: str = "") -> dict[str, str]:
     """The time range a person picks to see the data set's rows: the default 24 h when its newest
-    error or snapshot is recent, else the shortest range holding it, else custom days around it."""
+    error or snapshot is recent, else the shortest range holding it, else custom days around it.
+    The messy data spreads its rows over the last 20 days (and 1970, 2099): 30 days."""
     from sqlalchemy import func, select
 
+    if dataset == "messy":
+        return {"range": "30d"}
     from db.engine import make_engine
     from db.models import CriticalErrorLog, OpportunitySnapshot
 
@@ -240,6 +243,7 @@ class Journey:
     done: list[str] = field(default_factory=list)
     step_no: int = 0
     timings: list[str] = field(default_factory=list)
+    keep: str = ""  # set by a step: text its result shows, which a reload must show again
     current: str = "start"
 
     def __post_init__(self) -> None:
@@ -367,7 +371,7 @@ class Journey:
         a step whose result is unsaved input a reload would drop: the reload then happens in a second
         tab of the same browser at the same URL (what a reload would show), the person's tab kept."""
         self.step_no += 1
-        self.current = title
+        self.current, self.keep = title, ""
         t0 = time.monotonic()
         try:
             yield
@@ -395,12 +399,16 @@ class Journey:
             self.settle(started=True)
             self.look(allow=allow, when="after reload")
             self.check(same_state(url, self.page.url), f"the reload lost URL state: {url} -> {self.page.url}")
+            self.check(not self.keep or self.keep in str(self.page.locator('[data-testid="stMain"]').inner_text()),
+                       f"after a reload the page no longer shows {self.keep!r} (the URL kept its state)")
             return
         twin, console = self.new_page(self.page.context)
         try:
             twin.goto(url, wait_until="domcontentloaded")
             self.settle(twin, started=True)
             self.look(twin, console=console, allow=allow, when="the same URL reloaded in a second tab")
+            self.check(not self.keep or self.keep in str(twin.locator('[data-testid="stMain"]').inner_text()),
+                       f"the same URL in a second tab does not show {self.keep!r}")
         finally:
             twin.close()
 

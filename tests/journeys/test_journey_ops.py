@@ -64,6 +64,7 @@ def test_ops_start_of_shift(site: Site, journey_browser: Any) -> None:
                 click_row(j, grids(j).first, 0)
                 j.check(query_of(j.page).get("incident"), "selecting an incident did not put it in the URL")
                 j.check("logged during the incident" in main_text(j), "the incident shows no error groups")
+                j.keep = "logged during the incident"
 
             with j.step("its errors"):
                 link = main(j).get_by_role("link", name=re.compile("errors", re.I))
@@ -89,6 +90,7 @@ def test_ops_start_of_shift(site: Site, journey_browser: Any) -> None:
             group = query_of(j.page).get("group", "")
             j.require(group, "selecting a group did not put it in the URL")
             j.require("Selected group" in main_text(j), "the selected group's detail is not shown")
+            j.keep = "Selected group"
 
         with j.step("resolve the whole group with a note", allow=("A note is required",)):
             shown = OCCURRENCES.search(main_text(j))
