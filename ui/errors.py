@@ -446,7 +446,7 @@ def show_flash() -> None:
         return
     st.success(f"{flash['verb'].capitalize()} {flash['count']:,} error(s).", icon="✅")
     if flash["already"]:
-        st.warning(f"{len(flash['already']):,} error(s) had been {flash['verb']} by someone else in the meantime; "
+        st.warning(f"{len(flash['already']):,} error(s) were already {flash['verb']} by someone else; "
                    "nothing was written for them:", icon="⚠️")
         st.dataframe(pd.DataFrame(flash["already"]), hide_index=True)
     if flash["missing"]:

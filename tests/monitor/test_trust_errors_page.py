@@ -130,7 +130,7 @@ def test_rows_changed_between_confirmation_and_write_are_not_written_and_the_pag
     at.button(key="errors_confirm").click().run()
     no_exceptions(at)
     body = texts(at)
-    assert "Resolved 3 error(s)." in body and "2 error(s) had been resolved by someone else" in body
+    assert "Resolved 3 error(s)." in body and "2 error(s) were already resolved by someone else" in body
     after = rows(sqlite_url)
     assert all(after[i] == (True, "theirs") for i in seeded["open"][:2])
     assert all(after[i] == (True, "mine") for i in seeded["open"][2:])
