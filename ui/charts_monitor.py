@@ -224,6 +224,7 @@ def service_timeline(runs: pd.DataFrame, errors: pd.DataFrame, scans: pd.DataFra
     window = [f"{t.tz_convert(tz):%Y-%m-%dT%H:%M:%S}" for t in (since, until)]
     for axis in ("xaxis", "xaxis2", "xaxis3", "xaxis4"):
         layout[axis].update({"type": "date", "range": window})
+    layout["yaxis"]["type"] = "category"  # service names, also when there are none (no 0..4 scale)
     layout["xaxis4"]["automargin"] = True  # room for the two-line date ticks under the last panel
     for axis in ("yaxis2", "yaxis3"):  # counts: from 0, also when there are none
         layout[axis]["rangemode"] = "nonnegative"

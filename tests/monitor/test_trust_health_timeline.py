@@ -67,6 +67,8 @@ def test_every_panel_has_a_trace_over_the_window() -> None:
     fig = service_timeline(*frames(checks=0, activations=0), tz=ZoneInfo("UTC"), since=SINCE, until=UNTIL, title="")
     spans = {t.xaxis: list(t.x) for t in fig.data}
     assert spans == {a: ["2026-03-01T12:00:00", "2026-03-02T12:00:00"] for a in ("x", "x2", "x3", "x4")}
+    # the state panel lists services: with none, no numeric 0..4 scale either
+    assert fig.layout.yaxis.type == "category"
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
