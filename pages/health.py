@@ -39,16 +39,16 @@ def _set_zoom(a: datetime, b: datetime) -> None:
 bar = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not a column each
 view = bar.segmented_control("View", list(ui.VIEWS), default=view, format_func=ui.VIEWS.get, key="health_view",
                              help="What to show (kept in the URL)") or view
-picked = bar.selectbox("Service", ["", *services], index=([""] + list(services)).index(service or ""),
-                       format_func=lambda s: s or "All services", key="health_service", width=240)
-service = picked or None
+service_options: list[str | None] = [None, *services]  # None: all services ("" may be a service's name)
+service = bar.selectbox("Service", service_options, index=service_options.index(service),
+                        format_func=ui.service_label, key="health_service", width=240)
 degraded_down = bar.toggle("DEGRADED counts as down", value=degraded_down, key="health_dd",
                            help="Off: DEGRADED counts as up in uptime. On: as down.")
 refresh_key = bar.selectbox("Live refresh", list(ui.REFRESH_OPTIONS),
                             index=list(ui.REFRESH_OPTIONS).index(refresh_key), key="health_every", width=160,
                             format_func=lambda k: "paused" if k == "off" else f"every {k}",
                             help="How often the status tiles read again; the rest of the page does not rerun.")
-urlstate.put(hview=None if view == "overview" else view, service=ui.service_param(service) if service else None,
+urlstate.put(hview=None if view == "overview" else view, service=None if service is None else ui.service_param(service),
              dd=degraded_down, every=None if refresh_key == ui.DEFAULT_REFRESH else refresh_key)
 if f.range_key != FUTURE:
     ui.future_count_notice()
@@ -84,7 +84,7 @@ elif view == "latency":
     if not services:
         st.info("No health checks recorded yet.", icon="ℹ️")
     else:
-        ui.latency_section(f, since=since, until=until, service=service or services[0])
+        ui.latency_section(f, since=since, until=until, service=services[0] if service is None else service)
         if service is None:
             st.caption("Showing the first service; pick one above to change it.")
 elif view == "incidents":
@@ -93,6 +93,6 @@ elif view == "details":
     if not services:
         st.info("No health checks recorded yet.", icon="ℹ️")
     else:
-        ui.details_section(f, service=service or services[0], until=f.until)
+        ui.details_section(f, service=services[0] if service is None else service, until=f.until)
         if service is None:
             st.caption("Showing the first service; pick one above to change it.")

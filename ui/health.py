@@ -105,6 +105,15 @@ def service_param(name: str) -> str:
     return "~" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
+def service_label(name: str | None) -> str:
+    """A picker label: 'All services' for None, a blank name said as such (it would read as nothing)."""
+    if name is None:
+        return "All services"
+    if not name.strip():
+        return f"(blank name, {len(name)} character{'' if len(name) == 1 else 's'})"
+    return name
+
+
 def service_from_url(services: Sequence[str]) -> str | None:
     """The service named by the URL (None: all services). An unknown value is ignored with a message
     in our own words: the service names are database text and never go into Markdown."""
@@ -350,7 +359,7 @@ def timeline_section(f: Frame, *, since: datetime, until: datetime, service: str
     with guard("Service timeline"):
         band = state_band(since=since, until=until, service=service)
         errs = data.fetch(eq.error_timeline, since=since, until=until, bucket_s=bucket,
-                          services=(service,) if service else ())
+                          services=() if service is None else (service,))
         scans = data.fetch(tl.scan_problems, since=since, until=until, now=f.until, bucket_s=bucket)
         acts = data.fetch(tl.config_activations, since=since, until=until)
         st.subheader("Service timeline")

@@ -111,3 +111,29 @@ def test_a_service_name_longer_than_a_url_parameter_survives_a_reload(monkeypatc
     latest = [df.value for df in again.dataframe if "service" in df.value.columns]
     assert latest and list(latest[0]["service"]) == [LONG]  # the details of that service
     assert "Ignored" not in texts(again)
+
+
+def test_a_service_with_an_empty_name_is_its_own_choice(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    eng = make_engine(sqlite_url, read_timeout=False)
+    now = utcnow()
+    add_checks(eng, [{"service_name": name, "status": status, "check_timestamp": now - timedelta(minutes=5)}
+                     for name, status in (("", "DOWN"), (" ", "DEGRADED"), ("yfinance", "HEALTHY"))])
+    eng.dispose()
+    at = run_page(monkeypatch, sqlite_url, "health", hview="details")
+    picker = at.selectbox(key="health_service")
+    labels = [picker.format_func(o) for o in picker.options]
+    assert labels.count("All services") == 1 and len(set(labels)) == len(labels) == 4
+    blank = picker.options[labels.index("(blank name, 0 characters)")]
+    picker.select(blank).run()
+    no_exceptions(at)
+    latest = [df.value for df in at.dataframe if "service" in df.value.columns][0]
+    assert list(latest["service"]) == [""] and list(latest["status"]) == ["DOWN"]
+    shared = at.query_params["service"]
+    shared = shared[0] if isinstance(shared, list) else shared
+    again = run_page(monkeypatch, sqlite_url, "health", hview="details", service=shared)
+    assert again.selectbox(key="health_service").value == ""
+    # the timeline of that one service only: its DOWN state, not every service's
+    tl_view = run_page(monkeypatch, sqlite_url, "health", hview="incidents", service=shared)
+    no_exceptions(tl_view)
+    incidents = [df.value for df in tl_view.dataframe if "worst" in df.value.columns][0]
+    assert list(incidents["service"]) == [""]
