@@ -39,9 +39,10 @@ def _set_zoom(a: datetime, b: datetime) -> None:
 bar = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not a column each
 view = bar.segmented_control("View", list(ui.VIEWS), default=view, format_func=ui.VIEWS.get, key="health_view",
                              help="What to show (kept in the URL)") or view
-service_options: list[str | None] = [None, *services]  # None: all services ("" may be a service's name)
-service = bar.selectbox("Service", service_options, index=service_options.index(service),
-                        format_func=ui.service_label, key="health_service", width=240)
+service_options = ui.picker_options(services)  # "" is "All services"
+service = ui.picked_service(bar.selectbox("Service", service_options,
+                                          index=service_options.index(ui.picker_value(service)),
+                                          format_func=ui.service_label, key="health_service", width=240))
 degraded_down = bar.toggle("DEGRADED counts as down", value=degraded_down, key="health_dd",
                            help="Off: DEGRADED counts as up in uptime. On: as down.")
 refresh_key = bar.selectbox("Live refresh", list(ui.REFRESH_OPTIONS),

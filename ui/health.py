@@ -105,10 +105,30 @@ def service_param(name: str) -> str:
     return "~" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
-def service_label(name: str | None) -> str:
-    """A picker label: 'All services' for None, a blank name said as such (it would read as nothing)."""
-    if name is None:
+# The picker's value for a service whose name is empty ("" is "All services"): text no real name has.
+EMPTY_NAME = "\x00(empty name)"
+
+
+def picker_options(services: Sequence[str]) -> list[str]:
+    """The service picker's values: "" for all services, then every service ("" as EMPTY_NAME)."""
+    return ["", *(picker_value(s) for s in services)]
+
+
+def picker_value(service: str | None) -> str:
+    """A service (None: all) as the picker's value."""
+    return "" if service is None else (service or EMPTY_NAME)
+
+
+def picked_service(value: str | None) -> str | None:
+    """The service a picker value stands for (None: all services)."""
+    return None if not value else "" if value == EMPTY_NAME else value
+
+
+def service_label(value: str) -> str:
+    """A picker label: 'All services' for "", a blank name said as such (it would read as nothing)."""
+    if value == "":
         return "All services"
+    name = picked_service(value) or ""
     if not name.strip():
         return f"(blank name, {len(name)} character{'' if len(name) == 1 else 's'})"
     return name
