@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -130,7 +131,10 @@ async def _session(port: int, host: str, origin: str | None) -> list[str]:
 
 
 def _run(port: int, host: str, origin: str | None) -> list[str]:
-    return asyncio.run(_session(port, host, origin))
+    # In a thread of its own: an earlier test in this worker (Playwright's sync API) may have left
+    # an event loop running in the main thread, where asyncio.run refuses to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _session(port, host, origin)).result()
 
 
 def test_a_websocket_whose_host_is_not_localhost_is_refused(tmp_path: Path) -> None:
