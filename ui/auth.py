@@ -56,8 +56,9 @@ def _streamlit_secrets() -> tuple[dict[str, Any], str | None]:
         if getattr(exc, "error_id", None) == "no-secrets-found":
             return {}, None
         return {}, parse_problem(str(exc))
-    except Exception as exc:  # noqa: BLE001 - unreadable (permissions, encoding) is not "no secrets" either
-        return {}, parse_problem(str(exc))
+    except Exception:  # noqa: BLE001 - unreadable (permissions, encoding) is not "no secrets" either
+        log.exception("the secrets could not be read")  # the detail goes to the server log, never the page
+        return {}, parse_problem("")
 
 
 def sign_in() -> SignIn:
