@@ -95,6 +95,25 @@ def zoom_param(start: datetime, end: datetime) -> str:
 figure = derived
 
 
+# --- long database text in tables ------------------------------------------------------------------
+
+# Table cells show at most this many characters of a text (the export keeps the whole): a 5 MB error
+# message must not go to the browser on every rerun.
+CELL_CHARS = 500
+
+
+def clip(value: object) -> object:
+    """Text longer than CELL_CHARS cut, with its full size; anything else as it is."""
+    if isinstance(value, str) and len(value) > CELL_CHARS:
+        return f"{value[:CELL_CHARS]}… ({len(value):,} characters)"
+    return value
+
+
+def clipped(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The frame with its text `columns` cut for a table (see clip)."""
+    return df.assign(**{c: df[c].map(clip) for c in columns if c in df.columns})
+
+
 # --- the service in the URL ----------------------------------------------------------------------
 
 def service_param(name: str) -> str:
@@ -431,7 +450,7 @@ def changes_section(f: Frame, *, moment: datetime, minutes: int, service: str | 
         if changes.empty:
             st.text("Nothing changed in that period.")
             return
-        st.dataframe(shown_tz(changes, f.tz), hide_index=True,
+        st.dataframe(shown_tz(clipped(changes, ("what", "service", "ref")), f.tz), hide_index=True,
                      column_config={"what": st.column_config.TextColumn("what", width="large")})
         export(changes, key="health_changes_export", filename="changes_before")
 
@@ -556,6 +575,6 @@ def _incident_errors(f: Frame, row: pd.Series) -> None:
             st.text("No errors of this service were logged during this incident.")
         else:
             cols = ["error_type", "message", "count", "unresolved", "first_seen", "last_seen"]
-            st.dataframe(shown_tz(groups[cols], f.tz), hide_index=True)
+            st.dataframe(shown_tz(clipped(groups[cols], ("error_type", "message")), f.tz), hide_index=True)
         st.link_button("Open this service's errors", errors_link(service=row["service"], range_key=f.range_key),
                        icon=":material/open_in_new:")

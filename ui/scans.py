@@ -23,6 +23,7 @@ from db.queries import scans as q
 from db.queries.common import COUNT_CAP, PAGE_SIZE
 from ui import charts_scanner as charts
 from ui import urlstate
+from ui.health import clipped
 from ui.opportunities import human_age, nav_link, plain, position_key
 from ui.shell import FUTURE, Frame, future_notice, rounded_now
 from ui.widgets import derived, export_buttons, fmt_count, freshness, guard, show_json, show_text, to_tz
@@ -380,7 +381,7 @@ def _errors(scan_id: str, f: Frame) -> None:
 
 def _errors_grid(errs: pd.DataFrame, *, tz: tzinfo) -> pa.Table | pd.DataFrame:
     shown = errs.assign(details=errs["details"].map(lambda x: json.dumps(x, default=str) if x is not None else None))
-    return grid(shown, tz=tz)
+    return grid(clipped(shown, ("error_type", "service", "severity", "message", "details")), tz=tz)
 
 
 def _compare(ov: q.ScanOverview, row: pd.Series, f: Frame) -> None:
@@ -423,7 +424,7 @@ def _diff_grid(params: pd.DataFrame, *, a: str, b: str, changed_only: bool) -> p
     diff = q.param_diff({"parameters": pa_["scan_parameters"], "symbols_scanned": pa_["symbols_scanned"]},
                         {"parameters": pb["scan_parameters"], "symbols_scanned": pb["symbols_scanned"]},
                         changed_only=changed_only)
-    return grid(diff.rename(columns={"a": "this run", "b": "other run"}))
+    return grid(clipped(diff, ("key", "a", "b")).rename(columns={"a": "this run", "b": "other run"}))
 
 
 def export_panel(v: ScanView, f: Frame) -> None:

@@ -76,3 +76,36 @@ def test_future_scans_are_counted_with_a_link_and_shown_in_the_future_range(monk
     one = open_page(monkeypatch, sqlite_url, "pages/scans.py", range="future", state="COMPLETED")
     assert list(table(one, "running_for")["id"]) == ["future-1"]
     assert "1 scan · 1 on this page" in texts(one)
+
+
+HUGE = "boom " * 1_000_000  # 5,000,000 characters
+
+
+def test_scan_detail_cuts_huge_texts_in_its_tables(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    from db.models import CriticalErrorLog
+
+    now = utcnow()
+    eng = make_engine(sqlite_url, read_timeout=False)
+    with Session(eng) as s:
+        s.add_all([ScanSession(id="big", strategy="swing", started_at=now - timedelta(minutes=30), status="FAILED",
+                               completed_at=now - timedelta(minutes=20), error_message=HUGE,
+                               scan_parameters={"note": HUGE, "n": 1}),
+                   ScanSession(id="small", strategy="swing", started_at=now - timedelta(minutes=60),
+                               status="COMPLETED", completed_at=now - timedelta(minutes=59),
+                               scan_parameters={"note": "short", "n": 1}),
+                   CriticalErrorLog(id="e1", error_type="strategy_scan_failure", message=HUGE, service="swing",
+                                    severity="HIGH", details={"strategy": "swing", "log": HUGE},
+                                    created_at=now - timedelta(minutes=25))])
+        s.commit()
+    eng.dispose()
+    at = open_page(monkeypatch, sqlite_url, "pages/scans.py", scan="big", cmp="small")
+    sent = 0
+    for df in at.dataframe:
+        value = getattr(df.value, "data", df.value)
+        sent += sum(len(str(v)) for col in value.columns for v in value[col])
+    assert sent < 50_000
+    errors = table(at, "error_type")
+    assert "5,000,000 characters" in str(errors["message"].iloc[0])
+    diff = table(at, "this run")
+    assert "characters)" in str(diff.set_index("key").loc["parameters.note", "this run"])
+    assert sum(len(str(c.value)) for c in at.code) < 50_000  # error_message and parameters: cut text
