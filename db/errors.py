@@ -38,6 +38,7 @@ MIGRATION_HINT = {
     "system_health_status": "python -m db.migrations.add_error_logging_tables",
     "console_audit_log": "python -m db.migrate",
     "console_config_history": "python -m db.migrate",
+    "console_error_resolution_history": "python -m db.migrate",
 }
 _MISSING = [
     re.compile(r"no such table: (?:main\.)?[`\"]?(\w+)"),

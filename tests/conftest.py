@@ -248,7 +248,7 @@ def fixture_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def fresh_caches() -> Iterator[None]:
-    """Empty Streamlit caches (data and resources: figures, engines) before and after a test."""
+    """Empty Streamlit caches (data and resources; engines live outside them) before and after a test."""
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
