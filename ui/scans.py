@@ -226,7 +226,7 @@ def _page(v: ScanView, f: Frame, after: str | None, before: str | None) -> tuple
 
 def run_table(v: ScanView, f: Frame) -> str | None:
     """The run list (100 per page, newest first), count, pager and selection by id; the selected id."""
-    selected = urlstate.text("scan", max_len=64) or None
+    selected = urlstate.text("scan", max_len=urlstate.MAX_ID_LEN) or None
     with guard("Scan runs"):
         after, before = _cursor("after"), _cursor("before")
         if after and before:
@@ -390,7 +390,7 @@ def _compare(ov: q.ScanOverview, row: pd.Series, f: Frame) -> None:
     if not ids:
         st.caption("No other run of this strategy to compare with.")
         return
-    compare = urlstate.text("cmp", max_len=64) or None
+    compare = urlstate.text("cmp", max_len=urlstate.MAX_ID_LEN) or None
     wanted = compare if compare in ids else ids[0]
     c1, c2 = st.columns([3, 1])
     other = c1.selectbox("Other run (same strategy)", ids, index=ids.index(wanted), key="scans_cmp",

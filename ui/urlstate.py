@@ -8,6 +8,8 @@ from datetime import date
 import streamlit as st
 
 MAX_PARAM_LEN = 200
+# A record's key kept in the URL: the backend's string ids have no length limit; browsers keep URLs of several KB.
+MAX_ID_LEN = 1000
 
 
 def _raw(name: str) -> str | None:
@@ -69,11 +71,15 @@ def day(name: str, default: date, *, lo: date, hi: date) -> date:
 
 
 def text(name: str, default: str = "", *, max_len: int = MAX_PARAM_LEN) -> str:
-    """A free-text parameter (bounded, no NUL)."""
-    value = _raw(name)
+    """A free-text parameter of at most `max_len` characters and no NUL; otherwise the default, with a message."""
+    value = st.query_params.get(name)
     if value is None:
         return default
-    return value[:max_len]
+    value = str(value)
+    if len(value) > max_len or "\x00" in value:
+        _reject(name, value, "", why=f"the value is longer than {max_len:,} characters or holds a NUL character.")
+        return default
+    return value
 
 
 def many(name: str, allowed: Iterable[str] | None = None) -> list[str]:
