@@ -63,8 +63,9 @@ class Frame:
             return "dated in the future"
         if self.range_key != "custom":
             return f"last {self.range_key}"
-        fmt = "%Y-%m-%d"
-        return f"{self.since.astimezone(self.tz):{fmt}} – {self.until.astimezone(self.tz):{fmt}}"
+        first = self.since.astimezone(self.tz).date()
+        last = (self.until - timedelta(microseconds=1)).astimezone(self.tz).date()  # `until` is exclusive
+        return first.isoformat() if last <= first else f"{first.isoformat()} – {last.isoformat()}"
 
 
 def rounded_now() -> datetime:
