@@ -21,7 +21,8 @@ LAYOUT = {"margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "hovermode": "closest"
 
 def esc(value: object) -> str:
     """A database value as safe text for plotly."""
-    return html.escape("(none)" if value is None else str(value), quote=True)
+    # quote=False: plotly decodes &lt; &gt; &amp; but not &quot;, and quotes are plain text in its labels
+    return html.escape("(none)" if value is None else str(value), quote=False)
 
 
 def _local(series: pd.Series, tz: tzinfo) -> pd.Series:
