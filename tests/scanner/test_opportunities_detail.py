@@ -112,7 +112,7 @@ def test_each_selected_snapshot_shows_its_own_payoff(monkeypatch, sqlite_url) ->
 def test_snapshot_without_legs_has_no_payoff_chart(monkeypatch, sqlite_url) -> None:
     url = _seed_with_spread(sqlite_url)
     at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sel="6")
-    assert "No legs or short/long strikes in data: no payoff chart." in texts(at)
+    assert "No payoff chart: legs not recorded in this snapshot" in texts(at)
     assert not [m for m in at.metric if m.label == "Max loss"]
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert "Payoff at expiry" not in titles

@@ -81,13 +81,19 @@ def test_from_data_legs_list() -> None:
     assert p.break_evens(pos) == [pytest.approx(93), pytest.approx(107)]
 
 
-def test_from_data_short_long_strikes() -> None:
-    put = p.from_data({"short_strike": 100, "long_strike": 95, "premium": 1.5})
+def test_short_long_strikes_alone_draw_nothing() -> None:
+    # Without a strategy that fixes their option types, two strikes are no legs (the chart once drew
+    # a COVERED_CALL as an "assumed put credit spread").
+    assert p.from_data({"short_strike": 100, "long_strike": 95, "premium": 1.5}) is None
+    why = p.from_snapshot({"short_strike": 100, "long_strike": 95, "premium": 1.5}, strategy="", premium=None)
+    assert why.position is None and why.reason.startswith("legs not recorded")
+
+
+def test_a_credit_spread_names_its_assumption_and_agrees_by_hand() -> None:
+    put = p.from_snapshot({"short_strike": 100, "long_strike": 95}, strategy="CREDIT_SPREAD", premium=1.5).position
     assert put is not None and {leg.option_type for leg in put.legs} == {"PUT"}
-    assert p.break_evens(put) == [pytest.approx(98.5)]
-    call = p.from_data({"short_strike": 105, "long_strike": 110, "premium": "1.2"})
-    assert call is not None and {leg.option_type for leg in call.legs} == {"CALL"}
-    assert "assumed" in call.assumption
+    assert p.break_evens(put) == [pytest.approx(98.5)]  # short strike 100 - credit 1.50
+    assert "assumed" in put.assumption
 
 
 @pytest.mark.parametrize("data", [
