@@ -245,7 +245,7 @@ def _range(name: str, bounds: pd.Series, col: Any) -> tuple[float, float] | None
 
 def controls(f: Frame) -> tuple[q.Filters, View]:
     """The filter widgets (URL-backed) and the resulting filters and view."""
-    scan = urlstate.text("scan", max_len=64) or None
+    scan = urlstate.text("scan", max_len=urlstate.MAX_ID_LEN) or None
     # Rows are horizontal containers: one block each, where st.columns adds a block per column.
     top = st.container(horizontal=True, vertical_alignment="center")
     show_expired = top.toggle("Show expired", value=urlstate.flag("expired"), key="opp_expired")

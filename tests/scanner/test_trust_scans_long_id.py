@@ -50,3 +50,20 @@ def test_an_id_longer_than_the_url_keeps_is_refused_with_a_message(monkeypatch: 
     assert "Ignored the URL parameter `scan`" in "\n".join(str(w.value) for w in at.warning)
     assert "scan" not in at.query_params
     assert too_long[:MAX_ID_LEN] not in texts(at).replace(too_long[:80], "")  # no run chosen by a cut id
+
+
+def test_opportunities_of_a_scan_with_a_long_id(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    from tests.scanner.conftest import snapshot
+    from tests.scanner.test_pages import table
+
+    _seed(sqlite_url, LONG_ID, LONG_ID[:64])
+    eng = make_engine(sqlite_url, read_timeout=False)
+    with Session(eng) as s:
+        s.add_all([snapshot(1, "AAPL", "theta", ev=10.0, scan=LONG_ID), snapshot(2, "MSFT", "theta", ev=20.0,
+                                                                               scan=LONG_ID[:64]),
+                   snapshot(3, "SPY", "theta", ev=30.0)])
+        s.commit()
+    eng.dispose()
+    at = open_page(monkeypatch, sqlite_url, "pages/opportunities.py", scan=LONG_ID, expired="1")
+    assert at.query_params["scan"] == LONG_ID
+    assert list(table(at, "marker")["symbol"]) == ["AAPL"]  # that scan's one snapshot, not the 64-character one's
