@@ -207,11 +207,14 @@ def range_slider(name: str, data_lo: Any, data_hi: Any, wanted: tuple[float, flo
 
 def range_filter(spec: RangeSlider, chosen: tuple[float, float]) -> tuple[float, float] | None:
     """The filter a slider position sets: None when both ends sit at (or beyond) the data's bounds;
-    an end at its bound is open (+-inf), so unlimited values stay in."""
+    an end at its bound is open (+-inf), so unlimited values stay in. "At its bound" is within half
+    a step: the browser keeps a slider's values on its step grid, so a bound such as
+    0.8500000000000001 comes back as 0.85 once the other end is dragged (it must stay open)."""
     if spec.data_bounds is None:
         return None
     lo, hi = float(chosen[0]), float(chosen[1])
-    open_lo, open_hi = lo <= spec.data_bounds[0], hi >= spec.data_bounds[1]
+    slack = float(spec.step) / 2
+    open_lo, open_hi = lo <= spec.data_bounds[0] + slack, hi >= spec.data_bounds[1] - slack
     if open_lo and open_hi:
         return None
     return (-math.inf if open_lo else lo, math.inf if open_hi else hi)
