@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -86,16 +87,22 @@ def test_the_drawn_chart_has_date_ticks_over_the_window(tmp_path: Path, activati
                            until=UNTIL, title="")
     html = tmp_path / "timeline.html"
     fig.write_html(str(html), include_plotlyjs=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 700})
-            page.goto(html.as_uri())
-            page.wait_for_selector("g.x4tick text", state="attached", timeout=20_000)
-            ticks = page.evaluate("() => Array.from(document.querySelectorAll('g.x4tick text'))"
-                                  ".map(t => t.textContent)")
-        finally:
-            browser.close()
+    def drawn_ticks() -> list[str]:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page(viewport={"width": 1000, "height": 700})
+                page.goto(html.as_uri())
+                page.wait_for_selector("g.x4tick text", state="attached", timeout=20_000)
+                return list(page.evaluate("() => Array.from(document.querySelectorAll('g.x4tick text'))"
+                                          ".map(t => t.textContent)"))
+            finally:
+                browser.close()
+
+    # In a thread of its own: a session-wide Playwright of other browser tests in this worker keeps an
+    # event loop running in the main thread, where the sync API refuses to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ticks = pool.submit(drawn_ticks).result()
     assert ticks[0].startswith("12:00") and "Mar 1, 2026" in ticks[0]
     assert "00:00Mar 2, 2026" in ticks and ticks[-1] == "12:00"
 
