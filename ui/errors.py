@@ -27,7 +27,7 @@ from db.types import InvalidJSON
 from ui import charts_monitor as charts
 from ui import urlstate
 from ui.health import bucket_seconds, shown_tz
-from ui.shell import Frame
+from ui.shell import FUTURE, Frame
 from ui.widgets import (
     MAX_JSON_DEPTH,
     derived,
@@ -198,7 +198,10 @@ def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, buck
     listed = hash(tuple(fps))
 
     def shown(g: pd.DataFrame, **_: object) -> pd.DataFrame:
-        return shown_tz(group_table(g, sparks, buckets_of(f.since, f.until, bucket_s)), f.tz)
+        table = group_table(g, sparks, buckets_of(f.since, f.until, bucket_s))
+        if f.range_key == FUTURE:  # the period before "dated in the future" is all of the past: no comparison
+            table["vs_prior"] = pd.array([pd.NA] * len(table), dtype="Int64")
+        return shown_tz(table, f.tz)
 
     # Built once per cached view and group list (the sparklines come from the same view as the groups).
     table = derived(shown, groups, as_grid=True, listed=listed, since=f.since, until=f.until, bucket_s=bucket_s,

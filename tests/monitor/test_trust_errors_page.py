@@ -260,3 +260,22 @@ def test_the_search_is_bounded_at_the_widget_and_in_the_url(monkeypatch: pytest.
     assert at.text_input(key="errors_q").max_chars == 200
     assert any(w.value.startswith("Ignored the URL parameter `q`") for w in at.warning)
     assert "q" not in at.query_params and at.text_input(key="errors_q").value == ""
+
+
+def test_the_future_window_makes_no_comparison_with_all_of_the_past(
+        monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+    now = utcnow()
+    same = {"error_type": "clock_skew", "message": "skewed"}
+    eng = make_engine(sqlite_url, read_timeout=False)
+    add_errors(eng, [{**same, "created_at": now.replace(year=2099)},
+                     {**same, "created_at": now - timedelta(hours=1)}, {**same, "created_at": now - timedelta(hours=2)},
+                     {**same, "created_at": now - timedelta(days=400)}])
+    eng.dispose()
+    at = run_page(monkeypatch, sqlite_url, "errors")  # last 24h: 2 events, none in the 24 h before: +2
+    no_exceptions(at)
+    assert at.dataframe[0].value["vs_prior"].tolist() == [2]
+    # Dated in the future, the "period before" would be the 178 years up to now (1 - 3 = -2): left empty.
+    at = run_page(monkeypatch, sqlite_url, "errors", range="future")
+    no_exceptions(at)
+    table = at.dataframe[0].value
+    assert table["events"].tolist() == [1] and table["vs_prior"].isna().all()
