@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,17 +70,19 @@ def _healthy(base: str) -> bool:
 
 
 @contextmanager
-def running_server(database_url: str, log_dir: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """Start the dashboard as the README does (`streamlit run app.py`), wait for health, stop it."""
+def running_server(database_url: str, log_dir: Path, *, extra_env: dict[str, str] | None = None,
+                   args: Sequence[str] = ()) -> Iterator[Server]:
+    """Start the dashboard as the README does (`streamlit run app.py`, plus `args`), wait for health, stop it."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-    env.pop("STREAMLIT_SERVER_ADDRESS", None)
+    for name in ("STREAMLIT_SERVER_ADDRESS", "STREAMLIT_SERVER_ALLOWED_HOSTS", "DATABASE_READ_URL"):
+        env.pop(name, None)
     log_path = log_dir / f"streamlit-{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.headless", "true", "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     server = Server(port=port, proc=proc, log_path=log_path, env=env)

@@ -5,12 +5,7 @@ local mode, every permission, without any cookie (issue 12, Security)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,75 +18,27 @@ from db.models import Base
 from db.own_models import OwnBase
 from tests.conftest import ROOT
 
+sys.path.insert(0, str(ROOT / "tests" / "robustness"))  # robust_support, which browser_support imports
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from browser_support import running_server  # noqa: E402
+
 websockets = pytest.importorskip("websockets")
-START_WAIT_S = 90  # waiting for the server to come up, not a speed assertion
 ANSWER_WAIT_S = 60
 LOCAL = "Local mode"
 STOPPED = "The console is stopped: its sign-in settings are broken"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
 @contextmanager
 def _server(tmp_path: Path, *args: str) -> Iterator[tuple[int, Path]]:
+    """The README's server on an empty console database, with no secrets file unless `args` name one."""
     db = tmp_path / "console.db"
     if not db.exists():
         eng = make_engine(f"sqlite:///{db}", read_timeout=False)
         Base.metadata.create_all(eng)
         OwnBase.metadata.create_all(eng)
         eng.dispose()
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONUNBUFFERED": "1"}
-    for name in ("DATABASE_READ_URL", "STREAMLIT_SERVER_ADDRESS", "STREAMLIT_SERVER_ALLOWED_HOSTS"):
-        env.pop(name, None)
-    log_path = tmp_path / f"streamlit-{port}.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-        "--secrets.files",
-        str(tmp_path / "none.toml"),
-        *args,
-    ]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_WAIT_S
-        while not _healthy(port):
-            assert proc.poll() is None, log_path.read_text(errors="replace")
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.3)
-        yield port, log_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with running_server(f"sqlite:///{db}", tmp_path, args=("--secrets.files", str(tmp_path / "none.toml"), *args)) as srv:
+        yield srv.port, srv.log_path
 
 
 def _texts(raw: bytes) -> list[str]:
