@@ -49,7 +49,7 @@ class PageUnderTest:
 
 
 def _declared_tables(path: Path) -> tuple[str, ...]:
-    """The `tables=(...)` a page passes to `ui.page.start`, read from its source."""
+    """The `tables=(...)` a page passes to `ui.kit.page.start`, read from its source."""
     try:
         src = path.read_text(encoding="utf-8")
     except OSError:
@@ -59,8 +59,8 @@ def _declared_tables(path: Path) -> tuple[str, ...]:
 
 
 def registered_pages() -> list[PageUnderTest]:
-    """Every page the app registers (ui.nav.SECTIONS), in menu order."""
-    from ui.nav import SECTIONS
+    """Every page the app registers (ui.kit.nav.SECTIONS), in menu order."""
+    from ui.kit.nav import SECTIONS
 
     return [
         PageUnderTest(p.path, p.url_path, p.title, _declared_tables(ROOT / p.path))

@@ -57,8 +57,8 @@ def _progress(label: str):  # type: ignore[no-untyped-def]
 
 def build(profile: str, rows: int, base_url: str | None = None, *, indexes: bool = True, force: bool = False) -> str:
     """The URL of the benchmark database of `profile` at `rows` per big table, built if missing."""
-    from db import indexes as ix
-    from db import migrate
+    from db.schema import indexes as ix
+    from db.schema import migrate
 
     url = db_url(profile, rows, base_url)
     marker = _marker(url)
@@ -81,7 +81,7 @@ def build(profile: str, rows: int, base_url: str | None = None, *, indexes: bool
         Base.metadata.create_all(engine)
         migrate.upgrade(engine)
         if rows > 0:
-            from db import demo
+            from demo import generate as demo
 
             demo.generate(engine, rows=rows, seed=SEED, profile=profile, progress=_progress(f"{profile} {rows:,}"))
         gen_s = time.perf_counter() - t0
@@ -97,7 +97,7 @@ def build(profile: str, rows: int, base_url: str | None = None, *, indexes: bool
 
 
 def _apply_indexes(url: str, marker: Path, meta: dict) -> None:  # type: ignore[type-arg]
-    from db import indexes as ix
+    from db.schema import indexes as ix
 
     engine = make_engine(url, read_timeout=False)
     try:

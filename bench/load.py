@@ -4,7 +4,7 @@
 
 Each session is a Chromium page (Debian's /usr/bin/chromium through Playwright, `--browsers`
 processes sharing the sessions) that, for `--rounds` rounds, opens every page registered in
-ui/nav.py and then changes the sidebar time range. A page load counts from navigation until the
+ui/kit/nav.py and then changes the sidebar time range. A page load counts from navigation until the
 script has finished and every element has rendered (no skeleton left). Bounded in count (sessions
 x rounds x pages) and in time (`--max-seconds`). Errors: exception elements, error alerts,
 timeouts. Memory: the server's RSS (from /proc) before, at the peak, right after the sessions
@@ -58,7 +58,7 @@ ERRORS_JS = """() => {
 def pages() -> list[tuple[str, str]]:
     """(url_path, title) of every page the console registers."""
     sys.path.insert(0, str(ROOT))
-    from ui import nav
+    from ui.kit import nav
 
     return [(p.url_path, p.title) for specs in nav.SECTIONS.values() for p in specs]
 
@@ -66,9 +66,10 @@ def pages() -> list[tuple[str, str]]:
 def prepare(url: str, rows: int) -> None:
     """All tables and demo data at `url`."""
     sys.path.insert(0, str(ROOT))
-    from db import demo, migrate
     from db.engine import make_engine
     from db.models import Base
+    from db.schema import migrate
+    from demo import generate as demo
 
     engine = make_engine(url, read_timeout=False)
     Base.metadata.create_all(engine)

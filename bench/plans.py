@@ -24,7 +24,7 @@ from sqlalchemy import Engine, event
 
 from bench import dbs
 from bench.common import BIG_TABLES, OUT, registered_pages
-from db.indexes import RECOMMENDATIONS
+from db.schema.indexes import RECOMMENDATIONS
 
 SERVER_URLS = {
     "postgresql": os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench"),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.concurrency import THINK_S, measure
 from bench.server import streamlit_server
-from ui.nav import SECTIONS
+from ui.kit.nav import SECTIONS
 
 SETTLE_S = 20
 

@@ -34,11 +34,11 @@ class DbProblem:
 
 
 MIGRATION_HINT = {
-    "critical_error_logs": "python -m db.migrations.add_error_logging_tables",
-    "system_health_status": "python -m db.migrations.add_error_logging_tables",
-    "console_audit_log": "python -m db.migrate",
-    "console_config_history": "python -m db.migrate",
-    "console_error_resolution_history": "python -m db.migrate",
+    "critical_error_logs": "python -m db.schema.backend_tables",
+    "system_health_status": "python -m db.schema.backend_tables",
+    "console_audit_log": "python -m db.schema.migrate",
+    "console_config_history": "python -m db.schema.migrate",
+    "console_error_resolution_history": "python -m db.schema.migrate",
 }
 _MISSING = [
     re.compile(r"no such table: (?:main\.)?[`\"]?(\w+)"),
@@ -67,7 +67,7 @@ def classify(exc: BaseException) -> DbProblem:
         m = rx.search(raw)
         if m:
             table = m.group(1)
-            hint = MIGRATION_HINT.get(table, "python -m db.demo (demo data) or start the scanner backend once")
+            hint = MIGRATION_HINT.get(table, "python -m demo.generate (demo data) or start the scanner backend once")
             return DbProblem("missing_table", f"The table `{table}` does not exist in this database yet. "
                              f"Create it with: {hint}", table)
     if any(s in low for s in _BUSY):

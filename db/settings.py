@@ -4,7 +4,7 @@ Order of precedence for the database URL: the `DATABASE_URL` environment variabl
 `[database] url` in `.streamlit/secrets.toml`, then a local SQLite file in `data/`.
 
 Fail closed: a secrets file that does not parse, or an [auth] or [roles] section that is
-malformed, is listed in `Settings.problems` (and the console refuses to run, see ui/auth.py);
+malformed, is listed in `Settings.problems` (and the console refuses to run, see ui/kit/auth.py);
 it is never read as "no secrets", and no built-in group names stand in for a missing [roles].
 """
 
@@ -155,7 +155,7 @@ class Settings:
     pool_recycle_s: int = 1800
     # Group names (from the sign-in provider) that grant each role: [roles]; none without it.
     role_groups: dict[str, list[str]] = field(default_factory=dict)
-    # What is wrong with the secrets file ([] when nothing): the console refuses to run (ui.auth).
+    # What is wrong with the secrets file ([] when nothing): the console refuses to run (ui.kit.auth).
     problems: tuple[str, ...] = ()
 
     @property

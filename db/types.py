@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, String
@@ -35,6 +36,11 @@ def Str(length: int | None = None) -> String:  # noqa: N802 - reads like a type
 def UtcDateTime() -> DateTime:  # noqa: N802
     """Naive-UTC DATETIME; microsecond precision on MySQL, where DATETIME would drop it."""
     return DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")  # type: ignore[return-value]
+
+
+def naive_utc(value: datetime) -> datetime:
+    """A datetime as the naive UTC the backend stores (an aware one converted, a naive one kept)."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
 
 
 def Double() -> Float:  # noqa: N802

@@ -3,9 +3,9 @@ resolutions, cache purges): who, when, action, target, before and after, note.""
 
 from __future__ import annotations
 
-from ui import audit
-from ui.page import start
-from ui.widgets import guard
+from ui.kit.page import start
+from ui.kit.widgets import guard
+from ui.sections import audit
 
 f = start("Audit log", tables=("console_audit_log",))
 

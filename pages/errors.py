@@ -8,13 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from db import data
-from db.fingerprint import is_fingerprint
 from db.queries import errors as eq
-from ui import errors as ui
-from ui import urlstate
-from ui.page import start
-from ui.shell import future_notice
-from ui.widgets import derived, export_buttons, fmt_count, freshness, guard
+from domain.fingerprint import is_fingerprint
+from ui.kit import urlstate
+from ui.kit.frame import future_notice
+from ui.kit.page import start
+from ui.kit.widgets import derived, export_buttons, fmt_count, freshness, guard
+from ui.sections import errors as ui
 
 f = start("Errors", tables=("critical_error_logs",))
 ui.show_flash()

@@ -8,11 +8,11 @@ import streamlit as st
 
 from db import data
 from db.queries import health as hq
-from ui import health as ui
-from ui import urlstate
-from ui.page import start
-from ui.shell import FUTURE, rounded_now
-from ui.widgets import guard
+from ui.kit import urlstate
+from ui.kit.frame import FUTURE, rounded_now
+from ui.kit.page import start
+from ui.kit.widgets import guard
+from ui.sections import health as ui
 
 f = start("Health", tables=("system_health_status",))
 

@@ -1,7 +1,7 @@
 """Opportunities: a screener over the opportunity snapshots (filters, sort and page in the URL)."""
 
-from ui import opportunities as ui
-from ui.page import start
+from ui.kit.page import start
+from ui.sections import opportunities as ui
 
 f = start("Opportunities", tables=("opportunity_snapshots",))
 

@@ -8,10 +8,15 @@ import streamlit as st
 
 from db import data
 from db.queries import sandbox as q
-from ui import sandbox as sb
-from ui import sandbox_ai, sandbox_cache, sandbox_form, sandbox_history, sandbox_runs, urlstate
-from ui.page import start
-from ui.widgets import guard
+from ui.kit import urlstate
+from ui.kit.page import start
+from ui.kit.widgets import guard
+from ui.sections.sandbox import ai as sandbox_ai
+from ui.sections.sandbox import cache as sandbox_cache
+from ui.sections.sandbox import configs as sb
+from ui.sections.sandbox import form as sandbox_form
+from ui.sections.sandbox import history as sandbox_history
+from ui.sections.sandbox import runs as sandbox_runs
 
 f = start("Sandbox", tables=("sandbox_strategy_configs",))
 sandbox_form.show_flash()

@@ -1,7 +1,7 @@
 """Scans: scan runs per strategy (status, duration, stalls, failures), one scan's detail, comparisons."""
 
-from ui import scans as ui
-from ui.page import start
+from ui.kit.page import start
+from ui.sections import scans as ui
 
 f = start("Scans", tables=("scan_sessions",))
 

@@ -265,12 +265,12 @@ def still_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
     import sys
 
     import ui
-    import ui.shell
+    import ui.kit.frame
 
     for info in pkgutil.iter_modules(ui.__path__, "ui."):
         importlib.import_module(info.name)
-    fixed = ui.shell.rounded_now()
+    fixed = ui.kit.frame.rounded_now()
     for name, mod in list(sys.modules.items()):
-        if (name == "ui" or name.startswith("ui.")) and getattr(mod, "rounded_now", None) is ui.shell.rounded_now:
+        if (name == "ui" or name.startswith("ui.")) and getattr(mod, "rounded_now", None) is ui.kit.frame.rounded_now:
             monkeypatch.setattr(mod, "rounded_now", lambda: fixed)
     return fixed

@@ -35,7 +35,7 @@ _CHUNK = 500  # ids per IN (...) list
 # Tries of a resolve whose rows another writer held past the lock timeout (5 s on PostgreSQL).
 BUSY_ATTEMPTS = 3
 HISTORY_TABLE = ErrorResolution.__tablename__
-MIGRATE_COMMAND = "python -m db.migrate"
+MIGRATE_COMMAND = "python -m db.schema.migrate"
 NO_HISTORY = (f"The table {HISTORY_TABLE} (the history of resolutions, which keeps every earlier note) does not "
               f"exist in this database yet. Create it with: {MIGRATE_COMMAND}. Nothing was written.")
 # Who made a resolution the history did not hold yet, when the audit log does not know either.

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from db.auth import ACTIVATE_CONFIG, DELETE_CONFIG, EDIT_CONFIG, Identity, require
 from db.commands import audit
 from db.commands.audit import audited_write
-from db.config_schema import Draft, readable_version, require_valid
 from db.errors import ConflictError, ValidationFailed
 from db.models import SandboxAIConversation, SandboxStrategyConfig, SandboxTestRun, new_uuid, utcnow
 from db.own_models import ConfigHistory
 from db.sqlfuncs import exact_eq
+from domain.config_schema import Draft, readable_version, require_valid
 
 T: Table = SandboxStrategyConfig.__table__  # type: ignore[assignment]
 TARGET = "sandbox_config"

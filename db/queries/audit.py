@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from db.own_models import AuditLog
 from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
-from db.queries.sandbox import naive_utc
 from db.sqlfuncs import exact_eq, exact_in
+from db.types import naive_utc
 
 L = AuditLog
 AUDIT_COLUMNS = {"id": "str", "at": "utc", "actor": "str", "action": "str", "target_type": "str",

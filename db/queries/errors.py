@@ -1,7 +1,7 @@
 """Questions about critical_error_logs: groups (fingerprints), facets, timelines, occurrences.
 
 Grouping scales with the number of distinct messages, not rows: SQL groups by the exact
-(error_type, service, message), then `db.fingerprint` merges the groups whose normalised
+(error_type, service, message), then `domain.fingerprint` merges the groups whose normalised
 messages are equal (a window holds far fewer distinct messages than rows).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -18,11 +18,12 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from db.fingerprint import fingerprint, normalise_message
 from db.models import CriticalErrorLog as E
 from db.own_models import ErrorResolution
 from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame, has_table
 from db.sqlfuncs import epoch_bucket, exact, exact_eq, exact_in
+from db.types import naive_utc
+from domain.fingerprint import fingerprint, normalise_message
 
 STATUSES = ("unresolved", "resolved", "all")
 SEVERITIES = ("HIGH", "MEDIUM", "LOW")
@@ -111,14 +112,9 @@ def _window(since: datetime, until: datetime) -> tuple[datetime, datetime, datet
     return since - length, since - baseline, history
 
 
-def _naive(ts: datetime) -> datetime:
-    """Naive UTC, as the backend stores times."""
-    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo is not None else ts
-
-
 def _triples_stmt(since: datetime, until: datetime, where: list[ColumnElement[bool]]) -> Select[Any]:
-    s, u = _naive(since), _naive(until)
-    prior, base, history = (_naive(t) for t in _window(since, until))
+    s, u = naive_utc(since), naive_utc(until)
+    prior, base, history = (naive_utc(t) for t in _window(since, until))
     in_range = and_(E.created_at >= s, E.created_at < u)
     sev = _sev()
 
@@ -183,7 +179,7 @@ def _badges(out: pd.DataFrame, *, since: datetime, until: datetime) -> pd.DataFr
     out["other_severity"] = out["count"] - out["high"] - out["medium"] - out["low"]
     out["change"] = out["count"] - out["prior_count"]
     out["baseline_expected"] = out["baseline_count"].astype("float64") / periods
-    until_ts = pd.Timestamp(_naive(until), tz="UTC")
+    until_ts = pd.Timestamp(naive_utc(until), tz="UTC")
     out["new"] = out["first_seen"] >= until_ts - NEW_WITHIN
     out["regressed"] = (out["last_unresolved_at"].notna() & out["last_resolved_at"].notna()
                         & (out["last_unresolved_at"] > out["last_resolved_at"]))
@@ -279,7 +275,7 @@ def _ts(value: Any) -> datetime | None:
         except ValueError:
             return None
     if isinstance(value, datetime):
-        return _naive(value)
+        return naive_utc(value)
     return None
 
 
@@ -316,8 +312,8 @@ def _window_rows(session: Session, *, lo: datetime, hi: datetime, bucket_s: int,
 def _history_rows(session: Session, *, since: datetime, until: datetime, above: datetime | None) -> list[Any]:
     """The baseline before the window (BASELINE_PERIODS periods) per (type, service, message, severity):
     the prior period's and the baseline's counts, first seen, last resolution, last unresolved event."""
-    s = _naive(since)
-    prior, base, _ = (_naive(x) for x in _window(since, until))
+    s = naive_utc(since)
+    prior, base, _ = (naive_utc(x) for x in _window(since, until))
     t, sv, m, sev = exact(E.error_type), exact(E.service), exact(E.message), _sev()
 
     def n(cond: ColumnElement[bool]) -> Any:
@@ -339,7 +335,7 @@ def _older_rows(session: Session, *, since: datetime, until: datetime, above: da
     less), with the type and service checked to be one per message; the few messages logged under
     several types or services are grouped again by their whole key.
     """
-    _, base, history = (_naive(x) for x in _window(since, until))
+    _, base, history = (naive_utc(x) for x in _window(since, until))
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
     where = [E.created_at > above if above is not None and above >= history else E.created_at >= history,
              E.created_at < base]
@@ -442,8 +438,8 @@ def _probe_rows(session: Session, keys: list[_Key], *, since: datetime, until: d
     """The rows `_history_rows` and `_older_rows` would give for `keys`, through per-message index probes:
     (type, service, message, severity, prior, baseline, None x3) per severity seen in the baseline, and
     (type, service, message, first seen, last resolution, last unresolved event) over the whole history."""
-    s = _naive(since)
-    prior, base, history = (_naive(x) for x in _window(since, until))
+    s = naive_utc(since)
+    prior, base, history = (naive_utc(x) for x in _window(since, until))
     # The same bounds as the whole-history reads: the history cap moves their lower bound up.
     hist_lo = E.created_at > above if above is not None else E.created_at >= history
     base_lo = E.created_at > above if above is not None and above >= base else E.created_at >= base
@@ -567,7 +563,7 @@ def _group_records(triples: dict[_Key, _Triple], *, since: datetime, until: date
     length = until - since
     _, base_start, _ = _window(since, until)
     periods = max((since - base_start) / length, 1e-9)
-    new_after = _naive(until) - NEW_WITHIN
+    new_after = naive_utc(until) - NEW_WITHIN
     records: list[dict[str, Any]] = []
     sparks: dict[str, dict[int, int]] = {}
     for fp, members in by_fp.items():
@@ -638,10 +634,10 @@ def error_view(
 ) -> ErrorView:
     """The groups (every status), facet counts, severity timeline and sparklines of [since, until),
     filtered; one read of the window and one of the history before it."""
-    lo, hi = _naive(since), _naive(until)
+    lo, hi = naive_utc(since), naive_utc(until)
     capped = _cutoff(session, lo, hi, MAX_WINDOW_EVENTS)
     window = _window_rows(session, lo=lo, hi=hi, bucket_s=bucket_s, above=capped)
-    history_lo = _naive(_window(since, until)[2])
+    history_lo = naive_utc(_window(since, until)[2])
     history_events = capped_count(session, select(E.created_at).where(E.created_at >= history_lo, E.created_at < lo),
                                   MAX_HISTORY_EVENTS + 1)
     hist_capped = _cutoff(session, history_lo, lo, MAX_HISTORY_EVENTS) if history_events > MAX_HISTORY_EVENTS else None
@@ -718,7 +714,7 @@ def error_timeline(
 ) -> pd.DataFrame:
     """Events per time bucket and severity (the newest MAX_WINDOW_EVENTS at most). Columns: bucket (utc),
     severity, count."""
-    lo, hi = _naive(since), _naive(until)
+    lo, hi = naive_utc(since), naive_utc(until)
     capped = _cutoff(session, lo, hi, MAX_WINDOW_EVENTS)
     b, sev = epoch_bucket(E.created_at, bucket_s), _sev()
     where = [E.created_at > capped if capped is not None else E.created_at >= lo, E.created_at < hi,
@@ -750,8 +746,8 @@ def _status_where(status: str) -> list[ColumnElement[bool]]:
 
 def _in_window(since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
     """[since, until); None on a side leaves that side open (the group's whole history)."""
-    return ([E.created_at >= _naive(since)] if since is not None else []) + \
-        ([E.created_at < _naive(until)] if until is not None else [])
+    return ([E.created_at >= naive_utc(since)] if since is not None else []) + \
+        ([E.created_at < naive_utc(until)] if until is not None else [])
 
 
 # A table cell carries at most this many characters of a message or note; the database cuts them
@@ -785,7 +781,7 @@ def occurrences(
     base = select(E.id).where(*where)
     page_where = list(where)
     if before is not None:
-        ts, last_id = _naive(before[0]), before[1]
+        ts, last_id = naive_utc(before[0]), before[1]
         page_where.append(or_(E.created_at < ts, and_(E.created_at == ts, E.id < last_id)))
     stmt = (select(E.id, E.created_at, E.error_type, E.service, E.severity, _cell(E.message, "message"),
                    E.resolved_at, _cell(E.resolution_notes, "resolution_notes"))
@@ -880,7 +876,7 @@ def resolution_history(session: Session, *, error_id: str) -> pd.DataFrame:
 
 def future_count(session: Session, *, after: datetime) -> int:
     """Events dated at or after `after` (the window's end: "in the future"), capped at COUNT_CAP."""
-    return capped_count(session, select(E.id).where(E.created_at >= _naive(after)), COUNT_CAP)
+    return capped_count(session, select(E.id).where(E.created_at >= naive_utc(after)), COUNT_CAP)
 
 
 def groups_during(session: Session, *, service: str | None, start: datetime, end: datetime) -> pd.DataFrame:
@@ -892,7 +888,7 @@ def groups_during(session: Session, *, service: str | None, start: datetime, end
 
 def distinct_count(session: Session, *, since: datetime, until: datetime) -> int:
     """Events in the window (capped at COUNT_CAP)."""
-    return capped_count(session, select(E.id).where(E.created_at >= _naive(since), E.created_at < _naive(until)),
+    return capped_count(session, select(E.id).where(E.created_at >= naive_utc(since), E.created_at < naive_utc(until)),
                         COUNT_CAP)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from db.models import SystemHealthStatus as H
 from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
 from db.sqlfuncs import epoch_bucket, epoch_seconds, exact, exact_eq, safe_number
+from db.types import naive_utc
 
 KNOWN = ("HEALTHY", "DEGRADED", "DOWN")
 OTHER = "OTHER"
@@ -52,10 +53,6 @@ def category(state: str | None) -> str:
     """HEALTHY, DEGRADED, DOWN, or OTHER for anything the backend's vocabulary does not have."""
     s = (state or "").strip().upper()
     return s if s in KNOWN else OTHER
-
-
-def _naive(ts: datetime) -> datetime:
-    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo is not None else ts
 
 
 def _state() -> ColumnElement[str]:
@@ -173,7 +170,7 @@ def check_intervals(session: Session, *, until: datetime, names: Sequence[str] |
 
     Columns: service, interval_s (services with fewer than two checks are left out).
     """
-    u = _naive(until)
+    u = naive_utc(until)
     names = services(session) if names is None else names
     if not names:
         return frame([], {"service": "str", "interval_s": "float"})
@@ -221,7 +218,7 @@ def service_status(session: Session, *, until: datetime) -> pd.DataFrame:
 
     STALE = no check for more than STALE_FACTOR x the median interval. Columns STATUS_COLUMNS.
     """
-    u = _naive(until)
+    u = naive_utc(until)
     names = services(session)
     rows = _latest_rows(session, names, u) if names else {}
     intervals = check_intervals(session, until=until, names=names).set_index("service")["interval_s"].to_dict()
@@ -242,7 +239,7 @@ def latest_check(session: Session, *, service: str, until: datetime) -> pd.DataF
     """The latest check of one service with its details (0 or 1 row)."""
     stmt = (select(H.id, exact(H.service_name).label("service"), H.status, H.check_timestamp.label("checked_at"),
                    H.response_time_ms, H.error_count_24h, H.details)
-            .where(exact_eq(H.service_name, service), H.check_timestamp <= _naive(until))
+            .where(exact_eq(H.service_name, service), H.check_timestamp <= naive_utc(until))
             .order_by(H.check_timestamp.desc(), H.id.desc()).limit(1))
     return frame(session.execute(stmt).all(), {"id": "str", "service": "str", "status": "str", "checked_at": "utc",
                                                "response_time_ms": "str", "error_count_24h": "str",
@@ -255,7 +252,7 @@ FUTURE_COLUMNS = {"id": "str", "service": "str", "status": "str", "checked_at": 
 
 def future_count(session: Session, *, now: datetime) -> int:
     """Checks dated after `now` (no window ending now shows them), counting at most COUNT_CAP."""
-    return capped_count(session, select(H.id).where(H.check_timestamp > _naive(now)), COUNT_CAP)
+    return capped_count(session, select(H.id).where(H.check_timestamp > naive_utc(now)), COUNT_CAP)
 
 
 def future_checks(session: Session, *, now: datetime, limit: int = PAGE_SIZE) -> pd.DataFrame:
@@ -263,7 +260,7 @@ def future_checks(session: Session, *, now: datetime, limit: int = PAGE_SIZE) ->
     capped count. Columns FUTURE_COLUMNS."""
     stmt = (select(H.id, exact(H.service_name).label("service"), H.status, H.check_timestamp.label("checked_at"),
                    H.response_time_ms, H.error_count_24h)
-            .where(H.check_timestamp > _naive(now)).order_by(H.check_timestamp, H.id).limit(limit))
+            .where(H.check_timestamp > naive_utc(now)).order_by(H.check_timestamp, H.id).limit(limit))
     df = frame(session.execute(stmt).all(), FUTURE_COLUMNS)
     df.attrs["total"] = len(df) if len(df) < limit else future_count(session, now=now)
     return df
@@ -304,7 +301,7 @@ def uptime(session: Session, *, until: datetime, degraded_down: bool = False,
     keys = [k for k in UPTIME_WINDOWS if k in set(windows)]
     if not keys:
         raise ValueError(f"windows must name some of {list(UPTIME_WINDOWS)}")
-    u = _naive(until)
+    u = naive_utc(until)
     spans = [UPTIME_WINDOWS[k] for k in keys]
     ranges = [(u - span, u - (spans[i - 1] if i else timedelta(0))) for i, span in enumerate(spans)]
     names = services(session) if _dialect(session) in PROBE_DIALECTS else ()
@@ -351,7 +348,7 @@ def status_history(
     window of more than PROBE_ABOVE checks, one index range probe per service and bucket. The few
     status spellings per cell are folded into categories here.
     """
-    s, u = _naive(since), _naive(until)
+    s, u = naive_utc(since), naive_utc(until)
     first = int(s.replace(tzinfo=UTC).timestamp()) // bucket_s * bucket_s
     starts = list(range(first, int(u.replace(tzinfo=UTC).timestamp()) + 1, bucket_s))
     found: list[tuple[str, int, str, int]]
@@ -403,7 +400,7 @@ def _utc(ts: datetime) -> datetime:
 def _change_rows(session: Session, *, since: datetime, until: datetime,
                  service: str | None) -> list[tuple[str, datetime, str, bool]]:
     """(service, at (UTC), normalised state, carried in) of the state changes; see state_changes."""
-    s, u = _naive(since), _naive(until)
+    s, u = naive_utc(since), naive_utc(until)
     svc = exact(H.service_name)
     # The raw status is compared (cheap per row); spellings of one state ('down', 'DOWN ') that
     # differ are merged again by the runs after normalising.
@@ -432,7 +429,7 @@ def state_changes(session: Session, *, since: datetime, until: datetime, service
 
 def _runs(changes: list[tuple[str, Any, str, bool]], *, until: datetime) -> pd.DataFrame:
     """Runs from (service, at, state, carried in) changes; plain Python (pandas costs ms per group)."""
-    end_ts = pd.Timestamp(_naive(until), tz="UTC")
+    end_ts = pd.Timestamp(naive_utc(until), tz="UTC")
     out: list[dict[str, Any]] = []
     last: dict[str, Any] | None = None
     for service, at, state, prior in sorted(changes, key=lambda c: (c[0], c[1], not c[3])):
@@ -469,7 +466,7 @@ def band_from_history(history: pd.DataFrame, *, bucket_s: int, until: datetime) 
     """A coarse state band from status-history cells: each cell's worst state, consecutive equal
     cells merged (for drawing when the exact runs are too many to draw). Columns RUN_COLUMNS."""
     out: list[dict[str, Any]] = []
-    end_cap = pd.Timestamp(_naive(until), tz="UTC")
+    end_cap = pd.Timestamp(naive_utc(until), tz="UTC")
     width = pd.Timedelta(seconds=bucket_s)
     for service, g in history.sort_values(["service", "bucket"]).groupby("service", sort=True):
         for bucket, worst in zip(g["bucket"], g["worst"], strict=True):
@@ -564,7 +561,7 @@ def latency(
     parses each distinct text once; the percentiles (as percentile_cont) and averages come from those
     (value, count) pairs here.
     """
-    where = [H.check_timestamp >= _naive(since), H.check_timestamp < _naive(until), *_service_where(service)]
+    where = [H.check_timestamp >= naive_utc(since), H.check_timestamp < naive_utc(until), *_service_where(service)]
     cells: dict[tuple[str, int], dict[str, Any]] = {}
 
     def cell(svc: str, bucket: int) -> dict[str, Any]:

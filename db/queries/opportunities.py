@@ -13,7 +13,7 @@ import math
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -40,6 +40,7 @@ from db.models import OpportunitySnapshot as O  # noqa: N817
 from db.models import ScanSession as S  # noqa: N817
 from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
 from db.sqlfuncs import exact, exact_eq, exact_in, json_number, json_text, likely
+from db.types import naive_utc
 
 # metric -> (column, keys inside `data` tried in order)
 METRICS: dict[str, tuple[Any, tuple[str, ...]]] = {
@@ -174,12 +175,6 @@ class BadSort(ValueError):
     """A sort column or cursor that is not allowed (from the URL)."""
 
 
-def _naive(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
 @dataclass(frozen=True)
 class Filters:
     """The screener's filters as plain hashable values (pass `**f.kwargs()` to the queries)."""
@@ -210,13 +205,13 @@ class Filters:
         """The active conditions in funnel order, each with a label."""
         out: list[tuple[str, ColumnElement[bool]]] = []
         if self.since is not None:
-            out.append(("in the time range", O.created_at >= _naive(self.since)))
+            out.append(("in the time range", O.created_at >= naive_utc(self.since)))
         if self.until is not None:
-            out.append(("created before the range end", O.created_at <= _naive(self.until)))
+            out.append(("created before the range end", O.created_at <= naive_utc(self.until)))
         if not self.show_inactive:
             out.append(("active only", O.is_active == true()))  # NULL is not active either
         if not self.show_expired:
-            out.append(("not expired", O.expires_at > _naive(self.now)))
+            out.append(("not expired", O.expires_at > naive_utc(self.now)))
         if self.scan:
             out.append(("from the selected scan", O.scan_session_id == self.scan))
         for label, field in (("symbol", "symbols"), ("strategy", "strategies"), *((k, k) for k in DATA_FACETS)):
@@ -396,7 +391,7 @@ def parse_cursor(raw: str, sort: str) -> tuple[Any, int]:
         return value, row_id
     if kind == "time" and isinstance(value, str):
         try:
-            return _naive(datetime.fromisoformat(value)), row_id
+            return naive_utc(datetime.fromisoformat(value)), row_id
         except ValueError as exc:
             raise BadSort("the page cursor is not valid") from exc
     raise BadSort("the page cursor does not match the sort column")
@@ -407,7 +402,7 @@ def make_cursor(value: Any, row_id: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         value = None
     elif isinstance(value, datetime):
-        value = _naive(value).isoformat()  # type: ignore[union-attr]
+        value = naive_utc(value).isoformat()  # type: ignore[union-attr]
     elif hasattr(value, "item"):
         value = value.item()
     return json.dumps([value, int(row_id)], separators=(",", ":"))
@@ -572,7 +567,7 @@ def future_count(session: Session, **flt: Any) -> int:
     if f.until is None:
         return 0
     rest = replace(f.base(), since=None, until=None).where()
-    return capped_count(session, select(O.id).where(O.created_at > _naive(f.until), rest), COUNT_CAP)
+    return capped_count(session, select(O.id).where(O.created_at > naive_utc(f.until), rest), COUNT_CAP)
 
 
 def funnel(session: Session, **flt: Any) -> pd.DataFrame:
@@ -721,7 +716,7 @@ def freshness(session: Session, *, now: datetime | None = None) -> pd.DataFrame:
     completed scans (scans last seconds to minutes), so the started_at index answers it.
     """
     newest = select(func.max(O.created_at))
-    snap = session.execute(newest.where(O.created_at <= _naive(now)) if now else newest).scalar()
+    snap = session.execute(newest.where(O.created_at <= naive_utc(now)) if now else newest).scalar()
     recent = (select(S.completed_at).where(S.status == "COMPLETED")
               .order_by(S.started_at.desc()).limit(FRESHNESS_SCANS).subquery())
     scan = session.execute(select(func.max(recent.c.completed_at))).scalar()

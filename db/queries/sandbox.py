@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Text, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from db.config_schema import readable_version
 from db.models import (
     CriticalErrorLog,
     SandboxAIConversation,
@@ -22,7 +21,8 @@ from db.models import (
 from db.own_models import AuditLog, ConfigHistory
 from db.queries.common import PAGE_SIZE, frame, has_table
 from db.sqlfuncs import exact_eq, exact_in, json_text, safe_number, time_bucket
-from db.types import InvalidJSON
+from db.types import InvalidJSON, naive_utc
+from domain.config_schema import readable_version
 
 C, R, A, H = SandboxStrategyConfig, SandboxTestRun, SandboxAIConversation, SandboxHistoricalCache
 MAX_CONFIGS = 500  # configs are hand-made; a list this long is already more than anyone reads
@@ -37,11 +37,6 @@ METRICS = ("total_opportunities", "avg_probability_profit", "avg_expected_value"
            "risk_reward_ratio", "symbols_with_opportunities")
 RUN_COLUMNS = {"id": "str", "created_at": "utc", "execution_time_ms": "Int64", "opportunities_found": "Int64",
                **{m: "float" for m in METRICS}, "shape": "str"}
-
-
-def naive_utc(value: datetime) -> datetime:
-    """A datetime as the naive UTC the backend stores."""
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _counts(column: Any) -> Any:

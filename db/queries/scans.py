@@ -10,7 +10,7 @@ queries take its small result as an argument (`thresholds`) instead of recomputi
 RUNNING and STALLED scans are the present, not the past: the run list, its counts and the
 per-strategy figures show them whatever the window (`_parts`: the window and the unfinished scans
 outside it, each one index range). Every filter is a plain predicate on the stored columns (status,
-strategy, started_at), so the engines answer from the indexes in `db/indexes.py`; counts and
+strategy, started_at), so the engines answer from the indexes in `db/schema/indexes.py`; counts and
 per-strategy aggregates read at most a capped number of the newest runs of the range and say when
 they hit the cap.
 """
@@ -21,7 +21,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -32,13 +32,13 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Boolean, Float, String
 
-from db.jsondiff import flatten
 from db.models import CriticalErrorLog as E  # noqa: N817
 from db.models import OpportunitySnapshot as O  # noqa: N817
 from db.models import ScanSession as S  # noqa: N817
 from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
 from db.sqlfuncs import epoch_bucket, exact, exact_eq, exact_in, json_text
-from db.types import UtcDateTime
+from db.types import UtcDateTime, naive_utc
+from domain.jsondiff import flatten
 
 STALL_FLOOR_S = 600  # a scan may always run this long before it counts as stalled
 STALL_FACTOR = 2.0
@@ -102,12 +102,8 @@ def _rare_sqlite(element: _rare, compiler: SQLCompiler, **kw: Any) -> str:
     return f"likelihood({compiler.process(element.clauses, **kw)}, 0.001)"
 
 
-def _naive(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
 def _at(value: datetime) -> ColumnElement[Any]:
-    return literal(_naive(value), UtcDateTime())
+    return literal(naive_utc(value), UtcDateTime())
 
 
 # ---- derived state -------------------------------------------------------------------------
@@ -130,7 +126,7 @@ def threshold_for(p95: float | None) -> float:
 def stall_thresholds(session: Session, *, now: datetime) -> Thresholds:
     """(strategy, threshold_s) for each strategy that has a RUNNING scan older than the floor and
     a threshold above it; every other strategy's threshold is the floor."""
-    cutoff = _naive(now) - timedelta(seconds=STALL_FLOOR_S)
+    cutoff = naive_utc(now) - timedelta(seconds=STALL_FLOOR_S)
     key = exact(S.strategy)
     candidates = session.execute(
         select(key).where(_rare(S.status == "RUNNING"), S.completed_at.is_(None), S.started_at < cutoff)
@@ -151,7 +147,7 @@ def _newest_durations(strategy: str, now: datetime) -> Select[Any]:
     newest = (select(duration_s(S.started_at, S.completed_at).label("d"))
               .where(exact_eq(S.strategy, strategy), S.status == "COMPLETED", S.completed_at.is_not(None),
                      S.completed_at >= S.started_at,
-                     S.started_at >= _naive(now) - timedelta(seconds=STALL_LOOKBACK_S), S.started_at <= _naive(now))
+                     S.started_at >= naive_utc(now) - timedelta(seconds=STALL_LOOKBACK_S), S.started_at <= naive_utc(now))
               .order_by(S.started_at.desc()).limit(STALL_SAMPLE).subquery())
     return select(literal(strategy, String()).label("strategy"), newest.c.d)
 
@@ -163,13 +159,13 @@ class _Derived:
         self.threshold: ColumnElement[Any] = (
             case(*[(exact_eq(S.strategy, s), literal(float(t))) for s, t in thresholds], else_=float(STALL_FLOOR_S))
             if thresholds else literal(float(STALL_FLOOR_S)))
-        self.now = _naive(now)
+        self.now = naive_utc(now)
         self.elapsed = duration_s(S.started_at, _at(now))
         self.stalled = self._stalled(hint=True)
         self.state = case((self.stalled, literal("STALLED")), else_=S.status)
         self.inconsistency = case(
             (S.completed_at < S.started_at, literal("completed before started")),
-            (S.started_at > _naive(now), literal("started in the future")),
+            (S.started_at > naive_utc(now), literal("started in the future")),
             (and_(S.status == "RUNNING", S.completed_at.is_not(None)), literal("running but has a completion time")),
             (and_(S.status == "COMPLETED", S.completed_at.is_(None)),
              literal("completed without a completion time")),
@@ -231,7 +227,7 @@ def _parts(d: _Derived, *, since: datetime, until: datetime, running_now: bool =
     the present, listed whatever the window. Each range is one index range, read and counted apart, so
     that a quiet window is not a walk back through the whole history to its oldest stuck scan.
     `running_now`: only RUNNING and STALLED scans, however long ago they started."""
-    s, u = _naive(since), _naive(until)
+    s, u = naive_utc(since), naive_utc(until)
     conds = _filters(d, **flt)
     running = d.in_states(UNFINISHED)
     if running_now:
@@ -321,7 +317,7 @@ def parse_cursor(raw: str) -> tuple[datetime, str]:
     value, row_id = json.loads(raw)
     if not isinstance(value, str) or not isinstance(row_id, str):
         raise ValueError("bad cursor")
-    return _naive(datetime.fromisoformat(value)), row_id
+    return naive_utc(datetime.fromisoformat(value)), row_id
 
 
 def make_cursor(started_at: Any, row_id: str) -> str:
@@ -395,7 +391,7 @@ def outside_window(session: Session, *, since: datetime, until: datetime, now: d
     scans started before the window or after its end (up to now), how long the oldest has been
     running, and the scans dated after now (capped at COUNT_CAP). One row: OUTSIDE_COLUMNS."""
     d = _derived(session, now, thresholds)
-    s, u = _naive(since), _naive(until)
+    s, u = naive_utc(since), naive_utc(until)
     outside = and_(d.in_states(UNFINISHED), or_(S.started_at < s, and_(S.started_at > u, S.started_at <= d.now)))
     rows = session.execute(select(d.state.label("state"), func.count().label("n"), func.max(d.elapsed).label("age"))
                            .where(outside).group_by(d.state)).all()
@@ -594,11 +590,11 @@ def scan_errors(session: Session, *, scan_id: str, now: datetime, limit: int = D
     scan = session.execute(select(S.strategy, S.started_at, S.completed_at).where(S.id == scan_id)).first()
     if scan is None:
         return frame([], ERROR_COLUMNS)
-    end = scan.completed_at if scan.completed_at and scan.completed_at >= scan.started_at else _naive(now)
+    end = scan.completed_at if scan.completed_at and scan.completed_at >= scan.started_at else naive_utc(now)
     related = or_(exact_eq(E.service, scan.strategy), exact_eq(json_text(E.details, "strategy"), scan.strategy),
                   exact_eq(json_text(E.details, "strategy_type"), scan.strategy), E.service.in_(SCANNER_SERVICES))
     stmt = (select(*[getattr(E, c) for c in ERROR_COLUMNS])
-            .where(E.created_at >= _naive(scan.started_at), E.created_at <= _naive(end), related)
+            .where(E.created_at >= naive_utc(scan.started_at), E.created_at <= naive_utc(end), related)
             .order_by(E.created_at, E.id).limit(limit))
     return frame(session.execute(stmt).all(), ERROR_COLUMNS)
 

@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.fingerprint import fingerprint
 from db.models import CriticalErrorLog as E
 from db.models import SandboxStrategyConfig as C
 from db.models import ScanSession as S
@@ -21,6 +20,8 @@ from db.queries import health as hq
 from db.queries import scans as sq
 from db.queries.common import frame, has_table
 from db.sqlfuncs import exact, exact_eq
+from db.types import naive_utc
+from domain.fingerprint import fingerprint
 
 MAX_EVENTS = 200
 # An error group is "new" when none of its errors was logged in this long before the period
@@ -37,10 +38,6 @@ ACTIVATION_COLUMNS = {"at": "utc", "config_id": "str", "name": "str", "what": "s
 CHANGE_COLUMNS = {"at": "utc", "kind": "str", "service": "str", "what": "str", "ref": "str"}
 
 
-def _naive(ts: datetime) -> datetime:
-    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo is not None else ts
-
-
 def scan_problems(session: Session, *, since: datetime, until: datetime, now: datetime, bucket_s: int) -> pd.DataFrame:
     """FAILED and stalled scans (all strategies) per time bucket. Columns SCAN_COLUMNS."""
     per_strategy = sq.strategy_timeline(session, since=since, until=until, now=now, bucket_s=bucket_s)
@@ -53,7 +50,7 @@ def scan_problems(session: Session, *, since: datetime, until: datetime, now: da
 def config_activations(session: Session, *, since: datetime, until: datetime) -> pd.DataFrame:
     """Sandbox config activations in the window: the backend's deployed_at, and the console's own
     activate/deactivate audit rows. Columns ACTIVATION_COLUMNS, oldest first."""
-    s, u = _naive(since), _naive(until)
+    s, u = naive_utc(since), naive_utc(until)
     rows: list[dict[str, Any]] = [
         {"at": r.deployed_at, "config_id": r.id, "name": r.name, "what": "deployed (backend)", "by": r.user_id}
         for r in session.execute(select(C.id, C.name, C.user_id, C.deployed_at)
@@ -77,7 +74,7 @@ def config_activations(session: Session, *, since: datetime, until: datetime) ->
 def failed_scans(session: Session, *, since: datetime, until: datetime) -> pd.DataFrame:
     """FAILED scans started in the window, newest first. Columns: at, strategy, error_message, id."""
     stmt = (select(S.started_at.label("at"), S.strategy, S.error_message, S.id)
-            .where(S.started_at >= _naive(since), S.started_at < _naive(until), func.upper(S.status) == "FAILED")
+            .where(S.started_at >= naive_utc(since), S.started_at < naive_utc(until), func.upper(S.status) == "FAILED")
             .order_by(S.started_at.desc()).limit(MAX_EVENTS))
     return frame(session.execute(stmt).all(), {"at": "utc", "strategy": "str", "error_message": "str", "id": "str"})
 
@@ -92,7 +89,7 @@ def new_error_groups(session: Session, *, since: datetime, until: datetime, serv
     stops at the first hit, so recurring groups cost almost nothing)? Only a group without an exact
     earlier twin has its fingerprint compared with the history's messages of the same type and service.
     """
-    s, u = _naive(since), _naive(until)
+    s, u = naive_utc(since), naive_utc(until)
     horizon = s - NEW_GROUP_HORIZON
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
     where = [E.created_at >= s, E.created_at < u]

@@ -70,7 +70,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A temporary SQLite file with all tables and demo data (db.demo), shared by the session."""
+    """A temporary SQLite file with all tables and demo data (demo.generate), shared by the session."""
     _require_chromium()
     path = tmp_path_factory.mktemp("demo") / "console.db"
     url = f"sqlite:///{path}"

@@ -25,7 +25,7 @@ from browser_support import (
 )
 from robust_support import PAGE_IDS, PAGES, PageSpec
 
-from db.messy import MARKER, REMOTE
+from demo.messy import MARKER, REMOTE
 
 
 @pytest.fixture(scope="module")

@@ -104,7 +104,7 @@ def test_meta_questions(db: Engine) -> None:
     tables = data.fetch(meta.existing_tables)
     assert {"scan_sessions", "critical_error_logs", "console_audit_log"} <= tables
     msg = meta.table_missing_message("critical_error_logs")
-    assert "critical_error_logs" in msg and "python -m db.migrations.add_error_logging_tables" in msg
+    assert "critical_error_logs" in msg and "python -m db.schema.backend_tables" in msg
 
 
 def test_every_domain_has_a_bounded_ttl() -> None:

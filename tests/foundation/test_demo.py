@@ -1,4 +1,4 @@
-"""The demo data generator (db.demo): filled tables, determinism, cross-table story, oddities, profiles, CLI."""
+"""The demo data generator (demo.generate): filled tables, determinism, cross-table story, oddities, profiles, CLI."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from db import demo
 from db.engine import make_engine
 from db.models import (
     Base,
@@ -25,6 +24,7 @@ from db.models import (
     ScanSession,
     SystemHealthStatus,
 )
+from demo import generate as demo
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 20, 12, 0, 0)
@@ -301,7 +301,7 @@ def test_progress_reaches_one(tmp_path: Path) -> None:
 
 def test_cli_fills_a_new_sqlite_file(tmp_path: Path) -> None:
     target = tmp_path / "cli.db"
-    proc = subprocess.run([sys.executable, "-m", "db.demo", "--url", f"sqlite:///{target}", "--rows", "200",
+    proc = subprocess.run([sys.executable, "-m", "demo.generate", "--url", f"sqlite:///{target}", "--rows", "200",
                            "--seed", "3"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "scan_sessions" in proc.stdout and "200" in proc.stdout
@@ -336,7 +336,7 @@ def test_snapshot_shapes_are_valid_json_matching_their_columns(builder: Any) -> 
 
 
 def test_import_is_cheap() -> None:
-    code = "import sys, db.demo; print(sorted(m for m in ('streamlit', 'pandas', 'alembic') if m in sys.modules))"
+    code = "import sys, demo.generate; print(sorted(m for m in ('streamlit', 'pandas', 'alembic') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

@@ -210,7 +210,7 @@ def test_missing_table_is_named_with_the_command_that_creates_it(engine: Engine)
         conn.execute(text("SELECT COUNT(*) FROM critical_error_logs"))
     problem = classify(err.value)
     assert problem.kind == "missing_table" and problem.table == "critical_error_logs"
-    assert "python -m db.migrations.add_error_logging_tables" in problem.message
+    assert "python -m db.schema.backend_tables" in problem.message
     assert "SELECT" not in problem.message
 
 

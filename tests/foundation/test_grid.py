@@ -1,4 +1,4 @@
-"""Tables sent as ready Arrow tables (ui.widgets.grid) show what the frame itself would show, and
+"""Tables sent as ready Arrow tables (ui.kit.widgets.grid) show what the frame itself would show, and
 strange values Arrow refuses still reach the page through st.dataframe's own conversion."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _both_ways() -> None:
     import streamlit as st
 
     from tests.foundation.test_grid import _frame
-    from ui.widgets import grid
+    from ui.kit.widgets import grid
 
     direct = _frame()
     direct.attrs = {}
@@ -36,7 +36,7 @@ def _both_ways() -> None:
 
 
 def test_a_grid_shows_the_same_table_as_the_frame() -> None:
-    from ui.widgets import grid
+    from ui.kit.widgets import grid
 
     assert isinstance(grid(_frame()), pa.Table)
     at = AppTest.from_function(_both_ways).run()
@@ -51,7 +51,7 @@ def _mixed() -> None:
     import pandas as pd
     import streamlit as st
 
-    from ui.widgets import grid
+    from ui.kit.widgets import grid
 
     st.dataframe(grid(pd.DataFrame({"value": [1, "one", {"n": 1}, None]})), hide_index=True)
 
@@ -59,7 +59,7 @@ def _mixed() -> None:
 def test_a_column_arrow_refuses_stays_a_frame_and_still_shows() -> None:
     import pandas as pd
 
-    from ui.widgets import grid
+    from ui.kit.widgets import grid
 
     out = grid(pd.DataFrame({"value": [1, "one", {"n": 1}, None]}))
     assert isinstance(out, pd.DataFrame)

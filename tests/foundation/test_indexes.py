@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
-from db import indexes
 from db.engine import dialect_name
 from db.models import Base, SystemHealthStatus
+from db.schema import indexes
 
 
 def _index_names(engine: Engine) -> set[str]:

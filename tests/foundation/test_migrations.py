@@ -14,10 +14,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, inspect, text
 
-from db import migrate
 from db.engine import make_engine
 from db.models import BACKEND_TABLES, Base
 from db.own_models import OWN_TABLES, OwnBase
+from db.schema import migrate
 from tests.foundation.conftest import FIXTURES, ROOT
 
 ERROR_TABLES = {"critical_error_logs", "system_health_status"}
@@ -43,7 +43,7 @@ def _run(*args: str, env_url: str | None = None) -> subprocess.CompletedProcess[
                           timeout=120)
 
 
-# --- Alembic: db.migrate ----------------------------------------------------------------------
+# --- Alembic: db.schema.migrate ----------------------------------------------------------------------
 
 
 def test_migrate_creates_only_console_tables_and_is_idempotent(engine: Engine) -> None:
@@ -101,7 +101,7 @@ def test_without_the_filter_autogenerate_would_drop_the_backends_tables(engine: 
 
 def test_migrate_cli_on_a_url_argument(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    done = _run("db.migrate", url)
+    done = _run("db.schema.migrate", url)
     assert done.returncode == 0, done.stderr
     assert "up to date" in done.stdout
     eng = make_engine(url)
@@ -110,7 +110,7 @@ def test_migrate_cli_on_a_url_argument(tmp_path: Path) -> None:
 
 
 def test_migrate_cli_on_unreachable_server_fails_cleanly() -> None:
-    done = _run("db.migrate", "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/x")
+    done = _run("db.schema.migrate", "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/x")
     assert done.returncode != 0
     assert "migration failed" in done.stderr
     assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
@@ -126,7 +126,7 @@ def _indexes(engine: Engine, table: str) -> set[str]:
 def test_error_logging_migration_on_every_engine(db_url: str) -> None:
     eng = make_engine(db_url, read_timeout=False)
     _empty(eng)
-    first = _run("db.migrations.add_error_logging_tables", db_url)
+    first = _run("db.schema.backend_tables", db_url)
     assert first.returncode == 0, first.stderr
     assert "created:" in first.stdout
     assert set(inspect(eng).get_table_names()) == ERROR_TABLES
@@ -138,7 +138,7 @@ def test_error_logging_migration_on_every_engine(db_url: str) -> None:
         conn.execute(text("INSERT INTO critical_error_logs (id, error_type, message, details, created_at, severity) "
                           "VALUES ('e1', 'ai_service_error', 'x', '{\"model\": \"gpt-4o\"}', "
                           "'2025-08-01 13:30:00.123456', 'HIGH')"))
-    second = _run("db.migrations.add_error_logging_tables", db_url)
+    second = _run("db.schema.backend_tables", db_url)
     assert second.returncode == 0, second.stderr
     assert "nothing to do" in second.stdout
     assert {t: ([(c["name"], str(c["type"]), c["nullable"]) for c in inspect(eng).get_columns(t)],
@@ -150,7 +150,7 @@ def test_error_logging_migration_on_every_engine(db_url: str) -> None:
 
 def test_error_logging_migration_uses_database_url_when_no_argument(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'env.db'}"
-    done = _run("db.migrations.add_error_logging_tables", env_url=url)
+    done = _run("db.schema.backend_tables", env_url=url)
     assert done.returncode == 0, done.stderr
     eng = make_engine(url)
     assert set(inspect(eng).get_table_names()) == ERROR_TABLES
@@ -169,7 +169,7 @@ def test_error_logging_migration_on_a_copy_of_the_real_database(tmp_path: Path, 
     eng = make_engine(url)
     with eng.connect() as conn:
         scans_before = conn.execute(text("SELECT COUNT(*) FROM scan_sessions")).scalar_one()
-    done = _run("db.migrations.add_error_logging_tables", url)
+    done = _run("db.schema.backend_tables", url)
     assert done.returncode == 0, done.stderr
     insp = inspect(eng)
     assert ERROR_TABLES <= set(insp.get_table_names())
@@ -177,7 +177,7 @@ def test_error_logging_migration_on_a_copy_of_the_real_database(tmp_path: Path, 
         assert names <= _indexes(eng, table)
     with eng.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM scan_sessions")).scalar_one() == scans_before > 0
-    assert _run("db.migrations.add_error_logging_tables", url).returncode == 0
+    assert _run("db.schema.backend_tables", url).returncode == 0
     eng.dispose()
 
 
@@ -186,7 +186,7 @@ def test_error_logging_migration_on_a_copy_of_the_real_database(tmp_path: Path, 
     "mysql+pymysql://nobody:hunter2@127.0.0.1:1/scanner",
 ])
 def test_error_logging_migration_on_unreachable_server_exits_non_zero(url: str) -> None:
-    done = _run("db.migrations.add_error_logging_tables", url)
+    done = _run("db.schema.backend_tables", url)
     assert done.returncode != 0
     assert "error-logging migration failed" in done.stderr
     assert "Traceback" not in done.stderr
@@ -196,7 +196,7 @@ def test_error_logging_migration_on_unreachable_server_exits_non_zero(url: str) 
 def test_error_logging_migration_on_unwritable_sqlite_path_exits_non_zero(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    done = _run("db.migrations.add_error_logging_tables", f"sqlite:///{blocker}/sub/x.db")
+    done = _run("db.schema.backend_tables", f"sqlite:///{blocker}/sub/x.db")
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "failed" in done.stderr
@@ -206,7 +206,7 @@ def test_error_tables_get_the_backend_scripts_server_defaults(engine) -> None:  
     """Rows the backend inserts without created_at or severity get now() and 'HIGH', as its script gives."""
     from sqlalchemy import text as sql_text
 
-    from db.migrations.add_error_logging_tables import apply
+    from db.schema.backend_tables import apply
 
     with engine.begin() as conn:
         conn.execute(sql_text("DROP TABLE critical_error_logs"))

@@ -79,7 +79,7 @@ def test_the_checker_catches_each_kind(tmp_path: Path, snippet: str) -> None:
 
 def test_the_checker_passes_ordinary_page_code(tmp_path: Path) -> None:
     page = tmp_path / "ok.py"
-    page.write_text('from db import data\nfrom ui.page import start\nf = start("Scans")\n'
+    page.write_text('from db import data\nfrom ui.kit.page import start\nf = start("Scans")\n'
                     'st.caption("Select a row to see its details")\n'
                     'st.caption("Select a date from the list, then update the view")\n')
     assert _problems(page) == []

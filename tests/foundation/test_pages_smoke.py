@@ -18,9 +18,9 @@ from tests.foundation.conftest import FIXTURES, ROOT
 
 TIMEOUT_S = 60
 MISSING_HINT = {
-    "system_health_status": "python -m db.migrations.add_error_logging_tables",
-    "critical_error_logs": "python -m db.migrations.add_error_logging_tables",
-    "console_audit_log": "python -m db.migrate",
+    "system_health_status": "python -m db.schema.backend_tables",
+    "critical_error_logs": "python -m db.schema.backend_tables",
+    "console_audit_log": "python -m db.schema.migrate",
 }
 
 
@@ -195,14 +195,15 @@ def test_page_recovers_when_the_database_comes_back(monkeypatch: pytest.MonkeyPa
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if importlib.util.find_spec("db.demo") is None:
-        pytest.skip("db/demo.py does not exist yet")
-    from db import demo, migrate
+    if importlib.util.find_spec("demo.generate") is None:
+        pytest.skip("demo/generate.py does not exist yet")
+    from db.schema import migrate
+    from demo import generate as demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     eng = make_engine(url, read_timeout=False)
     demo.generate(eng, rows=2_000, seed=3)
-    migrate.upgrade(eng)  # as the first start does (ui/bootstrap.py): our own tables too
+    migrate.upgrade(eng)  # as the first start does (ui/kit/bootstrap.py): our own tables too
     eng.dispose()
     return url
 
@@ -223,7 +224,7 @@ def _slow_panel_script() -> None:
 
     from db.engine import make_engine as mk
     from db.settings import load_settings
-    from ui.widgets import guard
+    from ui.kit.widgets import guard
 
     eng = mk(os.environ["DATABASE_URL"], load_settings(), read_timeout=True)
     with guard("Slow panel"), eng.connect() as conn:

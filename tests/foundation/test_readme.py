@@ -67,7 +67,7 @@ def test_every_command_line_module_is_documented() -> None:
     for path in (ROOT / "db").rglob("*.py"):
         if '__name__ == "__main__"' in path.read_text():
             modules.append(".".join(path.relative_to(ROOT).with_suffix("").parts))
-    assert "db.migrate" in modules and "db.migrations.add_error_logging_tables" in modules
+    assert "db.schema.migrate" in modules and "db.schema.backend_tables" in modules
     undocumented = sorted(m for m in modules if f"python -m {m}" not in README)
     assert not undocumented, f"README does not document {undocumented}"
 

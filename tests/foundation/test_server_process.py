@@ -9,7 +9,7 @@ import tomllib
 import weakref
 from pathlib import Path
 
-from ui import memory
+from ui.perf import memory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,7 @@ def test_streamlit_does_not_collect_after_every_rerun_and_the_tidier_collects_cy
 
 
 def test_at_most_three_pages_run_at_once_and_the_rest_wait_their_turn() -> None:
-    from ui import page
+    from ui.kit import page
 
     lock = threading.Lock()
     running = {"now": 0, "most": 0, "done": 0}

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-TOOLS = [["db.migrate"], ["db.demo", "--rows", "10"], ["db.indexes"], ["db.migrations.add_error_logging_tables"]]
+TOOLS = [["db.schema.migrate"], ["demo.generate", "--rows", "10"], ["db.schema.indexes"], ["db.schema.backend_tables"]]
 
 
 @pytest.fixture

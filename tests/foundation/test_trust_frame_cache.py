@@ -75,7 +75,7 @@ def _panels_script() -> None:
 
     from db import data
     from tests.foundation.test_trust_frame_cache import errors_question, health_question
-    from ui.widgets import freshness
+    from ui.kit.widgets import freshness
 
     health = data.fetch(health_question)
     errors = data.fetch(errors_question)

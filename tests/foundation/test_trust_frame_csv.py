@@ -10,7 +10,7 @@ import re
 import pandas as pd
 import pytest
 
-from ui.widgets import to_csv_bytes
+from ui.kit.widgets import to_csv_bytes
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")

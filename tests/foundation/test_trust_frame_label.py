@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from db.auth import local_identity
-from ui.shell import Frame
+from ui.kit.frame import Frame
 
 NY = ZoneInfo("America/New_York")
 

@@ -20,9 +20,10 @@ TIMEOUT_S = 60
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if importlib.util.find_spec("db.demo") is None:
-        pytest.skip("db/demo.py does not exist yet")
-    from db import demo, migrate
+    if importlib.util.find_spec("demo.generate") is None:
+        pytest.skip("demo/generate.py does not exist yet")
+    from db.schema import migrate
+    from demo import generate as demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     eng = make_engine(url, read_timeout=False)
@@ -69,7 +70,7 @@ def test_every_page_renders_the_future_window(monkeypatch: pytest.MonkeyPatch, d
 def _frame_script() -> None:
     import streamlit as st
 
-    from ui.shell import frame
+    from ui.kit.frame import frame
 
     f = frame()
     st.text(f"{f.range_key}|{f.since.isoformat()}|{f.until.isoformat()}|{f.label}")
@@ -86,7 +87,7 @@ def _frame_of(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, **params: str) -
 
 
 def test_future_window_starts_where_the_past_windows_end(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
-    from ui.shell import rounded_now
+    from ui.kit.frame import rounded_now
 
     before = rounded_now()
     _, (key, since, until, label) = _frame_of(monkeypatch, sqlite_url, range="future")

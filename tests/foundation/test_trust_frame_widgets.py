@@ -29,7 +29,7 @@ def _sent_bytes(at: AppTest) -> int:
 def _notice_script() -> None:
     import streamlit as st
 
-    from ui.shell import future_notice
+    from ui.kit.frame import future_notice
 
     count, noun = int(st.query_params.get("n", "0")), st.query_params.get("noun", "error")
     future_notice(count, noun=noun, page="pages/errors.py")
@@ -74,7 +74,7 @@ import streamlit as st
 st.navigation([st.Page("pages/errors.py", url_path="errors", default=True)], position="hidden").run()
 """
 PAGE = """
-from ui.shell import future_notice
+from ui.kit.frame import future_notice
 future_notice(7, noun="error", page="pages/errors.py")
 """
 
@@ -96,7 +96,7 @@ def test_future_notice_links_to_the_same_view_dated_in_the_future(tmp_path: Path
 def _text_script() -> None:
     import streamlit as st
 
-    from ui.widgets import show_text
+    from ui.kit.widgets import show_text
 
     size = int(st.query_params.get("size", "10"))
     show_text("x" * (size - 1) + "!")
@@ -129,7 +129,7 @@ def _json_script() -> None:
     import streamlit as st
 
     from db.types import InvalidJSON
-    from ui.widgets import show_json
+    from ui.kit.widgets import show_json
 
     kind = st.query_params.get("kind")
     if kind == "deep":

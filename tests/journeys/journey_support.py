@@ -39,9 +39,9 @@ BACK_FORWARD_EVERY = 10
 
 def prepare_dataset(name: str, directory: Path) -> str:
     """A SQLite file holding the data set, with the console's own tables migrated; its URL."""
-    from db import migrate
     from db.engine import make_engine
     from db.models import Base
+    from db.schema import migrate
 
     path = directory / f"{name}.db"
     if name == "origin-head":
@@ -52,13 +52,13 @@ def prepare_dataset(name: str, directory: Path) -> str:
     try:
         if name != "origin-head":  # the backend's own create_all wrote the head's tables
             Base.metadata.create_all(engine)
-        migrate.upgrade(engine)  # as a deployment runs `python -m db.migrate`
+        migrate.upgrade(engine)  # as a deployment runs `python -m db.schema.migrate`
         if name == "demo":
-            from db import demo
+            from demo import generate as demo
 
             demo.generate(engine, rows=DEMO_ROWS, seed=7, progress=None)
         elif name == "messy":
-            from db import messy
+            from demo import messy
 
             messy.generate(engine, seed=MESSY_SEED)
     finally:
@@ -125,7 +125,7 @@ class Site:
 
 # --- the server's log ---------------------------------------------------------------------------
 
-# Our own logged warnings (ui.widgets.guard, db.auth): what they say is shown on the page, where
+# Our own logged warnings (ui.kit.widgets.guard, db.auth): what they say is shown on the page, where
 # the journey judges it; they are not exceptions.
 OWN_WARNINGS = (re.compile(r"^database problem in "), re.compile(r"^permission denied: "))
 EXCEPTION_LINE = re.compile(r"^(\w+\.)*\w*(Error|Exception|Warning)\b.*|.*\bUncaught (app )?exception.*|"

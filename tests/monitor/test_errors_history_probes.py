@@ -20,7 +20,7 @@ SINCE, UNTIL = NOW.replace(tzinfo=UTC) - timedelta(hours=24), NOW.replace(tzinfo
 STEM = "Strategy-specific scan failed for THETA_HARVESTING: upstream returned " + "x" * 300
 LONG_A, LONG_B = STEM + " (tail one)", STEM + " (tail two)"  # equal far beyond any index prefix
 
-# The recommended message indexes in each engine's form (what db/indexes.py is asked to create).
+# The recommended message indexes in each engine's form (what db/schema/indexes.py is asked to create).
 INDEX_DDL = {
     "sqlite": [
         "CREATE INDEX ix_console_view_errors_message ON critical_error_logs "

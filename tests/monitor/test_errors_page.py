@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from db import data
 from db.engine import make_engine
-from db.fingerprint import fingerprint
 from db.models import CriticalErrorLog as E
 from db.models import utcnow
+from domain.fingerprint import fingerprint
 from tests.monitor.apptest_support import no_exceptions, run_page, texts
 from tests.monitor.conftest import add_errors
 
@@ -61,7 +61,7 @@ def test_real_backend_database_without_error_tables_names_the_command(
         monkeypatch: pytest.MonkeyPatch, fixture_db_url: str) -> None:
     at = run_page(monkeypatch, fixture_db_url, "errors")
     no_exceptions(at)
-    assert any("python -m db.migrations.add_error_logging_tables" in w.value for w in at.warning)
+    assert any("python -m db.schema.backend_tables" in w.value for w in at.warning)
 
 
 @pytest.mark.parametrize("tab,expected", [("unresolved", 2), ("resolved", 1), ("all", 3)])
@@ -150,7 +150,7 @@ def test_occurrence_pages_move_by_keyset_in_the_url(monkeypatch: pytest.MonkeyPa
 
 def test_without_the_resolve_permission_the_actions_are_disabled(
         monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
-    monkeypatch.setattr("ui.auth.bound_to_localhost", lambda: False)  # read-only mode: view only
+    monkeypatch.setattr("ui.kit.auth.bound_to_localhost", lambda: False)  # read-only mode: view only
     seed(sqlite_url)
     at = run_page(monkeypatch, sqlite_url, "errors", group=FP_QUOTE)
     no_exceptions(at)

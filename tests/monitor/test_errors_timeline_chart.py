@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import plotly.io as pio
 
-from ui import charts_monitor as charts
+from ui.charts import monitor as charts
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db.fingerprint import fingerprint, is_fingerprint, normalise_message
+from domain.fingerprint import fingerprint, is_fingerprint, normalise_message
 
 
 def test_numbers_quoted_values_uuids_and_hex_ids_become_placeholders() -> None:

@@ -126,7 +126,7 @@ def test_selected_incident_lists_the_errors_of_its_service(monkeypatch: pytest.M
     from sqlalchemy.orm import Session
 
     from db.queries import health as hq
-    from ui.health import incident_key
+    from ui.sections.health import incident_key
 
     eng = seed(sqlite_url)
     now = utcnow().replace(tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Both monitor pages, every view and tab, on demo data (db.demo) on SQLite: no exception, data shown."""
+"""Both monitor pages, every view and tab, on demo data (demo.generate) on SQLite: no exception, data shown."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ HEALTH_VIEWS = ["overview", "history", "timeline", "latency", "incidents", "deta
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from db import demo, migrate
     from db.models import Base
+    from db.schema import migrate
+    from demo import generate as demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     eng = make_engine(url, read_timeout=False)
@@ -60,7 +61,7 @@ def test_errors_group_detail_on_demo_data(monkeypatch: pytest.MonkeyPatch, demo_
     from sqlalchemy.orm import Session
 
     from db.queries import errors as eq
-    from ui.shell import rounded_now
+    from ui.kit.frame import rounded_now
 
     eng = make_engine(demo_url)
     until = rounded_now()

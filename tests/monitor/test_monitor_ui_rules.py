@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 
 from db.queries import health as hq
-from ui import errors as ue
-from ui import health as uh
+from ui.kit import format as fmt
+from ui.sections import errors as ue
+from ui.sections import health as uh
 
 
 def test_search_terms_facets_status_and_free_text() -> None:
@@ -48,9 +49,9 @@ def test_links_are_real_urls_with_the_filter() -> None:
 
 def test_bucket_width_follows_the_range() -> None:
     t = datetime(2026, 3, 2, tzinfo=UTC)
-    assert uh.bucket_seconds(t - pd.Timedelta(hours=1), t) == 300
-    assert uh.bucket_seconds(t - pd.Timedelta(hours=24), t) == 3600
-    assert uh.bucket_seconds(t - pd.Timedelta(days=7), t) == 86400
+    assert fmt.bucket_seconds(t - pd.Timedelta(hours=1), t) == 300
+    assert fmt.bucket_seconds(t - pd.Timedelta(hours=24), t) == 3600
+    assert fmt.bucket_seconds(t - pd.Timedelta(days=7), t) == 86400
 
 
 def test_uptime_table_labels_every_window_and_the_overall_row() -> None:

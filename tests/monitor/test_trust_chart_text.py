@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ui.charts_monitor import esc
+from ui.charts.monitor import esc
 
 
 def test_quotes_stay_quotes_in_legends_and_hovers() -> None:

@@ -12,10 +12,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
-from db.fingerprint import fingerprint
 from db.models import CriticalErrorLog as E
 from db.models import utcnow
 from db.own_models import AuditLog, ErrorResolution
+from domain.fingerprint import fingerprint
 from tests.monitor.apptest_support import no_exceptions, run_page, texts
 from tests.monitor.conftest import add_errors
 
@@ -162,7 +162,7 @@ def test_without_the_history_table_the_page_names_the_command_and_writes_nothing
                   state={"errors_selected": {FP: seeded["open"][:1]}})
     no_exceptions(at)
     warnings = [w.value for w in at.warning]
-    assert sum("console_error_resolution_history" in w and "python -m db.migrate" in w for w in warnings) == 2
+    assert sum("console_error_resolution_history" in w and "python -m db.schema.migrate" in w for w in warnings) == 2
     for action in ("resolve_sel", "unresolve_sel", "resolve_all", "unresolve_all", "resolve_history",
                    "unresolve_history"):
         assert at.button(key=f"errors_{action}").disabled, action  # the command refuses too (test_trust_errors_bulk)

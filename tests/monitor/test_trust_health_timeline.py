@@ -45,7 +45,7 @@ def axis_window(fig, tz) -> list[tuple[object, list[pd.Timestamp]]]:  # type: ig
 @pytest.mark.parametrize(("checks", "activations"), [(0, 0), (1, 0), (5, 0), (5, 1), (0, 1)])
 @pytest.mark.parametrize("tz", ["UTC", "America/New_York"])
 def test_every_panel_has_a_date_axis_over_the_window(checks: int, activations: int, tz: str) -> None:
-    from ui.charts_monitor import service_timeline
+    from ui.charts.monitor import service_timeline
 
     zone = ZoneInfo(tz)
     fig = service_timeline(*frames(checks=checks, activations=activations), tz=zone, since=SINCE, until=UNTIL,
@@ -63,7 +63,7 @@ def test_every_panel_has_a_date_axis_over_the_window(checks: int, activations: i
 
 def test_every_panel_has_a_trace_over_the_window() -> None:
     """Plotly draws no axis for a panel without a trace: each panel holds one spanning the window."""
-    from ui.charts_monitor import service_timeline
+    from ui.charts.monitor import service_timeline
 
     fig = service_timeline(*frames(checks=0, activations=0), tz=ZoneInfo("UTC"), since=SINCE, until=UNTIL, title="")
     spans = {t.xaxis: list(t.x) for t in fig.data}
@@ -81,7 +81,7 @@ def test_the_drawn_chart_has_date_ticks_over_the_window(tmp_path: Path, activati
     """The figure as Chromium draws it: the shared bottom axis shows the window's dates."""
     from playwright.sync_api import sync_playwright
 
-    from ui.charts_monitor import service_timeline
+    from ui.charts.monitor import service_timeline
 
     fig = service_timeline(*frames(checks=0, activations=activations), tz=ZoneInfo("UTC"), since=SINCE,
                            until=UNTIL, title="")

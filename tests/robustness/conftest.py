@@ -10,8 +10,8 @@ import pytest
 from robust_support import ENGINE_KINDS, ROOT, create_server_db, drop_server_db, prepare_schema
 from streamlit.testing.v1 import AppTest
 
-from db import messy
 from db.engine import make_engine
+from demo import messy
 
 APP_TIMEOUT_S = 60
 

@@ -41,7 +41,7 @@ class PageSpec:
 
 
 def registered_pages() -> list[PageSpec]:
-    """Every page app.py registers: its `st.Page(...)` calls, or the list in ui.nav it routes through."""
+    """Every page app.py registers: its `st.Page(...)` calls, or the list in ui.kit.nav it routes through."""
     tree = ast.parse(APP.read_text(encoding="utf-8"))
     pages = []
     for node in ast.walk(tree):
@@ -53,8 +53,8 @@ def registered_pages() -> list[PageSpec]:
             path = first.value
             pages.append(PageSpec(path=path, url_path=str(kw.get("url_path") or Path(path).stem),
                                   title=str(kw.get("title") or Path(path).stem)))
-    if not pages:  # app.py delegates to ui.nav: read its page list
-        from ui import nav
+    if not pages:  # app.py delegates to ui.kit.nav: read its page list
+        from ui.kit import nav
 
         pages = [PageSpec(path=p.path, url_path=p.url_path, title=p.title)
                  for specs in nav.SECTIONS.values() for p in specs]
@@ -88,7 +88,7 @@ def _imported_ui_modules(source: str) -> list[Path]:
 
 
 def url_params(page: PageSpec) -> dict[str, str]:
-    """The URL parameters a page reads through ui.urlstate (name -> kind), from its source
+    """The URL parameters a page reads through ui.kit.urlstate (name -> kind), from its source
     and the page's own ui modules; the shell's `range`, `tz`, `from`, `to` included."""
     found = {"range": "choice", "tz": "choice", "from": "text", "to": "text"}
     sources = [page.source] + [p.read_text(encoding="utf-8") for p in _imported_ui_modules(page.source)]
@@ -207,10 +207,10 @@ def alerts(at: Any, kind: str) -> list[str]:
 
 
 def prepare_database(url: str, *, demo: bool = True, messy_seed: int | None = None) -> dict[str, Any]:
-    """Create all tables (backend + ours) at `url`, then demo rows (db.demo) and/or messy rows."""
-    from db import migrate
+    """Create all tables (backend + ours) at `url`, then demo rows (demo.generate) and/or messy rows."""
     from db.engine import make_engine
     from db.models import Base
+    from db.schema import migrate
 
     info: dict[str, Any] = {"demo": False, "markers": set()}
     engine = make_engine(url, read_timeout=False)
@@ -219,14 +219,14 @@ def prepare_database(url: str, *, demo: bool = True, messy_seed: int | None = No
         migrate.upgrade(engine)
         if demo:
             try:
-                from db import demo as demo_module
+                from demo import generate as demo_module
             except ImportError:
                 demo_module = None  # the generator is not there yet: tables stay empty
             if demo_module is not None and hasattr(demo_module, "generate"):
                 demo_module.generate(engine, rows=DEMO_ROWS, seed=DEMO_SEED, progress=None)
                 info["demo"] = True
         if messy_seed is not None:
-            from db import messy
+            from demo import messy
 
             info["markers"] = messy.generate(engine, seed=messy_seed).markers
     finally:
@@ -295,9 +295,9 @@ def drop_server_db(kind: str, url: str) -> None:
 
 def prepare_schema(url: str) -> None:
     """All backend tables plus the console's own (through Alembic, as in production)."""
-    from db import migrate
     from db.engine import make_engine
     from db.models import Base
+    from db.schema import migrate
 
     eng = make_engine(url, read_timeout=False)
     try:

@@ -32,8 +32,9 @@ from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 from tcp_proxy import Proxy
 
-from db import data, messy
+from db import data
 from db.engine import make_engine
+from demo import messy
 
 DOWN_WORDS = ("cannot be reached", "operational problem", "does not exist", "try again")
 
@@ -99,7 +100,7 @@ def _shown(at: AppTest) -> list[tuple[str, str]]:
     return [(k, s) for k, s in all_texts(at) if messy.MARKER not in s]  # database text may say anything
 
 
-# ui.shell.future_notice: a legitimate warning on data with rows dated after now (the messy data has
+# ui.kit.frame.future_notice: a legitimate warning on data with rows dated after now (the messy data has
 # some), never a sign of the database being down. Only this exact sentence is set aside.
 FUTURE_NOTICE = re.compile(r"[\d,]+ [a-z ]+ dated in the future (is|are) not in this window\.")
 

@@ -22,14 +22,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db import config_schema as cs
 from db.commands.errors import MAX_NOTE_CHARS
 from db.engine import make_engine
-from db.fingerprint import fingerprint
 from db.models import CriticalErrorLog as E
 from db.own_models import AuditLog, ErrorResolution
 from db.queries import errors as eq
 from db.queries.errors import MAX_IDS
+from domain import config_schema as cs
+from domain.fingerprint import fingerprint
 
 OK = {"trading": {"target_dte_range": [7, 21], "delta_target": 0.15, "max_positions": 3, "wing_widths": [5, 10]},
       "risk": {"profit_target": 0.5, "loss_limit": 2.0}, "universe": {"primary_symbols": ["SPY", "QQQ"]}}
@@ -106,7 +106,7 @@ ROLLBACK_CASES: list[tuple[str, str, str]] = [
      "version 1: cannot be restored: config_data: is not JSON-serialisable or holds NaN/Infinity"),
 ]
 # Messages no control can reach, with the reason (keys: the message as the meta test reads it, "{}"
-# for a variable part). Empty: each message of db/config_schema.py has a case above.
+# for a variable part). Empty: each message of domain/config_schema.py has a case above.
 UNREACHABLE: dict[str, str] = {}
 
 
@@ -264,7 +264,7 @@ def test_config_inputs_cut_what_is_typed_at_their_limit(form_db: str, monkeypatc
     assert _configs(form_db) == before
 
 
-# --- the meta test: every message of db/config_schema.py has a case -------------------------------
+# --- the meta test: every message of domain/config_schema.py has a case -------------------------------
 
 HOLE = "\x00"  # stands for a variable part of an f-string message ("{}" can be literal text: "such as {}")
 
@@ -281,7 +281,7 @@ def _templates(node: ast.AST) -> list[str]:
 
 
 def _schema_messages() -> list[str]:
-    """Message templates of db/config_schema.py: returned by a rule, or passed to report.add / ValidationFailed."""
+    """Message templates of domain/config_schema.py: returned by a rule, or passed to report.add / ValidationFailed."""
     tree = ast.parse((ROOT / "db" / "config_schema.py").read_text(encoding="utf-8"))
     found: list[str] = []
     for node in ast.walk(tree):
@@ -330,7 +330,7 @@ def test_every_config_validation_message_has_a_case() -> None:
     assert len(messages) >= 30, messages
     readable = [_readable(m) for m in messages]
     stale = [u for u in UNREACHABLE if u not in readable]
-    assert not stale, f"UNREACHABLE names messages db/config_schema.py no longer has: {stale}"
+    assert not stale, f"UNREACHABLE names messages domain/config_schema.py no longer has: {stale}"
     missing = [_readable(m) for m in messages
                if _readable(m) not in UNREACHABLE and not any(_shows(m, e) for e in covered)]
     assert not missing, f"validation messages no form test reaches: {missing}"
@@ -531,7 +531,7 @@ def test_resolve_buttons_are_off_without_the_history_table(tmp_path: Path, monke
     at = _app(url, "pages/errors.py", {"group": fp, "tab": "all"}, monkeypatch,
               state={"errors_selected": {fp: ["open-1", "done-1"]}})
     assert not exceptions(at), exceptions(at)
-    assert any(ErrorResolution.__tablename__ in str(w.value) and "python -m db.migrate" in str(w.value)
+    assert any(ErrorResolution.__tablename__ in str(w.value) and "python -m db.schema.migrate" in str(w.value)
                for w in at.warning), [w.value for w in at.warning]
     keys = [f"errors_{a}" for a in ("resolve_sel", "unresolve_sel", "resolve_all", "unresolve_all",
                                     "resolve_history", "unresolve_history")]

@@ -10,10 +10,10 @@ from robust_support import PAGES, all_texts, leaks, markdown_texts
 from sqlalchemy import JSON, String, select
 from streamlit.testing.v1 import AppTest
 
-from db import messy
 from db.engine import make_engine
 from db.models import Base
-from ui.widgets import to_csv_bytes
+from demo import messy
+from ui.kit.widgets import to_csv_bytes
 
 
 def _script_markdown() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from robust_support import PAGE_IDS, PAGES, PageSpec, all_texts, choose_option, exceptions, leaks, markdown_texts
 
-from db.messy import MARKER
+from demo.messy import MARKER
 
 
 def _check_run(at, page: PageSpec) -> None:  # type: ignore[no-untyped-def]

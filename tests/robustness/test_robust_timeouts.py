@@ -31,7 +31,7 @@ def _slow_panel_script() -> None:
     from sqlalchemy import text
 
     from db import data
-    from ui.widgets import guard
+    from ui.kit.widgets import guard
 
     def slow_read(session):  # type: ignore[no-untyped-def]
         return session.execute(text(os.environ["SLOW_SQL"])).scalar()

@@ -88,8 +88,8 @@ def test_bad_values_of_validated_params_are_rejected_with_a_message(
         page: PageSpec, demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each validated parameter (sort column and direction included) that the page reads on this
     view: a bad value shows a warning naming it and leaves the URL. Reads are recorded through
-    ui.urlstate, so parameters of views not shown by default are not expected to answer."""
-    from ui import urlstate
+    ui.kit.urlstate, so parameters of views not shown by default are not expected to answer."""
+    from ui.kit import urlstate
 
     monkeypatch.setenv("DATABASE_URL", demo_url)
     read: set[str] = set()

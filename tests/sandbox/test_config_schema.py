@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db import config_schema as cs
 from db.errors import ValidationFailed
+from domain import config_schema as cs
 from tests.sandbox.sandbox_rows import REAL_CONFIG
 
 

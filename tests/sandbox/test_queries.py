@@ -177,8 +177,8 @@ def test_real_backend_rows(fixture_db_url):  # type: ignore[no-untyped-def]
     """The backend's own databases: both configs, runs with metrics in the legacy shape, dotted keys flagged."""
     import json
 
-    from db import config_schema as cs
     from db.engine import make_engine
+    from domain import config_schema as cs
 
     eng = make_engine(fixture_db_url)
     try:

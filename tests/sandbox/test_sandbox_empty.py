@@ -4,7 +4,7 @@ that says how to create the first config (or that the filters hide them)."""
 from __future__ import annotations
 
 from tests.sandbox.test_sandbox_page import _clean_caches, open_page, seeded, texts, widget  # noqa: F401
-from ui.sandbox import LIST_COLUMNS
+from ui.sections.sandbox.configs import LIST_COLUMNS
 
 
 def _config_table(at):  # type: ignore[no-untyped-def]

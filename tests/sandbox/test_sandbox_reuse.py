@@ -7,7 +7,7 @@ from tests.sandbox.test_sandbox_page import _clean_caches, open_page, seeded  # 
 
 
 def test_config_table_is_built_once_per_read(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
-    import ui.sandbox as sb
+    import ui.sections.sandbox.configs as sb
 
     built: list[int] = []
     original = sb.config_grid

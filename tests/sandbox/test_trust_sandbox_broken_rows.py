@@ -18,10 +18,10 @@ from db.auth import local_identity
 from db.commands import sandbox as cmd
 from db.engine import make_engine
 from db.errors import ConflictError, ValidationFailed
-from db.migrate import upgrade
 from db.models import SandboxStrategyConfig
 from db.own_models import AuditLog
 from db.queries import sandbox as q
+from db.schema.migrate import upgrade
 from db.types import InvalidJSON
 from tests.conftest import FIXTURES
 from tests.sandbox.sandbox_rows import REAL_CONFIG, add_run

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from db import config_schema as cs
 from db.engine import make_engine
 from db.own_models import ConfigHistory
+from domain import config_schema as cs
 from tests.sandbox.sandbox_rows import REAL_CONFIG
 from tests.sandbox.test_sandbox_page import (  # noqa: F401 - _clean_caches is an autouse fixture
     _clean_caches,

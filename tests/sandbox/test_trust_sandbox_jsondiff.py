@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from db.jsondiff import MAX_FLAT_DEPTH, canonical, flatten
-from ui.sandbox_diff import MAX_CELL_CHARS, diff
+from domain.jsondiff import MAX_FLAT_DEPTH, canonical, flatten
+from ui.kit.diff import MAX_CELL_CHARS, diff
 
 LEVELS = 10_000
 
@@ -52,7 +52,7 @@ def test_diff_of_two_deep_documents_shows_the_change_cut():
 
 
 def test_a_run_opportunity_with_deep_legs_is_tabled():
-    from ui.sandbox_runs import opportunity_table
+    from ui.sections.sandbox.runs import opportunity_table
 
     table = opportunity_table([{"symbol": "SPY", "legs": nested_lists(LEVELS)}, "odd"])
     assert table["symbol"].tolist()[0] == "SPY"

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from ui.nav import SECTIONS
+from ui.kit.nav import SECTIONS
 
 GOOD_AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from db.queries import scans as q
-from ui import charts_scanner as charts
+from ui.charts import scanner as charts
 
 EVIL = '<a href="http://evil">x</a><b>'
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from ui.opportunities import expiry_label
+from ui.sections.opportunities import expiry_label
 
 NOW = pd.Timestamp("2026-11-25 09:00:00", tz="UTC")
 

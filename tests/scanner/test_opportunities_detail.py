@@ -15,8 +15,8 @@ from db.engine import make_engine
 from db.queries import opportunities as q
 from tests.scanner.conftest import snapshot
 from tests.scanner.test_pages import WINDOW, _seed_sqlite, open_page, texts
-from ui import charts_scanner as charts
-from ui.widgets import PrebuiltFigure
+from ui.charts import scanner as charts
+from ui.kit.widgets import PrebuiltFigure
 
 # a put credit spread from short/long strikes only: sell 100, buy 90 for 3.00 -> max loss 700, BE 97
 SPREAD = {"premium": 3.0, "short_strike": 100, "long_strike": 90}

@@ -14,7 +14,7 @@ from db.queries import opportunities as q
 from db.sqlfuncs import likely
 from tests.scanner.conftest import NOW
 from tests.scanner.test_pages import WINDOW, _seed_sqlite, open_page, texts
-from ui import opportunities as uo
+from ui.sections import opportunities as uo
 
 VISIBLE = 10  # hand-made rows that pass the default filters (conftest: 6 expired, 7 inactive)
 

@@ -119,7 +119,7 @@ def test_bad_cursor_is_rejected(monkeypatch, sqlite_url) -> None:
 
 def test_keyset_pager(monkeypatch, sqlite_url) -> None:
     import db.queries.opportunities as oq
-    import ui.opportunities as uo
+    import ui.sections.opportunities as uo
 
     monkeypatch.setattr(oq, "PAGE_SIZE", 4)
     monkeypatch.setattr(uo, "PAGE_SIZE", 4)
@@ -276,7 +276,7 @@ def test_export_is_prepared_on_request(monkeypatch, sqlite_url, page, button) ->
 
 def test_row_selection_is_kept_by_id_across_pages(monkeypatch, sqlite_url) -> None:
     import db.queries.opportunities as oq
-    import ui.opportunities as uo
+    import ui.sections.opportunities as uo
 
     monkeypatch.setattr(oq, "PAGE_SIZE", 4)
     monkeypatch.setattr(uo, "PAGE_SIZE", 4)
@@ -293,7 +293,7 @@ def test_row_selection_is_kept_by_id_across_pages(monkeypatch, sqlite_url) -> No
 
 def test_scans_pager_and_bad_cursor(monkeypatch, sqlite_url) -> None:
     import db.queries.scans as sq
-    import ui.scans as us
+    import ui.sections.scans as us
 
     monkeypatch.setattr(sq, "PAGE_SIZE", 20)
     monkeypatch.setattr(us, "PAGE_SIZE", 20)

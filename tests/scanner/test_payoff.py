@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db import payoff as p
-from db.payoff import Leg
+from domain import payoff as p
+from domain.payoff import Leg
 
 
 def test_put_credit_spread() -> None:

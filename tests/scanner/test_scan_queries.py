@@ -154,7 +154,7 @@ def test_freshness_newest_snapshot_and_completed_scan(scan_engine) -> None:
 def test_export_keeps_json_columns(scan_engine) -> None:
     import json
 
-    from ui.widgets import to_json_bytes
+    from ui.kit.widgets import to_json_bytes
 
     with Session(scan_engine) as s:
         rows = q.export_runs(s, **WINDOW, failed_only=True)

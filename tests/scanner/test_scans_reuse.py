@@ -38,8 +38,8 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> 
 
 
 def test_a_rerun_reuses_the_run_table_and_chart(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
-    import ui.charts_scanner as charts
-    import ui.scans as us
+    import ui.charts.scanner as charts
+    import ui.sections.scans as us
 
     runs = _count_calls(monkeypatch, us, "run_frame")
     bars = _count_calls(monkeypatch, charts, "strategy_bars")

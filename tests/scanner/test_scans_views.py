@@ -14,7 +14,7 @@ def _ids(at) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_previous_returns_to_the_earlier_page(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
     import db.queries.scans as sq
-    import ui.scans as us
+    import ui.sections.scans as us
 
     monkeypatch.setattr(sq, "PAGE_SIZE", 20)
     monkeypatch.setattr(us, "PAGE_SIZE", 20)
@@ -34,7 +34,7 @@ def test_previous_returns_to_the_earlier_page(monkeypatch: pytest.MonkeyPatch, s
 
 def test_first_page_after_paging(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
     import db.queries.scans as sq
-    import ui.scans as us
+    import ui.sections.scans as us
 
     monkeypatch.setattr(sq, "PAGE_SIZE", 20)
     monkeypatch.setattr(us, "PAGE_SIZE", 20)
@@ -48,7 +48,7 @@ def test_first_page_after_paging(monkeypatch: pytest.MonkeyPatch, sqlite_url: st
 
 def test_capped_facet_counts_say_at_least(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
     import db.queries.scans as sq
-    import ui.scans as us
+    import ui.sections.scans as us
 
     monkeypatch.setattr(sq, "COUNT_CAP", 10)
     monkeypatch.setattr(us, "COUNT_CAP", 10)

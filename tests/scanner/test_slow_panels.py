@@ -32,9 +32,9 @@ def test_cancelled_facet_counts_leave_the_run_table(monkeypatch: pytest.MonkeyPa
 def test_an_unguarded_database_failure_is_a_message_not_a_crash(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str
 ) -> None:
-    import ui.scans
+    import ui.sections.scans
 
-    monkeypatch.setattr(ui.scans, "strategy_panel", _cancelled)
+    monkeypatch.setattr(ui.sections.scans, "strategy_panel", _cancelled)
     at = open_page(monkeypatch, sqlite_url, "pages/scans.py")
     assert "Narrow the filter" in _texts(at)
     assert "interrupted" not in _texts(at) and "SELECT" not in _texts(at)

@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from ui import charts_scanner as charts
+from ui.charts import scanner as charts
 
 
 def test_risk_reward_with_unlimited_values() -> None:

@@ -19,7 +19,7 @@ from db.models import OpportunitySnapshot
 from tests.conftest import FIXTURES
 from tests.scanner.conftest import snapshot
 from tests.scanner.test_pages import WINDOW, _seed_sqlite, open_page, table, texts
-from ui import opportunities as uo
+from ui.sections import opportunities as uo
 
 TIMEOUT_S = 90
 RANGE_PARAMS = ("dte", "pop", "ev", "prem", "loss")

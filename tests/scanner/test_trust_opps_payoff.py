@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from db import payoff as p
+from domain import payoff as p
 
 COVERED = {"symbol": "XYZ", "stock_price": 100.0, "short_strike": 105.0, "premium": 2.0}
 

@@ -17,7 +17,7 @@ from db.engine import make_engine
 from tests.scanner.conftest import snapshot
 from tests.scanner.test_pages import WINDOW, open_page, table
 from tests.scanner.test_trust_opps_page import reload, slider
-from ui import opportunities as uo
+from ui.sections import opportunities as uo
 
 TOP = 0.1 * 3  # 0.30000000000000004: not on the 0.01 grid
 BOTTOM = -0.1 * 3

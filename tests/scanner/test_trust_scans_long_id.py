@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from db.models import ScanSession, utcnow
 from tests.scanner.test_pages import open_page, texts
-from ui.urlstate import MAX_ID_LEN
+from ui.kit.urlstate import MAX_ID_LEN
 
 LONG_ID = "scan-" + "x" * 95  # 100 characters, as the backend's unbounded string ids allow
 

@@ -1,0 +1,65 @@
+"""First start on the embedded SQLite default: create the tables and load demo data, once."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import streamlit as st
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from db import data
+from db.errors import classify
+from db.models import Base, ScanSession
+from db.settings import Settings
+
+DEMO_ROWS = 20_000  # rows per big table on first start: tens of thousands in all
+DEMO_SEED = 7
+
+
+@dataclass
+class _SetupState:
+    done: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(show_spinner=False)
+def _state(url: str) -> _SetupState:
+    return _SetupState()
+
+
+def _set_up() -> None:
+    from db.schema import migrate
+    from demo import generate as demo
+
+    engine = data.write_engine()
+    missing = [t for t in Base.metadata.tables if not inspect(engine).has_table(t)]
+    Base.metadata.create_all(engine)
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        empty = conn.execute(select(func.count()).select_from(ScanSession)).scalar_one() == 0
+    if missing or empty:
+        bar = st.progress(0.0, text="First start: loading demo data…")
+        demo.generate(engine, rows=DEMO_ROWS, seed=DEMO_SEED,
+                      progress=lambda frac, what: bar.progress(min(max(frac, 0.0), 1.0), text=f"Demo data: {what}"))
+        bar.empty()
+        data.invalidate()
+
+
+def ensure_database(settings: Settings) -> None:
+    """On the default SQLite file, make sure tables and demo data exist (nothing elsewhere)."""
+    if not settings.is_default_sqlite:
+        return
+    state = _state(settings.database_url)
+    if state.done:
+        return
+    with state.lock:
+        if state.done:
+            return
+        try:
+            _set_up()
+        except SQLAlchemyError as exc:
+            st.error("Setting up the local demo database failed: " + classify(exc).message, icon="🚫")
+            st.stop()
+        state.done = True
