@@ -87,7 +87,9 @@ def _visible_after(browser: Any, url: str) -> tuple[float | None, str]:
         ctx.close()
 
 
-def measure(bases: dict[str, str], url_paths: list[str], runs: int = 5) -> dict[str, dict[str, Any]]:
+def measure(
+    bases: dict[str, str], url_paths: list[str], runs: int = 5
+) -> dict[str, dict[str, Any]]:
     """name -> url_path -> first (cold server cache) and median steady time to data visible, in seconds,
     for each server of `bases` (name -> base URL).
 
@@ -101,18 +103,26 @@ def measure(bases: dict[str, str], url_paths: list[str], runs: int = 5) -> dict[
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             for base in bases.values():
-                _visible_after(browser, base + "/")  # the entry page first: a fresh server's deep links need it
+                _visible_after(
+                    browser, base + "/"
+                )  # the entry page first: a fresh server's deep links need it
             for path in url_paths:
-                first = {name: _visible_after(browser, f"{base}/{path}") for name, base in bases.items()}
+                first = {
+                    name: _visible_after(browser, f"{base}/{path}") for name, base in bases.items()
+                }
                 steady: dict[str, list[tuple[float | None, str]]] = {name: [] for name in bases}
                 for _ in range(runs):
                     for name, base in bases.items():
                         steady[name].append(_visible_after(browser, f"{base}/{path}"))
                 for name in bases:
                     times = [t for t, _ in steady[name] if t is not None]
-                    out[name][path] = {"first_s": first[name][0], "median_s": median(times),
-                                       "all": [round(t, 3) for t in times], "element": first[name][1],
-                                       "failures": sum(1 for t, _ in steady[name] if t is None)}
+                    out[name][path] = {
+                        "first_s": first[name][0],
+                        "median_s": median(times),
+                        "all": [round(t, 3) for t in times],
+                        "element": first[name][1],
+                        "failures": sum(1 for t, _ in steady[name] if t is None),
+                    }
         finally:
             browser.close()
     return out

@@ -26,7 +26,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 # The big tables the demo generator grows, and the page that shows each.
-BIG_TABLES = ("system_health_status", "critical_error_logs", "scan_sessions", "opportunity_snapshots")
+BIG_TABLES = (
+    "system_health_status",
+    "critical_error_logs",
+    "scan_sessions",
+    "opportunity_snapshots",
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,9 @@ def db_url(profile: str, rows: int, base_url: str | None = None) -> str:
     if not base_url or make_url(base_url).get_backend_name() == "sqlite":
         return f"sqlite:///{DBS / f'{profile}-{rows}.db'}"
     u = make_url(base_url)
-    return u.set(database=f"{u.database or 'bench'}_{profile}_{rows}").render_as_string(hide_password=False)
+    return u.set(database=f"{u.database or 'bench'}_{profile}_{rows}").render_as_string(
+        hide_password=False
+    )
 
 
 def median(values: list[float]) -> float | None:

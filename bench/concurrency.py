@@ -74,13 +74,22 @@ async def _one_rerun(ws: Any, page_name: str) -> tuple[float, list[str]]:
                 return time.perf_counter() - t0, problems
 
 
-async def _session(ws_url: str, pages: list[str], offset: int, reruns: int, times: list[float],
-                   errors: list[str], think: tuple[float, float] | None = None) -> None:
+async def _session(
+    ws_url: str,
+    pages: list[str],
+    offset: int,
+    reruns: int,
+    times: list[float],
+    errors: list[str],
+    think: tuple[float, float] | None = None,
+) -> None:
     import websockets
 
     rng = random.Random(offset)
     try:
-        async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30) as ws:
+        async with websockets.connect(
+            ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=30
+        ) as ws:
             for i in range(reruns):
                 if think and i:
                     await asyncio.sleep(rng.uniform(*think))
@@ -96,8 +105,13 @@ async def _session(ws_url: str, pages: list[str], offset: int, reruns: int, time
         errors.append(f"session: {type(exc).__name__}: {str(exc)[:100]}")
 
 
-async def _run(base_url: str, pages: list[str], sessions: int, reruns: int,
-               think: tuple[float, float] | None = None) -> dict[str, Any]:
+async def _run(
+    base_url: str,
+    pages: list[str],
+    sessions: int,
+    reruns: int,
+    think: tuple[float, float] | None = None,
+) -> dict[str, Any]:
     ws_url = base_url.replace("http://", "ws://") + "/_stcore/stream"
     times: list[float] = []
     errors: list[str] = []
@@ -108,14 +122,27 @@ async def _run(base_url: str, pages: list[str], sessions: int, reruns: int,
     except TimeoutError:
         errors.append("measure timed out")
     wall = time.perf_counter() - t0
-    return {"sessions": sessions, "reruns": len(times), "expected": sessions * reruns,
-            "p50_s": median(times), "p95_s": pct(times, 0.95), "max_s": max(times) if times else None,
-            "wall_s": wall, "errors": len(errors) + (sessions * reruns - len(times) if not errors else 0),
-            "error_samples": sorted(set(errors))[:5]}
+    return {
+        "sessions": sessions,
+        "reruns": len(times),
+        "expected": sessions * reruns,
+        "p50_s": median(times),
+        "p95_s": pct(times, 0.95),
+        "max_s": max(times) if times else None,
+        "wall_s": wall,
+        "errors": len(errors) + (sessions * reruns - len(times) if not errors else 0),
+        "error_samples": sorted(set(errors))[:5],
+    }
 
 
-def measure(base_url: str, pages: list[str], levels: tuple[int, ...] = (1, 10, 30), reruns: int = 6,
-            think: tuple[float, float] | None = None, min_samples: int = MIN_SAMPLES) -> dict[str, Any]:
+def measure(
+    base_url: str,
+    pages: list[str],
+    levels: tuple[int, ...] = (1, 10, 30),
+    reruns: int = 6,
+    think: tuple[float, float] | None = None,
+    min_samples: int = MIN_SAMPLES,
+) -> dict[str, Any]:
     """For each concurrency level: p50/p95 seconds per rerun and the errors, sessions cycling pages
     (back to back, or with `think` seconds, uniform in the range, between a session's reruns).
     Every level gathers at least `min_samples` reruns (one session does more reruns than each of
@@ -123,5 +150,7 @@ def measure(base_url: str, pages: list[str], levels: tuple[int, ...] = (1, 10, 3
     out: dict[str, Any] = {}
     asyncio.run(_run(base_url, pages, 1, len(pages)))  # warm the server's data caches once
     for n in levels:
-        out[str(n)] = asyncio.run(_run(base_url, pages, n, max(reruns, -(-min_samples // n)), think))
+        out[str(n)] = asyncio.run(
+            _run(base_url, pages, n, max(reruns, -(-min_samples // n)), think)
+        )
     return out

@@ -23,7 +23,11 @@ SEED = 7
 
 def _marker(url: str) -> Path:
     u = make_url(url)
-    name = Path(u.database).name if u.get_backend_name() == "sqlite" else f"{u.get_backend_name()}-{u.database}"
+    name = (
+        Path(u.database).name
+        if u.get_backend_name() == "sqlite"
+        else f"{u.get_backend_name()}-{u.database}"
+    )
     return DBS / f"{name}.ok.json"
 
 
@@ -39,7 +43,11 @@ def _create_server_database(url: str) -> None:
                 conn.execute(text(f'CREATE DATABASE "{u.database}"'))
             else:
                 conn.execute(text(f"DROP DATABASE IF EXISTS `{u.database}`"))
-                conn.execute(text(f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+                conn.execute(
+                    text(
+                        f"CREATE DATABASE `{u.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                    )
+                )
     finally:
         admin.dispose()
 
@@ -49,13 +57,23 @@ def _progress(label: str):  # type: ignore[no-untyped-def]
 
     def report(frac: float, what: str) -> None:
         if frac >= state["next"] or frac >= 1.0:
-            print(f"  {label}: {frac:4.0%} {what} ({time.perf_counter() - state['t0']:.0f} s)", flush=True)
+            print(
+                f"  {label}: {frac:4.0%} {what} ({time.perf_counter() - state['t0']:.0f} s)",
+                flush=True,
+            )
             state["next"] = frac + 0.1
 
     return report
 
 
-def build(profile: str, rows: int, base_url: str | None = None, *, indexes: bool = True, force: bool = False) -> str:
+def build(
+    profile: str,
+    rows: int,
+    base_url: str | None = None,
+    *,
+    indexes: bool = True,
+    force: bool = False,
+) -> str:
     """The URL of the benchmark database of `profile` at `rows` per big table, built if missing."""
     from db.schema import indexes as ix
     from db.schema import migrate
@@ -64,7 +82,9 @@ def build(profile: str, rows: int, base_url: str | None = None, *, indexes: bool
     marker = _marker(url)
     meta = load_json(marker)
     if meta and not force and meta.get("rows") == rows and meta.get("profile") == profile:
-        if indexes:  # also the recommendations added since it was built (apply creates only what is missing)
+        if (
+            indexes
+        ):  # also the recommendations added since it was built (apply creates only what is missing)
             _apply_indexes(url, marker, meta)
         return url
     DBS.mkdir(parents=True, exist_ok=True)
@@ -83,14 +103,26 @@ def build(profile: str, rows: int, base_url: str | None = None, *, indexes: bool
         if rows > 0:
             from demo import generate as demo
 
-            demo.generate(engine, rows=rows, seed=SEED, profile=profile, progress=_progress(f"{profile} {rows:,}"))
+            demo.generate(
+                engine,
+                rows=rows,
+                seed=SEED,
+                profile=profile,
+                progress=_progress(f"{profile} {rows:,}"),
+            )
         gen_s = time.perf_counter() - t0
         if indexes:
             ix.apply(engine)
     finally:
         engine.dispose()
-    meta = {"rows": rows, "profile": profile, "generate_s": round(gen_s, 1), "indexes": indexes,
-            "index_s": round(time.perf_counter() - t0 - gen_s, 1), "url": safe_url(url)}
+    meta = {
+        "rows": rows,
+        "profile": profile,
+        "generate_s": round(gen_s, 1),
+        "indexes": indexes,
+        "index_s": round(time.perf_counter() - t0 - gen_s, 1),
+        "url": safe_url(url),
+    }
     save_json(marker, meta)
     print(f"built {safe_url(url)}: generate {gen_s:.1f} s, indexes {meta['index_s']} s", flush=True)
     return url
@@ -116,12 +148,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dbs")
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--profile", default="history", choices=["history", "window"])
-    parser.add_argument("--url", default=None, help="server URL; databases <name>_<profile>_<rows> are created on it")
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="server URL; databases <name>_<profile>_<rows> are created on it",
+    )
     parser.add_argument("--no-indexes", action="store_true")
     parser.add_argument("--force", action="store_true", help="rebuild even when a marker exists")
     args = parser.parse_args(argv)
     for rows in [0, *(int(s) for s in args.sizes.split(","))]:
-        url = build(args.profile if rows else "empty", rows, args.url, indexes=not args.no_indexes, force=args.force)
+        url = build(
+            args.profile if rows else "empty",
+            rows,
+            args.url,
+            indexes=not args.no_indexes,
+            force=args.force,
+        )
         print(safe_url(url), build_info(url))
     return 0
 

@@ -15,13 +15,43 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 # Widget keys that are actions or paging, never filters.
-SKIP_WORDS = ("refresh", "export", "download", "confirm", "note", "resolve", "delete", "activate", "save",
-              "purge", "rollback", "page", "cursor", "next", "prev", "chat", "edit", "json", "login", "logout",
-              "sort", "every")
+SKIP_WORDS = (
+    "refresh",
+    "export",
+    "download",
+    "confirm",
+    "note",
+    "resolve",
+    "delete",
+    "activate",
+    "save",
+    "purge",
+    "rollback",
+    "page",
+    "cursor",
+    "next",
+    "prev",
+    "chat",
+    "edit",
+    "json",
+    "login",
+    "logout",
+    "sort",
+    "every",
+)
 TAB_WORDS = ("tab", "view", "section", "mode")
 # In order of preference: choices first, then switches, then free input.
-FILTER_TYPES = ("selectbox", "multiselect", "button_group", "radio", "select_slider", "toggle", "checkbox",
-                "text_input", "number_input")
+FILTER_TYPES = (
+    "selectbox",
+    "multiselect",
+    "button_group",
+    "radio",
+    "select_slider",
+    "toggle",
+    "checkbox",
+    "text_input",
+    "number_input",
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +90,16 @@ def _raw(node: Any, shown: str) -> Any | None:
         return shown
     base = shown.split(" (")[0]
     low = base.lower()
-    candidates = (shown, base, shown.rsplit(" ", 1)[0], low, low.replace(" ", "_"), low.replace(" ", "-"),
-                  low.split(" ")[0], low.replace(" ", ""))
+    candidates = (
+        shown,
+        base,
+        shown.rsplit(" ", 1)[0],
+        low,
+        low.replace(" ", "_"),
+        low.replace(" ", "-"),
+        low.split(" ")[0],
+        low.replace(" ", ""),
+    )
     for cand in candidates:
         try:
             if str(fmt(cand)) == shown:
@@ -124,13 +162,21 @@ def _widget_interaction(kind: str, node: Any) -> Interaction | None:
         return None
     key = node.key
     shown = how[2] if len(how) > 2 else how[1]
-    return Interaction(kind, f"{kind}: {key} = {shown!r}"[:70], lambda at, k=key, h=how: _set(at, k, h))
+    return Interaction(
+        kind, f"{kind}: {key} = {shown!r}"[:70], lambda at, k=key, h=how: _set(at, k, h)
+    )
 
 
 def find_filter(at: AppTest) -> Interaction | None:
     """The first filter widget in the main area (not the sidebar, not in a form, not an action)."""
-    nodes = [n for n in _main_nodes(at) if n.type in FILTER_TYPES and _usable_key(n.key) and not _in_form(n)
-             and not any(w in n.key.lower() for w in TAB_WORDS)]
+    nodes = [
+        n
+        for n in _main_nodes(at)
+        if n.type in FILTER_TYPES
+        and _usable_key(n.key)
+        and not _in_form(n)
+        and not any(w in n.key.lower() for w in TAB_WORDS)
+    ]
     for node in sorted(nodes, key=lambda n: FILTER_TYPES.index(n.type)):
         found = _widget_interaction("filter", node)
         if found:
@@ -145,11 +191,16 @@ def find_tab(at: AppTest) -> Interaction | None:
             labels = [c.label for c in node.children.values() if getattr(c, "type", "") == "tab"]
             if len(labels) > 1:
                 key = node.key
-                return Interaction("tab", f"tab: {key} = {labels[1]!r}",
-                                   lambda at, k=key, v=labels[1]: at.session_state.__setitem__(k, v))
+                return Interaction(
+                    "tab",
+                    f"tab: {key} = {labels[1]!r}",
+                    lambda at, k=key, v=labels[1]: at.session_state.__setitem__(k, v),
+                )
     for node in _main_nodes(at):
         key = getattr(node, "key", None) or ""
-        if node.type in ("button_group", "radio", "selectbox") and any(w in key.lower() for w in TAB_WORDS):
+        if node.type in ("button_group", "radio", "selectbox") and any(
+            w in key.lower() for w in TAB_WORDS
+        ):
             found = _widget_interaction("tab", node)
             if found:
                 return found
@@ -170,7 +221,11 @@ def find_select(at: AppTest) -> Interaction | None:
             continue
         key = node.key
         state = {"selection": {"rows": [0], "columns": [], "cells": []}}
-        return Interaction("select", f"select: {key} row 0", lambda at, k=key, s=state: at.session_state.__setitem__(k, s))
+        return Interaction(
+            "select",
+            f"select: {key} row 0",
+            lambda at, k=key, s=state: at.session_state.__setitem__(k, s),
+        )
     return None
 
 

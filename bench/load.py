@@ -34,8 +34,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "load.json"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 OP_TIMEOUT_MS = 120_000
 RANGES = ("7d", "24h")
 
@@ -97,10 +103,27 @@ def server(database_url: str, log_path: Path) -> Iterator[tuple[str, subprocess.
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.headless", "true", "--server.address", "127.0.0.1",
-                                 "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -127,8 +150,15 @@ async def _settled(page: Any) -> None:
     await page.wait_for_function(DONE_JS, timeout=OP_TIMEOUT_MS)
 
 
-async def _session(browser: Any, base: str, paths: list[tuple[str, str]], offset: int, rounds: int,
-                   times: dict[str, list[float]], errors: list[str]) -> None:
+async def _session(
+    browser: Any,
+    base: str,
+    paths: list[tuple[str, str]],
+    offset: int,
+    rounds: int,
+    times: dict[str, list[float]],
+    errors: list[str],
+) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     page.set_default_timeout(OP_TIMEOUT_MS)
@@ -143,20 +173,32 @@ async def _session(browser: Any, base: str, paths: list[tuple[str, str]], offset
                     times.setdefault(url_path, []).append(time.perf_counter() - t0)
                     errors.extend(f"{url_path}: {e}" for e in await page.evaluate(ERRORS_JS))
                     t1 = time.perf_counter()
-                    button = page.locator('[data-testid="stSidebar"] [data-testid="stButtonGroup"] button',
-                                          has_text=RANGES[(offset + r) % len(RANGES)]).first
+                    button = page.locator(
+                        '[data-testid="stSidebar"] [data-testid="stButtonGroup"] button',
+                        has_text=RANGES[(offset + r) % len(RANGES)],
+                    ).first
                     await button.click()
                     await _settled(page)
                     times.setdefault("time range change", []).append(time.perf_counter() - t1)
-                    errors.extend(f"{url_path} (range): {e}" for e in await page.evaluate(ERRORS_JS))
+                    errors.extend(
+                        f"{url_path} (range): {e}" for e in await page.evaluate(ERRORS_JS)
+                    )
                 except Exception as exc:  # noqa: BLE001 - a timeout or a crash is an error of the run
-                    errors.append(f"{url_path}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+                    errors.append(
+                        f"{url_path}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+                    )
     finally:
         await context.close()
 
 
-async def _batch(base: str, sessions: int, rounds: int, n_browsers: int, max_seconds: float,
-                 proc: subprocess.Popen[bytes]) -> dict[str, Any]:
+async def _batch(
+    base: str,
+    sessions: int,
+    rounds: int,
+    n_browsers: int,
+    max_seconds: float,
+    proc: subprocess.Popen[bytes],
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     paths = pages()
@@ -170,11 +212,16 @@ async def _batch(base: str, sessions: int, rounds: int, n_browsers: int, max_sec
             await asyncio.sleep(0.5)
 
     async with async_playwright() as pw:
-        browsers = [await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                    for _ in range(max(1, n_browsers))]
+        browsers = [
+            await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for _ in range(max(1, n_browsers))
+        ]
         sampler = asyncio.create_task(sample())
         t0 = time.perf_counter()
-        jobs = [_session(browsers[i % len(browsers)], base, paths, i, rounds, times, errors) for i in range(sessions)]
+        jobs = [
+            _session(browsers[i % len(browsers)], base, paths, i, rounds, times, errors)
+            for i in range(sessions)
+        ]
         try:
             await asyncio.wait_for(asyncio.gather(*jobs), timeout=max_seconds)
         except TimeoutError:
@@ -192,12 +239,29 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def summarise(times: dict[str, list[float]]) -> dict[str, dict[str, float]]:
-    return {name: {"n": len(v), "p50_s": round(statistics.median(v), 3), "p95_s": round(_pct(v, 0.95), 3),
-                   "max_s": round(max(v), 3)} for name, v in times.items() if v}
+    return {
+        name: {
+            "n": len(v),
+            "p50_s": round(statistics.median(v), 3),
+            "p95_s": round(_pct(v, 0.95), 3),
+            "max_s": round(max(v), 3),
+        }
+        for name, v in times.items()
+        if v
+    }
 
 
-def run_load(*, sessions: int, rounds: int, browsers: int, rows: int, url: str | None = None,
-             batches: int = 2, max_seconds: float = 900.0, settle_s: float = 5.0) -> dict[str, Any]:
+def run_load(
+    *,
+    sessions: int,
+    rounds: int,
+    browsers: int,
+    rows: int,
+    url: str | None = None,
+    batches: int = 2,
+    max_seconds: float = 900.0,
+    settle_s: float = 5.0,
+) -> dict[str, Any]:
     """Run `batches` identical batches of `sessions` browser sessions; figures per batch."""
     with tempfile.TemporaryDirectory() as tmp:
         if url is None:
@@ -205,31 +269,54 @@ def run_load(*, sessions: int, rounds: int, browsers: int, rows: int, url: str |
             prepare(url, rows)
         with server(url, Path(tmp) / "server.log") as (base, proc):
             urllib.request.urlopen(f"{base}/", timeout=10).read()
-            result: dict[str, Any] = {"sessions": sessions, "rounds": rounds, "browsers": browsers,
-                                      "pages": [p for p, _ in pages()], "rss_start_kb": rss_kb(proc.pid),
-                                      "batches": []}
+            result: dict[str, Any] = {
+                "sessions": sessions,
+                "rounds": rounds,
+                "browsers": browsers,
+                "pages": [p for p, _ in pages()],
+                "rss_start_kb": rss_kb(proc.pid),
+                "batches": [],
+            }
             for _ in range(batches):
                 figures = asyncio.run(_batch(base, sessions, rounds, browsers, max_seconds, proc))
                 time.sleep(settle_s)  # sessions closed: let the server drop them
-                result["batches"].append({
-                    "wall_s": round(figures["wall_s"], 1), "errors": figures["errors"],
-                    "page_loads": summarise(figures["times"]),
-                    "all_loads": summarise({"all": [t for k, v in figures["times"].items()
-                                                    if k != "time range change" for t in v]}).get("all", {}),
-                    "peak_rss_kb": figures["peak_rss_kb"], "rss_after_kb": rss_kb(proc.pid),
-                })
+                result["batches"].append(
+                    {
+                        "wall_s": round(figures["wall_s"], 1),
+                        "errors": figures["errors"],
+                        "page_loads": summarise(figures["times"]),
+                        "all_loads": summarise(
+                            {
+                                "all": [
+                                    t
+                                    for k, v in figures["times"].items()
+                                    if k != "time range change"
+                                    for t in v
+                                ]
+                            }
+                        ).get("all", {}),
+                        "peak_rss_kb": figures["peak_rss_kb"],
+                        "rss_after_kb": rss_kb(proc.pid),
+                    }
+                )
             result["server_alive"] = proc.poll() is None
     return result
 
 
 def _print(result: dict[str, Any]) -> None:
-    print(f"{result['sessions']} sessions x {result['rounds']} rounds x {len(result['pages'])} pages, "
-          f"{result['browsers']} browser(s); server RSS at start {result['rss_start_kb'] / 1024:.0f} MB")
+    print(
+        f"{result['sessions']} sessions x {result['rounds']} rounds x {len(result['pages'])} pages, "
+        f"{result['browsers']} browser(s); server RSS at start {result['rss_start_kb'] / 1024:.0f} MB"
+    )
     for i, b in enumerate(result["batches"], 1):
-        print(f"batch {i}: {b['wall_s']}s, errors {len(b['errors'])}, peak RSS {b['peak_rss_kb'] / 1024:.0f} MB, "
-              f"RSS after {b['rss_after_kb'] / 1024:.0f} MB; all page loads {b['all_loads']}")
+        print(
+            f"batch {i}: {b['wall_s']}s, errors {len(b['errors'])}, peak RSS {b['peak_rss_kb'] / 1024:.0f} MB, "
+            f"RSS after {b['rss_after_kb'] / 1024:.0f} MB; all page loads {b['all_loads']}"
+        )
         for name, f in b["page_loads"].items():
-            print(f"  {name:<20} n={f['n']:<4} p50 {f['p50_s']:.2f}s  p95 {f['p95_s']:.2f}s  max {f['max_s']:.2f}s")
+            print(
+                f"  {name:<20} n={f['n']:<4} p50 {f['p50_s']:.2f}s  p95 {f['p95_s']:.2f}s  max {f['max_s']:.2f}s"
+            )
         for e in b["errors"][:10]:
             print("  error:", e)
 
@@ -239,13 +326,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--browsers", type=int, default=3)
-    ap.add_argument("--rows", type=int, default=3000, help="demo rows per big table (when no --url)")
-    ap.add_argument("--url", default=None, help="an existing database instead of a temporary demo one")
+    ap.add_argument(
+        "--rows", type=int, default=3000, help="demo rows per big table (when no --url)"
+    )
+    ap.add_argument(
+        "--url", default=None, help="an existing database instead of a temporary demo one"
+    )
     ap.add_argument("--batches", type=int, default=2)
     ap.add_argument("--max-seconds", type=float, default=900.0)
     args = ap.parse_args(argv)
-    result = run_load(sessions=args.sessions, rounds=args.rounds, browsers=args.browsers, rows=args.rows,
-                      url=args.url, batches=args.batches, max_seconds=args.max_seconds)
+    result = run_load(
+        sessions=args.sessions,
+        rounds=args.rounds,
+        browsers=args.browsers,
+        rows=args.rows,
+        url=args.url,
+        batches=args.batches,
+        max_seconds=args.max_seconds,
+    )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=1))
     _print(result)

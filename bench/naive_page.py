@@ -45,7 +45,10 @@ def page() -> None:
     since = datetime.now(UTC) - timedelta(hours=24)
     view = df[df[time_col] >= since]
     if table == "opportunity_snapshots":
-        active = df[(df["is_active"] == 1) & (pd.to_datetime(df["expires_at"], utc=True, format="mixed") > datetime.now(UTC))]
+        active = df[
+            (df["is_active"] == 1)
+            & (pd.to_datetime(df["expires_at"], utc=True, format="mixed") > datetime.now(UTC))
+        ]
         st.metric("Active", len(active))
     st.metric("Rows in window", len(view))
     counts = view.groupby(group_col).size().reset_index(name="n")
@@ -75,9 +78,16 @@ def measure(url: str, table: str, runs: int) -> dict[str, Any]:
     problems = [str(e.value)[:160] for e in at.exception]
     from bench.common import median
 
-    return {"open": {"label": f"naive {table}", "cold_s": median(cold), "warm_s": median(warm),
-                     "cold_all": [round(x, 3) for x in cold], "warm_all": [round(x, 3) for x in warm],
-                     "problems": problems}}
+    return {
+        "open": {
+            "label": f"naive {table}",
+            "cold_s": median(cold),
+            "warm_s": median(warm),
+            "cold_all": [round(x, 3) for x in cold],
+            "warm_all": [round(x, 3) for x in warm],
+            "problems": problems,
+        }
+    }
 
 
 if __name__ == "__main__":

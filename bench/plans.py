@@ -27,12 +27,24 @@ from bench.common import BIG_TABLES, OUT, registered_pages
 from db.schema.indexes import RECOMMENDATIONS
 
 SERVER_URLS = {
-    "postgresql": os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench"),
+    "postgresql": os.environ.get(
+        "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+    ),
     "mariadb": os.environ.get("BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/bench"),
 }
 SKIP_PREFIXES = ("pragma", "begin", "commit", "rollback", "show", "set ", "release", "savepoint")
-CATALOG_WORDS = ("sqlite_master", "sqlite_schema", "pg_catalog", "information_schema", "pg_class", "version()",
-                 "current_schema", "select 1", "console_alembic_version", "sqlite_temp_master")
+CATALOG_WORDS = (
+    "sqlite_master",
+    "sqlite_schema",
+    "pg_catalog",
+    "information_schema",
+    "pg_class",
+    "version()",
+    "current_schema",
+    "select 1",
+    "console_alembic_version",
+    "sqlite_temp_master",
+)
 
 
 @dataclass
@@ -61,7 +73,9 @@ def capture(url: str, page_path: str, url_path: str) -> Captured:
     os.environ.pop("DATABASE_READ_URL", None)
     got = Captured(page=url_path)
 
-    def listener(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    def listener(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         if not executemany and _is_view_query(statement):
             got.statements.setdefault(statement, parameters)
 
@@ -89,7 +103,9 @@ def _sqlite_plan(cursor: Any, sql: str, params: Any) -> tuple[list[str], list[st
     return lines, bad
 
 
-def _pg_nodes(node: dict[str, Any], under_limit: bool = False) -> Iterator[tuple[dict[str, Any], bool]]:
+def _pg_nodes(
+    node: dict[str, Any], under_limit: bool = False
+) -> Iterator[tuple[dict[str, Any], bool]]:
     yield node, under_limit
     limited = under_limit or node.get("Node Type") == "Limit"
     for child in node.get("Plans", []):
@@ -105,7 +121,9 @@ def _pg_plan(cursor: Any, sql: str, params: Any) -> tuple[list[str], list[str]]:
     for node, limited in _pg_nodes(plan):
         rel = node.get("Relation Name") or ""
         kind = node.get("Node Type", "")
-        desc = f"{kind} {rel} {node.get('Index Name', '')}".strip() + f" rows={node.get('Plan Rows')}"
+        desc = (
+            f"{kind} {rel} {node.get('Index Name', '')}".strip() + f" rows={node.get('Plan Rows')}"
+        )
         if node.get("Index Cond"):
             desc += f" cond={node['Index Cond']}"
         if node.get("Filter") and rel:
@@ -114,7 +132,11 @@ def _pg_plan(cursor: Any, sql: str, params: Any) -> tuple[list[str], list[str]]:
         if rel in BIG_TABLES:
             if kind == "Seq Scan":
                 bad.append(desc)
-            elif kind in ("Index Scan", "Index Only Scan") and not node.get("Index Cond") and not limited:
+            elif (
+                kind in ("Index Scan", "Index Only Scan")
+                and not node.get("Index Cond")
+                and not limited
+            ):
                 bad.append(desc + " (whole index)")
     return lines, bad
 
@@ -186,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
                 captured = capture(url, page.path, page.url_path)
                 plans = explain_all(url, captured)
             except Exception as exc:  # noqa: BLE001
-                report.append(f"- {page.url_path}: capture failed: {type(exc).__name__}: {str(exc)[:150]}")
+                report.append(
+                    f"- {page.url_path}: capture failed: {type(exc).__name__}: {str(exc)[:150]}"
+                )
                 continue
             for p in plans:
                 for rec in RECOMMENDATIONS:
@@ -195,15 +219,28 @@ def main(argv: list[str] | None = None) -> int:
             bad = [p for p in plans if p["full_scans"]]
             total += len(plans)
             bad_total += len(bad)
-            report.append(f"### {page.url_path}: {len(plans)} statements, {len(bad)} with a full scan of a big table")
+            report.append(
+                f"### {page.url_path}: {len(plans)} statements, {len(bad)} with a full scan of a big table"
+            )
             for p in bad:
-                report += ["", "```sql", p["sql"][:1500], "```", *[f"    {ln}" for ln in p["plan"]],
-                           f"    FULL SCAN: {'; '.join(p['full_scans'])}"]
+                report += [
+                    "",
+                    "```sql",
+                    p["sql"][:1500],
+                    "```",
+                    *[f"    {ln}" for ln in p["plan"]],
+                    f"    FULL SCAN: {'; '.join(p['full_scans'])}",
+                ]
             report.append("")
-        summary.append(f"{engine_kind}: {total} statements, {bad_total} with a full scan of a big table")
+        summary.append(
+            f"{engine_kind}: {total} statements, {bad_total} with a full scan of a big table"
+        )
         kind = "mysql" if engine_kind == "mariadb" else engine_kind
-        usage = [f"{r.name}: {', '.join(sorted(used[r.name])) if r.name in used else 'UNUSED'}"
-                 for r in RECOMMENDATIONS if r.applies_to(kind)]
+        usage = [
+            f"{r.name}: {', '.join(sorted(used[r.name])) if r.name in used else 'UNUSED'}"
+            for r in RECOMMENDATIONS
+            if r.applies_to(kind)
+        ]
         summary.append(f"{engine_kind} recommended indexes used by: " + "; ".join(usage))
     report = [*report[:2], *[f"- {s}" for s in summary], "", *report[2:]]
     OUT.mkdir(parents=True, exist_ok=True)

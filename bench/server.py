@@ -34,7 +34,10 @@ class Server:
                         out[line.split(":")[0]] = int(line.split()[1]) / 1024
         except OSError:
             pass
-        return {"rss_mb": round(out.get("VmRSS", 0.0), 1), "peak_mb": round(out.get("VmHWM", 0.0), 1)}
+        return {
+            "rss_mb": round(out.get("VmRSS", 0.0), 1),
+            "peak_mb": round(out.get("VmHWM", 0.0), 1),
+        }
 
 
 def free_port() -> int:
@@ -65,9 +68,23 @@ def streamlit_server(db_url: str, name: str) -> Iterator[Server]:
     env.pop("DATABASE_READ_URL", None)
     OUT.mkdir(parents=True, exist_ok=True)
     log = OUT / f"server-{name}.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
-           "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)  # noqa: S603
     base = f"http://127.0.0.1:{port}"

@@ -23,9 +23,13 @@ SETTLE_S = 20
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", default="bench/dbs/history-1000000.db", help="SQLite file (bench.dbs builds it)")
+    parser.add_argument(
+        "--db", default="bench/dbs/history-1000000.db", help="SQLite file (bench.dbs builds it)"
+    )
     parser.add_argument("--reruns", type=int, default=6, help="reruns per session")
-    parser.add_argument("--no-users", action="store_true", help="skip the think-time (users) load model")
+    parser.add_argument(
+        "--no-users", action="store_true", help="skip the think-time (users) load model"
+    )
     args = parser.parse_args()
     pages = [p.url_path for specs in SECTIONS.values() for p in specs]
     db = Path(args.db).resolve()
@@ -40,19 +44,45 @@ def main() -> None:
         time.sleep(SETTLE_S)
         second = srv.memory_mb()
         if not args.no_users:
-            users = measure(srv.base_url, pages, levels=(1, 10, 30), reruns=args.reruns, think=THINK_S)
+            users = measure(
+                srv.base_url, pages, levels=(1, 10, 30), reruns=args.reruns, think=THINK_S
+            )
             results.update({f"{n} users": r for n, r in users.items()})
             after_users = srv.memory_mb()
     for level, r in results.items():
-        print(f"{level:>3} sessions: " + ", ".join(f"{k}={v}" for k, v in r.items() if not isinstance(v, list))
-              + (f", error messages={r['errors'][:3]}" if isinstance(r.get('errors'), list) else ""))
-    print(f"server memory MB: before {before}, right after {right_after}, {SETTLE_S} s after {settled}, "
-          f"{SETTLE_S} s after a second round of 30 {second}"
-          + ("" if args.no_users else f", after 1/10/30 users with {THINK_S} s think time {after_users}"))
+        print(
+            f"{level:>3} sessions: "
+            + ", ".join(f"{k}={v}" for k, v in r.items() if not isinstance(v, list))
+            + (f", error messages={r['errors'][:3]}" if isinstance(r.get("errors"), list) else "")
+        )
+    print(
+        f"server memory MB: before {before}, right after {right_after}, {SETTLE_S} s after {settled}, "
+        f"{SETTLE_S} s after a second round of 30 {second}"
+        + (
+            ""
+            if args.no_users
+            else f", after 1/10/30 users with {THINK_S} s think time {after_users}"
+        )
+    )
     out = Path("bench/out/sessions.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"pages": pages, "results": results, "memory": [before, right_after, settled, second, None if args.no_users else after_users]},
-                              indent=1, default=str))
+    out.write_text(
+        json.dumps(
+            {
+                "pages": pages,
+                "results": results,
+                "memory": [
+                    before,
+                    right_after,
+                    settled,
+                    second,
+                    None if args.no_users else after_users,
+                ],
+            },
+            indent=1,
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":

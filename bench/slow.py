@@ -24,7 +24,9 @@ def _caller() -> str:
     return "?"
 
 
-def timed_statements(url: str, page_path: str, url_path: str, interactions: bool) -> list[dict[str, Any]]:
+def timed_statements(
+    url: str, page_path: str, url_path: str, interactions: bool
+) -> list[dict[str, Any]]:
     """Each statement of the page's cold run(s): seconds, caller, SQL."""
     import streamlit as st
 
@@ -35,17 +37,32 @@ def timed_statements(url: str, page_path: str, url_path: str, interactions: bool
     os.environ.pop("DATABASE_READ_URL", None)
     stats: list[dict[str, Any]] = []
 
-    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    def before(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         conn.info.setdefault("bench_t0", []).append(time.perf_counter())
 
-    def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    def after(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         t0 = conn.info["bench_t0"].pop()
-        stats.append({"s": time.perf_counter() - t0, "caller": _caller(), "sql": " ".join(statement.split())})
+        stats.append(
+            {"s": time.perf_counter() - t0, "caller": _caller(), "sql": " ".join(statement.split())}
+        )
 
     def failed(ctx: Any) -> None:
-        t0 = ctx.connection.info.get("bench_t0", [time.perf_counter()]).pop() if ctx.connection else time.perf_counter()
-        stats.append({"s": time.perf_counter() - t0, "caller": f"FAILED {type(ctx.original_exception).__name__} "
-                      + _caller(), "sql": " ".join(str(ctx.statement).split())})
+        t0 = (
+            ctx.connection.info.get("bench_t0", [time.perf_counter()]).pop()
+            if ctx.connection
+            else time.perf_counter()
+        )
+        stats.append(
+            {
+                "s": time.perf_counter() - t0,
+                "caller": f"FAILED {type(ctx.original_exception).__name__} " + _caller(),
+                "sql": " ".join(str(ctx.statement).split()),
+            }
+        )
 
     warm = _app(page_path)
     warm.run()
@@ -63,7 +80,13 @@ def timed_statements(url: str, page_path: str, url_path: str, interactions: bool
             stats.append({"s": 0.0, "caller": f"--- {inter.label}", "sql": ""})
             t0 = time.perf_counter()
             at.run()
-            stats.append({"s": time.perf_counter() - t0, "caller": f"=== script run {inter.label}", "sql": ""})
+            stats.append(
+                {
+                    "s": time.perf_counter() - t0,
+                    "caller": f"=== script run {inter.label}",
+                    "sql": "",
+                }
+            )
     finally:
         event.remove(Engine, "before_cursor_execute", before)
         event.remove(Engine, "after_cursor_execute", after)

@@ -172,7 +172,10 @@ def measure_page(page: str, url_path: str, runs: int, urls: list[str]) -> dict[s
                 cold[url].append(_timed_run(at))
                 problems[url] += _problems(at)
                 last[url] = at
-        for url, at in last.items():  # the other sizes' cold runs cleared the caches: fill them again
+        for (
+            url,
+            at,
+        ) in last.items():  # the other sizes' cold runs cleared the caches: fill them again
             _use(url)
             at.run()
         for _ in range(runs):
@@ -196,9 +199,15 @@ def measure_page(page: str, url_path: str, runs: int, urls: list[str]) -> dict[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
-    parser.add_argument("--url", required=True, action="append",
-                        help="a database; repeat it to measure several sizes in turns (one result each)")
-    parser.add_argument("--page", required=True, help="script path, e.g. pages/health.py (or bench/naive_page.py)")
+    parser.add_argument(
+        "--url",
+        required=True,
+        action="append",
+        help="a database; repeat it to measure several sizes in turns (one result each)",
+    )
+    parser.add_argument(
+        "--page", required=True, help="script path, e.g. pages/health.py (or bench/naive_page.py)"
+    )
     parser.add_argument("--url-path", default="")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--naive-table", default="")
@@ -222,9 +231,18 @@ def main(argv: list[str] | None = None) -> int:
         _use(url)
         py_peaks[url] = None if args.naive_table else round(traced_peak_mb(args.page), 1)
     # One result per database; the process (and so its peak RSS) is shared by the sizes measured together.
-    out = {url: {"results": by_url[url], "peak_rss_mb": round(peak, 1), "start_rss_mb": round(base_rss, 1),
-                 "py_peak_mb": py_peaks[url]} for url in urls}
-    save_json(__import__("pathlib").Path(args.out), out[urls[0]] if len(urls) == 1 else {"by_url": out})
+    out = {
+        url: {
+            "results": by_url[url],
+            "peak_rss_mb": round(peak, 1),
+            "start_rss_mb": round(base_rss, 1),
+            "py_peak_mb": py_peaks[url],
+        }
+        for url in urls
+    }
+    save_json(
+        __import__("pathlib").Path(args.out), out[urls[0]] if len(urls) == 1 else {"by_url": out}
+    )
     return 0
 
 

@@ -16,7 +16,9 @@ ACTIVATE_CONFIG = "activate_config"
 DELETE_CONFIG = "delete_config"
 RESOLVE_ERRORS = "resolve_errors"
 PURGE_CACHE = "purge_cache"
-ALL_PERMISSIONS = frozenset({VIEW, EDIT_CONFIG, ACTIVATE_CONFIG, DELETE_CONFIG, RESOLVE_ERRORS, PURGE_CACHE})
+ALL_PERMISSIONS = frozenset(
+    {VIEW, EDIT_CONFIG, ACTIVATE_CONFIG, DELETE_CONFIG, RESOLVE_ERRORS, PURGE_CACHE}
+)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "analyst": frozenset({VIEW}),
@@ -26,8 +28,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 MODE_OIDC = "oidc"  # signed in through the OIDC provider
-MODE_LOCAL = "local"  # no login configured, server bound to and reached as localhost: every permission
-MODE_READONLY = "readonly"  # no login configured, server reachable from elsewhere (or reached by another name)
+MODE_LOCAL = (
+    "local"  # no login configured, server bound to and reached as localhost: every permission
+)
+MODE_READONLY = (
+    "readonly"  # no login configured, server reachable from elsewhere (or reached by another name)
+)
 MODE_ANONYMOUS = "anonymous"  # login configured but nobody signed in: nothing
 
 
@@ -47,7 +53,9 @@ class Identity:
         return permission in self.permissions
 
 
-def roles_for_groups(groups: Iterable[str], role_groups: Mapping[str, Iterable[str]]) -> frozenset[str]:
+def roles_for_groups(
+    groups: Iterable[str], role_groups: Mapping[str, Iterable[str]]
+) -> frozenset[str]:
     """The roles whose configured groups intersect the user's groups."""
     mine = {str(g) for g in groups}
     return frozenset(role for role, gs in role_groups.items() if mine & {str(g) for g in gs})
@@ -61,20 +69,28 @@ def permissions_for_roles(roles: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def identity_for(user: str, groups: Iterable[str], role_groups: Mapping[str, Iterable[str]]) -> Identity:
+def identity_for(
+    user: str, groups: Iterable[str], role_groups: Mapping[str, Iterable[str]]
+) -> Identity:
     """A signed-in user's identity from their groups."""
     roles = roles_for_groups(groups, role_groups)
-    return Identity(user=user, mode=MODE_OIDC, roles=roles, permissions=permissions_for_roles(roles))
+    return Identity(
+        user=user, mode=MODE_OIDC, roles=roles, permissions=permissions_for_roles(roles)
+    )
 
 
 def local_identity() -> Identity:
     """The identity of local mode (no login, localhost only): every permission."""
-    return Identity(user="local", mode=MODE_LOCAL, roles=frozenset({"admin"}), permissions=ALL_PERMISSIONS)
+    return Identity(
+        user="local", mode=MODE_LOCAL, roles=frozenset({"admin"}), permissions=ALL_PERMISSIONS
+    )
 
 
 def readonly_identity() -> Identity:
     """The identity when no login is configured and the server is reachable from elsewhere."""
-    return Identity(user="anonymous", mode=MODE_READONLY, roles=frozenset(), permissions=frozenset({VIEW}))
+    return Identity(
+        user="anonymous", mode=MODE_READONLY, roles=frozenset(), permissions=frozenset({VIEW})
+    )
 
 
 def require(identity: Identity | None, permission: str) -> Identity:

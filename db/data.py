@@ -72,8 +72,14 @@ _ENGINES_LOCK = threading.Lock()
 
 
 def _engine_key(s: Settings) -> tuple[object, ...]:
-    return (s.database_url, s.read_url, s.statement_timeout_s, s.connect_timeout_s, s.sqlite_busy_timeout_s,
-            s.pool_recycle_s)
+    return (
+        s.database_url,
+        s.read_url,
+        s.statement_timeout_s,
+        s.connect_timeout_s,
+        s.sqlite_busy_timeout_s,
+        s.pool_recycle_s,
+    )
 
 
 def engines() -> Engines:
@@ -131,13 +137,28 @@ _CACHES: dict[str, Any] = {domain: _make_cache(domain) for domain in TTL_S}
 
 def _freeze(value: Any) -> Any:
     if isinstance(value, list | set | frozenset):
-        return tuple(_freeze(v) for v in (sorted(value, key=repr) if isinstance(value, set | frozenset) else value))
+        return tuple(
+            _freeze(v)
+            for v in (sorted(value, key=repr) if isinstance(value, set | frozenset) else value)
+        )
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
     return value
 
 
-_IMMUTABLE = (str, bytes, int, float, bool, date, datetime, timedelta, Decimal, frozenset, type(None))
+_IMMUTABLE = (
+    str,
+    bytes,
+    int,
+    float,
+    bool,
+    date,
+    datetime,
+    timedelta,
+    Decimal,
+    frozenset,
+    type(None),
+)
 
 
 def _fresh(value: Any) -> Any:
@@ -156,7 +177,9 @@ def _fresh(value: Any) -> Any:
     if isinstance(value, set):
         return set(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _fresh(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        fields = {
+            f.name: _fresh(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init
+        }
         return dataclasses.replace(value, **fields)
     return copy.deepcopy(value)
 

@@ -82,7 +82,9 @@ def _sqlite_engine(url: str, settings: Settings, *, read_timeout: bool) -> Engin
     # statement of a read (it then also bounds fetching that statement's rows), never for writes,
     # and dropped at commit/rollback so ending a transaction is never interrupted.
     @event.listens_for(engine, "before_cursor_execute")
-    def _on_execute(conn: Any, _cursor: Any, _stmt: Any, _params: Any, _ctx: Any, _many: bool) -> None:
+    def _on_execute(
+        conn: Any, _cursor: Any, _stmt: Any, _params: Any, _ctx: Any, _many: bool
+    ) -> None:
         dbapi_conn = conn.connection.dbapi_connection
         if read_timeout and not conn.get_execution_options().get(SQLITE_IMMEDIATE):
             _arm_sqlite_deadline(dbapi_conn, settings.statement_timeout_s)
@@ -110,14 +112,19 @@ def _arm_sqlite_deadline(dbapi_conn: sqlite3.Connection, seconds: float) -> None
 
 
 def _postgres_engine(url: str, settings: Settings, *, read_timeout: bool) -> Engine:
-    options = f"-c statement_timeout={int(settings.statement_timeout_s * 1000)}" if read_timeout else ""
+    options = (
+        f"-c statement_timeout={int(settings.statement_timeout_s * 1000)}" if read_timeout else ""
+    )
     options += " -c lock_timeout=5000 -c TimeZone=UTC"
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_recycle=settings.pool_recycle_s,
         hide_parameters=True,
-        connect_args={"connect_timeout": int(settings.connect_timeout_s), "options": options.strip()},
+        connect_args={
+            "connect_timeout": int(settings.connect_timeout_s),
+            "options": options.strip(),
+        },
     )
 
 
@@ -140,7 +147,9 @@ def _mysql_engine(url: str, settings: Settings, *, read_timeout: bool) -> Engine
             if is_mariadb:
                 cur.execute(f"SET SESSION max_statement_time = {settings.statement_timeout_s:.3f}")
             else:
-                cur.execute(f"SET SESSION max_execution_time = {int(settings.statement_timeout_s * 1000)}")
+                cur.execute(
+                    f"SET SESSION max_execution_time = {int(settings.statement_timeout_s * 1000)}"
+                )
         cur.close()
 
     return engine
@@ -157,7 +166,9 @@ def make_engine(url: str, settings: Settings | None = None, *, read_timeout: boo
         return _postgres_engine(url, settings, read_timeout=read_timeout)
     if kind == "mysql":
         return _mysql_engine(url, settings, read_timeout=read_timeout)
-    raise UnsupportedDatabaseError(f"unsupported database engine: {kind} (use sqlite, postgresql or mysql/mariadb)")
+    raise UnsupportedDatabaseError(
+        f"unsupported database engine: {kind} (use sqlite, postgresql or mysql/mariadb)"
+    )
 
 
 def writer(engine: Engine) -> Engine:

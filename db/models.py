@@ -83,9 +83,13 @@ class OpportunitySnapshot(Base):
     symbol: Mapped[str] = mapped_column(Str(), nullable=False, index=True)
     strategy_type: Mapped[str] = mapped_column(Str(), nullable=False, index=True)
     data: Mapped[Any] = mapped_column(LenientJSON, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        UtcDateTime(), nullable=False, default=utcnow, index=True
+    )
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
-    last_updated: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+    last_updated: Mapped[datetime | None] = mapped_column(
+        UtcDateTime(), default=utcnow, onupdate=utcnow
+    )
     scan_session_id: Mapped[str | None] = mapped_column(
         Str(), ForeignKey("scan_sessions.id"), nullable=True, index=True
     )
@@ -117,7 +121,9 @@ class SandboxStrategyConfig(Base):
     version: Mapped[int | None] = mapped_column(Integer, default=1)
     is_active: Mapped[bool | None] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=func.now())
-    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=func.now(), onupdate=func.now())
+    updated_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime(), default=func.now(), onupdate=func.now()
+    )
     deployed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
     test_runs: Mapped[list[SandboxTestRun]] = relationship(back_populates="config")
@@ -132,7 +138,9 @@ class SandboxTestRun(Base):
     )
 
     id: Mapped[str] = mapped_column(Str(), primary_key=True, default=new_uuid)
-    config_id: Mapped[str] = mapped_column(Str(), ForeignKey("sandbox_strategy_configs.id"), nullable=False)
+    config_id: Mapped[str] = mapped_column(
+        Str(), ForeignKey("sandbox_strategy_configs.id"), nullable=False
+    )
     test_parameters: Mapped[Any] = mapped_column(LenientJSON, nullable=False)
     execution_time_ms: Mapped[int | None] = mapped_column(Integer)
     opportunities_found: Mapped[int | None] = mapped_column(Integer, default=0)
@@ -151,7 +159,9 @@ class SandboxAIConversation(Base):
     )
 
     id: Mapped[str] = mapped_column(Str(), primary_key=True, default=new_uuid)
-    config_id: Mapped[str] = mapped_column(Str(), ForeignKey("sandbox_strategy_configs.id"), nullable=False)
+    config_id: Mapped[str] = mapped_column(
+        Str(), ForeignKey("sandbox_strategy_configs.id"), nullable=False
+    )
     user_message: Mapped[str] = mapped_column(Text, nullable=False)
     ai_response: Mapped[str] = mapped_column(Text, nullable=False)
     context_data: Mapped[Any | None] = mapped_column(LenientJSON)

@@ -45,7 +45,9 @@ class ConfigHistory(OwnBase):
     """Every saved version of a sandbox config (the backend keeps only the latest)."""
 
     __tablename__ = "console_config_history"
-    __table_args__ = (UniqueConstraint("config_id", "version", name="uq_console_config_history_version"),)
+    __table_args__ = (
+        UniqueConstraint("config_id", "version", name="uq_console_config_history_version"),
+    )
 
     id: Mapped[str] = mapped_column(Str(64), primary_key=True, default=new_uuid)
     config_id: Mapped[str] = mapped_column(Str(255), nullable=False, index=True)

@@ -62,17 +62,26 @@ def auth_problems(raw: object) -> list[str]:
     if raw is None:
         return []
     if not isinstance(raw, Mapping):
-        return ["[auth] must be a section with redirect_uri, cookie_secret, client_id, client_secret and "
-                "server_metadata_url."]
+        return [
+            "[auth] must be a section with redirect_uri, cookie_secret, client_id, client_secret and "
+            "server_metadata_url."
+        ]
     problems = [f"[auth] has no {key}." for key in AUTH_KEYS if not _text(raw.get(key))]
     redirect = raw.get("redirect_uri")
     if _text(redirect) and not str(redirect).endswith("/oauth2callback"):
         problems.append("[auth] redirect_uri must end with /oauth2callback.")
-    provider = raw.get("default", raw)  # st.login() uses [auth.default], else the keys of [auth] itself
+    provider = raw.get(
+        "default", raw
+    )  # st.login() uses [auth.default], else the keys of [auth] itself
     if not isinstance(provider, Mapping):
-        return [*problems, "[auth.default] must be a section with client_id, client_secret and server_metadata_url."]
+        return [
+            *problems,
+            "[auth.default] must be a section with client_id, client_secret and server_metadata_url.",
+        ]
     name = "[auth.default]" if "default" in raw else "[auth]"
-    return problems + [f"{name} has no {key}." for key in AUTH_PROVIDER_KEYS if not _text(provider.get(key))]
+    return problems + [
+        f"{name} has no {key}." for key in AUTH_PROVIDER_KEYS if not _text(provider.get(key))
+    ]
 
 
 def role_groups_from(raw: object) -> tuple[dict[str, list[str]], str | None]:
@@ -87,7 +96,10 @@ def role_groups_from(raw: object) -> tuple[dict[str, list[str]], str | None]:
             known = ", ".join(sorted(ROLE_PERMISSIONS))
             return {}, f"[roles] names an unknown role {str(role)!r} (the roles are {known})."
         if not isinstance(names, list) or not all(_text(n) for n in names):
-            return {}, f'[roles] {role} must be a list of group names, like {role} = ["group-a", "group-b"].'
+            return (
+                {},
+                f'[roles] {role} must be a list of group names, like {role} = ["group-a", "group-b"].',
+            )
         groups[str(role)] = [str(n) for n in names]
     return groups, None
 
@@ -166,8 +178,13 @@ class Settings:
 
 # The environment variables the settings read (every cached read asks for the settings: they are
 # rebuilt only when one of these or the secrets file changes).
-ENV_NAMES = ("DATABASE_URL", "DATABASE_READ_URL", "CONSOLE_STATEMENT_TIMEOUT_S", "CONSOLE_CONNECT_TIMEOUT_S",
-             "CONSOLE_SQLITE_BUSY_TIMEOUT_S")
+ENV_NAMES = (
+    "DATABASE_URL",
+    "DATABASE_READ_URL",
+    "CONSOLE_STATEMENT_TIMEOUT_S",
+    "CONSOLE_CONNECT_TIMEOUT_S",
+    "CONSOLE_SQLITE_BUSY_TIMEOUT_S",
+)
 _last: tuple[tuple[Any, ...], Settings] | None = None
 
 
@@ -198,7 +215,9 @@ def configured_url() -> str:
     """The configured main database URL for a command-line tool; raises BrokenSettings on broken secrets."""
     settings = load_settings()
     if settings.problems:
-        raise BrokenSettings("the settings are broken (fix them or pass a URL): " + " ".join(settings.problems))
+        raise BrokenSettings(
+            "the settings are broken (fix them or pass a URL): " + " ".join(settings.problems)
+        )
     return settings.database_url
 
 

@@ -42,7 +42,9 @@ def _epoch_pg(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(epoch_seconds, "mysql")
 def _epoch_mysql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     # TIMESTAMPDIFF does not depend on the session time zone, unlike UNIX_TIMESTAMP.
-    return f"TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {compiler.process(element.clauses, **kw)})"
+    return (
+        f"TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {compiler.process(element.clauses, **kw)})"
+    )
 
 
 def epoch_bucket(col: Any, seconds: int) -> ColumnElement[int]:
@@ -107,7 +109,10 @@ class _KeyedJSON(FunctionElement[Any]):
     SQLAlchemy would reuse the SQL compiled for one key for every other key."""
 
     inherit_cache = True
-    _traverse_internals = [*FunctionElement._traverse_internals, ("json_key", InternalTraversal.dp_string)]
+    _traverse_internals = [
+        *FunctionElement._traverse_internals,
+        ("json_key", InternalTraversal.dp_string),
+    ]
 
     def __init__(self, col: Any, key: Any) -> None:
         k = str(getattr(key, "value", key))
@@ -211,7 +216,10 @@ class likely(FunctionElement[bool]):  # noqa: N801
 
     # no Boolean type: SQLAlchemy would append "= 1" on SQLite, hiding the term from the planner
     inherit_cache = True
-    _traverse_internals = [*FunctionElement._traverse_internals, ("probability", InternalTraversal.dp_plain_obj)]
+    _traverse_internals = [
+        *FunctionElement._traverse_internals,
+        ("probability", InternalTraversal.dp_plain_obj),
+    ]
 
     def __init__(self, cond: Any, probability: float) -> None:
         if not 0.0 <= probability <= 1.0:

@@ -72,7 +72,9 @@ def dumps_deep(value: Any, *, default: Callable[[Any], Any] | None = None) -> st
             pairs = list(item.items())
             for i in range(len(pairs) - 1, -1, -1):
                 todo.append(pairs[i][1])
-                key = pairs[i][0] if isinstance(pairs[i][0], str) else json.dumps(pairs[i][0])  # as json.dumps does
+                key = (
+                    pairs[i][0] if isinstance(pairs[i][0], str) else json.dumps(pairs[i][0])
+                )  # as json.dumps does
                 todo.append(_Raw(("," if i else "") + json.dumps(key) + ":"))
         elif isinstance(item, list | tuple):
             out.append("[")

@@ -70,17 +70,32 @@ HEALTH_STEP = 2 * MINUTE  # one check per service every 2 minutes ("history")
 ERROR_BIN = 5 * MINUTE  # errors are placed per 5-minute bin, weighted by the incidents in it
 ERRORS_PER_BIN = 3.0  # background errors per bin ("history"); bursts add BURST_WEIGHT times that
 BURST_WEIGHT = {"DOWN": 25.0, "DEGRADED": 10.0}
-LINKED_SHARE = 0.72  # snapshots that belong to a scan; the rest are V2 live (no scan, a few dangling)
+LINKED_SHARE = (
+    0.72  # snapshots that belong to a scan; the rest are V2 live (no scan, a few dangling)
+)
 SNAPSHOT_TTL = DAY  # "history": about one day of snapshots is unexpired now
 ODD_SHARE = 0.015  # share of non-numeric response_time_ms / error_count_24h
 
 ERROR_SERVICES: tuple[str | None, ...] = (
-    "opportunity_cache", "strategy_specific_scanner", "universe_loader", "strategy_ai_service", None)
+    "opportunity_cache",
+    "strategy_specific_scanner",
+    "universe_loader",
+    "strategy_ai_service",
+    None,
+)
 ERROR_BACKGROUND = (0.35, 0.5, 0.6, 0.8, 1.0)  # cumulative weights of ERROR_SERVICES outside bursts
 
 # ---------------------------------------------------------------- system_health_status
 
-HEALTH_COLUMNS = ("id", "check_timestamp", "service_name", "status", "response_time_ms", "error_count_24h", "details")
+HEALTH_COLUMNS = (
+    "id",
+    "check_timestamp",
+    "service_name",
+    "status",
+    "response_time_ms",
+    "error_count_24h",
+    "details",
+)
 
 
 def health_rows(plan: Plan, clock: Clock) -> Iterator[Row]:
@@ -104,7 +119,9 @@ def health_rows(plan: Plan, clock: Clock) -> Iterator[Row]:
         yield (uid(), clock.db(t), service, *_health_values(r, service, inc, t))
 
 
-def _health_values(r: Callable[[], float], service: str, inc: Incident | None, t: int) -> tuple[Any, ...]:
+def _health_values(
+    r: Callable[[], float], service: str, inc: Incident | None, t: int
+) -> tuple[Any, ...]:
     """(status, response_time_ms, error_count_24h, details) for one check."""
     base = vocab.HEALTH_SERVICES[service]
     if inc is None:
@@ -137,8 +154,18 @@ def _health_values(r: Callable[[], float], service: str, inc: Incident | None, t
 
 # ---------------------------------------------------------------- critical_error_logs
 
-ERROR_COLUMNS = ("id", "error_type", "message", "details", "service", "user_id", "created_at", "resolved_at",
-                 "resolution_notes", "severity")
+ERROR_COLUMNS = (
+    "id",
+    "error_type",
+    "message",
+    "details",
+    "service",
+    "user_id",
+    "created_at",
+    "resolved_at",
+    "resolution_notes",
+    "severity",
+)
 Burst = tuple[str, int, int, float, int]  # service, from, to, weight, incident end
 
 
@@ -154,7 +181,11 @@ def _error_bins(plan: Plan) -> list[tuple[int, int, int, list[Burst]]]:
     bins: list[tuple[int, int, float, list[Burst]]] = []
     total, b1 = 0.0, end
     n_bins = WINDOW_SPAN // ERROR_BIN
-    while (total < plan.rows * 1.0 / ERRORS_PER_BIN) if plan.profile == "history" else len(bins) < n_bins:
+    while (
+        (total < plan.rows * 1.0 / ERRORS_PER_BIN)
+        if plan.profile == "history"
+        else len(bins) < n_bins
+    ):
         b0 = b1 - ERROR_BIN
         bursts = _bursts(plan, services, starts, b0, b1)
         w = 1.0 + sum(b[3] for b in bursts)
@@ -177,7 +208,9 @@ def _error_bins(plan: Plan) -> list[tuple[int, int, int, list[Burst]]]:
     return out
 
 
-def _bursts(plan: Plan, services: list[str], starts: dict[str, list[int]], b0: int, b1: int) -> list[Burst]:
+def _bursts(
+    plan: Plan, services: list[str], starts: dict[str, list[int]], b0: int, b1: int
+) -> list[Burst]:
     found: list[Burst] = []
     for s in services:
         i = bisect.bisect_left(starts[s], b1) - 1
@@ -215,8 +248,16 @@ def error_rows(plan: Plan, clock: Clock) -> Iterator[Row]:
             yield _error_row(r, uid, pools[service], service, t, inc_end, now, clock)
 
 
-def _error_row(r: Callable[[], float], uid: Callable[[], str], pool: Sequence[tuple[str, str, str]],
-               service: str | None, t: int, inc_end: int, now: int, clock: Clock) -> Row:
+def _error_row(
+    r: Callable[[], float],
+    uid: Callable[[], str],
+    pool: Sequence[tuple[str, str, str]],
+    service: str | None,
+    t: int,
+    inc_end: int,
+    now: int,
+    clock: Clock,
+) -> Row:
     etype, message, details = pool[int(r() * len(pool))]
     u = r()
     severity = "HIGH" if u < 0.85 else "MEDIUM" if u < 0.95 else "LOW"
@@ -225,20 +266,59 @@ def _error_row(r: Callable[[], float], uid: Callable[[], str], pool: Sequence[tu
         resolved = min(inc_end + int((5 + r() * 55) * MINUTE), now - MINUTE)
     elif not inc_end and t < now - 2 * HOUR and r() < 0.4:
         resolved = t + int(min(12 * HOUR, now - t - MINUTE) * (0.02 + r() * 0.98))
-    notes = vocab.RESOLUTION_NOTES[int(r() * len(vocab.RESOLUTION_NOTES))] if resolved and r() < 0.75 else None
+    notes = (
+        vocab.RESOLUTION_NOTES[int(r() * len(vocab.RESOLUTION_NOTES))]
+        if resolved and r() < 0.75
+        else None
+    )
     if r() < SECONDS_ONLY_SHARE:
         t = seconds_only(t)
-    return (uid(), etype, message, details, service, None, clock.db(t),
-            clock.db(resolved) if resolved else None, notes, severity)
+    return (
+        uid(),
+        etype,
+        message,
+        details,
+        service,
+        None,
+        clock.db(t),
+        clock.db(resolved) if resolved else None,
+        notes,
+        severity,
+    )
 
 
 # ---------------------------------------------------------------- scan_sessions + opportunity_snapshots
 
-SCAN_COLUMNS = ("id", "strategy", "symbols_scanned", "started_at", "completed_at", "opportunities_found", "status",
-                "error_message", "scan_parameters")
-SNAPSHOT_COLUMNS = ("opportunity_id", "symbol", "strategy_type", "data", "created_at", "expires_at", "last_updated",
-                    "scan_session_id", "is_active", "cache_hits", "premium", "max_loss", "probability_profit",
-                    "expected_value", "days_to_expiration", "underlying_price", "liquidity_score")
+SCAN_COLUMNS = (
+    "id",
+    "strategy",
+    "symbols_scanned",
+    "started_at",
+    "completed_at",
+    "opportunities_found",
+    "status",
+    "error_message",
+    "scan_parameters",
+)
+SNAPSHOT_COLUMNS = (
+    "opportunity_id",
+    "symbol",
+    "strategy_type",
+    "data",
+    "created_at",
+    "expires_at",
+    "last_updated",
+    "scan_session_id",
+    "is_active",
+    "cache_hits",
+    "premium",
+    "max_loss",
+    "probability_profit",
+    "expected_value",
+    "days_to_expiration",
+    "underlying_price",
+    "liquidity_score",
+)
 SCANS_PER_DAY = sum(24 * 60 / iv for _, iv, _ in vocab.SCAN_STRATEGIES)
 
 
@@ -312,8 +392,10 @@ class _ScanWriter:
         self.symbols = list(vocab.PRICES)
         self.free_weights = [w for w, _ in snaps.FREE_SHAPES]
         self.free_builders = [b for _, b in snaps.FREE_SHAPES]
-        self.params = [(name, vocab.dumps(p["symbols"]), vocab.dumps(p), p["symbols"])
-                       for name, _, p in vocab.SCAN_STRATEGIES]
+        self.params = [
+            (name, vocab.dumps(p["symbols"]), vocab.dumps(p), p["symbols"])
+            for name, _, p in vocab.SCAN_STRATEGIES
+        ]
         linked = round(plan.rows * LINKED_SHARE)
         self.state = _ScanState(linked_target=linked, free_target=plan.rows - linked)
         self.last_epoch: dict[tuple[str, str], int] = {}
@@ -338,12 +420,23 @@ class _ScanWriter:
         scan_id = self.uid()
         out: list[Row] = []
         deficit = (i + 1) * st.linked_target // n - st.linked
-        if completed is not None and status == "COMPLETED" and deficit > 0 and not (name in ("theta_crop", "volatility_play") and r() < 0.5):
+        if (
+            completed is not None
+            and status == "COMPLETED"
+            and deficit > 0
+            and not (name in ("theta_crop", "volatility_play") and r() < 0.5)
+        ):
             want = min(deficit, vocab.SCAN_MAX_OPPS[name], len(symbols))
-            picks = symbols[:] if want == len(symbols) else [symbols[int(r() * len(symbols))] for _ in range(want)]
+            picks = (
+                symbols[:]
+                if want == len(symbols)
+                else [symbols[int(r() * len(symbols))] for _ in range(want)]
+            )
             builder = snaps.BY_SCAN_STRATEGY[name]
             for sym in dict.fromkeys(picks):
-                at = min(completed + int((1 + r() * 300) * 1000), self.plan.now_us - 1000)  # never after now
+                at = min(
+                    completed + int((1 + r() * 300) * 1000), self.plan.now_us - 1000
+                )  # never after now
                 out.append(self._snapshot(at, sym, builder, scan_id))
             st.linked += len(out)
         found = len(out)
@@ -353,8 +446,17 @@ class _ScanWriter:
         if r() < SECONDS_ONLY_SHARE:
             t = seconds_only(t)
         clock = self.clock
-        row = (scan_id, name, symbols_json, clock.db(t), clock.db(completed) if completed else None,
-               found, status, error, params_json)
+        row = (
+            scan_id,
+            name,
+            symbols_json,
+            clock.db(t),
+            clock.db(completed) if completed else None,
+            found,
+            status,
+            error,
+            params_json,
+        )
         return row, out
 
     def _outcome(self, t: int, name: str) -> tuple[str, int | None, str | None]:
@@ -375,7 +477,11 @@ class _ScanWriter:
             msg = msgs[int(r() * len(msgs))].format(s=name, S=name.upper())
             return "FAILED", t + dur, msg
         if u < p_fail + 0.003:
-            return "CANCELLED", (t + dur if r() < 0.5 else None), "Cancelled: scheduler shutting down"
+            return (
+                "CANCELLED",
+                (t + dur if r() < 0.5 else None),
+                "Cancelled: scheduler shutting down",
+            )
         if t < now - 2 * HOUR and r() < 0.00005:  # a few more stuck scans at large sizes
             return "RUNNING", None, None
         if self.backwards_at is not None and t >= self.backwards_at or r() < 0.00002:
@@ -407,7 +513,9 @@ class _ScanWriter:
         st.linked = st.linked_target
         return self._free(st.prev_t or self.plan.now_us - MINUTE, self.plan.now_us - SEC, rest)
 
-    def _snapshot(self, t: int, sym: str, builder: Callable[..., snaps.Snapshot], scan_id: str | None) -> Row:
+    def _snapshot(
+        self, t: int, sym: str, builder: Callable[..., snaps.Snapshot], scan_id: str | None
+    ) -> Row:
         r, plan, st = self.r, self.plan, self.state
         st.snap_no += 1
         px = round(vocab.PRICES[sym] * (0.97 + r() * 0.06), 2)
@@ -419,7 +527,15 @@ class _ScanWriter:
         if t < plan.now_us - 7 * DAY and r() < 0.25:
             data = snaps.partial(oid, sym, stype, m)
         if r() < 0.03:  # the backend's upsert replaced data but left these columns stale
-            m = (round(m[0] * 0.9, 2), m[1], round(m[2] - 0.04, 3), round(m[3] * 0.8, 2), m[4] + 1, m[5], m[6])
+            m = (
+                round(m[0] * 0.9, 2),
+                m[1],
+                round(m[2] - 0.04, 3),
+                round(m[3] * 0.8, 2),
+                m[4] + 1,
+                m[5],
+                m[6],
+            )
         if plan.profile == "window":
             expires = plan.now_us + 10 * MINUTE + int(r() * 23 * HOUR)
         else:
@@ -429,15 +545,30 @@ class _ScanWriter:
         active = r() < 0.98 if live else r() < 0.35
         clock = self.clock
         created = clock.db(t)
-        return (oid, sym, stype, data, created, clock.db(expires), created if updated == t else clock.db(updated),
-                scan_id, active,
-                int(r() ** 3 * 6), *m)
+        return (
+            oid,
+            sym,
+            stype,
+            data,
+            created,
+            clock.db(expires),
+            created if updated == t else clock.db(updated),
+            scan_id,
+            active,
+            int(r() ** 3 * 6),
+            *m,
+        )
 
 
 # ---------------------------------------------------------------- loading
 
 TABLES = Base.metadata.tables
-BIG_TABLES = ("system_health_status", "critical_error_logs", "scan_sessions", "opportunity_snapshots")
+BIG_TABLES = (
+    "system_health_status",
+    "critical_error_logs",
+    "scan_sessions",
+    "opportunity_snapshots",
+)
 
 
 class _Loader:
@@ -459,7 +590,9 @@ class _Loader:
         if self.copy:
             sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"  # our own table and column names
         else:
-            sql = str(insert(table).inline().compile(dialect=self.conn.dialect, column_keys=list(columns)))
+            sql = str(
+                insert(table).inline().compile(dialect=self.conn.dialect, column_keys=list(columns))
+            )
         self._sql[table.name] = (sql, columns)
         self.written.setdefault(table.name, 0)
 
@@ -474,7 +607,9 @@ class _Loader:
                     for row in rows:
                         copy.write_row(row)
             else:
-                params: Any = rows if self.sqlite else [dict(zip(columns, row, strict=True)) for row in rows]
+                params: Any = (
+                    rows if self.sqlite else [dict(zip(columns, row, strict=True)) for row in rows]
+                )
                 self.conn.exec_driver_sql(sql, params)
         self.written[table] += len(rows)
         self.done += len(rows)
@@ -507,7 +642,9 @@ def _sqlite_bulk(conn: Connection, tables: Sequence[Table]) -> Iterator[None]:
     raw.execute("PRAGMA threads=2")  # index builds may sort on a helper thread
     raw.execute("PRAGMA mmap_size=2147483648")  # index builds read the whole table: no copies
     existing = {t.name: {ix["name"] for ix in inspect(conn).get_indexes(t.name)} for t in tables}
-    empty = [t for t in tables if conn.execute(select(func.count()).select_from(t)).scalar_one() == 0]
+    empty = [
+        t for t in tables if conn.execute(select(func.count()).select_from(t)).scalar_one() == 0
+    ]
     conn.commit()
     dropped = [ix for t in empty for ix in t.indexes if ix.name in existing[t.name]]
     with conn.begin():
@@ -528,8 +665,15 @@ def _no_bulk() -> Iterator[None]:
     yield
 
 
-def generate(engine: Engine, *, rows: int, seed: int = 7, profile: str = "history",
-             progress: Progress | None = None, now: datetime | None = None) -> dict[str, int]:
+def generate(
+    engine: Engine,
+    *,
+    rows: int,
+    seed: int = 7,
+    profile: str = "history",
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> dict[str, int]:
     """Fill the backend's nine tables with demo data; returns rows written per table.
 
     `rows` rows go into each big table; the sandbox tables get smaller counts (`sandbox_sizes`).
@@ -577,9 +721,13 @@ def _load_big(plan: Plan, clock: Clock, loader: _Loader) -> None:
 
 def _load_sandbox(plan: Plan, clock: Clock, loader: _Loader) -> None:
     sb = Sandbox(plan, clock, dangling=loader.sqlite)
-    for table, columns in (("sandbox_strategy_configs", CONFIG_COLUMNS), ("sandbox_test_runs", RUN_COLUMNS),
-                           ("sandbox_ai_conversations", AI_COLUMNS), ("sandbox_historical_cache", CACHE_COLUMNS),
-                           ("sandbox_stats", STATS_COLUMNS)):
+    for table, columns in (
+        ("sandbox_strategy_configs", CONFIG_COLUMNS),
+        ("sandbox_test_runs", RUN_COLUMNS),
+        ("sandbox_ai_conversations", AI_COLUMNS),
+        ("sandbox_historical_cache", CACHE_COLUMNS),
+        ("sandbox_stats", STATS_COLUMNS),
+    ):
         loader.prepare(TABLES[table], columns)
     loader.write("sandbox_strategy_configs", sb.config_rows())
     loader.write("sandbox_test_runs", sb.run_rows())
@@ -606,11 +754,17 @@ def main(argv: list[str] | None = None) -> int:
     from db.schema import migrate
     from db.settings import BrokenSettings, configured_url, safe_url
 
-    ap = argparse.ArgumentParser(prog="python -m demo.generate", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m demo.generate", description=__doc__.splitlines()[0]
+    )
     ap.add_argument("--url", help="database URL (default: the configured one)")
-    ap.add_argument("--rows", type=int, default=20_000, help="rows in each big table (default 20000)")
+    ap.add_argument(
+        "--rows", type=int, default=20_000, help="rows in each big table (default 20000)"
+    )
     ap.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    ap.add_argument("--profile", choices=PROFILES, default="history", help="time layout (default history)")
+    ap.add_argument(
+        "--profile", choices=PROFILES, default="history", help="time layout (default history)"
+    )
     args = ap.parse_args(argv)
     try:
         url = args.url or configured_url()
@@ -622,10 +776,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         Base.metadata.create_all(engine)
         migrate.upgrade(engine)
-        written = generate(engine, rows=args.rows, seed=args.seed, profile=args.profile, progress=_bar(sys.stderr))
+        written = generate(
+            engine, rows=args.rows, seed=args.seed, profile=args.profile, progress=_bar(sys.stderr)
+        )
     except Exception as exc:  # noqa: BLE001 - the CLI reports, it does not trace
-        print(f"\ndemo data failed on {safe_url(url)}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
-              file=sys.stderr)
+        print(
+            f"\ndemo data failed on {safe_url(url)}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
+            file=sys.stderr,
+        )
         return 1
     finally:
         engine.dispose()

@@ -21,7 +21,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Engine, Float, Integer, String, Table, Text, insert, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    String,
+    Table,
+    Text,
+    insert,
+    text,
+)
 from sqlalchemy.sql.type_api import TypeEngine
 
 from db.models import Base
@@ -31,29 +43,31 @@ MARKER = "MSY"
 # Default length of a bare VARCHAR on MySQL (db.types.MYSQL_VARCHAR_LENGTH): the safe cap everywhere.
 BARE_VARCHAR_CAP = 255
 LONG_TEXT_CHARS = 6_000
-REMOTE = "http://127.0.0.1:9"  # nothing listens there: a request to it is the proof of a rendered image
+REMOTE = (
+    "http://127.0.0.1:9"  # nothing listens there: a request to it is the proof of a rendered image
+)
 
 
 def _hostile() -> list[str]:
     """The text catalogue; `{m}` becomes a unique marker per value."""
     return [
         "[click {m}](javascript:alert('{m}'))",
-        "<a href=\"https://evil.example/{m}\">{m} link</a>",
+        '<a href="https://evil.example/{m}">{m} link</a>',
         "<script>window.__msy='{m}';alert('{m}')</script>",
         "![{m}](" + REMOTE + "/{m}.png)",
-        "<img src=\"" + REMOTE + "/{m}.png\" onerror=\"window.__msy='{m}'\">",
+        '<img src="' + REMOTE + '/{m}.png" onerror="window.__msy=\'{m}\'">',
         "$$\\frac{{{m}}}{{x^2}}$$ and $e^{{i\\pi}}$",
         "**bold {m}** _em {m}_ ~~del~~ `code`",
         "# Heading {m}\n\n- item one\n- item two\n\n> quote",
         ":red[{m} red] :blue-background[{m}] :material/warning:",
-        "<b>{m}</b><iframe src=\"" + REMOTE + "/{m}\"></iframe>",
-        "<svg onload=\"window.__msy='{m}'\"><a xlink:href=\"javascript:alert(1)\">{m}</a></svg>",
+        '<b>{m}</b><iframe src="' + REMOTE + '/{m}"></iframe>',
+        '<svg onload="window.__msy=\'{m}\'"><a xlink:href="javascript:alert(1)">{m}</a></svg>',
         "```mermaid\ngraph TD; A[{m}]-->B\n```",
         "=cmd|' /C calc'!A0 {m}",
         "+1+1 {m}",
         "-2+3 {m}",
         "@SUM(A1:A9) {m}",
-        "\t=HYPERLINK(\"" + REMOTE + "/{m}\")",
+        '\t=HYPERLINK("' + REMOTE + '/{m}")',
         "{m} \u202etxet lrt\u202c עברית العربية \u200b\u200c\u200d\ufeff zero-width",
         "{m} 👨‍👩‍👧‍👦🔥🧨 e\u0301\u0301\u0301 Z\u0351\u0351\u0351algo 𝕳𝖊𝖑𝖑𝖔",
         "{m} NaN",
@@ -73,8 +87,27 @@ def _hostile() -> list[str]:
 
 def _number_texts() -> list[str]:
     """Numbers as the odd text the backend (or a broken writer) stores."""
-    return ["", "N/A", "abc", "NaN", "Infinity", "-inf", "1e309", "0x10", "1,234", " 42 ", "$0.0003",
-            "١٢", "-0", "=1+1", "12ms", "None", "null", "0", "3.14159265358979323846"]
+    return [
+        "",
+        "N/A",
+        "abc",
+        "NaN",
+        "Infinity",
+        "-inf",
+        "1e309",
+        "0x10",
+        "1,234",
+        " 42 ",
+        "$0.0003",
+        "١٢",
+        "-0",
+        "=1+1",
+        "12ms",
+        "None",
+        "null",
+        "0",
+        "3.14159265358979323846",
+    ]
 
 
 def _nested(depth: int, m: str) -> Any:
@@ -92,15 +125,38 @@ def _hostile_json(m: str) -> list[Any]:
         {f"<a href='javascript:1'>{m}</a>": "key is html", "error": f"[{m}](javascript:alert(1))"},
         {"error": f"=cmd|' /C calc'!A0 {m}", "symbol": f"<b>{m}</b>", "strategy": f"$${m}$$"},
         {"symbols": f"![x]({REMOTE}/{m}.png)", "interval_minutes": "NaN", "enabled": "yes"},
-        {"performance_metrics": f"not a dict {m}", "opportunities": f"<script>{m}</script>",
-         "success": "false", "opportunities_count": "many"},
-        {"performance_metrics": {"avg_probability_profit": "1e309", "avg_expected_value": None,
-                                 "total_opportunities": -1, "risk_reward_ratio": f"{m}"},
-         "opportunities": [{"symbol": f"<img src={REMOTE}/{m}.png>", "max_profit": "Unlimited"}]},
-        {"max_profit": "Unlimited", "legs": f"{m} not a list", "premium": "$1.80", "probability_profit": 1e308},
-        {"trading": {"target_dte_range": [21, 7], "delta_target": "-0"}, "risk": {"loss_limit": -2.0},
-         f"universe.primary_symbols{m}": ["BRK-B", "<META>"]},
-        {"price": "١٢٣", "iv_rank": 1e308, "timestamp": "2099-12-31T23:59:59.999999", "note": f"{m}\u202e"},
+        {
+            "performance_metrics": f"not a dict {m}",
+            "opportunities": f"<script>{m}</script>",
+            "success": "false",
+            "opportunities_count": "many",
+        },
+        {
+            "performance_metrics": {
+                "avg_probability_profit": "1e309",
+                "avg_expected_value": None,
+                "total_opportunities": -1,
+                "risk_reward_ratio": f"{m}",
+            },
+            "opportunities": [{"symbol": f"<img src={REMOTE}/{m}.png>", "max_profit": "Unlimited"}],
+        },
+        {
+            "max_profit": "Unlimited",
+            "legs": f"{m} not a list",
+            "premium": "$1.80",
+            "probability_profit": 1e308,
+        },
+        {
+            "trading": {"target_dte_range": [21, 7], "delta_target": "-0"},
+            "risk": {"loss_limit": -2.0},
+            f"universe.primary_symbols{m}": ["BRK-B", "<META>"],
+        },
+        {
+            "price": "١٢٣",
+            "iv_rank": 1e308,
+            "timestamp": "2099-12-31T23:59:59.999999",
+            "note": f"{m}\u202e",
+        },
         f"just a string {m} <script>",
         12345.678,
         None,
@@ -170,7 +226,17 @@ class _Values:
         return [0, -1, 1, 2_147_483_647, -2_147_483_648, None, 7, 10_000, 42][i % 9]
 
     def number(self, i: int) -> float | None:
-        return [0.0, -0.0, 1e308, -1e308, 5e-324, None, 0.8500000000000001, 137.20000000000007, -2.0][i % 9]
+        return [
+            0.0,
+            -0.0,
+            1e308,
+            -1e308,
+            5e-324,
+            None,
+            0.8500000000000001,
+            137.20000000000007,
+            -2.0,
+        ][i % 9]
 
 
 def _cap(col_type: TypeEngine[Any], dialect: str) -> int | None:
@@ -199,7 +265,9 @@ def _value(col: Any, i: int, ci: int, vals: _Values, unique: bool) -> Any:
         cap = _cap(t, vals.dialect)
         if unique:
             suffix = f"-{i:05d}"
-            return vals.text(i, ci, (cap or BARE_VARCHAR_CAP) - len(suffix) if cap else 200) + suffix
+            return (
+                vals.text(i, ci, (cap or BARE_VARCHAR_CAP) - len(suffix) if cap else 200) + suffix
+            )
         if col.nullable and i % 13 == 12:
             return None
         return vals.text(i, ci, cap)
@@ -217,7 +285,9 @@ def _unique_columns(table: Table) -> set[str]:
     return cols
 
 
-def _rows(table: Table, n: int, vals: _Values, parents: dict[str, list[Any]]) -> Iterator[dict[str, Any]]:
+def _rows(
+    table: Table, n: int, vals: _Values, parents: dict[str, list[Any]]
+) -> Iterator[dict[str, Any]]:
     unique = _unique_columns(table)
     for i in range(n):
         row: dict[str, Any] = {}
@@ -229,7 +299,9 @@ def _rows(table: Table, n: int, vals: _Values, parents: dict[str, list[Any]]) ->
                 targets = parents.get(fks[0].column.table.name, [])
                 dangling = vals.dialect == "sqlite" and i % 5 == 4
                 if dangling or not targets:
-                    row[col.name] = None if col.nullable and not dangling else f"dangling {vals.marker()}"
+                    row[col.name] = (
+                        None if col.nullable and not dangling else f"dangling {vals.marker()}"
+                    )
                 else:
                     row[col.name] = targets[i % len(targets)]
                 continue
@@ -246,16 +318,27 @@ def _sqlite_invalid_json(engine: Engine, tables: list[Table], vals: _Values) -> 
             for col in table.columns:
                 if isinstance(col.type, LenientJSON):
                     bad = f"{{not json {vals.marker()} <script>alert(1)</script>"
-                    first = conn.execute(text(f'SELECT "{pk.name}" FROM "{table.name}" LIMIT 1')).scalar()  # noqa: S608 - names from metadata
+                    # names from our metadata, the bad text as a bound value
+                    select_first = f'SELECT "{pk.name}" FROM "{table.name}" LIMIT 1'  # noqa: S608
+                    first = conn.execute(text(select_first)).scalar()
                     if first is not None:
-                        conn.execute(text(f'UPDATE "{table.name}" SET "{col.name}" = :v WHERE "{pk.name}" = :k'),  # noqa: S608
-                                     {"v": bad, "k": first})
+                        update = (
+                            f'UPDATE "{table.name}" SET "{col.name}" = :v WHERE "{pk.name}" = :k'  # noqa: S608, E501
+                        )
+                        conn.execute(text(update), {"v": bad, "k": first})
                         done += 1
     return done
 
 
-def generate(engine: Engine, *, seed: int = 0, rows: int | None = None, now: datetime | None = None,
-             include_own: bool = True, progress: Callable[[float, str], None] | None = None) -> MessyReport:
+def generate(
+    engine: Engine,
+    *,
+    seed: int = 0,
+    rows: int | None = None,
+    now: datetime | None = None,
+    include_own: bool = True,
+    progress: Callable[[float, str], None] | None = None,
+) -> MessyReport:
     """Fill every backend table (and the console's own, when present) with messy rows.
 
     `rows` defaults to the size of the text catalogue, so every hostile value lands in every
@@ -291,7 +374,9 @@ def generate(engine: Engine, *, seed: int = 0, rows: int | None = None, now: dat
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Fill a database with messy, hostile rows (for tests).")
+    parser = argparse.ArgumentParser(
+        description="Fill a database with messy, hostile rows (for tests)."
+    )
     parser.add_argument("--url", required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rows", type=int, default=None)

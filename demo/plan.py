@@ -154,5 +154,10 @@ def make_plan(*, rows: int, seed: int, profile: str, now: datetime | None) -> Pl
         now = now.astimezone(UTC).replace(tzinfo=None)
     now_us = to_us(now)
     horizon = DAY * 2 if profile == "window" else int(rows / 600 * DAY) + 2 * DAY
-    return Plan(rows=rows, seed=seed, profile=profile, now_us=now_us, incidents=draw_incidents(seed, now_us, horizon))
-
+    return Plan(
+        rows=rows,
+        seed=seed,
+        profile=profile,
+        now_us=now_us,
+        incidents=draw_incidents(seed, now_us, horizon),
+    )

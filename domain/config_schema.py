@@ -19,10 +19,14 @@ from db.errors import ValidationFailed
 from domain.jsondiff import canonical, depth
 
 MAX_JSON_BYTES = 64 * 1024  # a config is a few hundred bytes; 64 KiB leaves room, refuses dumps
-MAX_JSON_CHARS = MAX_JSON_BYTES  # the raw-JSON editor takes at most this many characters (max_chars)
+MAX_JSON_CHARS = (
+    MAX_JSON_BYTES  # the raw-JSON editor takes at most this many characters (max_chars)
+)
 FIELD_MAX_CHARS = 8 * 1024  # one structured field (500 symbols fit)
 NOTE_MAX = 2000  # the note saved with a version ("why this change")
-INDENT_DEPTH = 50  # deeper documents are shown on one line (json.dumps with indent recurses per level)
+INDENT_DEPTH = (
+    50  # deeper documents are shown on one line (json.dumps with indent recurses per level)
+)
 MAX_DEPTH = 8  # nesting levels of objects/arrays
 NAME_MAX = 200  # sandbox_strategy_configs.name is String(200)
 STRATEGY_MAX = 100  # strategy_id is String(100)
@@ -57,12 +61,17 @@ class Report:
     unknown_keys: list[str] = field(default_factory=list)
     dotted_keys: list[str] = field(default_factory=list)
     data: Any = None
-    keys_checked: int = 0  # keys of config_data looked at: top-level ones outside the sections, and each section's
+    keys_checked: int = (
+        0  # keys of config_data looked at: top-level ones outside the sections, and each section's
+    )
 
     def unknown_messages(self) -> dict[str, str]:
         """One warning per unknown key (allowed and kept: the backend's own configs carry some)."""
-        return {key: f"unknown key {key}: the console does not check it and keeps it as it is "
-                     "(is it a typo, or a key the backend ignores?)" for key in self.unknown_keys}
+        return {
+            key: f"unknown key {key}: the console does not check it and keeps it as it is "
+            "(is it a typo, or a key the backend ignores?)"
+            for key in self.unknown_keys
+        }
 
     @property
     def ok(self) -> bool:
@@ -223,13 +232,18 @@ def check_config_data(data: Any, report: Report) -> None:
     for path in _walk_strings(data, ROOT):
         report.add(path, "contains a NUL character or a non-finite number")
     report.keys_checked += sum(1 for key in data if key not in SECTIONS)
-    report.keys_checked += sum(len(body) for key, body in data.items() if key in SECTIONS and isinstance(body, dict))
+    report.keys_checked += sum(
+        len(body) for key, body in data.items() if key in SECTIONS and isinstance(body, dict)
+    )
     for key in data:
         section, dot, sub = key.partition(".")
         if dot and section in SECTIONS:
             report.dotted_keys.append(key)
-            report.add(f'"{key}"', f"is a dotted top-level key; it belongs inside \"{section}\" as \"{sub}\" "
-                            "(use 'Fix dotted keys')")
+            report.add(
+                f'"{key}"',
+                f'is a dotted top-level key; it belongs inside "{section}" as "{sub}" '
+                "(use 'Fix dotted keys')",
+            )
         elif key not in SECTIONS:
             report.unknown_keys.append(key)
     for section in SECTIONS:
@@ -268,7 +282,9 @@ class Draft:
     config_data: dict[str, Any]
 
 
-def validate(*, name: Any, strategy_id: Any, user_id: Any, config_json: str) -> tuple[Draft | None, Report]:
+def validate(
+    *, name: Any, strategy_id: Any, user_id: Any, config_json: str
+) -> tuple[Draft | None, Report]:
     """Validate every field of a draft; the Draft is None when any error was found."""
     report = Report()
     clean_name = _text_field(report, "name", name, NAME_MAX)
@@ -387,7 +403,11 @@ def _field_value(kind: str, raw: Any) -> Any:
         return text
     if kind in ("number", "int"):
         value = _number_or_text(text)
-        return int(value) if kind == "int" and isinstance(value, float) and value.is_integer() else value
+        return (
+            int(value)
+            if kind == "int" and isinstance(value, float) and value.is_integer()
+            else value
+        )
     tokens = _split(text)
     if kind == "symbols":
         return [t.upper() for t in tokens]
@@ -399,7 +419,10 @@ def apply_fields(data: Any, fields: dict[str, Any]) -> dict[str, Any]:
 
     Unknown keys (top level and inside the sections) are kept as they are.
     """
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in (data if isinstance(data, dict) else {}).items()}
+    out = {
+        k: (dict(v) if isinstance(v, dict) else v)
+        for k, v in (data if isinstance(data, dict) else {}).items()
+    }
     for path, kind in FIELD_KINDS.items():
         if path not in fields:
             continue

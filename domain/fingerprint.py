@@ -12,9 +12,13 @@ import hashlib
 import re
 
 _QUOTED = re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\"")
-_UUID = re.compile(r"\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b")
+_UUID = re.compile(
+    r"\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b"
+)
 # Hex ids: 0x-prefixed, or 8+ hex characters that contain at least one digit (not plain words).
-_HEX = re.compile(r"\b0x[0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b")
+_HEX = re.compile(
+    r"\b0x[0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"
+)
 _NUMBER = re.compile(r"(?<![A-Za-z_<])[-+]?\d+(?:[.,:]\d+)*")
 _SPACE = re.compile(r"\s+")
 # Messages longer than this are cut before normalising (the fingerprint reads the head only).
@@ -33,7 +37,9 @@ def normalise_message(message: str | None) -> str:
 
 def fingerprint(error_type: str | None, service: str | None, message: str | None) -> str:
     """A short stable id of the group an error belongs to (12 hex characters)."""
-    key = "\x1f".join((error_type or "", service if service is not None else "\x00", normalise_message(message)))
+    key = "\x1f".join(
+        (error_type or "", service if service is not None else "\x00", normalise_message(message))
+    )
     return hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
 
 

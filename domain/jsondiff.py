@@ -27,7 +27,9 @@ def depth(value: Any, *, stop_at: int | None = None) -> int:
         else:
             continue
         deepest = max(deepest, level)
-        todo.extend((child, level + 1) for child in children if isinstance(child, Mapping | list | tuple))
+        todo.extend(
+            (child, level + 1) for child in children if isinstance(child, Mapping | list | tuple)
+        )
     return deepest
 
 
@@ -50,7 +52,9 @@ def canonical(value: Any) -> str:
             todo.append((True, "}"))
             for i, key in reversed(list(enumerate(keys))):
                 todo.append((False, item[key]))
-                todo.append((True, (", " if i else "") + json.dumps(str(key), ensure_ascii=False) + ": "))
+                todo.append(
+                    (True, (", " if i else "") + json.dumps(str(key), ensure_ascii=False) + ": ")
+                )
             todo.append((True, "{"))
         elif isinstance(item, list | tuple):
             todo.append((True, "]"))
@@ -72,8 +76,10 @@ def flatten(value: Any, prefix: str = "", *, max_depth: int = MAX_FLAT_DEPTH) ->
     while todo:
         path, item, level = todo.pop()
         if isinstance(item, Mapping) and item and level < max_depth:
-            todo.extend((f"{path}.{key}" if path else str(key), sub, level + 1)
-                        for key, sub in reversed(list(item.items())))
+            todo.extend(
+                (f"{path}.{key}" if path else str(key), sub, level + 1)
+                for key, sub in reversed(list(item.items()))
+            )
         else:
             out[path or "(value)"] = item
     return out

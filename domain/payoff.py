@@ -36,7 +36,11 @@ STOCK = "STOCK"
 WITH_STOCK = ("COVERED_CALL", "PROTECTIVE_PUT", "COLLAR")
 # Strategies whose name fixes the option type of short_strike / long_strike (None: a credit
 # spread, whose type follows from the order of the strikes).
-SPREAD_TYPES: dict[str, str | None] = {"PUT_SPREAD": "PUT", "CALL_SPREAD": "CALL", "CREDIT_SPREAD": None}
+SPREAD_TYPES: dict[str, str | None] = {
+    "PUT_SPREAD": "PUT",
+    "CALL_SPREAD": "CALL",
+    "CREDIT_SPREAD": None,
+}
 # How far the row's figures may lie from the legs' before it is said (rounding in the backend).
 MONEY_TOLERANCE = (1.0, 0.005)  # dollars, relative
 PRICE_TOLERANCE = (0.05, 0.001)
@@ -60,7 +64,11 @@ class Leg:
         """Value per share at expiry, signed (+ long, - short); a stock leg counts from its entry price."""
         if self.option_type == STOCK:
             return self.sign * self.quantity * (price - self.strike)
-        intrinsic = max(price - self.strike, 0.0) if self.option_type == "CALL" else max(self.strike - price, 0.0)
+        intrinsic = (
+            max(price - self.strike, 0.0)
+            if self.option_type == "CALL"
+            else max(self.strike - price, 0.0)
+        )
         return self.sign * self.quantity * intrinsic
 
 
@@ -86,8 +94,10 @@ class Position:
 
     def slope_above(self) -> float:
         """d(P/L)/d(price) beyond the highest strike (calls and stock)."""
-        return sum(leg.sign * leg.quantity for leg in self.legs if leg.option_type in ("CALL", STOCK)) \
+        return (
+            sum(leg.sign * leg.quantity for leg in self.legs if leg.option_type in ("CALL", STOCK))
             * CONTRACT_MULTIPLIER
+        )
 
     def slope_below(self) -> float:
         """d(P/L)/d(price) below the lowest strike (puts and stock)."""
@@ -162,7 +172,9 @@ def extremes(pos: Position) -> tuple[float, float]:
     return best, -worst
 
 
-def curve(pos: Position, *, points: int = 121, spot: float | None = None) -> tuple[list[float], list[float]]:
+def curve(
+    pos: Position, *, points: int = 121, spot: float | None = None
+) -> tuple[list[float], list[float]]:
     """Prices and P/L for a chart: the strikes (and spot) plus a margin either side."""
     anchors = [*pos.strikes, *([spot] if spot and math.isfinite(spot) and spot > 0 else [])]
     lo, hi = min(anchors), max(anchors)
@@ -209,6 +221,7 @@ def from_data(data: Any, premium: float | None = None) -> Position | None:
 
 # ---- a snapshot's payoff, and how it agrees with the row ---------------------------------------
 
+
 @dataclass(frozen=True)
 class RowFigures:
     """What the row itself says (None where it says nothing): max loss and max profit in dollars
@@ -252,28 +265,44 @@ def _legs_from_strikes(data: Mapping[str, Any], strategy: str) -> tuple[list[Leg
     """Option legs from short_strike / long_strike where the strategy fixes their types."""
     short, long_ = _price(data.get("short_strike")), _price(data.get("long_strike"))
     if strategy == "COVERED_CALL" and short is not None:
-        extra = f"; long_strike {long_:,.2f} is no part of a covered call, left out" if long_ is not None else ""
+        extra = (
+            f"; long_strike {long_:,.2f} is no part of a covered call, left out"
+            if long_ is not None
+            else ""
+        )
         return [Leg("SELL", "CALL", short)], f"short call at short_strike (a covered call){extra}"
     if strategy == "PROTECTIVE_PUT" and long_ is not None:
         return [Leg("BUY", "PUT", long_)], "long put at long_strike (a protective put)"
     if strategy in SPREAD_TYPES and short is not None and long_ is not None and short != long_:
         kind = SPREAD_TYPES[strategy] or ("PUT" if short > long_ else "CALL")
         side = "credit" if (short > long_) == (kind == "PUT") else "debit"
-        return ([Leg("SELL", kind, short), Leg("BUY", kind, long_)],
-                f"assumed a {kind.lower()} {side} spread from short/long strikes and the strategy {strategy}")
+        return (
+            [Leg("SELL", kind, short), Leg("BUY", kind, long_)],
+            f"assumed a {kind.lower()} {side} spread from short/long strikes and the strategy {strategy}",
+        )
     if short is not None or long_ is not None:
-        return None, ("legs not recorded in this snapshot: it holds short/long strikes, but not their "
-                      "option types, and its strategy does not fix them")
+        return None, (
+            "legs not recorded in this snapshot: it holds short/long strikes, but not their "
+            "option types, and its strategy does not fix them"
+        )
     return None, "legs not recorded in this snapshot"
 
 
-def from_snapshot(data: Any, *, strategy: Any, premium: float | None, spot: float | None = None,
-                  row: RowFigures | None = None) -> SnapshotPayoff:
+def from_snapshot(
+    data: Any,
+    *,
+    strategy: Any,
+    premium: float | None,
+    spot: float | None = None,
+    row: RowFigures | None = None,
+) -> SnapshotPayoff:
     """The payoff a snapshot's `data` records (see the module docstring), with `premium` the row's
     net premium per share (else data's premium, premium_paid or insurance_cost) and `spot` its
     underlying price (the stock leg's price when data has neither stock_price nor underlying_price)."""
     if not isinstance(data, Mapping):
-        return SnapshotPayoff(None, "legs not recorded in this snapshot (its data is not an object)")
+        return SnapshotPayoff(
+            None, "legs not recorded in this snapshot (its data is not an object)"
+        )
     kind = _strategy(strategy if strategy else data.get("strategy_type"))
     raw_legs = data.get("legs")
     if isinstance(raw_legs, list) and raw_legs:
@@ -281,7 +310,9 @@ def from_snapshot(data: Any, *, strategy: Any, premium: float | None, spot: floa
     else:
         legs, source = _legs_from_strikes(data, kind)
     if legs is None:
-        return SnapshotPayoff(None, source if source.startswith("legs not") else f"legs not usable: {source}")
+        return SnapshotPayoff(
+            None, source if source.startswith("legs not") else f"legs not usable: {source}"
+        )
     prem = _number(premium)
     for key in ("premium", "premium_paid", "insurance_cost"):
         prem = prem if prem is not None else _number(data.get(key))
@@ -290,14 +321,20 @@ def from_snapshot(data: Any, *, strategy: Any, premium: float | None, spot: floa
     if kind in WITH_STOCK:
         price = _stock_price(data, spot)
         if price is None:
-            return SnapshotPayoff(None, f"a {kind.lower().replace('_', ' ')} holds 100 shares, but this snapshot "
-                                        "records no price for them (stock_price / underlying_price)")
+            return SnapshotPayoff(
+                None,
+                f"a {kind.lower().replace('_', ' ')} holds 100 shares, but this snapshot "
+                "records no price for them (stock_price / underlying_price)",
+            )
         legs = [Leg("BUY", STOCK, price), *legs]
         source += f"; 100 shares at {price:,.2f}"
     side = premium_side(legs)
     if side is None:
-        return SnapshotPayoff(None, "the legs are both bought and sold, and the snapshot records one net "
-                                    "premium: whether it was paid or received is not recorded")
+        return SnapshotPayoff(
+            None,
+            "the legs are both bought and sold, and the snapshot records one net "
+            "premium: whether it was paid or received is not recorded",
+        )
     pos = Position(tuple(legs), abs(prem), side, source)
     return SnapshotPayoff(pos, source=source, findings=tuple(compare(pos, row or RowFigures())))
 
@@ -320,7 +357,9 @@ def compare(pos: Position, row: RowFigures) -> list[str]:
     if row.max_loss is not None and not _close(row.max_loss, worst, MONEY_TOLERANCE):
         out.append(f"the row says max loss {_money(row.max_loss)}; its legs give {_money(worst)}")
     if row.max_profit is not None and not _close(row.max_profit, best, MONEY_TOLERANCE):
-        out.append(f"the row says max profit {_money(row.max_profit)}; its legs give {_money(best)}")
+        out.append(
+            f"the row says max profit {_money(row.max_profit)}; its legs give {_money(best)}"
+        )
     bes = break_evens(pos)
     for name, value in row.break_evens:
         wanted = {"break_even_low": bes[:1], "break_even_high": bes[-1:]}.get(name, bes)
@@ -338,13 +377,23 @@ def row_figures(data: Any, *, max_loss: float | None) -> RowFigures:
     raw = data.get("max_profit")
     unlimited = isinstance(raw, str) and raw.strip().lower() in ("unlimited", "inf", "infinity")
     max_profit = math.inf if unlimited else _number(raw)
-    bes = tuple((k, v) for k in ("break_even", "break_even_low", "break_even_high")
-                if (v := _number(data.get(k))) is not None)
+    bes = tuple(
+        (k, v)
+        for k in ("break_even", "break_even_low", "break_even_high")
+        if (v := _number(data.get(k))) is not None
+    )
     loss = max_loss if max_loss is None or not math.isnan(max_loss) else None
     return RowFigures(max_loss=loss, max_profit=max_profit, break_evens=bes)
 
 
 def legs_table(pos: Position) -> list[dict[str, Any]]:
     """The legs as rows for a table (a stock leg's price is its entry price; its quantity in lots of 100 shares)."""
-    return [{"action": leg.action, "type": "STOCK (100 shares)" if leg.option_type == STOCK else leg.option_type,
-             "strike / price": leg.strike, "quantity": leg.quantity} for leg in pos.legs]
+    return [
+        {
+            "action": leg.action,
+            "type": "STOCK (100 shares)" if leg.option_type == STOCK else leg.option_type,
+            "strike / price": leg.strike,
+            "quantity": leg.quantity,
+        }
+        for leg in pos.legs
+    ]

@@ -21,14 +21,22 @@ from ui.sections.sandbox import runs as sandbox_runs
 f = start("Sandbox", tables=("sandbox_strategy_configs",))
 sandbox_form.show_flash()
 
-CONFIG_VIEWS = {"edit": "Edit", "history": "History", "runs": "Test runs", "outcomes": "Outcomes", "ai": "AI chats"}
+CONFIG_VIEWS = {
+    "edit": "Edit",
+    "history": "History",
+    "runs": "Test runs",
+    "outcomes": "Outcomes",
+    "ai": "AI chats",
+}
 GLOBAL_VIEWS = {"ai_totals": "AI totals", "cache": "Historical cache", "usage": "Usage"}
 VIEWS = {**CONFIG_VIEWS, **GLOBAL_VIEWS}
 
 
 def _views() -> str:
     view = urlstate.choice("view", list(VIEWS), "edit")
-    picked = st.segmented_control("View", list(VIEWS), default=view, format_func=VIEWS.get, key="sandbox_view")
+    picked = st.segmented_control(
+        "View", list(VIEWS), default=view, format_func=VIEWS.get, key="sandbox_view"
+    )
     view = picked or view
     urlstate.put(view=None if view == "edit" else view)
     return view
@@ -46,7 +54,9 @@ def _config_views(view: str, config_id: str, configs: pd.DataFrame) -> None:
         return
     row = detail.iloc[0].to_dict()
     listed = configs.loc[configs["id"] == config_id]
-    row.update(listed.iloc[0][["test_runs", "ai_conversations"]].to_dict() if not listed.empty else {})
+    row.update(
+        listed.iloc[0][["test_runs", "ai_conversations"]].to_dict() if not listed.empty else {}
+    )
     sb.summary(row, f)
     sb.actions(f, row)
     if view == "edit":
@@ -67,11 +77,17 @@ with guard("Configs"):
     sb.config_list(f, configs, filtered=bool(strategy_ids or user_ids or active != "all"))
     view = _views()
     if view in GLOBAL_VIEWS:
-        {"ai_totals": sandbox_ai.all_totals, "cache": sandbox_cache.cache, "usage": sandbox_cache.usage}[view](f)
+        {
+            "ai_totals": sandbox_ai.all_totals,
+            "cache": sandbox_cache.cache,
+            "usage": sandbox_cache.usage,
+        }[view](f)
     else:
         config_id = sb.pick_config(f, configs)
         if config_id:
             with guard(VIEWS[view]):
                 _config_views(view, config_id, configs)
         else:
-            st.caption("Choose a config above (or a row of the table) to edit it, see its history, runs and chats.")
+            st.caption(
+                "Choose a config above (or a row of the table) to edit it, see its history, runs and chats."
+            )

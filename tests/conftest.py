@@ -51,7 +51,9 @@ if not FIXTURES.exists():
     FIXTURES = Path(os.environ.get("SHARED_DIR", "/work/shared")) / "fixtures"
 
 SERVER_URLS = {
-    "postgresql": os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    "postgresql": os.environ.get(
+        "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    ),
     "mariadb": os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
 REQUIRED = {e.strip() for e in os.environ.get("REQUIRE_ENGINES", "").split(",") if e.strip()}
@@ -75,7 +77,11 @@ def _create_database(kind: str) -> str:
             if kind == "postgresql":
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             else:
-                conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+                conn.execute(
+                    text(
+                        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                    )
+                )
     finally:
         admin.dispose()
     return make_url(SERVER_URLS[kind]).set(database=name).render_as_string(hide_password=False)
@@ -92,8 +98,13 @@ def _drop_database(kind: str, url: str) -> None:
                 # A failed test's traceback keeps its connection (and its open transaction's
                 # metadata locks) alive: DROP DATABASE would wait for it forever. End those first.
                 conn.execute(text("SET SESSION lock_wait_timeout = 60"))
-                holders = conn.execute(text("SELECT id FROM information_schema.processlist "
-                                            "WHERE db = :db AND id <> CONNECTION_ID()"), {"db": name}).scalars()
+                holders = conn.execute(
+                    text(
+                        "SELECT id FROM information_schema.processlist "
+                        "WHERE db = :db AND id <> CONNECTION_ID()"
+                    ),
+                    {"db": name},
+                ).scalars()
                 for pid in list(holders):
                     try:
                         conn.execute(text(f"KILL CONNECTION {int(pid)}"))
@@ -154,7 +165,9 @@ _FINGERPRINT_SQL = {
 
 def _fingerprint(conn: Connection) -> tuple[Any, ...]:
     kind = "mysql" if conn.dialect.name in ("mysql", "mariadb") else conn.dialect.name
-    return tuple(sorted(tuple(str(v) for v in row) for row in conn.execute(text(_FINGERPRINT_SQL[kind]))))
+    return tuple(
+        sorted(tuple(str(v) for v in row) for row in conn.execute(text(_FINGERPRINT_SQL[kind])))
+    )
 
 
 def _empty_tables(conn: Connection) -> None:
@@ -165,7 +178,9 @@ def _empty_tables(conn: Connection) -> None:
     for table in reversed(tables):
         conn.execute(table.delete())
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT setval(pg_get_serial_sequence('opportunity_snapshots', 'id'), 1, false)"))
+        conn.execute(
+            text("SELECT setval(pg_get_serial_sequence('opportunity_snapshots', 'id'), 1, false)")
+        )
     else:
         conn.execute(text("ALTER TABLE opportunity_snapshots AUTO_INCREMENT = 1"))
 
@@ -271,6 +286,8 @@ def still_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
         importlib.import_module(info.name)
     fixed = ui.kit.frame.rounded_now()
     for name, mod in list(sys.modules.items()):
-        if (name == "ui" or name.startswith("ui.")) and getattr(mod, "rounded_now", None) is ui.kit.frame.rounded_now:
+        if (name == "ui" or name.startswith("ui.")) and getattr(
+            mod, "rounded_now", None
+        ) is ui.kit.frame.rounded_now:
             monkeypatch.setattr(mod, "rounded_now", lambda: fixed)
     return fixed

@@ -34,7 +34,9 @@ class SaveConflict(ConflictError):  # noqa: N818 - named like db.errors' excepti
 
     def __init__(self, config_id: str, loaded_version: int, current_version: int | None):
         what = "was deleted" if current_version is None else f"is now at version {current_version}"
-        super().__init__(f"The config {what}; you loaded version {loaded_version}. Nothing was saved.")
+        super().__init__(
+            f"The config {what}; you loaded version {loaded_version}. Nothing was saved."
+        )
         self.config_id = config_id
         self.loaded_version = loaded_version
         self.current_version = current_version
@@ -45,8 +47,10 @@ class UnreadableVersion(ConflictError):  # noqa: N818
     SQLite): a new version cannot be numbered over it. Nothing was written."""
 
     def __init__(self, config_id: str):
-        super().__init__("This config's stored version is not a whole number, so no new version can be saved "
-                         "over it. Nothing was saved. Clone it to keep your changes as a new config.")
+        super().__init__(
+            "This config's stored version is not a whole number, so no new version can be saved "
+            "over it. Nothing was saved. Clone it to keep your changes as a new config."
+        )
         self.config_id = config_id
 
 
@@ -54,8 +58,10 @@ class HasDependents(ConflictError):  # noqa: N818
     """A config with test runs or AI conversations cannot be deleted (deactivate it instead)."""
 
     def __init__(self, test_runs: int, conversations: int):
-        super().__init__(f"This config has {test_runs} test run(s) and {conversations} AI conversation(s); "
-                         "it cannot be deleted. Deactivate it instead.")
+        super().__init__(
+            f"This config has {test_runs} test run(s) and {conversations} AI conversation(s); "
+            "it cannot be deleted. Deactivate it instead."
+        )
         self.test_runs = test_runs
         self.conversations = conversations
 
@@ -87,17 +93,36 @@ def _locked_row(session: Session, config_id: str) -> RowMapping | None:
 
 
 def _history_row(session: Session, config_id: str, version: int) -> ConfigHistory | None:
-    stmt = select(ConfigHistory).where(ConfigHistory.config_id == config_id, ConfigHistory.version == version)
+    stmt = select(ConfigHistory).where(
+        ConfigHistory.config_id == config_id, ConfigHistory.version == version
+    )
     return session.execute(stmt).scalar_one_or_none()
 
 
-def _add_history(session: Session, *, config_id: str, version: int, values: dict[str, Any], by: str,
-                 at: datetime, note: str | None) -> None:
-    session.add(ConfigHistory(
-        id=new_uuid(), config_id=config_id, version=version, name=values["name"],
-        strategy_id=values["strategy_id"], user_id=values["user_id"], config_data=values["config_data"],
-        changed_by=by, changed_at=at, note=note,
-    ))
+def _add_history(
+    session: Session,
+    *,
+    config_id: str,
+    version: int,
+    values: dict[str, Any],
+    by: str,
+    at: datetime,
+    note: str | None,
+) -> None:
+    session.add(
+        ConfigHistory(
+            id=new_uuid(),
+            config_id=config_id,
+            version=version,
+            name=values["name"],
+            strategy_id=values["strategy_id"],
+            user_id=values["user_id"],
+            config_data=values["config_data"],
+            changed_by=by,
+            changed_at=at,
+            note=note,
+        )
+    )
     session.flush()
 
 
@@ -106,16 +131,26 @@ def _keep_previous(session: Session, row: RowMapping) -> None:
     version = _version(row)
     if _history_row(session, row["id"], version) is None:
         at = row["updated_at"] or row["created_at"] or utcnow()
-        _add_history(session, config_id=row["id"], version=version, values=dict(row), by=BEFORE_CONSOLE,
-                     at=at, note="version written by the backend, kept by the console on the next save")
+        _add_history(
+            session,
+            config_id=row["id"],
+            version=version,
+            values=dict(row),
+            by=BEFORE_CONSOLE,
+            at=at,
+            note="version written by the backend, kept by the console on the next save",
+        )
 
 
 def _same_content(h: ConfigHistory, values: dict[str, Any]) -> bool:
-    return all(getattr(h, k) == values[k] for k in ("name", "strategy_id", "user_id", "config_data"))
+    return all(
+        getattr(h, k) == values[k] for k in ("name", "strategy_id", "user_id", "config_data")
+    )
 
 
-def _repeat_of(session: Session, row: RowMapping, identity: Identity, loaded: int,
-               values: dict[str, Any]) -> SaveResult | None:
+def _repeat_of(
+    session: Session, row: RowMapping, identity: Identity, loaded: int, values: dict[str, Any]
+) -> SaveResult | None:
     """A save identical to the one that made the current version (a double click): nothing to do."""
     if _version(row) != loaded + 1:
         return None
@@ -126,28 +161,68 @@ def _repeat_of(session: Session, row: RowMapping, identity: Identity, loaded: in
 
 
 def _values(draft: Draft) -> dict[str, Any]:
-    return {"name": draft.name, "strategy_id": draft.strategy_id, "user_id": draft.user_id,
-            "config_data": draft.config_data}
+    return {
+        "name": draft.name,
+        "strategy_id": draft.strategy_id,
+        "user_id": draft.user_id,
+        "config_data": draft.config_data,
+    }
 
 
-def create_config(engine: Engine, *, identity: Identity, name: Any, strategy_id: Any, user_id: Any,
-                  config_data: Any, note: str | None = None) -> str:
+def create_config(
+    engine: Engine,
+    *,
+    identity: Identity,
+    name: Any,
+    strategy_id: Any,
+    user_id: Any,
+    config_data: Any,
+    note: str | None = None,
+) -> str:
     """Create a config at version 1 (inactive); returns its id."""
     require(identity, EDIT_CONFIG)
-    values = _values(require_valid(name=name, strategy_id=strategy_id, user_id=user_id, config_data=config_data))
+    values = _values(
+        require_valid(name=name, strategy_id=strategy_id, user_id=user_id, config_data=config_data)
+    )
     config_id, now = new_uuid(), utcnow()
     with audited_write(engine, identity=identity, permission=EDIT_CONFIG) as s:
-        s.execute(T.insert().values(id=config_id, version=1, is_active=False, created_at=now, updated_at=now,
-                                    deployed_at=None, **values))
-        _add_history(s, config_id=config_id, version=1, values=values, by=identity.user, at=now, note=note)
+        s.execute(
+            T.insert().values(
+                id=config_id,
+                version=1,
+                is_active=False,
+                created_at=now,
+                updated_at=now,
+                deployed_at=None,
+                **values,
+            )
+        )
+        _add_history(
+            s, config_id=config_id, version=1, values=values, by=identity.user, at=now, note=note
+        )
         after = {**values, "version": 1, "is_active": False, "deployed_at": None}
-        audit.record(s, identity=identity, action="config.create", target_type=TARGET, target_id=config_id,
-                     after=after, note=note)
+        audit.record(
+            s,
+            identity=identity,
+            action="config.create",
+            target_type=TARGET,
+            target_id=config_id,
+            after=after,
+            note=note,
+        )
     return config_id
 
 
-def _save(s: Session, *, identity: Identity, config_id: str, loaded_version: int, values: dict[str, Any],
-          action: str, note: str | None) -> SaveResult:
+def _save(
+    s: Session,
+    *,
+    identity: Identity,
+    config_id: str,
+    loaded_version: int,
+    values: dict[str, Any],
+    action: str,
+    note: str | None,
+) -> SaveResult:
     row = _locked_row(s, config_id)
     if row is None:
         raise SaveConflict(config_id, loaded_version, None)
@@ -157,32 +232,76 @@ def _save(s: Session, *, identity: Identity, config_id: str, loaded_version: int
             return repeat
         raise SaveConflict(config_id, loaded_version, _version(row))
     now = utcnow()
-    guarded = (update(T).where(T.c.id == config_id, func.coalesce(T.c.version, 1) == loaded_version)
-               .values(version=loaded_version + 1, updated_at=now, **values))
+    guarded = (
+        update(T)
+        .where(T.c.id == config_id, func.coalesce(T.c.version, 1) == loaded_version)
+        .values(version=loaded_version + 1, updated_at=now, **values)
+    )
     result: CursorResult[Any] = s.execute(guarded)  # type: ignore[assignment]
     if result.rowcount != 1:  # unreachable with the row lock; kept as the real guard
         raise SaveConflict(config_id, loaded_version, None)
     _keep_previous(s, row)
-    _add_history(s, config_id=config_id, version=loaded_version + 1, values=values, by=identity.user, at=now,
-                 note=note)
+    _add_history(
+        s,
+        config_id=config_id,
+        version=loaded_version + 1,
+        values=values,
+        by=identity.user,
+        at=now,
+        note=note,
+    )
     after = {**_snapshot(row), **values, "version": loaded_version + 1}
-    audit.record(s, identity=identity, action=action, target_type=TARGET, target_id=config_id,
-                 before=_snapshot(row), after=after, note=note)
+    audit.record(
+        s,
+        identity=identity,
+        action=action,
+        target_type=TARGET,
+        target_id=config_id,
+        before=_snapshot(row),
+        after=after,
+        note=note,
+    )
     return SaveResult(config_id, loaded_version + 1)
 
 
-def save_config(engine: Engine, *, identity: Identity, config_id: str, loaded_version: int, name: Any,
-                strategy_id: Any, user_id: Any, config_data: Any, note: str | None = None) -> SaveResult:
+def save_config(
+    engine: Engine,
+    *,
+    identity: Identity,
+    config_id: str,
+    loaded_version: int,
+    name: Any,
+    strategy_id: Any,
+    user_id: Any,
+    config_data: Any,
+    note: str | None = None,
+) -> SaveResult:
     """Save a new version over `loaded_version`; SaveConflict when the config changed since."""
     require(identity, EDIT_CONFIG)
-    values = _values(require_valid(name=name, strategy_id=strategy_id, user_id=user_id, config_data=config_data))
+    values = _values(
+        require_valid(name=name, strategy_id=strategy_id, user_id=user_id, config_data=config_data)
+    )
     with audited_write(engine, identity=identity, permission=EDIT_CONFIG) as s:
-        return _save(s, identity=identity, config_id=config_id, loaded_version=loaded_version, values=values,
-                     action="config.save", note=note)
+        return _save(
+            s,
+            identity=identity,
+            config_id=config_id,
+            loaded_version=loaded_version,
+            values=values,
+            action="config.save",
+            note=note,
+        )
 
 
-def rollback_config(engine: Engine, *, identity: Identity, config_id: str, loaded_version: int, to_version: int,
-                    note: str | None = None) -> SaveResult:
+def rollback_config(
+    engine: Engine,
+    *,
+    identity: Identity,
+    config_id: str,
+    loaded_version: int,
+    to_version: int,
+    note: str | None = None,
+) -> SaveResult:
     """A new version whose content equals version `to_version` (from the history)."""
     require(identity, EDIT_CONFIG)
     with audited_write(engine, identity=identity, permission=EDIT_CONFIG) as s:
@@ -191,30 +310,56 @@ def rollback_config(engine: Engine, *, identity: Identity, config_id: str, loade
             _version(current)  # a version that is no number: refused before anything else
         old = _history_row(s, config_id, to_version)
         if old is None:
-            raise ValidationFailed({"version": [f"version {to_version} is not in this config's history"]})
+            raise ValidationFailed(
+                {"version": [f"version {to_version} is not in this config's history"]}
+            )
         values = {k: getattr(old, k) for k in ("name", "strategy_id", "user_id", "config_data")}
         try:  # a version the backend wrote may hold what no save would accept ("not-a-dict", 10,000 levels)
             values = _values(require_valid(**values))
         except ValidationFailed as exc:
-            raise ValidationFailed({f"version {to_version}": [f"cannot be restored: {exc}"]}) from None
+            raise ValidationFailed(
+                {f"version {to_version}": [f"cannot be restored: {exc}"]}
+            ) from None
         text = note or f"rollback to version {to_version}"
-        return _save(s, identity=identity, config_id=config_id, loaded_version=loaded_version, values=values,
-                     action="config.rollback", note=text)
+        return _save(
+            s,
+            identity=identity,
+            config_id=config_id,
+            loaded_version=loaded_version,
+            values=values,
+            action="config.rollback",
+            note=text,
+        )
 
 
-def set_active(engine: Engine, *, identity: Identity, config_id: str, active: bool,
-               note: str | None = None) -> list[str]:
+def set_active(
+    engine: Engine, *, identity: Identity, config_id: str, active: bool, note: str | None = None
+) -> list[str]:
     """Activate (deactivating the strategy's other configs) or deactivate; returns the ids deactivated."""
     require(identity, ACTIVATE_CONFIG)
     with audited_write(engine, identity=identity, permission=ACTIVATE_CONFIG) as s:
-        strategy = s.execute(select(T.c.strategy_id).where(T.c.id == config_id)).scalar_one_or_none()
+        strategy = s.execute(
+            select(T.c.strategy_id).where(T.c.id == config_id)
+        ).scalar_one_or_none()
         # Lock every config of the strategy (this one included) in one statement, in id order, so
         # concurrent activations queue up behind each other instead of deadlocking.
-        peers = [] if strategy is None else s.execute(
-            select(T).where(exact_eq(T.c.strategy_id, strategy)).order_by(T.c.id).with_for_update()).mappings().all()
+        peers = (
+            []
+            if strategy is None
+            else s.execute(
+                select(T)
+                .where(exact_eq(T.c.strategy_id, strategy))
+                .order_by(T.c.id)
+                .with_for_update()
+            )
+            .mappings()
+            .all()
+        )
         row = next((p for p in peers if p["id"] == config_id), None)
         if row is None:
-            raise ConflictError("The config no longer exists (or changed strategy meanwhile); try again.")
+            raise ConflictError(
+                "The config no longer exists (or changed strategy meanwhile); try again."
+            )
         if not active:
             _deactivate(s, identity, [row], note)
             return [config_id] if row["is_active"] else []
@@ -223,30 +368,58 @@ def set_active(engine: Engine, *, identity: Identity, config_id: str, active: bo
         _deactivate(s, identity, others, f"activated {config_id} for the same strategy")
         now = utcnow()
         s.execute(update(T).where(T.c.id == config_id).values(is_active=True, deployed_at=now))
-        audit.record(s, identity=identity, action="config.activate", target_type=TARGET, target_id=config_id,
-                     before=_snapshot(row), after={**_snapshot(row), "is_active": True, "deployed_at": now},
-                     note=note)
+        audit.record(
+            s,
+            identity=identity,
+            action="config.activate",
+            target_type=TARGET,
+            target_id=config_id,
+            before=_snapshot(row),
+            after={**_snapshot(row), "is_active": True, "deployed_at": now},
+            note=note,
+        )
         return [p["id"] for p in others]
 
 
 def _deactivate(s: Session, identity: Identity, rows: list[RowMapping], note: str | None) -> None:
     for row in rows:
         s.execute(update(T).where(T.c.id == row["id"]).values(is_active=False))
-        audit.record(s, identity=identity, action="config.deactivate", target_type=TARGET, target_id=row["id"],
-                     before=_snapshot(row), after={**_snapshot(row), "is_active": False}, note=note)
+        audit.record(
+            s,
+            identity=identity,
+            action="config.deactivate",
+            target_type=TARGET,
+            target_id=row["id"],
+            before=_snapshot(row),
+            after={**_snapshot(row), "is_active": False},
+            note=note,
+        )
 
 
-def delete_config(engine: Engine, *, identity: Identity, config_id: str, note: str | None = None) -> None:
+def delete_config(
+    engine: Engine, *, identity: Identity, config_id: str, note: str | None = None
+) -> None:
     """Delete a config without test runs or AI conversations (HasDependents otherwise)."""
     require(identity, DELETE_CONFIG)
     with audited_write(engine, identity=identity, permission=DELETE_CONFIG) as s:
         row = _locked_row(s, config_id)
         if row is None:
             raise ConflictError("The config no longer exists.")
-        runs = s.execute(select(func.count()).where(SandboxTestRun.config_id == config_id)).scalar_one()
-        chats = s.execute(select(func.count()).where(SandboxAIConversation.config_id == config_id)).scalar_one()
+        runs = s.execute(
+            select(func.count()).where(SandboxTestRun.config_id == config_id)
+        ).scalar_one()
+        chats = s.execute(
+            select(func.count()).where(SandboxAIConversation.config_id == config_id)
+        ).scalar_one()
         if runs or chats:
             raise HasDependents(int(runs), int(chats))
         s.execute(delete(T).where(T.c.id == config_id))
-        audit.record(s, identity=identity, action="config.delete", target_type=TARGET, target_id=config_id,
-                     before=_snapshot(row), note=note)
+        audit.record(
+            s,
+            identity=identity,
+            action="config.delete",
+            target_type=TARGET,
+            target_id=config_id,
+            before=_snapshot(row),
+            note=note,
+        )

@@ -14,12 +14,29 @@ from db.sqlfuncs import exact_eq, exact_in
 from db.types import naive_utc
 
 L = AuditLog
-AUDIT_COLUMNS = {"id": "str", "at": "utc", "actor": "str", "action": "str", "target_type": "str",
-                 "target_id": "str", "before": "object", "after": "object", "note": "str"}
+AUDIT_COLUMNS = {
+    "id": "str",
+    "at": "utc",
+    "actor": "str",
+    "action": "str",
+    "target_type": "str",
+    "target_id": "str",
+    "before": "object",
+    "after": "object",
+    "note": "str",
+}
 
 
-def _filtered(stmt: Select, *, since: datetime, until: datetime, actors: tuple[str, ...],  # type: ignore[type-arg]
-              actions: tuple[str, ...], target_type: str, target_id: str) -> Select:  # type: ignore[type-arg]
+def _filtered(
+    stmt: Select,
+    *,
+    since: datetime,
+    until: datetime,
+    actors: tuple[str, ...],  # type: ignore[type-arg]
+    actions: tuple[str, ...],
+    target_type: str,
+    target_id: str,
+) -> Select:  # type: ignore[type-arg]
     stmt = stmt.where(L.at >= naive_utc(since), L.at < naive_utc(until))
     if actors:
         stmt = stmt.where(exact_in(L.actor, list(actors)))
@@ -32,13 +49,31 @@ def _filtered(stmt: Select, *, since: datetime, until: datetime, actors: tuple[s
     return stmt
 
 
-def audit_entries(session: Session, *, since: datetime, until: datetime, actors: tuple[str, ...] = (),
-                  actions: tuple[str, ...] = (), target_type: str = "", target_id: str = "",
-                  before_at: datetime | None = None, before_id: str = "", limit: int = PAGE_SIZE) -> pd.DataFrame:
+def audit_entries(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    actors: tuple[str, ...] = (),
+    actions: tuple[str, ...] = (),
+    target_type: str = "",
+    target_id: str = "",
+    before_at: datetime | None = None,
+    before_id: str = "",
+    limit: int = PAGE_SIZE,
+) -> pd.DataFrame:
     """One page of audit rows, newest first; keyset: rows strictly older than (before_at, before_id)."""
-    stmt = _filtered(select(L.id, L.at, L.actor, L.action, L.target_type, L.target_id, L.before, L.after, L.note),
-                     since=since, until=until, actors=actors, actions=actions, target_type=target_type,
-                     target_id=target_id)
+    stmt = _filtered(
+        select(
+            L.id, L.at, L.actor, L.action, L.target_type, L.target_id, L.before, L.after, L.note
+        ),
+        since=since,
+        until=until,
+        actors=actors,
+        actions=actions,
+        target_type=target_type,
+        target_id=target_id,
+    )
     if before_at is not None:
         at = naive_utc(before_at)
         stmt = stmt.where(or_(L.at < at, and_(L.at == at, L.id < before_id)))
@@ -46,18 +81,39 @@ def audit_entries(session: Session, *, since: datetime, until: datetime, actors:
     return frame(session.execute(stmt).all(), AUDIT_COLUMNS)
 
 
-def audit_count(session: Session, *, since: datetime, until: datetime, actors: tuple[str, ...] = (),
-                actions: tuple[str, ...] = (), target_type: str = "", target_id: str = "") -> int:
+def audit_count(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    actors: tuple[str, ...] = (),
+    actions: tuple[str, ...] = (),
+    target_type: str = "",
+    target_id: str = "",
+) -> int:
     """How many audit rows match the filters (capped at COUNT_CAP)."""
-    stmt = _filtered(select(L.id), since=since, until=until, actors=actors, actions=actions,
-                     target_type=target_type, target_id=target_id)
+    stmt = _filtered(
+        select(L.id),
+        since=since,
+        until=until,
+        actors=actors,
+        actions=actions,
+        target_type=target_type,
+        target_id=target_id,
+    )
     return capped_count(session, stmt, COUNT_CAP)
 
 
 def audit_filter_values(session: Session, *, since: datetime, until: datetime) -> pd.DataFrame:
     """Actor, action and target type combinations in the window, with their row counts."""
-    stmt = (select(L.actor, L.action, L.target_type, func.count().label("entries"))
-            .where(L.at >= naive_utc(since), L.at < naive_utc(until))
-            .group_by(L.actor, L.action, L.target_type).order_by(L.actor, L.action).limit(2000))
-    return frame(session.execute(stmt).all(), {"actor": "str", "action": "str", "target_type": "str",
-                                               "entries": "Int64"})
+    stmt = (
+        select(L.actor, L.action, L.target_type, func.count().label("entries"))
+        .where(L.at >= naive_utc(since), L.at < naive_utc(until))
+        .group_by(L.actor, L.action, L.target_type)
+        .order_by(L.actor, L.action)
+        .limit(2000)
+    )
+    return frame(
+        session.execute(stmt).all(),
+        {"actor": "str", "action": "str", "target_type": "str", "entries": "Int64"},
+    )

@@ -15,7 +15,9 @@ COUNT_CAP = 10_000
 PAGE_SIZE = 100
 
 
-def frame(rows: Sequence[Mapping[str, Any]] | Sequence[Any], dtypes: Mapping[str, str]) -> pd.DataFrame:
+def frame(
+    rows: Sequence[Mapping[str, Any]] | Sequence[Any], dtypes: Mapping[str, str]
+) -> pd.DataFrame:
     """A DataFrame with exactly `dtypes`' columns and types (empty when no rows)."""
     if rows and not isinstance(rows[0], Mapping):
         rows = [dict(r._mapping) for r in rows]  # type: ignore[union-attr]
@@ -23,7 +25,9 @@ def frame(rows: Sequence[Mapping[str, Any]] | Sequence[Any], dtypes: Mapping[str
     # such as InvalidJSON (the "not valid JSON" marker).
     raw = pd.DataFrame(list(rows), columns=list(dtypes), dtype=object)
     # One frame from the coerced columns: assigning them one by one costs ~0.5-1 ms a column.
-    return pd.DataFrame({col: coerce(raw[col], dtype) for col, dtype in dtypes.items()}, index=raw.index)
+    return pd.DataFrame(
+        {col: coerce(raw[col], dtype) for col, dtype in dtypes.items()}, index=raw.index
+    )
 
 
 def coerce(series: pd.Series, dtype: str) -> pd.Series:
@@ -38,7 +42,9 @@ def coerce(series: pd.Series, dtype: str) -> pd.Series:
         return series.map(lambda v: None if v is None or v is pd.NA else bool(v)).astype("boolean")
     if dtype == "str":
         # pandas 3 infers its string dtype for text columns, turning None into NaN: keep it None.
-        values = [None if v is None or v is pd.NA or v != v else str(v) for v in series.astype("object")]
+        values = [
+            None if v is None or v is pd.NA or v != v else str(v) for v in series.astype("object")
+        ]
         return pd.Series(values, index=series.index, dtype="object")
     return series.astype("object")
 
@@ -48,16 +54,22 @@ def to_utc(series: pd.Series) -> pd.Series:
     if series.empty:
         return pd.Series([], dtype="datetime64[us, UTC]", index=series.index)
     if series.dtype == object and _all_numbers(series):
-        series = pd.to_numeric(series)  # epoch seconds in an object column (frame() builds object first)
+        series = pd.to_numeric(
+            series
+        )  # epoch seconds in an object column (frame() builds object first)
     if pd.api.types.is_numeric_dtype(series):
-        return pd.to_datetime(series, unit="s", utc=True, errors="coerce").astype("datetime64[us, UTC]")
+        return pd.to_datetime(series, unit="s", utc=True, errors="coerce").astype(
+            "datetime64[us, UTC]"
+        )
     parsed = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
     return parsed.astype("datetime64[us, UTC]")
 
 
 def _all_numbers(series: pd.Series) -> bool:
     values = series.dropna()
-    return bool(len(values)) and all(isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in values)
+    return bool(len(values)) and all(
+        isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in values
+    )
 
 
 def capped_count(session: Session, stmt: Select[Any], cap: int = COUNT_CAP) -> int:

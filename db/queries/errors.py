@@ -13,7 +13,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, literal_column, null, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -46,15 +58,37 @@ MAX_IDS = 10_000
 MAX_HISTORY_ROWS = 200
 
 GROUP_COLUMNS: dict[str, str] = {
-    "fingerprint": "str", "error_type": "str", "service": "str", "message": "str", "count": "Int64",
-    "prior_count": "Int64", "change": "Int64", "unresolved": "Int64", "first_seen": "utc", "last_seen": "utc",
-    "last_resolved_at": "utc", "high": "Int64", "medium": "Int64", "low": "Int64", "other_severity": "Int64",
-    "new": "bool", "regressed": "bool", "escalating": "bool", "baseline_expected": "float",
-    "messages": "object", "distinct_messages": "Int64",
+    "fingerprint": "str",
+    "error_type": "str",
+    "service": "str",
+    "message": "str",
+    "count": "Int64",
+    "prior_count": "Int64",
+    "change": "Int64",
+    "unresolved": "Int64",
+    "first_seen": "utc",
+    "last_seen": "utc",
+    "last_resolved_at": "utc",
+    "high": "Int64",
+    "medium": "Int64",
+    "low": "Int64",
+    "other_severity": "Int64",
+    "new": "bool",
+    "regressed": "bool",
+    "escalating": "bool",
+    "baseline_expected": "float",
+    "messages": "object",
+    "distinct_messages": "Int64",
 }
 OCCURRENCE_COLUMNS: dict[str, str] = {
-    "id": "str", "created_at": "utc", "error_type": "str", "service": "str", "severity": "str",
-    "message": "str", "resolved_at": "utc", "resolution_notes": "str",
+    "id": "str",
+    "created_at": "utc",
+    "error_type": "str",
+    "service": "str",
+    "severity": "str",
+    "message": "str",
+    "resolved_at": "utc",
+    "resolution_notes": "str",
 }
 
 
@@ -88,7 +122,11 @@ def _text_filter(text: str) -> ColumnElement[bool]:
 
 
 def filters(
-    *, services: Sequence[str] = (), severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
+    *,
+    services: Sequence[str] = (),
+    severities: Sequence[str] = (),
+    types: Sequence[str] = (),
+    text: str = "",
     skip: str = "",
 ) -> list[ColumnElement[bool]]:
     """WHERE terms for the facet filters and free text (`skip` leaves one facet out, for its own counts)."""
@@ -112,7 +150,9 @@ def _window(since: datetime, until: datetime) -> tuple[datetime, datetime, datet
     return since - length, since - baseline, history
 
 
-def _triples_stmt(since: datetime, until: datetime, where: list[ColumnElement[bool]]) -> Select[Any]:
+def _triples_stmt(
+    since: datetime, until: datetime, where: list[ColumnElement[bool]]
+) -> Select[Any]:
     s, u = naive_utc(since), naive_utc(until)
     prior, base, history = (naive_utc(t) for t in _window(since, until))
     in_range = and_(E.created_at >= s, E.created_at < u)
@@ -124,7 +164,9 @@ def _triples_stmt(since: datetime, until: datetime, where: list[ColumnElement[bo
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
     return (
         select(
-            t.label("error_type"), sv.label("service"), m.label("message"),
+            t.label("error_type"),
+            sv.label("service"),
+            m.label("message"),
             n(in_range).label("count"),
             n(and_(E.created_at >= prior, E.created_at < s)).label("prior_count"),
             n(and_(E.created_at >= base, E.created_at < s)).label("baseline_count"),
@@ -145,9 +187,20 @@ def _triples_stmt(since: datetime, until: datetime, where: list[ColumnElement[bo
 
 
 TRIPLE_COLUMNS = {
-    "error_type": "str", "service": "str", "message": "str", "count": "Int64", "prior_count": "Int64",
-    "baseline_count": "Int64", "unresolved": "Int64", "first_seen": "utc", "last_seen": "utc",
-    "last_resolved_at": "utc", "last_unresolved_at": "utc", "high": "Int64", "medium": "Int64", "low": "Int64",
+    "error_type": "str",
+    "service": "str",
+    "message": "str",
+    "count": "Int64",
+    "prior_count": "Int64",
+    "baseline_count": "Int64",
+    "unresolved": "Int64",
+    "first_seen": "utc",
+    "last_seen": "utc",
+    "last_resolved_at": "utc",
+    "last_unresolved_at": "utc",
+    "high": "Int64",
+    "medium": "Int64",
+    "low": "Int64",
 }
 
 
@@ -156,16 +209,27 @@ def merge_groups(triples: pd.DataFrame, *, since: datetime, until: datetime) -> 
     if triples.empty:
         return frame([], GROUP_COLUMNS)
     t = triples.copy()
-    t["fingerprint"] = [fingerprint(a, b, c) for a, b, c in zip(t.error_type, t.service, t.message, strict=True)]
+    t["fingerprint"] = [
+        fingerprint(a, b, c) for a, b, c in zip(t.error_type, t.service, t.message, strict=True)
+    ]
     t = t.sort_values(["fingerprint", "count"], ascending=[True, False], kind="stable")
     sums = ["count", "prior_count", "baseline_count", "unresolved", "high", "medium", "low"]
     g = t.groupby("fingerprint", sort=False)
     out = g[sums].sum()
-    out = out.join(g[["first_seen", "last_resolved_at", "last_unresolved_at"]].agg(
-        {"first_seen": "min", "last_resolved_at": "max", "last_unresolved_at": "max"}))
+    out = out.join(
+        g[["first_seen", "last_resolved_at", "last_unresolved_at"]].agg(
+            {"first_seen": "min", "last_resolved_at": "max", "last_unresolved_at": "max"}
+        )
+    )
     out["last_seen"] = g["last_seen"].max()
-    first = t.drop_duplicates("fingerprint").set_index("fingerprint")  # keeps NULL services (g.first() skips them)
-    out["error_type"], out["service"], out["message"] = first.error_type, first.service, first.message
+    first = t.drop_duplicates("fingerprint").set_index(
+        "fingerprint"
+    )  # keeps NULL services (g.first() skips them)
+    out["error_type"], out["service"], out["message"] = (
+        first.error_type,
+        first.service,
+        first.message,
+    )
     out["messages"] = g["message"].agg(tuple)
     out["distinct_messages"] = g.size()
     out = out.reset_index()
@@ -181,12 +245,22 @@ def _badges(out: pd.DataFrame, *, since: datetime, until: datetime) -> pd.DataFr
     out["baseline_expected"] = out["baseline_count"].astype("float64") / periods
     until_ts = pd.Timestamp(naive_utc(until), tz="UTC")
     out["new"] = out["first_seen"] >= until_ts - NEW_WITHIN
-    out["regressed"] = (out["last_unresolved_at"].notna() & out["last_resolved_at"].notna()
-                        & (out["last_unresolved_at"] > out["last_resolved_at"]))
-    out["escalating"] = ((out["count"] >= ESCALATING_MIN_EVENTS) & (out["baseline_count"] > 0)
-                         & (out["count"] > ESCALATING_FACTOR * out["baseline_expected"]))
+    out["regressed"] = (
+        out["last_unresolved_at"].notna()
+        & out["last_resolved_at"].notna()
+        & (out["last_unresolved_at"] > out["last_resolved_at"])
+    )
+    out["escalating"] = (
+        (out["count"] >= ESCALATING_MIN_EVENTS)
+        & (out["baseline_count"] > 0)
+        & (out["count"] > ESCALATING_FACTOR * out["baseline_expected"])
+    )
     out = out.sort_values(["last_seen", "count"], ascending=[False, False], kind="stable")
-    for col in ("error_type", "service", "message"):  # keep NULL services None (pandas made them NaN)
+    for col in (
+        "error_type",
+        "service",
+        "message",
+    ):  # keep NULL services None (pandas made them NaN)
         out[col] = out[col].map(lambda v: v if isinstance(v, str) else None)
     return frame(out[list(GROUP_COLUMNS)].to_dict("records"), GROUP_COLUMNS)
 
@@ -248,21 +322,32 @@ class _Filter:
     def key_ok(self, key: _Key, skip: str = "") -> bool:
         """Type, service and text filters (the parts of a message's key)."""
         error_type, service, message = key
-        if (self.services or self.no_service) and skip != "service" and not (
-                self.no_service if service is None else service in self.services):
+        if (
+            (self.services or self.no_service)
+            and skip != "service"
+            and not (self.no_service if service is None else service in self.services)
+        ):
             return False
         if self.types and skip != "type" and error_type not in self.types:
             return False
         return not self.text or self.text in (message or "").lower()
 
     def severity_ok(self, severity: str | None, skip: str = "") -> bool:
-        return not self.severities or skip == "severity" or severity_key(severity) in self.severities
+        return (
+            not self.severities or skip == "severity" or severity_key(severity) in self.severities
+        )
 
 
-def _filter(services: Sequence[str], severities: Sequence[str], types: Sequence[str], text: str) -> _Filter:
-    return _Filter(services=tuple(s for s in services if s != NO_SERVICE), no_service=NO_SERVICE in services,
-                   severities=tuple(severity_key(s) for s in severities), types=tuple(types),
-                   text=(text or "").strip().lower())
+def _filter(
+    services: Sequence[str], severities: Sequence[str], types: Sequence[str], text: str
+) -> _Filter:
+    return _Filter(
+        services=tuple(s for s in services if s != NO_SERVICE),
+        no_service=NO_SERVICE in services,
+        severities=tuple(severity_key(s) for s in severities),
+        types=tuple(types),
+        text=(text or "").strip().lower(),
+    )
 
 
 def _ts(value: Any) -> datetime | None:
@@ -289,13 +374,19 @@ def _min(a: datetime | None, b: datetime | None) -> datetime | None:
 
 def _cutoff(session: Session, lo: datetime, hi: datetime, limit: int) -> datetime | None:
     """created_at of the (limit+1)-th newest event in [lo, hi); None when the range holds at most `limit`."""
-    stmt = (select(E.created_at).where(E.created_at >= lo, E.created_at < hi)
-            .order_by(E.created_at.desc()).offset(limit).limit(1))
+    stmt = (
+        select(E.created_at)
+        .where(E.created_at >= lo, E.created_at < hi)
+        .order_by(E.created_at.desc())
+        .offset(limit)
+        .limit(1)
+    )
     return _ts(session.execute(stmt).scalar())
 
 
-def _window_rows(session: Session, *, lo: datetime, hi: datetime, bucket_s: int,
-                 above: datetime | None) -> list[Any]:
+def _window_rows(
+    session: Session, *, lo: datetime, hi: datetime, bucket_s: int, above: datetime | None
+) -> list[Any]:
     """Events in [lo, hi) (newer than `above` when capped) per (type, service, message, bucket,
     severity, unresolved): count, first, last, last resolution."""
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
@@ -303,13 +394,28 @@ def _window_rows(session: Session, *, lo: datetime, hi: datetime, bucket_s: int,
     open_ = case((E.resolved_at.is_(None), 1), else_=0)
     # One lower bound, so the index range starts at the cutoff (a second bound is only a filter).
     where = [E.created_at > above if above is not None else E.created_at >= lo, E.created_at < hi]
-    stmt = (select(t, sv, m, b, sev, open_, func.count(), func.min(E.created_at), func.max(E.created_at),
-                   func.max(E.resolved_at))
-            .where(*where).group_by(t, sv, m, b, sev, open_))
+    stmt = (
+        select(
+            t,
+            sv,
+            m,
+            b,
+            sev,
+            open_,
+            func.count(),
+            func.min(E.created_at),
+            func.max(E.created_at),
+            func.max(E.resolved_at),
+        )
+        .where(*where)
+        .group_by(t, sv, m, b, sev, open_)
+    )
     return list(session.execute(stmt).all())
 
 
-def _history_rows(session: Session, *, since: datetime, until: datetime, above: datetime | None) -> list[Any]:
+def _history_rows(
+    session: Session, *, since: datetime, until: datetime, above: datetime | None
+) -> list[Any]:
     """The baseline before the window (BASELINE_PERIODS periods) per (type, service, message, severity):
     the prior period's and the baseline's counts, first seen, last resolution, last unresolved event."""
     s = naive_utc(since)
@@ -319,15 +425,30 @@ def _history_rows(session: Session, *, since: datetime, until: datetime, above: 
     def n(cond: ColumnElement[bool]) -> Any:
         return func.sum(case((cond, 1), else_=0))
 
-    stmt = (select(t, sv, m, sev, n(E.created_at >= prior), func.count(), func.min(E.created_at),
-                   func.max(E.resolved_at), func.max(case((E.resolved_at.is_(None), E.created_at))))
-            .where(E.created_at > above if above is not None and above >= base else E.created_at >= base,
-                   E.created_at < s)
-            .group_by(t, sv, m, sev))
+    stmt = (
+        select(
+            t,
+            sv,
+            m,
+            sev,
+            n(E.created_at >= prior),
+            func.count(),
+            func.min(E.created_at),
+            func.max(E.resolved_at),
+            func.max(case((E.resolved_at.is_(None), E.created_at))),
+        )
+        .where(
+            E.created_at > above if above is not None and above >= base else E.created_at >= base,
+            E.created_at < s,
+        )
+        .group_by(t, sv, m, sev)
+    )
     return list(session.execute(stmt).all())
 
 
-def _older_rows(session: Session, *, since: datetime, until: datetime, above: datetime | None) -> list[Any]:
+def _older_rows(
+    session: Session, *, since: datetime, until: datetime, above: datetime | None
+) -> list[Any]:
     """Before the baseline, back to the history start: per (type, service, message) first seen, last
     resolution, last unresolved event (the group's life, for the New and Regressed badges).
 
@@ -337,11 +458,29 @@ def _older_rows(session: Session, *, since: datetime, until: datetime, above: da
     """
     _, base, history = (naive_utc(x) for x in _window(since, until))
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
-    where = [E.created_at > above if above is not None and above >= history else E.created_at >= history,
-             E.created_at < base]
-    life = (func.min(E.created_at), func.max(E.resolved_at), func.max(case((E.resolved_at.is_(None), E.created_at))))
-    rows = session.execute(select(m, func.min(t), func.max(t), func.min(sv), func.max(sv), func.count(E.service),
-                                  func.count(), *life).where(*where).group_by(m)).all()
+    where = [
+        E.created_at > above if above is not None and above >= history else E.created_at >= history,
+        E.created_at < base,
+    ]
+    life = (
+        func.min(E.created_at),
+        func.max(E.resolved_at),
+        func.max(case((E.resolved_at.is_(None), E.created_at))),
+    )
+    rows = session.execute(
+        select(
+            m,
+            func.min(t),
+            func.max(t),
+            func.min(sv),
+            func.max(sv),
+            func.count(E.service),
+            func.count(),
+            *life,
+        )
+        .where(*where)
+        .group_by(m)
+    ).all()
     out: list[Any] = []
     mixed: list[str] = []
     for msg, t_lo, t_hi, s_lo, s_hi, with_service, total, *rest in rows:
@@ -349,9 +488,10 @@ def _older_rows(session: Session, *, since: datetime, until: datetime, above: da
             mixed.append(msg)
         else:
             out.append((t_lo, s_lo, msg, *rest))
-    for chunk in (mixed[i:i + 500] for i in range(0, len(mixed), 500)):
-        out += session.execute(select(t, sv, m, *life).where(*where, exact_in(E.message, chunk))
-                               .group_by(t, sv, m)).all()
+    for chunk in (mixed[i : i + 500] for i in range(0, len(mixed), 500)):
+        out += session.execute(
+            select(t, sv, m, *life).where(*where, exact_in(E.message, chunk)).group_by(t, sv, m)
+        ).all()
     return out
 
 
@@ -375,11 +515,11 @@ PROBE_ROWS_PER_KEY = 300
 PROBE_DIALECTS = ("sqlite",)
 _INDEX_SQL = {
     "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'critical_error_logs' "
-              "AND name IN (:a, :b)",
+    "AND name IN (:a, :b)",
     "postgresql": "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() "
-                  "AND tablename = 'critical_error_logs' AND indexname IN (:a, :b)",
+    "AND tablename = 'critical_error_logs' AND indexname IN (:a, :b)",
     "mysql": "SELECT count(DISTINCT index_name) FROM information_schema.statistics WHERE table_schema = DATABASE() "
-             "AND table_name = 'critical_error_logs' AND index_name IN (:a, :b)",
+    "AND table_name = 'critical_error_logs' AND index_name IN (:a, :b)",
 }
 
 
@@ -390,10 +530,14 @@ def has_message_indexes(session: Session) -> bool:
     if sql is None:
         return False
     a, b = MESSAGE_INDEXES
-    return int(session.execute(sql_text(sql), {"a": a, "b": b}).scalar() or 0) == len(MESSAGE_INDEXES)
+    return int(session.execute(sql_text(sql), {"a": a, "b": b}).scalar() or 0) == len(
+        MESSAGE_INDEXES
+    )
 
 
-def _probe_keys(session: Session, window: list[Any], flt: _Filter, *, history_events: int) -> list[_Key] | None:
+def _probe_keys(
+    session: Session, window: list[Any], flt: _Filter, *, history_events: int
+) -> list[_Key] | None:
     """The window's (type, service, message) keys the filters keep, when probing them is cheaper than
     reading the `history_events` events before the window and the message indexes exist; None means:
     read the whole history."""
@@ -406,14 +550,23 @@ def _probe_keys(session: Session, window: list[Any], flt: _Filter, *, history_ev
     return keys if has_message_indexes(session) else None
 
 
-def _probe_stmt(*, dialect: str, null_service: bool, hist_lo: ColumnElement[bool], base_lo: ColumnElement[bool],
-                s: datetime, prior: datetime) -> Executable:
+def _probe_stmt(
+    *,
+    dialect: str,
+    null_service: bool,
+    hist_lo: ColumnElement[bool],
+    base_lo: ColumnElement[bool],
+    s: datetime,
+    prior: datetime,
+) -> Executable:
     """One message's probes, bound to :t, :s and :m: a first row (0, NULL, NULL, NULL, first seen, last
     resolution, last unresolved event) over the history, then (1, severity, prior, baseline, NULL x3)
     per severity over the baseline periods."""
     svc = E.service.is_(None) if null_service else exact_eq(E.service, bindparam("s"))
     key = [exact_eq(E.error_type, bindparam("t")), svc, exact_eq(E.message, bindparam("m"))]
-    if dialect == "postgresql":  # its message indexes key on md5(message) (a btree refuses long text)
+    if (
+        dialect == "postgresql"
+    ):  # its message indexes key on md5(message) (a btree refuses long text)
         key.append(func.md5(E.message) == func.md5(bindparam("m", type_=E.message.type)))
     sev = _sev()
     in_history = and_(hist_lo, E.created_at < s)
@@ -421,20 +574,44 @@ def _probe_stmt(*, dialect: str, null_service: bool, hist_lo: ColumnElement[bool
     if dialect == "sqlite":
         # Newest resolution first along the (message, resolved_at) index, the time bounds only a filter
         # there: inside a CASE, else SQLite takes the created_at range of the other index and sorts.
-        last_res = (select(E.resolved_at).where(*key, E.resolved_at.is_not(None), case((in_history, 1), else_=0) == 1)
-                    .order_by(E.resolved_at.desc()).limit(1).scalar_subquery())
+        last_res = (
+            select(E.resolved_at)
+            .where(*key, E.resolved_at.is_not(None), case((in_history, 1), else_=0) == 1)
+            .order_by(E.resolved_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
     else:  # the planner's own max() rewrite walks (message, resolved_at) backwards, its estimates kept
-        last_res = select(func.max(E.resolved_at)).where(*key, E.resolved_at.is_not(None), in_history).scalar_subquery()
-    last_open = select(func.max(E.created_at)).where(*key, E.resolved_at.is_(None), in_history).scalar_subquery()
+        last_res = (
+            select(func.max(E.resolved_at))
+            .where(*key, E.resolved_at.is_not(None), in_history)
+            .scalar_subquery()
+        )
+    last_open = (
+        select(func.max(E.created_at))
+        .where(*key, E.resolved_at.is_(None), in_history)
+        .scalar_subquery()
+    )
     life: Any = select(literal_column("0"), null(), null(), null(), first, last_res, last_open)
-    counts: Any = (select(literal_column("1"), sev, func.sum(case((E.created_at >= prior, 1), else_=0)), func.count(),
-                     null(), null(), null())
-              .where(*key, base_lo, E.created_at < s).group_by(sev))
+    counts: Any = (
+        select(
+            literal_column("1"),
+            sev,
+            func.sum(case((E.created_at >= prior, 1), else_=0)),
+            func.count(),
+            null(),
+            null(),
+            null(),
+        )
+        .where(*key, base_lo, E.created_at < s)
+        .group_by(sev)
+    )
     return union_all(life, counts)
 
 
-def _probe_rows(session: Session, keys: list[_Key], *, since: datetime, until: datetime,
-                above: datetime | None) -> tuple[list[Any], list[Any]]:
+def _probe_rows(
+    session: Session, keys: list[_Key], *, since: datetime, until: datetime, above: datetime | None
+) -> tuple[list[Any], list[Any]]:
     """The rows `_history_rows` and `_older_rows` would give for `keys`, through per-message index probes:
     (type, service, message, severity, prior, baseline, None x3) per severity seen in the baseline, and
     (type, service, message, first seen, last resolution, last unresolved event) over the whole history."""
@@ -444,15 +621,21 @@ def _probe_rows(session: Session, keys: list[_Key], *, since: datetime, until: d
     hist_lo = E.created_at > above if above is not None else E.created_at >= history
     base_lo = E.created_at > above if above is not None and above >= base else E.created_at >= base
     dialect = session.get_bind().dialect.name
-    stmts = {none: _probe_stmt(dialect=dialect, null_service=none, hist_lo=hist_lo, base_lo=base_lo, s=s, prior=prior)
-             for none in (False, True)}
+    stmts = {
+        none: _probe_stmt(
+            dialect=dialect, null_service=none, hist_lo=hist_lo, base_lo=base_lo, s=s, prior=prior
+        )
+        for none in (False, True)
+    }
     conn = session.connection()  # Core: one compiled statement, executed once per message
     counts: list[Any] = []
     life: list[Any] = []
     for key in keys:
         error_type, service, message = key
         params = {"t": error_type, "m": message, **({} if service is None else {"s": service})}
-        for kind, severity, n_prior, n_base, first, last_res, last_open in conn.execute(stmts[service is None], params):
+        for kind, severity, n_prior, n_base, first, last_res, last_open in conn.execute(
+            stmts[service is None], params
+        ):
             if int(kind):
                 counts.append((*key, severity, n_prior, n_base, None, None, None))
             else:
@@ -463,8 +646,20 @@ def _probe_rows(session: Session, keys: list[_Key], *, since: datetime, until: d
 class _Triple:
     """Running totals of one exact (type, service, message) over the window and its history."""
 
-    __slots__ = ("count", "unresolved", "high", "medium", "low", "last_seen", "first_seen", "last_resolved_at",
-                 "last_unresolved_at", "prior_count", "baseline_count", "buckets")
+    __slots__ = (
+        "count",
+        "unresolved",
+        "high",
+        "medium",
+        "low",
+        "last_seen",
+        "first_seen",
+        "last_resolved_at",
+        "last_unresolved_at",
+        "prior_count",
+        "baseline_count",
+        "buckets",
+    )
 
     def __init__(self) -> None:
         self.count = self.unresolved = self.high = self.medium = self.low = 0
@@ -476,8 +671,9 @@ class _Triple:
         self.buckets: dict[int, int] = {}
 
 
-def _roll_up(window: list[Any], recent: list[Any], older: list[Any], flt: _Filter) -> tuple[
-        dict[_Key, _Triple], dict[str, dict[str, int]], dict[tuple[int, str], int], bool]:
+def _roll_up(
+    window: list[Any], recent: list[Any], older: list[Any], flt: _Filter
+) -> tuple[dict[_Key, _Triple], dict[str, dict[str, int]], dict[tuple[int, str], int], bool]:
     """(triples passing the filters, facet counts, timeline counts, truncated) from the aggregate rows.
 
     Counts follow every filter; a group's life (first seen, last resolution, last unresolved event:
@@ -489,12 +685,27 @@ def _roll_up(window: list[Any], recent: list[Any], older: list[Any], flt: _Filte
     key_ok: dict[_Key, tuple[bool, bool, bool, bool]] = {}
     life: dict[_Key, list[datetime | None]] = {}
     truncated = False
-    for error_type, service, message, bucket, severity, open_, n, first_at, last_at, last_res in window:
+    for (
+        error_type,
+        service,
+        message,
+        bucket,
+        severity,
+        open_,
+        n,
+        first_at,
+        last_at,
+        last_res,
+    ) in window:
         key = (error_type, service, message)
         ok = key_ok.get(key)
         if ok is None:
-            ok = key_ok[key] = (flt.key_ok(key), flt.key_ok(key, "severity"), flt.key_ok(key, "service"),
-                                flt.key_ok(key, "type"))
+            ok = key_ok[key] = (
+                flt.key_ok(key),
+                flt.key_ok(key, "severity"),
+                flt.key_ok(key, "service"),
+                flt.key_ok(key, "type"),
+            )
         sev = severity or ""
         n = int(n)
         sev_ok = flt.severity_ok(sev)
@@ -526,7 +737,17 @@ def _roll_up(window: list[Any], recent: list[Any], older: list[Any], flt: _Filte
         tri.last_seen = _max(tri.last_seen, last)
         if open_:
             tri.unresolved += n
-    for error_type, service, message, severity, prior, baseline, first, last_res, last_open in recent:
+    for (
+        error_type,
+        service,
+        message,
+        severity,
+        prior,
+        baseline,
+        first,
+        last_res,
+        last_open,
+    ) in recent:
         key = (error_type, service, message)
         if key not in triples:
             continue
@@ -544,18 +765,28 @@ def _roll_up(window: list[Any], recent: list[Any], older: list[Any], flt: _Filte
     return triples, facets, timeline, truncated
 
 
-def _live(life: dict[_Key, list[datetime | None]], key: _Key, first: datetime | None, resolved: datetime | None,
-          open_last: datetime | None) -> None:
+def _live(
+    life: dict[_Key, list[datetime | None]],
+    key: _Key,
+    first: datetime | None,
+    resolved: datetime | None,
+    open_last: datetime | None,
+) -> None:
     """Fold one row's first seen, last resolution and last unresolved event into a message's life."""
     cur = life.get(key)
     if cur is None:
         life[key] = [first, resolved, open_last]
     else:
-        cur[0], cur[1], cur[2] = _min(cur[0], first), _max(cur[1], resolved), _max(cur[2], open_last)
+        cur[0], cur[1], cur[2] = (
+            _min(cur[0], first),
+            _max(cur[1], resolved),
+            _max(cur[2], open_last),
+        )
 
 
-def _group_records(triples: dict[_Key, _Triple], *, since: datetime, until: datetime) -> tuple[
-        list[dict[str, Any]], dict[str, dict[int, int]]]:
+def _group_records(
+    triples: dict[_Key, _Triple], *, since: datetime, until: datetime
+) -> tuple[list[dict[str, Any]], dict[str, dict[int, int]]]:
     """Fingerprint groups (GROUP_COLUMNS records, newest first) and their events per bucket."""
     by_fp: dict[str, list[tuple[_Key, _Triple]]] = {}
     for key, tri in triples.items():
@@ -570,20 +801,40 @@ def _group_records(triples: dict[_Key, _Triple], *, since: datetime, until: date
         members.sort(key=lambda kt: (-kt[1].count, kt[0][2]))  # most frequent message first
         (error_type, service, message), _ = members[0]
         tris = [t for _, t in members]
-        r: dict[str, Any] = {"fingerprint": fp, "error_type": error_type, "service": service, "message": message}
-        for col in ("count", "prior_count", "baseline_count", "unresolved", "high", "medium", "low"):
+        r: dict[str, Any] = {
+            "fingerprint": fp,
+            "error_type": error_type,
+            "service": service,
+            "message": message,
+        }
+        for col in (
+            "count",
+            "prior_count",
+            "baseline_count",
+            "unresolved",
+            "high",
+            "medium",
+            "low",
+        ):
             r[col] = sum(getattr(t, col) for t in tris)
         r["last_seen"] = max((t.last_seen for t in tris if t.last_seen), default=None)
         r["first_seen"] = min((t.first_seen for t in tris if t.first_seen), default=None)
-        r["last_resolved_at"] = max((t.last_resolved_at for t in tris if t.last_resolved_at), default=None)
+        r["last_resolved_at"] = max(
+            (t.last_resolved_at for t in tris if t.last_resolved_at), default=None
+        )
         last_open = max((t.last_unresolved_at for t in tris if t.last_unresolved_at), default=None)
         r["other_severity"] = r["count"] - r["high"] - r["medium"] - r["low"]
         r["change"] = r["count"] - r["prior_count"]
         r["baseline_expected"] = r["baseline_count"] / periods
         r["new"] = r["first_seen"] is not None and r["first_seen"] >= new_after
-        r["regressed"] = bool(last_open and r["last_resolved_at"] and last_open > r["last_resolved_at"])
-        r["escalating"] = (r["count"] >= ESCALATING_MIN_EVENTS and r["baseline_count"] > 0
-                           and r["count"] > ESCALATING_FACTOR * r["baseline_expected"])
+        r["regressed"] = bool(
+            last_open and r["last_resolved_at"] and last_open > r["last_resolved_at"]
+        )
+        r["escalating"] = (
+            r["count"] >= ESCALATING_MIN_EVENTS
+            and r["baseline_count"] > 0
+            and r["count"] > ESCALATING_FACTOR * r["baseline_expected"]
+        )
         r["messages"] = tuple(k[2] for k, _ in members)
         r["distinct_messages"] = len(members)
         records.append(r)
@@ -612,7 +863,9 @@ def _columns(cols: dict[str, list[Any]], dtypes: dict[str, str]) -> pd.DataFrame
                 stamps = pd.DatetimeIndex(values, dtype="datetime64[us]").tz_localize("UTC")
             arrays[col] = stamps.array
         elif dtype in ("Int64", "float", "bool"):
-            arrays[col] = pd.array(values, dtype={"Int64": "Int64", "float": "float64", "bool": "boolean"}[dtype])
+            arrays[col] = pd.array(
+                values, dtype={"Int64": "Int64", "float": "float64", "bool": "boolean"}[dtype]
+            )
         else:  # object, as frame() keeps text (pandas 3 would infer its string dtype and turn None into NaN)
             arrays[col] = pd.Series(values, dtype=object, index=index)
     return pd.DataFrame(arrays, index=index)
@@ -629,8 +882,15 @@ def _facet_frame(facets: dict[str, dict[str, int]]) -> pd.DataFrame:
 
 
 def error_view(
-    session: Session, *, since: datetime, until: datetime, bucket_s: int, services: Sequence[str] = (),
-    severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    bucket_s: int,
+    services: Sequence[str] = (),
+    severities: Sequence[str] = (),
+    types: Sequence[str] = (),
+    text: str = "",
 ) -> ErrorView:
     """The groups (every status), facet counts, severity timeline and sparklines of [since, until),
     filtered; one read of the window and one of the history before it."""
@@ -638,12 +898,21 @@ def error_view(
     capped = _cutoff(session, lo, hi, MAX_WINDOW_EVENTS)
     window = _window_rows(session, lo=lo, hi=hi, bucket_s=bucket_s, above=capped)
     history_lo = naive_utc(_window(since, until)[2])
-    history_events = capped_count(session, select(E.created_at).where(E.created_at >= history_lo, E.created_at < lo),
-                                  MAX_HISTORY_EVENTS + 1)
-    hist_capped = _cutoff(session, history_lo, lo, MAX_HISTORY_EVENTS) if history_events > MAX_HISTORY_EVENTS else None
+    history_events = capped_count(
+        session,
+        select(E.created_at).where(E.created_at >= history_lo, E.created_at < lo),
+        MAX_HISTORY_EVENTS + 1,
+    )
+    hist_capped = (
+        _cutoff(session, history_lo, lo, MAX_HISTORY_EVENTS)
+        if history_events > MAX_HISTORY_EVENTS
+        else None
+    )
     flt = _filter(services, severities, types, text)
     keys = _probe_keys(session, window, flt, history_events=history_events)
-    if keys is not None:  # the history of the window's own messages only, through the message indexes
+    if (
+        keys is not None
+    ):  # the history of the window's own messages only, through the message indexes
         recent, older = _probe_rows(session, keys, since=since, until=until, above=hist_capped)
     else:
         recent = _history_rows(session, since=since, until=until, above=hist_capped)
@@ -652,14 +921,33 @@ def error_view(
     records, sparks = _group_records(triples, since=since, until=until)
     groups = _columns({col: [r[col] for r in records] for col in GROUP_COLUMNS}, GROUP_COLUMNS)
     points = sorted(timeline.items())
-    tl = _columns({"bucket": [b for (b, _), _ in points], "severity": [s for (_, s), _ in points],
-                   "count": [n for _, n in points]}, TIMELINE_COLUMNS)
+    tl = _columns(
+        {
+            "bucket": [b for (b, _), _ in points],
+            "severity": [s for (_, s), _ in points],
+            "count": [n for _, n in points],
+        },
+        TIMELINE_COLUMNS,
+    )
     cells = [(fp, b, n) for fp, sb in sparks.items() for b, n in sorted(sb.items())]
-    sp = _columns({"fingerprint": [c[0] for c in cells], "bucket": [c[1] for c in cells],
-                   "count": [c[2] for c in cells]}, SPARK_COLUMNS)
-    return ErrorView(groups=groups, facets=_facet_frame(facets), timeline=tl, sparks=sp,
-                     events=sum(int(r[6]) for r in window), capped_from=capped, history_from=hist_capped,
-                     truncated=truncated)
+    sp = _columns(
+        {
+            "fingerprint": [c[0] for c in cells],
+            "bucket": [c[1] for c in cells],
+            "count": [c[2] for c in cells],
+        },
+        SPARK_COLUMNS,
+    )
+    return ErrorView(
+        groups=groups,
+        facets=_facet_frame(facets),
+        timeline=tl,
+        sparks=sp,
+        events=sum(int(r[6]) for r in window),
+        capped_from=capped,
+        history_from=hist_capped,
+        truncated=truncated,
+    )
 
 
 def by_status(groups: pd.DataFrame, status: str) -> pd.DataFrame:
@@ -672,65 +960,126 @@ def by_status(groups: pd.DataFrame, status: str) -> pd.DataFrame:
 
 
 def error_groups(
-    session: Session, *, since: datetime, until: datetime, status: str = "unresolved",
-    services: Sequence[str] = (), severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    status: str = "unresolved",
+    services: Sequence[str] = (),
+    severities: Sequence[str] = (),
+    types: Sequence[str] = (),
+    text: str = "",
 ) -> pd.DataFrame:
     """Fingerprint groups seen in [since, until): counts, first/last seen, severity mix, badges.
 
     Columns GROUP_COLUMNS; `status` keeps groups with unresolved events ('unresolved'), without
     ('resolved') or all. attrs['truncated'] is True when the window had too many distinct messages.
     """
-    view = error_view(session, since=since, until=until, bucket_s=_whole(since, until), services=services,
-                      severities=severities, types=types, text=text)
+    view = error_view(
+        session,
+        since=since,
+        until=until,
+        bucket_s=_whole(since, until),
+        services=services,
+        severities=severities,
+        types=types,
+        text=text,
+    )
     out = by_status(view.groups, status)
     out.attrs["truncated"] = view.truncated
     return out
 
 
 def facet_counts(
-    session: Session, *, since: datetime, until: datetime,
-    services: Sequence[str] = (), severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    services: Sequence[str] = (),
+    severities: Sequence[str] = (),
+    types: Sequence[str] = (),
+    text: str = "",
 ) -> pd.DataFrame:
     """Occurrences in the window per severity, service and type (each facet ignores its own filter).
 
     Columns: facet ('severity'|'service'|'type'), value, count.
     """
-    return error_view(session, since=since, until=until, bucket_s=_whole(since, until), services=services,
-                      severities=severities, types=types, text=text).facets
+    return error_view(
+        session,
+        since=since,
+        until=until,
+        bucket_s=_whole(since, until),
+        services=services,
+        severities=severities,
+        types=types,
+        text=text,
+    ).facets
 
 
 def group_buckets(
-    session: Session, *, since: datetime, until: datetime, bucket_s: int,
-    services: Sequence[str] = (), severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    bucket_s: int,
+    services: Sequence[str] = (),
+    severities: Sequence[str] = (),
+    types: Sequence[str] = (),
+    text: str = "",
 ) -> pd.DataFrame:
     """Events per fingerprint per time bucket (for sparklines). Columns: fingerprint, bucket (utc), count."""
-    return error_view(session, since=since, until=until, bucket_s=bucket_s, services=services,
-                      severities=severities, types=types, text=text).sparks
+    return error_view(
+        session,
+        since=since,
+        until=until,
+        bucket_s=bucket_s,
+        services=services,
+        severities=severities,
+        types=types,
+        text=text,
+    ).sparks
 
 
 def error_timeline(
-    session: Session, *, since: datetime, until: datetime, bucket_s: int,
-    services: Sequence[str] = (), severities: Sequence[str] = (), types: Sequence[str] = (), text: str = "",
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    bucket_s: int,
+    services: Sequence[str] = (),
+    severities: Sequence[str] = (),
+    types: Sequence[str] = (),
+    text: str = "",
 ) -> pd.DataFrame:
     """Events per time bucket and severity (the newest MAX_WINDOW_EVENTS at most). Columns: bucket (utc),
     severity, count."""
     lo, hi = naive_utc(since), naive_utc(until)
     capped = _cutoff(session, lo, hi, MAX_WINDOW_EVENTS)
     b, sev = epoch_bucket(E.created_at, bucket_s), _sev()
-    where = [E.created_at > capped if capped is not None else E.created_at >= lo, E.created_at < hi,
-             *filters(services=services, severities=severities, types=types, text=text)]
-    stmt = select(b.label("bucket"), sev.label("severity"), func.count().label("count")).where(*where).group_by(b, sev)
+    where = [
+        E.created_at > capped if capped is not None else E.created_at >= lo,
+        E.created_at < hi,
+        *filters(services=services, severities=severities, types=types, text=text),
+    ]
+    stmt = (
+        select(b.label("bucket"), sev.label("severity"), func.count().label("count"))
+        .where(*where)
+        .group_by(b, sev)
+    )
     rows = sorted(session.execute(stmt).all(), key=lambda r: (int(r[0]), r[1] or ""))
-    return frame([{"bucket": int(r[0]), "severity": r[1], "count": int(r[2])} for r in rows], TIMELINE_COLUMNS)
+    return frame(
+        [{"bucket": int(r[0]), "severity": r[1], "count": int(r[2])} for r in rows],
+        TIMELINE_COLUMNS,
+    )
 
 
 def _whole(since: datetime, until: datetime) -> int:
     return max(int((until - since).total_seconds()) + 1, 1)
 
 
-
-def _group_where(error_type: str, service: str | None, messages: Sequence[str],
-                 severities: Sequence[str] = ()) -> list[ColumnElement[bool]]:
+def _group_where(
+    error_type: str, service: str | None, messages: Sequence[str], severities: Sequence[str] = ()
+) -> list[ColumnElement[bool]]:
     svc = E.service.is_(None) if service is None else exact_eq(E.service, service)
     where = [exact_eq(E.error_type, error_type), svc, exact_in(E.message, list(messages))]
     return where + ([_severity_filter(severities)] if severities else [])
@@ -746,8 +1095,9 @@ def _status_where(status: str) -> list[ColumnElement[bool]]:
 
 def _in_window(since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
     """[since, until); None on a side leaves that side open (the group's whole history)."""
-    return ([E.created_at >= naive_utc(since)] if since is not None else []) + \
-        ([E.created_at < naive_utc(until)] if until is not None else [])
+    return ([E.created_at >= naive_utc(since)] if since is not None else []) + (
+        [E.created_at < naive_utc(until)] if until is not None else []
+    )
 
 
 # A table cell carries at most this many characters of a message or note; the database cuts them
@@ -763,12 +1113,24 @@ def _cell(col: Any, name: str) -> Any:
 
 def cut_cell(value: Any) -> Any:
     """Text cut to CELL_CHARS with an ellipsis when longer (other values as they are)."""
-    return value[:CELL_CHARS] + ELLIPSIS if isinstance(value, str) and len(value) > CELL_CHARS else value
+    return (
+        value[:CELL_CHARS] + ELLIPSIS
+        if isinstance(value, str) and len(value) > CELL_CHARS
+        else value
+    )
 
 
 def occurrences(
-    session: Session, *, error_type: str, service: str | None, messages: Sequence[str], since: datetime,
-    until: datetime, status: str = "all", before: tuple[datetime, str] | None = None, limit: int = PAGE_SIZE,
+    session: Session,
+    *,
+    error_type: str,
+    service: str | None,
+    messages: Sequence[str],
+    since: datetime,
+    until: datetime,
+    status: str = "all",
+    before: tuple[datetime, str] | None = None,
+    limit: int = PAGE_SIZE,
     severities: Sequence[str] = (),
 ) -> pd.DataFrame:
     """One page of a group's events, newest first (keyset on created_at, id). Columns OCCURRENCE_COLUMNS,
@@ -776,33 +1138,68 @@ def occurrences(
 
     `before` = (created_at, id) of the last row of the previous page. attrs['total'] is the capped count.
     """
-    where = [*_in_window(since, until), *_group_where(error_type, service, messages, severities),
-             *_status_where(status)]
+    where = [
+        *_in_window(since, until),
+        *_group_where(error_type, service, messages, severities),
+        *_status_where(status),
+    ]
     base = select(E.id).where(*where)
     page_where = list(where)
     if before is not None:
         ts, last_id = naive_utc(before[0]), before[1]
         page_where.append(or_(E.created_at < ts, and_(E.created_at == ts, E.id < last_id)))
-    stmt = (select(E.id, E.created_at, E.error_type, E.service, E.severity, _cell(E.message, "message"),
-                   E.resolved_at, _cell(E.resolution_notes, "resolution_notes"))
-            .where(*page_where).order_by(E.created_at.desc(), E.id.desc()).limit(limit))
-    rows = [{**r._mapping, "message": cut_cell(r.message), "resolution_notes": cut_cell(r.resolution_notes)}
-            for r in session.execute(stmt)]
+    stmt = (
+        select(
+            E.id,
+            E.created_at,
+            E.error_type,
+            E.service,
+            E.severity,
+            _cell(E.message, "message"),
+            E.resolved_at,
+            _cell(E.resolution_notes, "resolution_notes"),
+        )
+        .where(*page_where)
+        .order_by(E.created_at.desc(), E.id.desc())
+        .limit(limit)
+    )
+    rows = [
+        {
+            **r._mapping,
+            "message": cut_cell(r.message),
+            "resolution_notes": cut_cell(r.resolution_notes),
+        }
+        for r in session.execute(stmt)
+    ]
     df = frame(rows, OCCURRENCE_COLUMNS)
     df.attrs["total"] = capped_count(session, base)
     return df
 
 
 def occurrence_ids(
-    session: Session, *, error_type: str, service: str | None, messages: Sequence[str], status: str = "unresolved",
-    since: datetime | None = None, until: datetime | None = None, severities: Sequence[str] = (),
+    session: Session,
+    *,
+    error_type: str,
+    service: str | None,
+    messages: Sequence[str],
+    status: str = "unresolved",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    severities: Sequence[str] = (),
     limit: int = MAX_IDS,
 ) -> tuple[str, ...]:
     """Ids of a group's events in [since, until) (None: of any time) in one status, oldest first, at most
     `limit`: the exact rows a bulk action confirms and then writes."""
-    stmt = (select(E.id).where(*_in_window(since, until), *_group_where(error_type, service, messages, severities),
-                               *_status_where(status))
-            .order_by(E.created_at, E.id).limit(limit))
+    stmt = (
+        select(E.id)
+        .where(
+            *_in_window(since, until),
+            *_group_where(error_type, service, messages, severities),
+            *_status_where(status),
+        )
+        .order_by(E.created_at, E.id)
+        .limit(limit)
+    )
     return tuple(session.scalars(stmt).all())
 
 
@@ -817,8 +1214,14 @@ class GroupCounts:
 
 
 def group_counts(
-    session: Session, *, error_type: str, service: str | None, messages: Sequence[str], since: datetime,
-    until: datetime, severities: Sequence[str] = (),
+    session: Session,
+    *,
+    error_type: str,
+    service: str | None,
+    messages: Sequence[str],
+    since: datetime,
+    until: datetime,
+    severities: Sequence[str] = (),
 ) -> GroupCounts:
     """How many of a group's events are unresolved / resolved in [since, until) and of any time (the
     counts the bulk actions state before they write)."""
@@ -829,29 +1232,65 @@ def group_counts(
         return func.coalesce(func.sum(case((and_(*cond), 1), else_=0)), 0)
 
     stmt = select(n(in_window, open_), n(in_window, done), n(open_), n(done)).where(
-        *_group_where(error_type, service, messages, severities))
+        *_group_where(error_type, service, messages, severities)
+    )
     row = session.execute(stmt).one()
     return GroupCounts(*(int(v or 0) for v in row))
 
 
 def occurrence_export(
-    session: Session, *, error_type: str, service: str | None, messages: Sequence[str], since: datetime,
-    until: datetime, status: str = "all", limit: int = 100_000, severities: Sequence[str] = (),
+    session: Session,
+    *,
+    error_type: str,
+    service: str | None,
+    messages: Sequence[str],
+    since: datetime,
+    until: datetime,
+    status: str = "all",
+    limit: int = 100_000,
+    severities: Sequence[str] = (),
 ) -> pd.DataFrame:
     """All of a group's events in the window (the export), newest first, with details."""
-    stmt = (select(E.id, E.created_at, E.error_type, E.service, E.severity, E.message, E.details,
-                   E.resolved_at, E.resolution_notes)
-            .where(*_in_window(since, until), *_group_where(error_type, service, messages, severities),
-                   *_status_where(status))
-            .order_by(E.created_at.desc(), E.id.desc()).limit(limit))
+    stmt = (
+        select(
+            E.id,
+            E.created_at,
+            E.error_type,
+            E.service,
+            E.severity,
+            E.message,
+            E.details,
+            E.resolved_at,
+            E.resolution_notes,
+        )
+        .where(
+            *_in_window(since, until),
+            *_group_where(error_type, service, messages, severities),
+            *_status_where(status),
+        )
+        .order_by(E.created_at.desc(), E.id.desc())
+        .limit(limit)
+    )
     return frame(session.execute(stmt).all(), {**OCCURRENCE_COLUMNS, "details": "object"})
 
 
 def occurrence(session: Session, *, error_id: str) -> pd.DataFrame:
     """One event with its details (0 or 1 row). Columns OCCURRENCE_COLUMNS + details, user_id."""
-    stmt = select(E.id, E.created_at, E.error_type, E.service, E.severity, E.message, E.resolved_at,
-                  E.resolution_notes, E.details, E.user_id).where(E.id == error_id)
-    return frame(session.execute(stmt).all(), {**OCCURRENCE_COLUMNS, "details": "object", "user_id": "str"})
+    stmt = select(
+        E.id,
+        E.created_at,
+        E.error_type,
+        E.service,
+        E.severity,
+        E.message,
+        E.resolved_at,
+        E.resolution_notes,
+        E.details,
+        E.user_id,
+    ).where(E.id == error_id)
+    return frame(
+        session.execute(stmt).all(), {**OCCURRENCE_COLUMNS, "details": "object", "user_id": "str"}
+    )
 
 
 HISTORY_COLUMNS = {"at": "utc", "action": "str", "actor": "str", "note": "str"}
@@ -867,8 +1306,12 @@ def resolution_history(session: Session, *, error_id: str) -> pd.DataFrame:
         df.attrs["missing_table"] = True
         return df
     H = ErrorResolution  # noqa: N806
-    stmt = (select(H.at, H.action, H.actor, H.note).where(H.error_id == error_id)
-            .order_by(H.at.desc(), H.id.desc()).limit(MAX_HISTORY_ROWS))
+    stmt = (
+        select(H.at, H.action, H.actor, H.note)
+        .where(H.error_id == error_id)
+        .order_by(H.at.desc(), H.id.desc())
+        .limit(MAX_HISTORY_ROWS)
+    )
     df = frame(session.execute(stmt).all(), HISTORY_COLUMNS)
     df.attrs["missing_table"] = False
     return df
@@ -879,20 +1322,47 @@ def future_count(session: Session, *, after: datetime) -> int:
     return capped_count(session, select(E.id).where(E.created_at >= naive_utc(after)), COUNT_CAP)
 
 
-def groups_during(session: Session, *, service: str | None, start: datetime, end: datetime) -> pd.DataFrame:
+def groups_during(
+    session: Session, *, service: str | None, start: datetime, end: datetime
+) -> pd.DataFrame:
     """The error groups of one service logged in [start, end) (an incident). Columns GROUP_COLUMNS."""
-    svc: list[ColumnElement[bool]] = [E.service.is_(None)] if service is None else [exact_eq(E.service, service)]
+    svc: list[ColumnElement[bool]] = (
+        [E.service.is_(None)] if service is None else [exact_eq(E.service, service)]
+    )
     rows = session.execute(_triples_stmt(start, end, svc)).all()
     return merge_groups(frame(rows, TRIPLE_COLUMNS), since=start, until=end)
 
 
 def distinct_count(session: Session, *, since: datetime, until: datetime) -> int:
     """Events in the window (capped at COUNT_CAP)."""
-    return capped_count(session, select(E.id).where(E.created_at >= naive_utc(since), E.created_at < naive_utc(until)),
-                        COUNT_CAP)
+    return capped_count(
+        session,
+        select(E.id).where(E.created_at >= naive_utc(since), E.created_at < naive_utc(until)),
+        COUNT_CAP,
+    )
 
 
-__all__ = ["NO_SERVICE", "STATUSES", "ErrorView", "GroupCounts", "by_status", "error_groups", "error_timeline",
-           "cut_cell", "error_view", "facet_counts", "future_count", "group_buckets", "group_counts", "groups_during",
-           "merge_groups", "normalise_message", "occurrence", "occurrence_export", "occurrence_ids", "occurrences",
-           "resolution_history", "severity_key"]
+__all__ = [
+    "NO_SERVICE",
+    "STATUSES",
+    "ErrorView",
+    "GroupCounts",
+    "by_status",
+    "error_groups",
+    "error_timeline",
+    "cut_cell",
+    "error_view",
+    "facet_counts",
+    "future_count",
+    "group_buckets",
+    "group_counts",
+    "groups_during",
+    "merge_groups",
+    "normalise_message",
+    "occurrence",
+    "occurrence_export",
+    "occurrence_ids",
+    "occurrences",
+    "resolution_history",
+    "severity_key",
+]

@@ -15,5 +15,7 @@ def table_missing_message(table: str) -> str:
     """What to tell the user when `table` does not exist, with the command that creates it."""
     from db.errors import MIGRATION_HINT
 
-    hint = MIGRATION_HINT.get(table, "start the scanner backend once, or `python -m demo.generate` for demo data")
+    hint = MIGRATION_HINT.get(
+        table, "start the scanner backend once, or `python -m demo.generate` for demo data"
+    )
     return f"The table {table} does not exist in this database yet. Create it with: {hint}"

@@ -56,7 +56,11 @@ RANGE_FILTERS = ("dte", "pop", "ev", "premium", "max_loss")
 # Keys inside `data` offered as facets (fixed list: they become SQL JSON paths).
 DATA_FACETS = ("bias", "universe", "scan_source")
 FACET_FIELDS = ("symbol", "strategy", *DATA_FACETS)
-FACET_ATTRS = {"symbol": "symbols", "strategy": "strategies", **{k: k for k in DATA_FACETS}}  # field -> Filters
+FACET_ATTRS = {
+    "symbol": "symbols",
+    "strategy": "strategies",
+    **{k: k for k in DATA_FACETS},
+}  # field -> Filters
 MISMATCH_TOLERANCE = 1e-6
 SCATTER_LIMIT = 2_000
 FACET_LIMIT = 200
@@ -68,8 +72,13 @@ HISTORY_ROWS = 20_000  # newest snapshots searched first for a symbol+strategy's
 SAMPLE_CAP = COUNT_CAP
 DENSE_LIKELIHOOD = 0.99
 ANY_ID = -(2**31)  # below every id: the smallest INTEGER (the backend counts ids up from 1)
-BASE_STEPS = ("in the time range", "created before the range end", "active only", "not expired",
-              "from the selected scan")
+BASE_STEPS = (
+    "in the time range",
+    "created before the range end",
+    "active only",
+    "not expired",
+    "from the selected scan",
+)
 FRESHNESS_SCANS = 50
 CONTRACT_MULTIPLIER = 100
 # The largest finite double. The backend stores +-Infinity in metric columns (NAKED_OPTION rows:
@@ -120,8 +129,11 @@ def metric(name: str, src: Subquery | None = None) -> ColumnElement[Any]:
 def disagrees(name: str, src: Subquery | None = None) -> ColumnElement[bool]:
     """True where both the column and `data` hold the metric and they differ."""
     col, dm = _pair(name, src)
-    return and_(col.is_not(None), dm.is_not(None),
-                func.abs(col - dm) > MISMATCH_TOLERANCE * (1 + func.abs(dm)))
+    return and_(
+        col.is_not(None),
+        dm.is_not(None),
+        func.abs(col - dm) > MISMATCH_TOLERANCE * (1 + func.abs(dm)),
+    )
 
 
 def from_data(name: str, src: Subquery | None = None) -> ColumnElement[bool]:
@@ -133,7 +145,10 @@ def from_data(name: str, src: Subquery | None = None) -> ColumnElement[bool]:
 def _ratio(num: ColumnElement[Any], den: ColumnElement[Any]) -> ColumnElement[Any]:
     """num / den for a positive finite den and a finite num, else NULL (an unlimited max loss has
     no ratio: Inf / Inf is NaN, x / Inf a meaningless 0)."""
-    return case((and_(den > 0, den <= MAX_FLOAT, num.between(-MAX_FLOAT, MAX_FLOAT)), num * 1.0 / den), else_=None)
+    return case(
+        (and_(den > 0, den <= MAX_FLOAT, num.between(-MAX_FLOAT, MAX_FLOAT)), num * 1.0 / den),
+        else_=None,
+    )
 
 
 def derived(name: str, src: Subquery | None = None) -> ColumnElement[Any]:
@@ -214,7 +229,11 @@ class Filters:
             out.append(("not expired", O.expires_at > naive_utc(self.now)))
         if self.scan:
             out.append(("from the selected scan", O.scan_session_id == self.scan))
-        for label, field in (("symbol", "symbols"), ("strategy", "strategies"), *((k, k) for k in DATA_FACETS)):
+        for label, field in (
+            ("symbol", "symbols"),
+            ("strategy", "strategies"),
+            *((k, k) for k in DATA_FACETS),
+        ):
             values = list(getattr(self, field))
             if values:
                 out.append((f"{label} in selection", exact_in(facet_expr(label), values)))
@@ -244,16 +263,23 @@ class Filters:
 
     def base(self) -> Filters:
         """Only the base conditions (time range, active, expiry, scan)."""
-        return Filters(now=self.now, since=self.since, until=self.until, show_expired=self.show_expired,
-                       show_inactive=self.show_inactive, scan=self.scan)
-
+        return Filters(
+            now=self.now,
+            since=self.since,
+            until=self.until,
+            show_expired=self.show_expired,
+            show_inactive=self.show_inactive,
+            scan=self.scan,
+        )
 
 
 def range_condition(expr: Any, bounds: tuple[float, float]) -> ColumnElement[bool] | None:
     """`expr` within [lo, hi]; an infinite side is open (no condition), so a range whose upper end
     is +inf keeps the rows whose value is +Infinity too. None when both sides are open."""
     lo, hi = bounds
-    conds = [c for c, keep in ((expr >= lo, math.isfinite(lo)), (expr <= hi, math.isfinite(hi))) if keep]
+    conds = [
+        c for c, keep in ((expr >= lo, math.isfinite(lo)), (expr <= hi, math.isfinite(hi))) if keep
+    ]
     if not conds:
         return None
     return conds[0] if len(conds) == 1 else and_(*conds)
@@ -299,17 +325,44 @@ def facet_expr(field: str) -> ColumnElement[Any]:
 # ---- the screener page -------------------------------------------------------------------
 
 PAGE_COLUMNS = {
-    "id": "Int64", "opportunity_id": "str", "symbol": "str", "strategy": "str", "dte": "float",
-    "expires_at": "utc", "created_at": "utc", "premium": "float", "max_loss": "float", "pop": "float",
-    "ev": "float", "ev_per_max_loss": "float", "premium_per_max_loss": "float",
-    "annualised_return": "float", "liquidity_score": "float", "underlying_price": "float",
-    "cache_hits": "Int64", "max_profit": "str", "scan_session_id": "str", "is_active": "bool",
-    "mismatch": "str", "from_data": "str", "sort_value": "object",
+    "id": "Int64",
+    "opportunity_id": "str",
+    "symbol": "str",
+    "strategy": "str",
+    "dte": "float",
+    "expires_at": "utc",
+    "created_at": "utc",
+    "premium": "float",
+    "max_loss": "float",
+    "pop": "float",
+    "ev": "float",
+    "ev_per_max_loss": "float",
+    "premium_per_max_loss": "float",
+    "annualised_return": "float",
+    "liquidity_score": "float",
+    "underlying_price": "float",
+    "cache_hits": "Int64",
+    "max_profit": "str",
+    "scan_session_id": "str",
+    "is_active": "bool",
+    "mismatch": "str",
+    "from_data": "str",
+    "sort_value": "object",
 }
 
 
-PLAIN_PAGE_COLUMNS = ("id", "opportunity_id", "symbol", "strategy", "expires_at", "created_at", "cache_hits",
-                      "scan_session_id", "is_active", "max_profit")
+PLAIN_PAGE_COLUMNS = (
+    "id",
+    "opportunity_id",
+    "symbol",
+    "strategy",
+    "expires_at",
+    "created_at",
+    "cache_hits",
+    "scan_session_id",
+    "is_active",
+    "max_profit",
+)
 RAW_METRIC_COLUMNS = tuple(f"{kind}_{m}" for m in METRICS for kind in ("column", "data"))
 
 
@@ -317,11 +370,23 @@ def _snapshots(*extra: Any) -> Select[Any]:
     """Snapshots with each metric's column and `data` value read once (`column_<metric>`,
     `data_<metric>`), for `_page_select` to build on: written out in place, the page's 30-odd
     metric expressions repeated each JSON read (a 67 KB statement, ~15 ms to build and compile)."""
-    cols: list[Any] = [O.id, O.opportunity_id, O.symbol, O.strategy_type.label("strategy"), O.expires_at,
-                       O.created_at, O.cache_hits, O.scan_session_id, O.is_active,
-                       json_text(O.data, "max_profit").label("max_profit")]
-    cols += [c for m in METRICS for c in (_number(METRICS[m][0]).label(f"column_{m}"),
-                                          data_metric(m).label(f"data_{m}"))]
+    cols: list[Any] = [
+        O.id,
+        O.opportunity_id,
+        O.symbol,
+        O.strategy_type.label("strategy"),
+        O.expires_at,
+        O.created_at,
+        O.cache_hits,
+        O.scan_session_id,
+        O.is_active,
+        json_text(O.data, "max_profit").label("max_profit"),
+    ]
+    cols += [
+        c
+        for m in METRICS
+        for c in (_number(METRICS[m][0]).label(f"column_{m}"), data_metric(m).label(f"data_{m}"))
+    ]
     return select(*cols, *extra)
 
 
@@ -329,9 +394,14 @@ def _page_select(src: Subquery, *, keep: Sequence[str] = ()) -> Select[Any]:
     """The page's columns (PAGE_COLUMNS without sort_value, plus the mismatch and from-data flags)
     over a `_snapshots` subquery, and its columns named in `keep`."""
     cols: list[Any] = [src.c[k] for k in ("id", "opportunity_id", "symbol", "strategy")]
-    cols += [metric(m, src).label(m) for m in ("dte", "premium", "max_loss", "pop", "ev", "liquidity_score",
-                                                "underlying_price")]
-    cols += [derived(d, src).label(d) for d in ("ev_per_max_loss", "premium_per_max_loss", "annualised_return")]
+    cols += [
+        metric(m, src).label(m)
+        for m in ("dte", "premium", "max_loss", "pop", "ev", "liquidity_score", "underlying_price")
+    ]
+    cols += [
+        derived(d, src).label(d)
+        for d in ("ev_per_max_loss", "premium_per_max_loss", "annualised_return")
+    ]
     cols += [src.c[k] for k in PLAIN_PAGE_COLUMNS[4:]]
     cols += [disagrees(m, src).label(f"mm_{m}") for m in METRICS]
     cols += [from_data(m, src).label(f"fd_{m}") for m in METRICS]
@@ -359,15 +429,20 @@ def _equal(expr: Any, value: Any) -> ColumnElement[bool]:
     return expr == value  # type: ignore[no-any-return]
 
 
-def _after(expr: Any, value: Any, row_id: int, *, ascending: bool, nulls_last: bool) -> ColumnElement[bool]:
+def _after(
+    expr: Any, value: Any, row_id: int, *, ascending: bool, nulls_last: bool
+) -> ColumnElement[bool]:
     """Rows after (value, id) in the order (expr NULLs first/last, expr, id), same direction."""
+
     def beyond(a: Any, b: Any) -> ColumnElement[bool]:
         return _greater(a, b) if ascending else _less(a, b)
 
     if value is None:
         cond = and_(expr.is_(None), beyond(O.id, row_id))
         return or_(cond, expr.is_not(None)) if not nulls_last else cond
-    cond = and_(expr.is_not(None), or_(beyond(expr, value), and_(_equal(expr, value), beyond(O.id, row_id))))
+    cond = and_(
+        expr.is_not(None), or_(beyond(expr, value), and_(_equal(expr, value), beyond(O.id, row_id)))
+    )
     return or_(cond, expr.is_(None)) if nulls_last else cond
 
 
@@ -385,7 +460,12 @@ def parse_cursor(raw: str, sort: str) -> tuple[Any, int]:
     if value is None:
         return None, row_id
     # +-Infinity is a sort value (the backend stores it); its cursor is JSON's Infinity token
-    if kind == "num" and isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value):
+    if (
+        kind == "num"
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and not math.isnan(value)
+    ):
         return value, row_id
     if kind == "str" and isinstance(value, str):
         return value, row_id
@@ -455,11 +535,23 @@ def _density(session: Session, f: Filters) -> int:
         return 0
     if f == f.base():
         return 2  # no other condition: the base conditions are all of them
-    return 2 if capped_count(session, select(O.id).where(f.where(dense=1)), COUNT_CAP) >= COUNT_CAP else 1
+    return (
+        2
+        if capped_count(session, select(O.id).where(f.where(dense=1)), COUNT_CAP) >= COUNT_CAP
+        else 1
+    )
 
 
-def _top(session: Session, f: Filters, *, sort: str, descending: bool, cursor: str | None, backwards: bool,
-         limit: int) -> Subquery:
+def _top(
+    session: Session,
+    f: Filters,
+    *,
+    sort: str,
+    descending: bool,
+    cursor: str | None,
+    backwards: bool,
+    limit: int,
+) -> Subquery:
     """Ids and sort values of the first `limit` filtered rows after `cursor`, in the order of
     `screener_page` (reversed when `backwards`). Only plain columns are read per row; the
     JSON-derived columns are computed later for these rows alone."""
@@ -470,16 +562,27 @@ def _top(session: Session, f: Filters, *, sort: str, descending: bool, cursor: s
     members = []
     for part in _parts(sort):
         if candidates is not None:
-            stmt = select(O.id.label("id"), part.expr.label("sort_value")).join(candidates, candidates.c.id == O.id)
+            stmt = select(O.id.label("id"), part.expr.label("sort_value")).join(
+                candidates, candidates.c.id == O.id
+            )
         else:
             stmt = select(O.id.label("id"), part.expr.label("sort_value")).where(where)
         if part.rows is not None:
             stmt = stmt.where(part.rows)
         if cursor is not None:
             value, row_id = parse_cursor(cursor, sort)
-            stmt = stmt.where(_after(part.expr, value, row_id, ascending=ascending, nulls_last=not backwards))
-        order = [part.expr.is_(None).desc() if backwards else part.expr.is_(None).asc()] if part.nulls else []
-        order += [part.expr.asc() if ascending else part.expr.desc(), O.id.asc() if ascending else O.id.desc()]
+            stmt = stmt.where(
+                _after(part.expr, value, row_id, ascending=ascending, nulls_last=not backwards)
+            )
+        order = (
+            [part.expr.is_(None).desc() if backwards else part.expr.is_(None).asc()]
+            if part.nulls
+            else []
+        )
+        order += [
+            part.expr.asc() if ascending else part.expr.desc(),
+            O.id.asc() if ascending else O.id.desc(),
+        ]
         members.append(stmt.order_by(*order).limit(limit))
     if len(members) == 1:
         return members[0].subquery("top")
@@ -497,8 +600,13 @@ def _ratio_candidates(where: ColumnElement[bool]) -> Subquery:
     """The newest RATIO_CANDIDATES filtered snapshots: what a ratio sort ranks when more match. No
     index can order by a ratio, so ranking them all reads the whole filtered set (2-10 s for a
     million rows in the window); the newest are found through the time range's index."""
-    return (select(O.id).where(where).order_by(O.created_at.desc(), O.id.desc()).limit(RATIO_CANDIDATES)
-            .subquery("candidates"))
+    return (
+        select(O.id)
+        .where(where)
+        .order_by(O.created_at.desc(), O.id.desc())
+        .limit(RATIO_CANDIDATES)
+        .subquery("candidates")
+    )
 
 
 def sort_candidates(session: Session, *, sort: str, **flt: Any) -> int | None:
@@ -508,18 +616,32 @@ def sort_candidates(session: Session, *, sort: str, **flt: Any) -> int | None:
     if sort not in SORTS:
         raise BadSort(f"unknown sort column {sort!r}")
     f = filters(**flt)
-    return RATIO_CANDIDATES if _ratio_capped(session, sort, f.where(dense=_density(session, f))) else None
+    return (
+        RATIO_CANDIDATES
+        if _ratio_capped(session, sort, f.where(dense=_density(session, f)))
+        else None
+    )
 
 
 def _ordered(top: Subquery, *, ascending: bool, backwards: bool) -> list[Any]:
     v = top.c.sort_value
     up = ascending != backwards
-    return [v.is_(None).desc() if backwards else v.is_(None).asc(), v.asc() if up else v.desc(),
-            top.c.id.asc() if up else top.c.id.desc()]
+    return [
+        v.is_(None).desc() if backwards else v.is_(None).asc(),
+        v.asc() if up else v.desc(),
+        top.c.id.asc() if up else top.c.id.desc(),
+    ]
 
 
-def screener_page(session: Session, *, sort: str = DEFAULT_SORT, descending: bool = True,
-                  after: str | None = None, before: str | None = None, **flt: Any) -> pd.DataFrame:
+def screener_page(
+    session: Session,
+    *,
+    sort: str = DEFAULT_SORT,
+    descending: bool = True,
+    after: str | None = None,
+    before: str | None = None,
+    **flt: Any,
+) -> pd.DataFrame:
     """One page (PAGE_SIZE rows, plus one to tell whether more follow) of the filtered snapshots.
 
     Order: the sort value (NULLs last), then id, both in the chosen direction. `after` / `before`
@@ -532,11 +654,25 @@ def screener_page(session: Session, *, sort: str = DEFAULT_SORT, descending: boo
     cursor = before if backwards else after
     if cursor is not None:
         parse_cursor(cursor, sort)  # a bad cursor is rejected before any query runs
-    top = _top(session, f, sort=sort, descending=descending, cursor=cursor, backwards=backwards,
-               limit=PAGE_SIZE + 1)
-    src = _snapshots(top.c.sort_value.label("sort_value")).join(top, top.c.id == O.id).subquery("snap")
-    stmt = (_page_select(src, keep=("sort_value",))
-            .order_by(*_ordered(src, ascending=not descending, backwards=backwards)).limit(PAGE_SIZE + 1))
+    top = _top(
+        session,
+        f,
+        sort=sort,
+        descending=descending,
+        cursor=cursor,
+        backwards=backwards,
+        limit=PAGE_SIZE + 1,
+    )
+    src = (
+        _snapshots(top.c.sort_value.label("sort_value"))
+        .join(top, top.c.id == O.id)
+        .subquery("snap")
+    )
+    stmt = (
+        _page_select(src, keep=("sort_value",))
+        .order_by(*_ordered(src, ascending=not descending, backwards=backwards))
+        .limit(PAGE_SIZE + 1)
+    )
     df = _page_frame(session.execute(stmt).all())
     if backwards:
         df = df.iloc[::-1].reset_index(drop=True)
@@ -567,7 +703,9 @@ def future_count(session: Session, **flt: Any) -> int:
     if f.until is None:
         return 0
     rest = replace(f.base(), since=None, until=None).where()
-    return capped_count(session, select(O.id).where(O.created_at > naive_utc(f.until), rest), COUNT_CAP)
+    return capped_count(
+        session, select(O.id).where(O.created_at > naive_utc(f.until), rest), COUNT_CAP
+    )
 
 
 def funnel(session: Session, **flt: Any) -> pd.DataFrame:
@@ -583,7 +721,10 @@ def funnel(session: Session, **flt: Any) -> pd.DataFrame:
         # hints only where a filter beyond the base conditions is among the steps counted
         extra = any(label not in BASE_STEPS for label, _ in steps[:i])
         sets.append(select(O.id).where(*(c for _, c in (hinted if extra else steps)[:i])))
-    counts = [select(func.count()).select_from(ids.limit(COUNT_CAP).subquery()).scalar_subquery() for ids in sets]
+    counts = [
+        select(func.count()).select_from(ids.limit(COUNT_CAP).subquery()).scalar_subquery()
+        for ids in sets
+    ]
     row = session.execute(select(*counts)).one()
     remaining = [int(v or 0) for v in row]
     records = [{"step": "all snapshots", "remaining": remaining[0], "removed": 0}]
@@ -596,16 +737,24 @@ def funnel(session: Session, **flt: Any) -> pd.DataFrame:
 
 # ---- facets and charts -------------------------------------------------------------------
 
+
 def _sample(session: Session, f: Filters, *cols: Any, skip_field: str | None = None) -> Subquery:
     """`cols` of at most SAMPLE_CAP filtered rows (all of them when fewer pass): the aggregates of
     the page read at most this many rows however wide the window is."""
     cleared: dict[str, Any] = {FACET_ATTRS[skip_field]: ()} if skip_field else {}
     applied = replace(f, **cleared)
     dense = _facet_hint(session, applied)
-    return select(*cols).where(f.where(skip_field=skip_field, dense=dense)).limit(SAMPLE_CAP).subquery("sample")
+    return (
+        select(*cols)
+        .where(f.where(skip_field=skip_field, dense=dense))
+        .limit(SAMPLE_CAP)
+        .subquery("sample")
+    )
 
 
-def facet_counts(session: Session, *, field: str, own_filter: bool = False, **flt: Any) -> pd.DataFrame:
+def facet_counts(
+    session: Session, *, field: str, own_filter: bool = False, **flt: Any
+) -> pd.DataFrame:
     """Values of a facet with their row counts over the filtered set, most frequent first.
 
     Without `own_filter`, the facet's own selection is not applied (so the options stay visible).
@@ -621,9 +770,15 @@ def facet_counts(session: Session, *, field: str, own_filter: bool = False, **fl
     sample = _sample(session, f, expr.label("value"), skip_field=None if own_filter else field)
     value = exact(sample.c.value) if plain_column else sample.c.value
     n = func.count()
-    stmt = (select(value.label("value"), n.label("count"), func.sum(n).over().label("sampled"))
-            .group_by(value).order_by(n.desc(), value).limit(FACET_LIMIT))
-    return frame(session.execute(stmt).all(), {"value": "str", "count": "Int64", "sampled": "Int64"})
+    stmt = (
+        select(value.label("value"), n.label("count"), func.sum(n).over().label("sampled"))
+        .group_by(value)
+        .order_by(n.desc(), value)
+        .limit(FACET_LIMIT)
+    )
+    return frame(
+        session.execute(stmt).all(), {"value": "str", "count": "Int64", "sampled": "Int64"}
+    )
 
 
 def all_facet_counts(session: Session, **flt: Any) -> pd.DataFrame:
@@ -634,21 +789,35 @@ def all_facet_counts(session: Session, **flt: Any) -> pd.DataFrame:
     f = filters(**flt)
     plain = ("symbol", "strategy")
     cols = [(exact(facet_expr(x)) if x in plain else facet_expr(x)).label(x) for x in FACET_FIELDS]
-    sample = select(*cols).where(f.where(dense=_facet_hint(session, f))).limit(SAMPLE_CAP).cte("sample")
+    sample = (
+        select(*cols).where(f.where(dense=_facet_hint(session, f))).limit(SAMPLE_CAP).cte("sample")
+    )
     members = []
     for x in FACET_FIELDS:
         value = exact(sample.c[x]) if x in plain else sample.c[x]
         n = func.count()
-        member = (select(literal(x).label("field"), value.label("value"), n.label("count"),
-                         func.sum(n).over().label("sampled"))
-                  .group_by(value).order_by(n.desc(), value).limit(FACET_LIMIT))
+        member = (
+            select(
+                literal(x).label("field"),
+                value.label("value"),
+                n.label("count"),
+                func.sum(n).over().label("sampled"),
+            )
+            .group_by(value)
+            .order_by(n.desc(), value)
+            .limit(FACET_LIMIT)
+        )
         members.append(select(member.subquery()))
-    df = frame(session.execute(union_all(*members)).all(),
-               {"field": "str", "value": "str", "count": "Int64", "sampled": "Int64"})
+    df = frame(
+        session.execute(union_all(*members)).all(),
+        {"field": "str", "value": "str", "count": "Int64", "sampled": "Int64"},
+    )
     order = {x: i for i, x in enumerate(FACET_FIELDS)}
     df["_order"] = [order[x] for x in df["field"]]
     df["_nulls"] = df["value"].isna()
-    df = df.sort_values(["_order", "count", "_nulls", "value"], ascending=[True, False, True, True], kind="stable")
+    df = df.sort_values(
+        ["_order", "count", "_nulls", "value"], ascending=[True, False, True, True], kind="stable"
+    )
     return df.drop(columns=["_order", "_nulls"]).reset_index(drop=True)
 
 
@@ -657,9 +826,15 @@ def dte_histogram(session: Session, **flt: Any) -> pd.DataFrame:
     as in `facet_counts`). Columns: dte, count, sampled."""
     sample = _sample(session, filters(**flt), func.round(metric("dte")).label("dte"))
     n = func.count()
-    stmt = (select(sample.c.dte, n.label("count"), func.sum(n).over().label("sampled"))
-            .group_by(sample.c.dte).order_by(sample.c.dte).limit(FACET_LIMIT))
-    return frame(session.execute(stmt).all(), {"dte": "float", "count": "Int64", "sampled": "Int64"})
+    stmt = (
+        select(sample.c.dte, n.label("count"), func.sum(n).over().label("sampled"))
+        .group_by(sample.c.dte)
+        .order_by(sample.c.dte)
+        .limit(FACET_LIMIT)
+    )
+    return frame(
+        session.execute(stmt).all(), {"dte": "float", "count": "Int64", "sampled": "Int64"}
+    )
 
 
 def risk_reward_sample(session: Session, *, limit: int = SCATTER_LIMIT, **flt: Any) -> pd.DataFrame:
@@ -668,13 +843,41 @@ def risk_reward_sample(session: Session, *, limit: int = SCATTER_LIMIT, **flt: A
     Columns: id, symbol, strategy, max_loss, premium, pop, ev.
     """
     limit = min(limit, 20_000)
-    top = _top(session, filters(**flt), sort="ev", descending=True, cursor=None, backwards=False, limit=limit)
-    stmt = (select(O.id, O.symbol, O.strategy_type.label("strategy"), metric("max_loss").label("max_loss"),
-                   metric("premium").label("premium"), metric("pop").label("pop"), top.c.sort_value.label("ev"))
-            .join(top, top.c.id == O.id).order_by(*_ordered(top, ascending=False, backwards=False)).limit(limit))
-    return frame(session.execute(stmt).all(), {"id": "Int64", "symbol": "str", "strategy": "str",
-                                               "max_loss": "float", "premium": "float", "pop": "float",
-                                               "ev": "float"})
+    top = _top(
+        session,
+        filters(**flt),
+        sort="ev",
+        descending=True,
+        cursor=None,
+        backwards=False,
+        limit=limit,
+    )
+    stmt = (
+        select(
+            O.id,
+            O.symbol,
+            O.strategy_type.label("strategy"),
+            metric("max_loss").label("max_loss"),
+            metric("premium").label("premium"),
+            metric("pop").label("pop"),
+            top.c.sort_value.label("ev"),
+        )
+        .join(top, top.c.id == O.id)
+        .order_by(*_ordered(top, ascending=False, backwards=False))
+        .limit(limit)
+    )
+    return frame(
+        session.execute(stmt).all(),
+        {
+            "id": "Int64",
+            "symbol": "str",
+            "strategy": "str",
+            "max_loss": "float",
+            "premium": "float",
+            "pop": "float",
+            "ev": "float",
+        },
+    )
 
 
 def metric_bounds(session: Session, **flt: Any) -> pd.DataFrame:
@@ -692,20 +895,29 @@ def metric_bounds(session: Session, **flt: Any) -> pd.DataFrame:
     if row["sampled"] >= SAMPLE_CAP:
         # one statement of scalar subqueries: each min/max alone is answered from its column's index
         # (the first finite value in the index's order: min()/max() would give +-Infinity)
-        probes = [_finite_end(METRICS[m][0], lowest=name == "min").scalar_subquery().label(f"{m}_{name}")
-                  for m in RANGE_FILTERS for name in ("min", "max")]
+        probes = [
+            _finite_end(METRICS[m][0], lowest=name == "min").scalar_subquery().label(f"{m}_{name}")
+            for m in RANGE_FILTERS
+            for name in ("min", "max")
+        ]
         extremes = session.execute(select(*probes)).one()._mapping
         for key, value in extremes.items():
             if value is not None:
                 old = row[key]
-                row[key] = value if old is None else (min if key.endswith("_min") else max)(old, value)
+                row[key] = (
+                    value if old is None else (min if key.endswith("_min") else max)(old, value)
+                )
     return frame([row], {**{c.name: "float" for c in cols}, "sampled": "Int64"})
 
 
 def _finite_end(col: Any, *, lowest: bool) -> Select[Any]:
     """The column's smallest (or largest) finite value: one probe of its index."""
-    return (select(col).where(col.between(-MAX_FLOAT, MAX_FLOAT))
-            .order_by(col.asc() if lowest else col.desc()).limit(1))
+    return (
+        select(col)
+        .where(col.between(-MAX_FLOAT, MAX_FLOAT))
+        .order_by(col.asc() if lowest else col.desc())
+        .limit(1)
+    )
 
 
 def freshness(session: Session, *, now: datetime | None = None) -> pd.DataFrame:
@@ -717,25 +929,46 @@ def freshness(session: Session, *, now: datetime | None = None) -> pd.DataFrame:
     """
     newest = select(func.max(O.created_at))
     snap = session.execute(newest.where(O.created_at <= naive_utc(now)) if now else newest).scalar()
-    recent = (select(S.completed_at).where(S.status == "COMPLETED")
-              .order_by(S.started_at.desc()).limit(FRESHNESS_SCANS).subquery())
+    recent = (
+        select(S.completed_at)
+        .where(S.status == "COMPLETED")
+        .order_by(S.started_at.desc())
+        .limit(FRESHNESS_SCANS)
+        .subquery()
+    )
     scan = session.execute(select(func.max(recent.c.completed_at))).scalar()
-    return frame([{"newest_snapshot": snap, "newest_scan": scan}],
-                 {"newest_snapshot": "utc", "newest_scan": "utc"})
+    return frame(
+        [{"newest_snapshot": snap, "newest_scan": scan}],
+        {"newest_snapshot": "utc", "newest_scan": "utc"},
+    )
 
 
-def export_rows(session: Session, *, sort: str = DEFAULT_SORT, descending: bool = True,
-                limit: int = EXPORT_LIMIT, **flt: Any) -> pd.DataFrame:
+def export_rows(
+    session: Session,
+    *,
+    sort: str = DEFAULT_SORT,
+    descending: bool = True,
+    limit: int = EXPORT_LIMIT,
+    **flt: Any,
+) -> pd.DataFrame:
     """The whole filtered set (up to `limit` rows) with `data`, in screener order."""
     if sort not in SORTS:
         raise BadSort(f"unknown sort column {sort!r}")
     expr = SORTS[sort][0]()
-    src = (_snapshots(expr.label("sort_value"), O.data).where(filters(**flt).where())
-           .order_by(expr.is_(None), expr.desc() if descending else expr.asc(),
-                     O.id.desc() if descending else O.id.asc())
-           .limit(limit).subquery("snap"))
-    stmt = _page_select(src, keep=("sort_value", "data")).order_by(*_ordered(src, ascending=not descending,
-                                                                               backwards=False))
+    src = (
+        _snapshots(expr.label("sort_value"), O.data)
+        .where(filters(**flt).where())
+        .order_by(
+            expr.is_(None),
+            expr.desc() if descending else expr.asc(),
+            O.id.desc() if descending else O.id.asc(),
+        )
+        .limit(limit)
+        .subquery("snap")
+    )
+    stmt = _page_select(src, keep=("sort_value", "data")).order_by(
+        *_ordered(src, ascending=not descending, backwards=False)
+    )
     rows = session.execute(stmt).all()
     df = _page_frame(rows).drop(columns=["sort_value"])
     df["data"] = pd.Series([r._mapping["data"] for r in rows], dtype="object")
@@ -744,19 +977,39 @@ def export_rows(session: Session, *, sort: str = DEFAULT_SORT, descending: bool 
 
 # ---- one snapshot ------------------------------------------------------------------------
 
-DETAIL_COLUMNS = {"id": "Int64", "opportunity_id": "str", "symbol": "str", "strategy": "str", "expires_at": "utc",
-                  "created_at": "utc", "last_updated": "utc", "cache_hits": "Int64", "scan_session_id": "str",
-                  "is_active": "bool", "max_profit": "str", "data": "object", "scan_strategy": "str",
-                  "scan_started_at": "utc", **{c: "float" for c in RAW_METRIC_COLUMNS}}
+DETAIL_COLUMNS = {
+    "id": "Int64",
+    "opportunity_id": "str",
+    "symbol": "str",
+    "strategy": "str",
+    "expires_at": "utc",
+    "created_at": "utc",
+    "last_updated": "utc",
+    "cache_hits": "Int64",
+    "scan_session_id": "str",
+    "is_active": "bool",
+    "max_profit": "str",
+    "data": "object",
+    "scan_strategy": "str",
+    "scan_started_at": "utc",
+    **{c: "float" for c in RAW_METRIC_COLUMNS},
+}
 
 
 def snapshot_detail(session: Session, *, snapshot_id: int) -> pd.DataFrame:
     """One snapshot by primary key with `data`, its scan (if any) and each metric as its column value
     and its `data` value (`column_<metric>`, `data_<metric>`; the metric itself: `detail_metric`).
     0 or 1 row. Columns: DETAIL_COLUMNS."""
-    stmt = (_snapshots(O.last_updated, O.data, S.strategy.label("scan_strategy"),
-                       S.started_at.label("scan_started_at"))
-            .outerjoin(S, S.id == O.scan_session_id).where(O.id == snapshot_id))
+    stmt = (
+        _snapshots(
+            O.last_updated,
+            O.data,
+            S.strategy.label("scan_strategy"),
+            S.started_at.label("scan_started_at"),
+        )
+        .outerjoin(S, S.id == O.scan_session_id)
+        .where(O.id == snapshot_id)
+    )
     return frame(session.execute(stmt).all(), DETAIL_COLUMNS)
 
 
@@ -771,8 +1024,18 @@ def detail_metric(row: pd.Series, name: str) -> float | None:
 def metric_values(detail: pd.DataFrame) -> pd.DataFrame:
     """Each metric of a `snapshot_detail` row as its column value and its `data` value.
     Columns: metric, column, data (empty when there is no row)."""
-    records = [] if detail.empty else [
-        {"metric": m, "column": detail[f"column_{m}"].iloc[0], "data": detail[f"data_{m}"].iloc[0]} for m in METRICS]
+    records = (
+        []
+        if detail.empty
+        else [
+            {
+                "metric": m,
+                "column": detail[f"column_{m}"].iloc[0],
+                "data": detail[f"data_{m}"].iloc[0],
+            }
+            for m in METRICS
+        ]
+    )
     return frame(records, {"metric": "str", "column": "float", "data": "float"})
 
 
@@ -781,12 +1044,25 @@ def data_values(session: Session, *, snapshot_id: int) -> pd.DataFrame:
     return metric_values(snapshot_detail(session, snapshot_id=snapshot_id))
 
 
-PERSISTENCE_COLUMNS = {"scan_id": "str", "started_at": "utc", "status": "str", "present": "bool",
-                       "ev": "float", "pop": "float", "source": "str"}
+PERSISTENCE_COLUMNS = {
+    "scan_id": "str",
+    "started_at": "utc",
+    "status": "str",
+    "present": "bool",
+    "ev": "float",
+    "pop": "float",
+    "source": "str",
+}
 
 
-def persistence(session: Session, *, symbol: str, strategy: str, scan_session_id: str | None,
-                limit: int = PERSISTENCE_SCANS) -> pd.DataFrame:
+def persistence(
+    session: Session,
+    *,
+    symbol: str,
+    strategy: str,
+    scan_session_id: str | None,
+    limit: int = PERSISTENCE_SCANS,
+) -> pd.DataFrame:
     """The symbol+strategy across the most recent scans of the scan that produced it, newest first.
 
     When the snapshot has no scan (or the scan is gone), its own snapshot history is used
@@ -797,15 +1073,33 @@ def persistence(session: Session, *, symbol: str, strategy: str, scan_session_id
         scan_strategy = session.execute(select(S.strategy).where(S.id == scan_session_id)).scalar()
     if scan_strategy is None:
         return _snapshot_history(session, symbol=symbol, strategy=strategy, limit=limit)
-    recent = (select(S.id, S.started_at, S.status).where(exact_eq(S.strategy, scan_strategy))
-              .order_by(S.started_at.desc(), S.id.desc()).limit(limit).subquery())
-    join_on = and_(O.scan_session_id == recent.c.id, exact_eq(O.symbol, symbol), exact_eq(O.strategy_type, strategy))
-    stmt = (select(recent.c.id.label("scan_id"), recent.c.started_at, recent.c.status,
-                   (func.count(O.id) > 0).label("present"), func.avg(finite(metric("ev"))).label("ev"),
-                   func.avg(finite(metric("pop"))).label("pop"), literal("scans").label("source"))
-            .select_from(recent).outerjoin(O, join_on)
-            .group_by(recent.c.id, recent.c.started_at, recent.c.status)
-            .order_by(recent.c.started_at.desc(), recent.c.id.desc()))
+    recent = (
+        select(S.id, S.started_at, S.status)
+        .where(exact_eq(S.strategy, scan_strategy))
+        .order_by(S.started_at.desc(), S.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    join_on = and_(
+        O.scan_session_id == recent.c.id,
+        exact_eq(O.symbol, symbol),
+        exact_eq(O.strategy_type, strategy),
+    )
+    stmt = (
+        select(
+            recent.c.id.label("scan_id"),
+            recent.c.started_at,
+            recent.c.status,
+            (func.count(O.id) > 0).label("present"),
+            func.avg(finite(metric("ev"))).label("ev"),
+            func.avg(finite(metric("pop"))).label("pop"),
+            literal("scans").label("source"),
+        )
+        .select_from(recent)
+        .outerjoin(O, join_on)
+        .group_by(recent.c.id, recent.c.started_at, recent.c.status)
+        .order_by(recent.c.started_at.desc(), recent.c.id.desc())
+    )
     return frame(session.execute(stmt).all(), PERSISTENCE_COLUMNS)
 
 
@@ -814,12 +1108,26 @@ def _snapshot_history(session: Session, *, symbol: str, strategy: str, limit: in
     (the time index, a few milliseconds), over all of them only when fewer are found there. Asked of
     the whole table at once, SQLite reads every snapshot of the symbol and sorts them: 0.1-1 s at a
     million rows."""
-    stmt = (select(O.scan_session_id.label("scan_id"), O.created_at.label("started_at"),
-                   literal(None).label("status"), literal(True).label("present"), finite(metric("ev")).label("ev"),
-                   finite(metric("pop")).label("pop"), literal("snapshots").label("source"))
-            .where(exact_eq(O.symbol, symbol), exact_eq(O.strategy_type, strategy))
-            .order_by(O.created_at.desc(), O.id.desc()).limit(limit))
-    newest = select(O.id).order_by(O.created_at.desc(), O.id.desc()).limit(HISTORY_ROWS).subquery("newest")
+    stmt = (
+        select(
+            O.scan_session_id.label("scan_id"),
+            O.created_at.label("started_at"),
+            literal(None).label("status"),
+            literal(True).label("present"),
+            finite(metric("ev")).label("ev"),
+            finite(metric("pop")).label("pop"),
+            literal("snapshots").label("source"),
+        )
+        .where(exact_eq(O.symbol, symbol), exact_eq(O.strategy_type, strategy))
+        .order_by(O.created_at.desc(), O.id.desc())
+        .limit(limit)
+    )
+    newest = (
+        select(O.id)
+        .order_by(O.created_at.desc(), O.id.desc())
+        .limit(HISTORY_ROWS)
+        .subquery("newest")
+    )
     rows = session.execute(stmt.join(newest, newest.c.id == O.id)).all()
     if len(rows) < limit:
         rows = session.execute(stmt).all()
@@ -838,5 +1146,8 @@ def streak(history: pd.DataFrame) -> int:
 
 def is_unlimited(max_profit: Any) -> bool:
     """True for the backend's 'Unlimited' max_profit text."""
-    return isinstance(max_profit, str) and max_profit.strip().lower() in ("unlimited", "inf", "infinity")
-
+    return isinstance(max_profit, str) and max_profit.strip().lower() in (
+        "unlimited",
+        "inf",
+        "infinity",
+    )

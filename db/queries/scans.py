@@ -25,7 +25,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, not_, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -108,6 +119,7 @@ def _at(value: datetime) -> ColumnElement[Any]:
 
 # ---- derived state -------------------------------------------------------------------------
 
+
 def _nearest_rank(values: list[float], p: int) -> float | None:
     """The p-th percentile by nearest rank (the value at rank ceil(p/100 x n))."""
     if not values:
@@ -128,13 +140,20 @@ def stall_thresholds(session: Session, *, now: datetime) -> Thresholds:
     a threshold above it; every other strategy's threshold is the floor."""
     cutoff = naive_utc(now) - timedelta(seconds=STALL_FLOOR_S)
     key = exact(S.strategy)
-    candidates = session.execute(
-        select(key).where(_rare(S.status == "RUNNING"), S.completed_at.is_(None), S.started_at < cutoff)
-        .group_by(key).limit(STALL_MAX_STRATEGIES)).scalars().all()
+    candidates = (
+        session.execute(
+            select(key)
+            .where(_rare(S.status == "RUNNING"), S.completed_at.is_(None), S.started_at < cutoff)
+            .group_by(key)
+            .limit(STALL_MAX_STRATEGIES)
+        )
+        .scalars()
+        .all()
+    )
     durations: dict[str, list[float]] = {str(s): [] for s in candidates}
     names = list(durations)
     for i in range(0, len(names), 50):  # one statement per 50 strategies
-        parts = [_newest_durations(name, now) for name in names[i:i + 50]]
+        parts = [_newest_durations(name, now) for name in names[i : i + 50]]
         for strategy, d in session.execute(union_all(*parts)).all():
             if d is not None:
                 durations[str(strategy)].append(float(d))
@@ -144,11 +163,20 @@ def stall_thresholds(session: Session, *, now: datetime) -> Thresholds:
 
 def _newest_durations(strategy: str, now: datetime) -> Select[Any]:
     """Durations of one strategy's newest STALL_SAMPLE completed scans in the lookback."""
-    newest = (select(duration_s(S.started_at, S.completed_at).label("d"))
-              .where(exact_eq(S.strategy, strategy), S.status == "COMPLETED", S.completed_at.is_not(None),
-                     S.completed_at >= S.started_at,
-                     S.started_at >= naive_utc(now) - timedelta(seconds=STALL_LOOKBACK_S), S.started_at <= naive_utc(now))
-              .order_by(S.started_at.desc()).limit(STALL_SAMPLE).subquery())
+    newest = (
+        select(duration_s(S.started_at, S.completed_at).label("d"))
+        .where(
+            exact_eq(S.strategy, strategy),
+            S.status == "COMPLETED",
+            S.completed_at.is_not(None),
+            S.completed_at >= S.started_at,
+            S.started_at >= naive_utc(now) - timedelta(seconds=STALL_LOOKBACK_S),
+            S.started_at <= naive_utc(now),
+        )
+        .order_by(S.started_at.desc())
+        .limit(STALL_SAMPLE)
+        .subquery()
+    )
     return select(literal(strategy, String()).label("strategy"), newest.c.d)
 
 
@@ -157,8 +185,13 @@ class _Derived:
 
     def __init__(self, now: datetime, thresholds: Thresholds) -> None:
         self.threshold: ColumnElement[Any] = (
-            case(*[(exact_eq(S.strategy, s), literal(float(t))) for s, t in thresholds], else_=float(STALL_FLOOR_S))
-            if thresholds else literal(float(STALL_FLOOR_S)))
+            case(
+                *[(exact_eq(S.strategy, s), literal(float(t))) for s, t in thresholds],
+                else_=float(STALL_FLOOR_S),
+            )
+            if thresholds
+            else literal(float(STALL_FLOOR_S))
+        )
         self.now = naive_utc(now)
         self.elapsed = duration_s(S.started_at, _at(now))
         self.stalled = self._stalled(hint=True)
@@ -166,33 +199,56 @@ class _Derived:
         self.inconsistency = case(
             (S.completed_at < S.started_at, literal("completed before started")),
             (S.started_at > naive_utc(now), literal("started in the future")),
-            (and_(S.status == "RUNNING", S.completed_at.is_not(None)), literal("running but has a completion time")),
-            (and_(S.status == "COMPLETED", S.completed_at.is_(None)),
-             literal("completed without a completion time")),
+            (
+                and_(S.status == "RUNNING", S.completed_at.is_not(None)),
+                literal("running but has a completion time"),
+            ),
+            (
+                and_(S.status == "COMPLETED", S.completed_at.is_(None)),
+                literal("completed without a completion time"),
+            ),
             else_=None,
         )
 
     def columns(self) -> list[Any]:
         """The run-list columns (RUN_COLUMNS, with symbols_scanned for the symbol count)."""
-        return [S.id, S.strategy, S.status, self.state.label("state"), S.started_at, S.completed_at,
-                duration_s(S.started_at, S.completed_at).label("duration_s"), self.elapsed.label("elapsed_s"),
-                self.threshold.label("threshold_s"), S.opportunities_found, S.symbols_scanned,
-                self.inconsistency.label("inconsistency")]
+        return [
+            S.id,
+            S.strategy,
+            S.status,
+            self.state.label("state"),
+            S.started_at,
+            S.completed_at,
+            duration_s(S.started_at, S.completed_at).label("duration_s"),
+            self.elapsed.label("elapsed_s"),
+            self.threshold.label("threshold_s"),
+            S.opportunities_found,
+            S.symbols_scanned,
+            self.inconsistency.label("inconsistency"),
+        ]
 
     def _stalled(self, *, hint: bool) -> ColumnElement[bool]:
         running = S.status == "RUNNING"
-        return and_(_rare(running) if hint else running, S.completed_at.is_(None), self.elapsed > self.threshold)
+        return and_(
+            _rare(running) if hint else running,
+            S.completed_at.is_(None),
+            self.elapsed > self.threshold,
+        )
 
     def is_state(self, state: str, *, hint: bool = True) -> ColumnElement[bool]:
         """state = `state` (byte-exact), as a predicate on the stored status the indexes can use.
         `hint`: RUNNING/STALLED are rare (see `_rare`); off when OR-ed with a common state, so
         that the planner walks the window in time order instead of sorting a common state's runs."""
+
         def rare(cond: ColumnElement[bool]) -> ColumnElement[bool]:
             return _rare(cond) if hint else cond
 
         stalled = self._stalled(hint=hint)
         if state == "STALLED":
-            return and_(rare(S.status.in_(("RUNNING", "STALLED"))), or_(stalled, exact(S.status) == "STALLED"))
+            return and_(
+                rare(S.status.in_(("RUNNING", "STALLED"))),
+                or_(stalled, exact(S.status) == "STALLED"),
+            )
         if state == "RUNNING":
             return and_(rare(S.status == "RUNNING"), exact(S.status) == "RUNNING", not_(stalled))
         return exact_eq(S.status, state)
@@ -208,8 +264,14 @@ def _derived(session: Session, now: datetime, thresholds: Thresholds | None) -> 
     return _Derived(now, stall_thresholds(session, now=now) if thresholds is None else thresholds)
 
 
-def _filters(d: _Derived, *, states: tuple[str, ...] = (), strategies: tuple[str, ...] = (),
-             failed_only: bool = False, skip: str | None = None) -> list[ColumnElement[bool]]:
+def _filters(
+    d: _Derived,
+    *,
+    states: tuple[str, ...] = (),
+    strategies: tuple[str, ...] = (),
+    failed_only: bool = False,
+    skip: str | None = None,
+) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if failed_only:
         conds.append(S.status == "FAILED")
@@ -220,8 +282,15 @@ def _filters(d: _Derived, *, states: tuple[str, ...] = (), strategies: tuple[str
     return conds
 
 
-def _parts(d: _Derived, *, since: datetime, until: datetime, running_now: bool = False, unfinished: bool = True,
-           **flt: Any) -> list[ColumnElement[bool]]:
+def _parts(
+    d: _Derived,
+    *,
+    since: datetime,
+    until: datetime,
+    running_now: bool = False,
+    unfinished: bool = True,
+    **flt: Any,
+) -> list[ColumnElement[bool]]:
     """The filtered run list as disjoint ranges of started_at, the newest range first: the window, and
     (`unfinished`) the RUNNING and STALLED scans started before it or after its end up to now: they are
     the present, listed whatever the window. Each range is one index range, read and counted apart, so
@@ -240,9 +309,18 @@ def _parts(d: _Derived, *, since: datetime, until: datetime, running_now: bool =
 
 
 RUN_COLUMNS = {
-    "id": "str", "strategy": "str", "status": "str", "state": "str", "started_at": "utc",
-    "completed_at": "utc", "duration_s": "float", "elapsed_s": "float", "threshold_s": "float",
-    "opportunities_found": "Int64", "symbols": "Int64", "inconsistency": "str",
+    "id": "str",
+    "strategy": "str",
+    "status": "str",
+    "state": "str",
+    "started_at": "utc",
+    "completed_at": "utc",
+    "duration_s": "float",
+    "elapsed_s": "float",
+    "threshold_s": "float",
+    "opportunities_found": "Int64",
+    "symbols": "Int64",
+    "inconsistency": "str",
 }
 
 
@@ -259,23 +337,45 @@ def _run_frame(rows: Any) -> pd.DataFrame:
     return frame(records, RUN_COLUMNS)
 
 
-def run_page(session: Session, *, since: datetime, until: datetime, now: datetime,
-             after: str | None = None, before: str | None = None, states: tuple[str, ...] = (),
-             strategies: tuple[str, ...] = (), running_now: bool = False, failed_only: bool = False,
-             unfinished: bool = True, thresholds: Thresholds | None = None) -> pd.DataFrame:
+def run_page(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    after: str | None = None,
+    before: str | None = None,
+    states: tuple[str, ...] = (),
+    strategies: tuple[str, ...] = (),
+    running_now: bool = False,
+    failed_only: bool = False,
+    unfinished: bool = True,
+    thresholds: Thresholds | None = None,
+) -> pd.DataFrame:
     """One page of scans, newest first: PAGE_SIZE + 1 rows at most (keyset on started_at, id).
     `after`: the page after that cursor (the extra last row means a next page exists);
     `before`: the page before it (the extra first row means an earlier page exists).
     The list is the window's scans and, with `unfinished`, the RUNNING and STALLED ones started
     outside it (see `_parts`). Columns: RUN_COLUMNS."""
     d = _derived(session, now, thresholds)
-    parts = _parts(d, since=since, until=until, states=states, strategies=strategies, running_now=running_now,
-                   failed_only=failed_only, unfinished=unfinished)
+    parts = _parts(
+        d,
+        since=since,
+        until=until,
+        states=states,
+        strategies=strategies,
+        running_now=running_now,
+        failed_only=failed_only,
+        unfinished=unfinished,
+    )
     rows: list[Any] = []
     if before:
         started, row_id = parse_cursor(before)
         # The cursor is each range's lower bound (one bound per side, so the index range starts there).
-        later = [S.started_at >= started, or_(S.started_at > started, and_(S.started_at == started, S.id > row_id))]
+        later = [
+            S.started_at >= started,
+            or_(S.started_at > started, and_(S.started_at == started, S.id > row_id)),
+        ]
         for part in reversed(parts):  # the oldest range first, each read upwards from the cursor
             stmt = select(*d.columns()).where(part, *later).order_by(S.started_at, S.id)
             rows += session.execute(stmt.limit(PAGE_SIZE + 1 - len(rows))).all()
@@ -285,7 +385,10 @@ def run_page(session: Session, *, since: datetime, until: datetime, now: datetim
     cursor: list[ColumnElement[bool]] = []
     if after:
         started, row_id = parse_cursor(after)
-        cursor = [S.started_at <= started, or_(S.started_at < started, and_(S.started_at == started, S.id < row_id))]
+        cursor = [
+            S.started_at <= started,
+            or_(S.started_at < started, and_(S.started_at == started, S.id < row_id)),
+        ]
     for part in parts:
         stmt = select(*d.columns()).where(part, *cursor).order_by(S.started_at.desc(), S.id.desc())
         rows += session.execute(stmt.limit(PAGE_SIZE + 1 - len(rows))).all()
@@ -294,14 +397,26 @@ def run_page(session: Session, *, since: datetime, until: datetime, now: datetim
     return _run_frame(rows)
 
 
-def export_runs(session: Session, *, since: datetime, until: datetime, now: datetime, limit: int = 100_000,
-                thresholds: Thresholds | None = None, **flt: Any) -> pd.DataFrame:
+def export_runs(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    limit: int = 100_000,
+    thresholds: Thresholds | None = None,
+    **flt: Any,
+) -> pd.DataFrame:
     """The whole filtered run list (up to `limit`), with parameters and symbols as JSON."""
     d = _derived(session, now, thresholds)
     rows: list[Any] = []
     for part in _parts(d, since=since, until=until, **flt):
-        stmt = (select(*d.columns(), S.scan_parameters, S.error_message).where(part)
-                .order_by(S.started_at.desc(), S.id.desc()).limit(limit - len(rows)))
+        stmt = (
+            select(*d.columns(), S.scan_parameters, S.error_message)
+            .where(part)
+            .order_by(S.started_at.desc(), S.id.desc())
+            .limit(limit - len(rows))
+        )
         rows += session.execute(stmt).all()
         if len(rows) >= limit:
             break
@@ -326,8 +441,15 @@ def make_cursor(started_at: Any, row_id: str) -> str:
     return json.dumps([ts.isoformat(), str(row_id)], separators=(",", ":"))
 
 
-def run_count(session: Session, *, since: datetime, until: datetime, now: datetime,
-              thresholds: Thresholds | None = None, **flt: Any) -> int:
+def run_count(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    thresholds: Thresholds | None = None,
+    **flt: Any,
+) -> int:
     """Scans passing the filters (the list `run_page` pages through), counting at most COUNT_CAP."""
     d = _derived(session, now, thresholds)
     total = 0
@@ -338,8 +460,17 @@ def run_count(session: Session, *, since: datetime, until: datetime, now: dateti
     return total
 
 
-def facet_counts(session: Session, *, field: str, since: datetime, until: datetime, now: datetime,
-                 thresholds: Thresholds | None = None, cap: int | None = None, **flt: Any) -> pd.DataFrame:
+def facet_counts(
+    session: Session,
+    *,
+    field: str,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    thresholds: Thresholds | None = None,
+    cap: int | None = None,
+    **flt: Any,
+) -> pd.DataFrame:
     """Counts per state or per strategy under the other filters, over the newest `cap` + 1 matching
     runs (COUNT_CAP by default) of the list `run_page` pages through. Columns: value, count, at_least
     (the count is a lower bound: there were more matching runs than `cap`); `attrs["capped"]` is True
@@ -354,8 +485,13 @@ def facet_counts(session: Session, *, field: str, since: datetime, until: dateti
     counts: dict[str, int] = {}
     read = 0
     for part in parts:
-        newest = (select(value.label("value")).where(part).order_by(S.started_at.desc())
-                  .limit(cap + 1 - read).subquery())
+        newest = (
+            select(value.label("value"))
+            .where(part)
+            .order_by(S.started_at.desc())
+            .limit(cap + 1 - read)
+            .subquery()
+        )
         col = exact(newest.c.value)
         for v, n in session.execute(select(col, func.count()).group_by(col)).all():
             read += int(n)
@@ -374,41 +510,84 @@ def facet_counts(session: Session, *, field: str, since: datetime, until: dateti
                     break
             counts[state] = n
             exact_values.add(state)
-    rows = [{"value": v, "count": n, "at_least": capped and (v not in exact_values or n >= cap)}
-            for v, n in counts.items() if n or v in exact_values]
+    rows = [
+        {"value": v, "count": n, "at_least": capped and (v not in exact_values or n >= cap)}
+        for v, n in counts.items()
+        if n or v in exact_values
+    ]
     df = frame(rows, {"value": "str", "count": "Int64", "at_least": "bool"})
-    df = df.sort_values(["count", "value"], ascending=[False, True], kind="stable").head(200).reset_index(drop=True)
+    df = (
+        df.sort_values(["count", "value"], ascending=[False, True], kind="stable")
+        .head(200)
+        .reset_index(drop=True)
+    )
     df.attrs["capped"] = capped
     return df
 
 
-OUTSIDE_COLUMNS = {"running": "Int64", "stalled": "Int64", "oldest_elapsed_s": "float", "future": "Int64"}
+OUTSIDE_COLUMNS = {
+    "running": "Int64",
+    "stalled": "Int64",
+    "oldest_elapsed_s": "float",
+    "future": "Int64",
+}
 
 
-def outside_window(session: Session, *, since: datetime, until: datetime, now: datetime,
-                   thresholds: Thresholds | None = None) -> pd.DataFrame:
+def outside_window(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    thresholds: Thresholds | None = None,
+) -> pd.DataFrame:
     """What the window's run list holds from outside it, or leaves out: the RUNNING and STALLED
     scans started before the window or after its end (up to now), how long the oldest has been
     running, and the scans dated after now (capped at COUNT_CAP). One row: OUTSIDE_COLUMNS."""
     d = _derived(session, now, thresholds)
     s, u = naive_utc(since), naive_utc(until)
-    outside = and_(d.in_states(UNFINISHED), or_(S.started_at < s, and_(S.started_at > u, S.started_at <= d.now)))
-    rows = session.execute(select(d.state.label("state"), func.count().label("n"), func.max(d.elapsed).label("age"))
-                           .where(outside).group_by(d.state)).all()
+    outside = and_(
+        d.in_states(UNFINISHED),
+        or_(S.started_at < s, and_(S.started_at > u, S.started_at <= d.now)),
+    )
+    rows = session.execute(
+        select(d.state.label("state"), func.count().label("n"), func.max(d.elapsed).label("age"))
+        .where(outside)
+        .group_by(d.state)
+    ).all()
     by_state = {r.state: r.n for r in rows}
     elapsed = max((float(r.age) for r in rows if r.age is not None), default=None)
     future = capped_count(session, select(S.id).where(S.started_at > d.now), COUNT_CAP)
-    return frame([{"running": by_state.get("RUNNING", 0), "stalled": by_state.get("STALLED", 0),
-                   "oldest_elapsed_s": elapsed, "future": future}], OUTSIDE_COLUMNS)
+    return frame(
+        [
+            {
+                "running": by_state.get("RUNNING", 0),
+                "stalled": by_state.get("STALLED", 0),
+                "oldest_elapsed_s": elapsed,
+                "future": future,
+            }
+        ],
+        OUTSIDE_COLUMNS,
+    )
 
 
-def run_list(session: Session, *, since: datetime, until: datetime, now: datetime,
-             thresholds: Thresholds | None = None, after: str | None = None, before: str | None = None,
-             **flt: Any) -> pd.DataFrame:
+def run_list(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    thresholds: Thresholds | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    **flt: Any,
+) -> pd.DataFrame:
     """One page of the run list (`run_page`), with the capped count of the whole list (`run_count`)
     in `attrs["total"]` (a frame, not a tuple: the cache stamps a frame with its read time)."""
     d = thresholds if thresholds is not None else stall_thresholds(session, now=now)
-    page = run_page(session, since=since, until=until, now=now, thresholds=d, after=after, before=before, **flt)
+    page = run_page(
+        session, since=since, until=until, now=now, thresholds=d, after=after, before=before, **flt
+    )
     page.attrs["total"] = run_count(session, since=since, until=until, now=now, thresholds=d, **flt)
     return page
 
@@ -416,20 +595,38 @@ def run_list(session: Session, *, since: datetime, until: datetime, now: datetim
 # ---- per strategy ----------------------------------------------------------------------------
 
 STRATEGY_COLUMNS = {
-    "strategy": "str", "runs": "Int64", "completed": "Int64", "failed": "Int64", "cancelled": "Int64",
-    "running": "Int64", "stalled": "Int64", "success_rate": "float", "p50_s": "float", "p95_s": "float",
-    "opportunities_per_scan": "float", "inconsistent": "Int64",
+    "strategy": "str",
+    "runs": "Int64",
+    "completed": "Int64",
+    "failed": "Int64",
+    "cancelled": "Int64",
+    "running": "Int64",
+    "stalled": "Int64",
+    "success_rate": "float",
+    "p50_s": "float",
+    "p95_s": "float",
+    "opportunities_per_scan": "float",
+    "inconsistent": "Int64",
 }
 
 
-def _newest_in_range(d: _Derived, since: datetime, until: datetime, cap: int, *, unfinished: bool = False) -> Any:
+def _newest_in_range(
+    d: _Derived, since: datetime, until: datetime, cap: int, *, unfinished: bool = False
+) -> Any:
     """The range's newest `cap` runs with their derived state and duration (the aggregates' input);
     with `unfinished`, also the RUNNING and STALLED runs the run list shows from outside the range."""
-    cols = (exact(S.strategy).label("strategy"), d.state.label("state"), S.started_at,
-            duration_s(S.started_at, S.completed_at).label("duration_s"), S.opportunities_found,
-            d.inconsistency.label("inconsistency"))
-    parts = [select(*cols).where(p).order_by(S.started_at.desc()).limit(cap).subquery()
-             for p in _parts(d, since=since, until=until, unfinished=unfinished)]
+    cols = (
+        exact(S.strategy).label("strategy"),
+        d.state.label("state"),
+        S.started_at,
+        duration_s(S.started_at, S.completed_at).label("duration_s"),
+        S.opportunities_found,
+        d.inconsistency.label("inconsistency"),
+    )
+    parts = [
+        select(*cols).where(p).order_by(S.started_at.desc()).limit(cap).subquery()
+        for p in _parts(d, since=since, until=until, unfinished=unfinished)
+    ]
     if len(parts) == 1:
         return parts[0]
     return union_all(*[select(p) for p in parts]).subquery("newest")
@@ -440,40 +637,74 @@ def _mark_capped(df: pd.DataFrame, cap: int) -> pd.DataFrame:
     return df
 
 
-def strategy_stats(session: Session, *, since: datetime, until: datetime, now: datetime,
-                   thresholds: Thresholds | None = None, cap: int | None = None,
-                   unfinished: bool = True) -> pd.DataFrame:
+def strategy_stats(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    thresholds: Thresholds | None = None,
+    cap: int | None = None,
+    unfinished: bool = True,
+) -> pd.DataFrame:
     """Per strategy over the range's newest `cap` (AGG_CAP) runs, and (`unfinished`) the RUNNING and
     STALLED runs started outside it, as the run list shows them: run counts by outcome, success rate
     (completed / finished), duration p50/p95 of completed runs (nearest rank), opportunities per
     completed scan. Columns: STRATEGY_COLUMNS; `attrs["capped"]` when the range holds more runs."""
     cap = AGG_CAP if cap is None else cap
-    r = _newest_in_range(_derived(session, now, thresholds), since, until, cap, unfinished=unfinished)
+    r = _newest_in_range(
+        _derived(session, now, thresholds), since, until, cap, unfinished=unfinished
+    )
     done = and_(r.c.state == "COMPLETED", r.c.duration_s.is_not(None), r.c.duration_s >= 0)
-    ranked = (select(r.c.strategy, r.c.state, r.c.duration_s, r.c.opportunities_found, r.c.inconsistency,
-                     func.row_number().over(partition_by=[r.c.strategy, done], order_by=r.c.duration_s).label("rn"),
-                     func.sum(case((done, 1), else_=0)).over(partition_by=r.c.strategy).label("n_done"))
-              .subquery())
-    ok = and_(ranked.c.state == "COMPLETED", ranked.c.duration_s.is_not(None), ranked.c.duration_s >= 0)
+    ranked = select(
+        r.c.strategy,
+        r.c.state,
+        r.c.duration_s,
+        r.c.opportunities_found,
+        r.c.inconsistency,
+        func.row_number()
+        .over(partition_by=[r.c.strategy, done], order_by=r.c.duration_s)
+        .label("rn"),
+        func.sum(case((done, 1), else_=0)).over(partition_by=r.c.strategy).label("n_done"),
+    ).subquery()
+    ok = and_(
+        ranked.c.state == "COMPLETED", ranked.c.duration_s.is_not(None), ranked.c.duration_s >= 0
+    )
 
     def count_state(state: str) -> Any:
         return func.sum(case((ranked.c.state == state, 1), else_=0))
 
     def pct(p: int) -> Any:
-        hit = and_(ok, ranked.c.rn * 100 >= p * ranked.c.n_done, (ranked.c.rn - 1) * 100 < p * ranked.c.n_done)
+        hit = and_(
+            ok,
+            ranked.c.rn * 100 >= p * ranked.c.n_done,
+            (ranked.c.rn - 1) * 100 < p * ranked.c.n_done,
+        )
         return func.max(case((hit, ranked.c.duration_s), else_=None))
 
     completed, failed = count_state("COMPLETED"), count_state("FAILED")
-    stmt = (select(ranked.c.strategy, func.count().label("runs"), completed.label("completed"),
-                   failed.label("failed"), count_state("CANCELLED").label("cancelled"),
-                   count_state("RUNNING").label("running"), count_state("STALLED").label("stalled"),
-                   case((completed + failed > 0, completed * 1.0 / (completed + failed)), else_=None)
-                   .label("success_rate"),
-                   pct(50).label("p50_s"), pct(95).label("p95_s"),
-                   func.avg(case((ranked.c.state == "COMPLETED", ranked.c.opportunities_found), else_=None))
-                   .label("opportunities_per_scan"),
-                   func.sum(case((ranked.c.inconsistency.is_not(None), 1), else_=0)).label("inconsistent"))
-            .group_by(ranked.c.strategy).order_by(func.count().desc(), ranked.c.strategy))
+    stmt = (
+        select(
+            ranked.c.strategy,
+            func.count().label("runs"),
+            completed.label("completed"),
+            failed.label("failed"),
+            count_state("CANCELLED").label("cancelled"),
+            count_state("RUNNING").label("running"),
+            count_state("STALLED").label("stalled"),
+            case(
+                (completed + failed > 0, completed * 1.0 / (completed + failed)), else_=None
+            ).label("success_rate"),
+            pct(50).label("p50_s"),
+            pct(95).label("p95_s"),
+            func.avg(
+                case((ranked.c.state == "COMPLETED", ranked.c.opportunities_found), else_=None)
+            ).label("opportunities_per_scan"),
+            func.sum(case((ranked.c.inconsistency.is_not(None), 1), else_=0)).label("inconsistent"),
+        )
+        .group_by(ranked.c.strategy)
+        .order_by(func.count().desc(), ranked.c.strategy)
+    )
     return _mark_capped(frame(session.execute(stmt).all(), STRATEGY_COLUMNS), cap)
 
 
@@ -487,15 +718,29 @@ def bucket_seconds(since: datetime, until: datetime, max_buckets: int = GRID_MAX
 
 
 TIMELINE_COLUMNS = {
-    "strategy": "str", "bucket": "utc", "runs": "Int64", "completed": "Int64", "failed": "Int64",
-    "cancelled": "Int64", "running": "Int64", "stalled": "Int64", "avg_duration_s": "float",
+    "strategy": "str",
+    "bucket": "utc",
+    "runs": "Int64",
+    "completed": "Int64",
+    "failed": "Int64",
+    "cancelled": "Int64",
+    "running": "Int64",
+    "stalled": "Int64",
+    "avg_duration_s": "float",
     "opportunities": "Int64",
 }
 
 
-def strategy_timeline(session: Session, *, since: datetime, until: datetime, now: datetime,
-                      bucket_s: int, thresholds: Thresholds | None = None,
-                      cap: int | None = None) -> pd.DataFrame:
+def strategy_timeline(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    bucket_s: int,
+    thresholds: Thresholds | None = None,
+    cap: int | None = None,
+) -> pd.DataFrame:
     """Per strategy and time bucket over the range's newest `cap` (AGG_CAP) runs: runs by outcome, mean
     duration, opportunities found. Columns: TIMELINE_COLUMNS (`bucket` = bucket start);
     `attrs["capped"]` when the range holds more runs."""
@@ -506,11 +751,21 @@ def strategy_timeline(session: Session, *, since: datetime, until: datetime, now
     def count_state(state: str) -> Any:
         return func.sum(case((r.c.state == state, 1), else_=0)).label(state.lower())
 
-    stmt = (select(r.c.strategy, bucket.label("bucket"), func.count().label("runs"),
-                   *[count_state(s) for s in ("COMPLETED", "FAILED", "CANCELLED", "RUNNING", "STALLED")],
-                   func.avg(case((r.c.state == "COMPLETED", r.c.duration_s), else_=None)).label("avg_duration_s"),
-                   func.sum(func.coalesce(r.c.opportunities_found, 0)).label("opportunities"))
-            .group_by(r.c.strategy, bucket).order_by(r.c.strategy, bucket).limit(50 * GRID_MAX_BUCKETS))
+    stmt = (
+        select(
+            r.c.strategy,
+            bucket.label("bucket"),
+            func.count().label("runs"),
+            *[count_state(s) for s in ("COMPLETED", "FAILED", "CANCELLED", "RUNNING", "STALLED")],
+            func.avg(case((r.c.state == "COMPLETED", r.c.duration_s), else_=None)).label(
+                "avg_duration_s"
+            ),
+            func.sum(func.coalesce(r.c.opportunities_found, 0)).label("opportunities"),
+        )
+        .group_by(r.c.strategy, bucket)
+        .order_by(r.c.strategy, bucket)
+        .limit(50 * GRID_MAX_BUCKETS)
+    )
     return _mark_capped(frame(session.execute(stmt).all(), TIMELINE_COLUMNS), cap)
 
 
@@ -524,29 +779,53 @@ def grid_outcome(row: Mapping[str, Any]) -> str:
 
 # ---- one scan --------------------------------------------------------------------------------
 
-def scan_detail(session: Session, *, scan_id: str, now: datetime,
-                thresholds: Thresholds | None = None) -> pd.DataFrame:
+
+def scan_detail(
+    session: Session, *, scan_id: str, now: datetime, thresholds: Thresholds | None = None
+) -> pd.DataFrame:
     """One scan by id with its derived columns, parameters, symbols and error message (0 or 1 row)."""
     d = _derived(session, now, thresholds)
-    rows = session.execute(select(*d.columns(), S.scan_parameters, S.error_message).where(S.id == scan_id)).all()
+    rows = session.execute(
+        select(*d.columns(), S.scan_parameters, S.error_message).where(S.id == scan_id)
+    ).all()
     df = _run_frame(rows)
     for k in ("symbols_scanned", "scan_parameters", "error_message"):
         df[k] = pd.Series([row._mapping[k] for row in rows], dtype="object")
     return df
 
 
-OPPORTUNITY_COLUMNS = {"id": "Int64", "symbol": "str", "strategy": "str", "ev": "float", "pop": "float",
-                       "premium": "float", "created_at": "utc"}
+OPPORTUNITY_COLUMNS = {
+    "id": "Int64",
+    "symbol": "str",
+    "strategy": "str",
+    "ev": "float",
+    "pop": "float",
+    "premium": "float",
+    "created_at": "utc",
+}
 
 
-def scan_opportunities(session: Session, *, scan_id: str, limit: int = DETAIL_LIMIT) -> pd.DataFrame:
+def scan_opportunities(
+    session: Session, *, scan_id: str, limit: int = DETAIL_LIMIT
+) -> pd.DataFrame:
     """Snapshots produced by one scan, best EV first. Columns: id, symbol, strategy, ev, pop, premium, created_at."""
     from db.queries.opportunities import metric
 
     ev = metric("ev")
-    stmt = (select(O.id, O.symbol, O.strategy_type.label("strategy"), ev.label("ev"), metric("pop").label("pop"),
-                   metric("premium").label("premium"), O.created_at)
-            .where(O.scan_session_id == scan_id).order_by(ev.is_(None), ev.desc(), O.id).limit(limit))
+    stmt = (
+        select(
+            O.id,
+            O.symbol,
+            O.strategy_type.label("strategy"),
+            ev.label("ev"),
+            metric("pop").label("pop"),
+            metric("premium").label("premium"),
+            O.created_at,
+        )
+        .where(O.scan_session_id == scan_id)
+        .order_by(ev.is_(None), ev.desc(), O.id)
+        .limit(limit)
+    )
     return frame(session.execute(stmt).all(), OPPORTUNITY_COLUMNS)
 
 
@@ -568,34 +847,60 @@ class ScanOverview:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-def scan_overview(session: Session, *, scan_id: str, now: datetime,
-                  thresholds: Thresholds | None = None) -> ScanOverview:
+def scan_overview(
+    session: Session, *, scan_id: str, now: datetime, thresholds: Thresholds | None = None
+) -> ScanOverview:
     """What the scan detail shows of one scan, in one read (one session, one cache entry)."""
     detail = scan_detail(session, scan_id=scan_id, now=now, thresholds=thresholds)
     if detail.empty:
         return ScanOverview(detail, frame([], OPPORTUNITY_COLUMNS), 0, frame([], RECENT_COLUMNS))
     opps = scan_opportunities(session, scan_id=scan_id)
     n = len(opps) if len(opps) < DETAIL_LIMIT else scan_opportunity_count(session, scan_id=scan_id)
-    return ScanOverview(detail, opps, n, recent_scans(session, strategy=str(detail.iloc[0]["strategy"])))
+    return ScanOverview(
+        detail, opps, n, recent_scans(session, strategy=str(detail.iloc[0]["strategy"]))
+    )
 
 
-ERROR_COLUMNS = {"id": "str", "created_at": "utc", "error_type": "str", "service": "str", "severity": "str",
-                 "message": "str", "details": "object", "resolved_at": "utc"}
+ERROR_COLUMNS = {
+    "id": "str",
+    "created_at": "utc",
+    "error_type": "str",
+    "service": "str",
+    "severity": "str",
+    "message": "str",
+    "details": "object",
+    "resolved_at": "utc",
+}
 
 
-def scan_errors(session: Session, *, scan_id: str, now: datetime, limit: int = DETAIL_LIMIT) -> pd.DataFrame:
+def scan_errors(
+    session: Session, *, scan_id: str, now: datetime, limit: int = DETAIL_LIMIT
+) -> pd.DataFrame:
     """Critical errors logged while a scan ran (start to completion, or now if unfinished) that name
     its strategy (service or details.strategy / strategy_type) or come from a scanner service.
     Columns: ERROR_COLUMNS. Needs the critical_error_logs table."""
-    scan = session.execute(select(S.strategy, S.started_at, S.completed_at).where(S.id == scan_id)).first()
+    scan = session.execute(
+        select(S.strategy, S.started_at, S.completed_at).where(S.id == scan_id)
+    ).first()
     if scan is None:
         return frame([], ERROR_COLUMNS)
-    end = scan.completed_at if scan.completed_at and scan.completed_at >= scan.started_at else naive_utc(now)
-    related = or_(exact_eq(E.service, scan.strategy), exact_eq(json_text(E.details, "strategy"), scan.strategy),
-                  exact_eq(json_text(E.details, "strategy_type"), scan.strategy), E.service.in_(SCANNER_SERVICES))
-    stmt = (select(*[getattr(E, c) for c in ERROR_COLUMNS])
-            .where(E.created_at >= naive_utc(scan.started_at), E.created_at <= naive_utc(end), related)
-            .order_by(E.created_at, E.id).limit(limit))
+    end = (
+        scan.completed_at
+        if scan.completed_at and scan.completed_at >= scan.started_at
+        else naive_utc(now)
+    )
+    related = or_(
+        exact_eq(E.service, scan.strategy),
+        exact_eq(json_text(E.details, "strategy"), scan.strategy),
+        exact_eq(json_text(E.details, "strategy_type"), scan.strategy),
+        E.service.in_(SCANNER_SERVICES),
+    )
+    stmt = (
+        select(*[getattr(E, c) for c in ERROR_COLUMNS])
+        .where(E.created_at >= naive_utc(scan.started_at), E.created_at <= naive_utc(end), related)
+        .order_by(E.created_at, E.id)
+        .limit(limit)
+    )
     return frame(session.execute(stmt).all(), ERROR_COLUMNS)
 
 
@@ -613,10 +918,19 @@ def recent_scans(session: Session, *, strategy: str | None = None, limit: int = 
 
 def scan_parameters(session: Session, *, scan_ids: tuple[str, ...]) -> pd.DataFrame:
     """Parameters and symbols of the given scans. Columns: id, strategy, started_at, scan_parameters, symbols_scanned."""
-    stmt: Select[Any] = select(S.id, S.strategy, S.started_at, S.scan_parameters, S.symbols_scanned).where(
-        S.id.in_(list(scan_ids)))
-    return frame(session.execute(stmt).all(), {"id": "str", "strategy": "str", "started_at": "utc",
-                                               "scan_parameters": "object", "symbols_scanned": "object"})
+    stmt: Select[Any] = select(
+        S.id, S.strategy, S.started_at, S.scan_parameters, S.symbols_scanned
+    ).where(S.id.in_(list(scan_ids)))
+    return frame(
+        session.execute(stmt).all(),
+        {
+            "id": "str",
+            "strategy": "str",
+            "started_at": "utc",
+            "scan_parameters": "object",
+            "symbols_scanned": "object",
+        },
+    )
 
 
 _MISSING = object()
@@ -633,8 +947,12 @@ def param_diff(a: Any, b: Any, *, changed_only: bool = True) -> pd.DataFrame:
         elif vb is _MISSING:
             change = "removed"
         else:
-            change = "same" if json.dumps(va, sort_keys=True, default=str) == json.dumps(vb, sort_keys=True,
-                                                                                           default=str) else "changed"
+            change = (
+                "same"
+                if json.dumps(va, sort_keys=True, default=str)
+                == json.dumps(vb, sort_keys=True, default=str)
+                else "changed"
+            )
         if changed_only and change == "same":
             continue
         show = [None if v is _MISSING else json.dumps(v, default=str) for v in (va, vb)]

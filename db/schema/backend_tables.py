@@ -77,12 +77,19 @@ def main(argv: list[str]) -> int:
         created = apply(engine)
     except Exception as exc:  # noqa: BLE001 - a CLI reports the failure, not a traceback
         first = str(exc).splitlines()[0][:300] if str(exc) else ""
-        print(f"error-logging migration failed on {safe_url(url)}: {type(exc).__name__}: {first}", file=sys.stderr)
+        print(
+            f"error-logging migration failed on {safe_url(url)}: {type(exc).__name__}: {first}",
+            file=sys.stderr,
+        )
         return 1
     finally:
         if engine is not None:
             engine.dispose()
-    print(f"created: {', '.join(created)}" if created else "nothing to do: tables and indexes already exist")
+    print(
+        f"created: {', '.join(created)}"
+        if created
+        else "nothing to do: tables and indexes already exist"
+    )
     return 0
 
 

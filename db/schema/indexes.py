@@ -122,7 +122,7 @@ RECOMMENDATIONS: tuple[Recommendation, ...] = (
         include=("severity",),
         engines=("sqlite",),
         why="Errors: New/Regressed read the 30 days before the window per message of the window (first seen, "
-            "counts per period) as index ranges, not by grouping the whole history.",
+        "counts per period) as index ranges, not by grouping the whole history.",
     ),
     Recommendation(
         name=f"{PREFIX}errors_message_resolved",
@@ -151,13 +151,20 @@ RECOMMENDATIONS: tuple[Recommendation, ...] = (
         columns=("status", "started_at"),
         include=("strategy", "completed_at"),
         why="Scans: running scans (stall thresholds, 'Running now') and one state's runs and count are one "
-            "index range each, not a walk over the window.",
+        "index range each, not a walk over the window.",
     ),
     Recommendation(
         name=f"{PREFIX}opps_active_expiry",
         table="opportunity_snapshots",
         columns=("expires_at",),
-        include=("symbol", "strategy_type", "expected_value", "probability_profit", "premium", "created_at"),
+        include=(
+            "symbol",
+            "strategy_type",
+            "expected_value",
+            "probability_profit",
+            "premium",
+            "created_at",
+        ),
         where=_active,
         where_columns=("is_active",),
         why="Opportunities: the active, unexpired set (the screener's default) without the inactive history.",
@@ -220,7 +227,9 @@ def build_index(rec: Recommendation, kind: str) -> Index:
 
 def ddl(rec: Recommendation, engine: Engine) -> str:
     """The CREATE INDEX statement for `rec` on `engine`."""
-    return str(CreateIndex(build_index(rec, dialect_name(str(engine.url)))).compile(dialect=engine.dialect))
+    return str(
+        CreateIndex(build_index(rec, dialect_name(str(engine.url)))).compile(dialect=engine.dialect)
+    )
 
 
 @dataclass(frozen=True)
@@ -245,7 +254,9 @@ def check(engine: Engine, recs: Sequence[Recommendation] = RECOMMENDATIONS) -> l
     for rec in for_engine(dialect_name(str(engine.url)), recs):
         exists = insp.has_table(rec.table)
         names = {ix["name"] for ix in insp.get_indexes(rec.table)} if exists else set()
-        out.append(Status(rec=rec, present=rec.name in names, table_exists=exists, sql=ddl(rec, engine)))
+        out.append(
+            Status(rec=rec, present=rec.name in names, table_exists=exists, sql=ddl(rec, engine))
+        )
     return out
 
 
@@ -266,7 +277,9 @@ def _analyze(engine: Engine, tables: set[str]) -> None:
     for table in sorted(tables):
         quoted = engine.dialect.identifier_preparer.quote(table)
         with _ddl_connection(engine) as conn:
-            result = conn.execute(text(f"ANALYZE TABLE {quoted}" if kind == "mysql" else f"ANALYZE {quoted}"))
+            result = conn.execute(
+                text(f"ANALYZE TABLE {quoted}" if kind == "mysql" else f"ANALYZE {quoted}")
+            )
             if result.returns_rows:
                 result.fetchall()
 
@@ -316,7 +329,9 @@ def report(statuses: Sequence[Status]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m db.schema.indexes", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m db.schema.indexes", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--url", help="database URL (default: the configured main URL)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--apply", action="store_true", help="create the missing indexes")
@@ -341,7 +356,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("Nothing was changed. Run again with --apply to create the missing indexes.")
     except Exception as exc:  # noqa: BLE001 - a CLI reports the failure, not a traceback
         first = str(exc).splitlines()[0][:300] if str(exc) else ""
-        print(f"index command failed on {safe_url(url)}: {type(exc).__name__}: {first}", file=sys.stderr)
+        print(
+            f"index command failed on {safe_url(url)}: {type(exc).__name__}: {first}",
+            file=sys.stderr,
+        )
         return 1
     finally:
         engine.dispose()

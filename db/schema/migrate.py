@@ -39,7 +39,9 @@ def main(argv: list[str]) -> int:
         command.upgrade(alembic_config(url), "head")
     except Exception as exc:  # noqa: BLE001 - the CLI reports, it does not trace
         first = str(exc).splitlines()[0][:300] if str(exc) else ""
-        print(f"migration failed on {safe_url(url)}: {type(exc).__name__}: {first}", file=sys.stderr)
+        print(
+            f"migration failed on {safe_url(url)}: {type(exc).__name__}: {first}", file=sys.stderr
+        )
         return 1
     print(f"console tables are up to date on {safe_url(url)}")
     return 0

@@ -21,8 +21,14 @@ from robust_support import prepare_database  # noqa: F401 - re-exported for the 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 SERVER_START_TIMEOUT_S = 90
 RUN_TIMEOUT_MS = 60_000
 
@@ -70,8 +76,13 @@ def _healthy(base: str) -> bool:
 
 
 @contextmanager
-def running_server(database_url: str, log_dir: Path, *, extra_env: dict[str, str] | None = None,
-                   args: Sequence[str] = ()) -> Iterator[Server]:
+def running_server(
+    database_url: str,
+    log_dir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    args: Sequence[str] = (),
+) -> Iterator[Server]:
     """Start the dashboard as the README does (`streamlit run app.py`, plus `args`), wait for health, stop it."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
@@ -80,19 +91,41 @@ def running_server(database_url: str, log_dir: Path, *, extra_env: dict[str, str
     log_path = log_dir / f"streamlit-{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+                *args,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     server = Server(port=port, proc=proc, log_path=log_path, env=env)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while not _healthy(server.base):
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{server.log()[-3000:]}")
+                raise RuntimeError(
+                    f"streamlit exited with {proc.returncode}:\n{server.log()[-3000:]}"
+                )
             if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit not healthy after {SERVER_START_TIMEOUT_S}s:\n{server.log()[-3000:]}")
+                raise RuntimeError(
+                    f"streamlit not healthy after {SERVER_START_TIMEOUT_S}s:\n{server.log()[-3000:]}"
+                )
             time.sleep(0.3)
         yield server
     finally:
@@ -110,6 +143,7 @@ def chromium_available() -> bool:
 
 # --- in the page ------------------------------------------------------------------------
 
+
 def wait_for_run(page: Any, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
     """Wait until the app is connected and its script run has finished (and stays finished)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
@@ -121,20 +155,27 @@ def wait_for_run(page: Any, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
         return s === 'notRunning' && (c === null || c === 'CONNECTED');
     }"""
     page.wait_for_function(script, timeout=timeout_ms)
-    page.wait_for_timeout(250)  # a rerun (URL sync, st.rerun) may start right after the first finishes
+    page.wait_for_timeout(
+        250
+    )  # a rerun (URL sync, st.rerun) may start right after the first finishes
     page.wait_for_function(script, timeout=timeout_ms)
     # Elements load their JavaScript lazily and show a skeleton until then (tables, charts).
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms
+    )
 
 
 def wait_for_rerun(page: Any, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
     """After an action that reruns the script: wait for the rerun to start (it may lag on a busy
     machine), then for it to finish."""
     try:
-        page.wait_for_function("""() => {
+        page.wait_for_function(
+            """() => {
             const app = document.querySelector('[data-testid="stApp"]');
             return app && app.getAttribute('data-test-script-state') !== 'notRunning';
-        }""", timeout=5_000)
+        }""",
+            timeout=5_000,
+        )
     except Exception:  # noqa: BLE001 - the rerun may already be over
         pass
     wait_for_run(page, timeout_ms)
@@ -228,7 +269,9 @@ def click_grid_row(page: Any, grid: Any, row: int = 0) -> None:
 
 def set_time_range(page: Any, key: str) -> None:
     """Pick a window in the sidebar's time range control."""
-    page.locator('[data-testid="stSidebar"] [data-testid="stButtonGroup"] button', has_text=key).first.click()
+    page.locator(
+        '[data-testid="stSidebar"] [data-testid="stButtonGroup"] button', has_text=key
+    ).first.click()
     wait_for_rerun(page)
 
 
@@ -268,7 +311,12 @@ def formula_cells(data: bytes) -> list[str]:
     import io
 
     rows = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
-    return [c for r in rows for c in r if c.startswith(("=", "+", "-", "@", "\t", "\r")) and not _NUMBER.match(c)]
+    return [
+        c
+        for r in rows
+        for c in r
+        if c.startswith(("=", "+", "-", "@", "\t", "\r")) and not _NUMBER.match(c)
+    ]
 
 
 def reveal_exports(page: Any) -> None:

@@ -18,12 +18,17 @@ def _view(page: Any) -> dict[str, Any]:
         "time_range": "Time range" in text,
         "range_selected": selected.first.inner_text().strip() if selected.count() else "",
         "connection": "sqlite" in text and "Database" in text,
-        "layout_wide": page.locator('[data-testid="stMainBlockContainer"]').first.bounding_box()["width"] > 900,
+        "layout_wide": page.locator('[data-testid="stMainBlockContainer"]').first.bounding_box()[
+            "width"
+        ]
+        > 900,
         "errors": error_elements(page),
     }
 
 
-def test_deep_link_first_request_matches_normal_view(browser: Any, demo_db: dict[str, Any], tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_deep_link_first_request_matches_normal_view(
+    browser: Any, demo_db: dict[str, Any], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     with running_server(demo_db["url"], tmp_path) as srv:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         first = context.new_page()

@@ -30,7 +30,12 @@ from db.models import CriticalErrorLog, SandboxStrategyConfig
 from db.own_models import AuditLog
 
 CONFIG = {
-    "trading": {"target_dte_range": [7, 21], "delta_target": 0.15, "max_positions": 3, "wing_widths": [5, 10, 15]},
+    "trading": {
+        "target_dte_range": [7, 21],
+        "delta_target": 0.15,
+        "max_positions": 3,
+        "wing_widths": [5, 10, 15],
+    },
     "risk": {"profit_target": 0.5, "loss_limit": 2.0},
     "universe": {"primary_symbols": ["AAPL", "MSFT", "GOOGL"]},
 }
@@ -57,8 +62,14 @@ def app(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]
     url = f"sqlite:///{path}"
     prepare_database(url, demo=True)
     engine = make_engine(url, read_timeout=False)
-    config_id = create_config(engine, identity=local_identity(), name="Browser flow config",
-                              strategy_id="ThetaCropWeekly", user_id="default_user", config_data=CONFIG)
+    config_id = create_config(
+        engine,
+        identity=local_identity(),
+        name="Browser flow config",
+        strategy_id="ThetaCropWeekly",
+        user_id="default_user",
+        config_data=CONFIG,
+    )
     engine.dispose()
     with running_server(url, path.parent) as srv:
         yield App(srv, url, config_id)
@@ -91,7 +102,9 @@ def _submit(page: Any, label_start: str) -> None:
 
 
 def _note(page: Any, label: str, text: str) -> None:
-    box = page.locator('[data-testid="stTextArea"], [data-testid="stTextInput"]').filter(has_text=label)
+    box = page.locator('[data-testid="stTextArea"], [data-testid="stTextInput"]').filter(
+        has_text=label
+    )
     field = box.locator("textarea, input").first
     field.fill(text)
 
@@ -104,7 +117,9 @@ def _open_group_with_first_occurrence_selected(page: Any, base: str) -> str:
     assert query_of(page).get("group"), "selecting a group did not put it in the URL"
     occurrences = grids(page).nth(1)
     click_grid_row(page, occurrences, 0)
-    assert page.get_by_role("button", name="Resolve selected (1)").count(), "the occurrence was not selected"
+    assert page.get_by_role("button", name="Resolve selected (1)").count(), (
+        "the occurrence was not selected"
+    )
     return query_of(page)["group"]
 
 
@@ -121,10 +136,15 @@ def test_resolve_flow(app: App, browser: Any) -> None:
         screenshot(page, "flow-errors-resolved")
     finally:
         context.close()
-    resolved = app.query(select(CriticalErrorLog.id).where(
-        CriticalErrorLog.resolution_notes == "restarted the market data feed (browser test)"))
+    resolved = app.query(
+        select(CriticalErrorLog.id).where(
+            CriticalErrorLog.resolution_notes == "restarted the market data feed (browser test)"
+        )
+    )
     assert len(resolved) == 1
-    audit = app.query(select(AuditLog.actor, AuditLog.action).where(AuditLog.target_id == resolved[0].id))
+    audit = app.query(
+        select(AuditLog.actor, AuditLog.action).where(AuditLog.target_id == resolved[0].id)
+    )
     assert [(a.actor, a.action) for a in audit] == [("local", "resolve_error")]
 
 
@@ -140,24 +160,40 @@ def test_resolve_race_between_two_browsers(app: App, browser: Any) -> None:
         assert "Resolved 1 error(s)" in _alert_with(a, "Resolved 1 error(s)"), _alerts(a)
         _note(b, "Note (required)", "fixed by B")
         _submit(b, "Resolve selected (1)")
-        assert "already resolved by someone else" in _alert_with(b, "already resolved by someone else"), _alerts(b)
+        assert "already resolved by someone else" in _alert_with(
+            b, "already resolved by someone else"
+        ), _alerts(b)
         screenshot(b, "flow-errors-race-second-browser")
         assert not error_elements(b)
     finally:
         ctx_a.close()
         ctx_b.close()
-    assert len(app.query(select(CriticalErrorLog.id).where(CriticalErrorLog.resolution_notes == "fixed by A"))) == 1
-    assert not app.query(select(CriticalErrorLog.id).where(CriticalErrorLog.resolution_notes == "fixed by B"))
+    assert (
+        len(
+            app.query(
+                select(CriticalErrorLog.id).where(CriticalErrorLog.resolution_notes == "fixed by A")
+            )
+        )
+        == 1
+    )
+    assert not app.query(
+        select(CriticalErrorLog.id).where(CriticalErrorLog.resolution_notes == "fixed by B")
+    )
 
 
 def _set_name(page: Any, name: str) -> None:
-    field = page.locator('[data-testid="stTextInput"]').filter(has_text="Name").locator("input").first
+    field = (
+        page.locator('[data-testid="stTextInput"]').filter(has_text="Name").locator("input").first
+    )
     field.fill(name)
 
 
 def _config_row(app: App) -> tuple[int, str]:
-    row = app.query(select(SandboxStrategyConfig.version, SandboxStrategyConfig.name)
-                    .where(SandboxStrategyConfig.id == app.config_id))[0]
+    row = app.query(
+        select(SandboxStrategyConfig.version, SandboxStrategyConfig.name).where(
+            SandboxStrategyConfig.id == app.config_id
+        )
+    )[0]
     return int(row.version), str(row.name)
 
 
@@ -171,9 +207,13 @@ def test_config_stays_open_after_someone_else_saves(app: App, browser: Any) -> N
         version = _config_row(app)[0]
         _set_name(a, f"Saved by A at v{version}")
         _submit(a, "Save new version")
-        assert f"Saved as version {version + 1}" in _alert_with(a, f"Saved as version {version + 1}"), _alerts(a)
+        assert f"Saved as version {version + 1}" in _alert_with(
+            a, f"Saved as version {version + 1}"
+        ), _alerts(a)
         for key in ("7d", "24h"):  # B keeps working: any two reruns
-            b.locator('[data-testid="stSidebar"] [data-testid="stButtonGroup"] button', has_text=key).first.click()
+            b.locator(
+                '[data-testid="stSidebar"] [data-testid="stButtonGroup"] button', has_text=key
+            ).first.click()
             wait_for_rerun(b)
             assert "does not exist" not in _alerts(b), _alerts(b)
             assert query_of(b).get("config") == app.config_id, b.url
@@ -193,9 +233,14 @@ def test_config_edit_with_conflict_between_two_browsers(app: App, browser: Any) 
 
         # Validation: a JSON syntax error is reported and nothing is written.
         a.get_by_role("tab", name="Raw JSON").click()
-        a.locator('[data-testid="stTextArea"]').filter(has_text="config_data").locator("textarea").fill("{not json")
+        a.locator('[data-testid="stTextArea"]').filter(has_text="config_data").locator(
+            "textarea"
+        ).fill("{not json")
         _submit(a, "Save new version")
-        assert "Not saved" in _alert_with(a, "Not saved") and "JSON syntax error" in a.locator('[data-testid="stMain"]').inner_text()
+        assert (
+            "Not saved" in _alert_with(a, "Not saved")
+            and "JSON syntax error" in a.locator('[data-testid="stMain"]').inner_text()
+        )
         assert _config_row(app)[0] == start_version
         open_page(a, f"{app.server.base}/sandbox?config={app.config_id}")
         if a.get_by_role("button", name="Reload version").count():
@@ -204,26 +249,42 @@ def test_config_edit_with_conflict_between_two_browsers(app: App, browser: Any) 
 
         _set_name(a, "Edited in browser A")
         _submit(a, "Save new version")
-        assert f"Saved as version {start_version + 1}" in _alert_with(a, f"Saved as version {start_version + 1}"), _alerts(a)
+        assert f"Saved as version {start_version + 1}" in _alert_with(
+            a, f"Saved as version {start_version + 1}"
+        ), _alerts(a)
         assert _config_row(app) == (start_version + 1, "Edited in browser A")
 
         _set_name(b, "Edited in browser B")
         _submit(b, "Save new version")
-        assert "Nothing was saved; your draft is kept" in _alert_with(b, "Nothing was saved; your draft is kept"), _alerts(b)
+        assert "Nothing was saved; your draft is kept" in _alert_with(
+            b, "Nothing was saved; your draft is kept"
+        ), _alerts(b)
         assert _config_row(app) == (start_version + 1, "Edited in browser A")
         screenshot(b, "flow-sandbox-conflict")
-        name_b = b.locator('[data-testid="stTextInput"]').filter(has_text="Name").locator("input").first.input_value()
+        name_b = (
+            b.locator('[data-testid="stTextInput"]')
+            .filter(has_text="Name")
+            .locator("input")
+            .first.input_value()
+        )
         assert name_b == "Edited in browser B", "the draft was lost"
 
         b.get_by_role("button", name=f"Save my draft on top of version {start_version + 1}").click()
         wait_for_rerun(b)
-        assert f"Saved as version {start_version + 2}" in _alert_with(b, f"Saved as version {start_version + 2}"), _alerts(b)
+        assert f"Saved as version {start_version + 2}" in _alert_with(
+            b, f"Saved as version {start_version + 2}"
+        ), _alerts(b)
         assert _config_row(app) == (start_version + 2, "Edited in browser B")
         assert not error_elements(a) and not error_elements(b)
     finally:
         ctx_a.close()
         ctx_b.close()
-    saves = app.query(select(AuditLog.after).where(AuditLog.target_id == app.config_id,
-                                                   AuditLog.action == "config.save"))
+    saves = app.query(
+        select(AuditLog.after).where(
+            AuditLog.target_id == app.config_id, AuditLog.action == "config.save"
+        )
+    )
     versions = sorted(int(a.after["version"]) for a in saves)
-    assert versions[-2:] == [start_version + 1, start_version + 2], versions  # one audit row per save, none for B's refused one
+    assert versions[-2:] == [start_version + 1, start_version + 2], (
+        versions
+    )  # one audit row per save, none for B's refused one

@@ -27,8 +27,16 @@ def test_concurrent_sessions(chromium: str) -> None:
     load = _load_module()
     # Its own thread: the async Playwright run needs a thread without the sync API's event loop.
     with ThreadPoolExecutor(1) as pool:
-        result = pool.submit(load.run_load, sessions=SESSIONS, rounds=1, browsers=1, rows=1000, batches=2,
-                             max_seconds=600, settle_s=2.0).result()
+        result = pool.submit(
+            load.run_load,
+            sessions=SESSIONS,
+            rounds=1,
+            browsers=1,
+            rows=1000,
+            batches=2,
+            max_seconds=600,
+            settle_s=2.0,
+        ).result()
     assert result["server_alive"]
     pages = result["pages"]
     for batch in result["batches"]:

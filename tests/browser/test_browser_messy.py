@@ -46,7 +46,9 @@ def _check(page: Any, spec: PageSpec, step: str) -> None:
 
 
 def _expand_all(page: Any) -> None:
-    for summary in page.locator('[data-testid="stMain"] [data-testid="stExpander"] summary').all()[:8]:
+    for summary in page.locator('[data-testid="stMain"] [data-testid="stExpander"] summary').all()[
+        :8
+    ]:
         if summary.is_visible():
             summary.click()
     for tab in page.locator('[data-testid="stMain"] [role="tab"]').all()[:10]:
@@ -67,7 +69,9 @@ def test_no_element_from_database_text(messy_server: Server, page: Any, spec: Pa
         _check(page, spec, f"row of table {i} selected")
     screenshot(page, f"messy-{spec.name}")
     reveal_exports(page)
-    for j in range(page.locator('[data-testid="stDownloadButton"] button', has_text="Export CSV").count()):
+    for j in range(
+        page.locator('[data-testid="stDownloadButton"] button', has_text="Export CSV").count()
+    ):
         bad = formula_cells(download(page, "Export CSV", j))
         assert not bad, f"{spec.name}: export {j} has formula cells: {bad[:5]}"
     _check(page, spec, "export")

@@ -50,7 +50,10 @@ def _main_text(page: Any) -> str:
 def _views(page: Any, spec: PageSpec) -> int:
     """Click every option of the main area's tabs and segmented controls once."""
     clicked = 0
-    for selector in ('[data-testid="stMain"] [role="tab"]', '[data-testid="stMain"] [data-testid="stButtonGroup"] button'):
+    for selector in (
+        '[data-testid="stMain"] [role="tab"]',
+        '[data-testid="stMain"] [data-testid="stButtonGroup"] button',
+    ):
         count = min(page.locator(selector).count(), MAX_VIEW_CLICKS)
         for i in range(count):
             target = page.locator(selector).nth(i)
@@ -137,4 +140,6 @@ def test_page_in_browser(server: Any, page: Any, spec: PageSpec) -> None:
         assert query_of(page).get("range", "24h") == key, page.url
         assert path_of(page) == spec.url_path
     missing = EXPECTED.get(spec.name, set()) - done
-    assert not missing, f"{spec.name}: could not use {sorted(missing)} in the browser (did: {sorted(done)})"
+    assert not missing, (
+        f"{spec.name}: could not use {sorted(missing)} in the browser (did: {sorted(done)})"
+    )

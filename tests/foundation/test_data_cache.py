@@ -22,7 +22,9 @@ from tests.foundation.conftest import ROOT
 CALLS: list[tuple[str, dict[str, object]]] = []
 
 
-def scans_by_strategy(session: Session, *, strategy: str, symbols: list[str] | None = None) -> pd.DataFrame:
+def scans_by_strategy(
+    session: Session, *, strategy: str, symbols: list[str] | None = None
+) -> pd.DataFrame:
     """Test question: the scan ids of one strategy."""
     CALLS.append((strategy, {"symbols": symbols}))
     rows = session.execute(select(ScanSession.id).where(ScanSession.strategy == strategy)).all()
@@ -47,7 +49,12 @@ def db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     CALLS.clear()
     engine = data.write_engine()
     with write_session(engine) as s:
-        s.add_all([ScanSession(id="a", strategy="quick_scalp"), ScanSession(id="b", strategy="theta_crop")])
+        s.add_all(
+            [
+                ScanSession(id="a", strategy="quick_scalp"),
+                ScanSession(id="b", strategy="theta_crop"),
+            ]
+        )
     yield engine
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -80,7 +87,9 @@ def test_invalidate_after_a_write_shows_the_write(db: Engine) -> None:
 
 
 def test_invalidating_one_domain_keeps_the_others(db: Engine) -> None:
-    data.fetch(scans_by_strategy, strategy="quick_scalp")  # 'meta' domain (module name not a domain)
+    data.fetch(
+        scans_by_strategy, strategy="quick_scalp"
+    )  # 'meta' domain (module name not a domain)
     assert data.fetch(errors_question, n=3) == 3
     data.invalidate("errors")
     data.fetch(scans_by_strategy, strategy="quick_scalp")
@@ -151,7 +160,11 @@ def test_only_the_data_module_caches() -> None:
     for path in [*ROOT.glob("db/**/*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py")]:
         text = path.read_text()
         if "cache_data" in text and path.relative_to(ROOT).as_posix() != "db/data.py":
-            lines = [ln for ln in text.splitlines() if "cache_data" in ln and not ln.strip().startswith("#")]
+            lines = [
+                ln
+                for ln in text.splitlines()
+                if "cache_data" in ln and not ln.strip().startswith("#")
+            ]
             if any("@st.cache_data" in ln or "st.cache_data(" in ln for ln in lines):
                 offenders.append(path.relative_to(ROOT).as_posix())
     assert offenders == []

@@ -47,19 +47,41 @@ def _digest(engine: Engine) -> str:
     """A digest of selected columns of every big table (sorted in Python: collations differ)."""
     h = hashlib.sha256()
     stmts = [
-        select(SystemHealthStatus.id, SystemHealthStatus.check_timestamp, SystemHealthStatus.status,
-               SystemHealthStatus.response_time_ms),
-        select(CriticalErrorLog.id, CriticalErrorLog.error_type, CriticalErrorLog.created_at,
-               CriticalErrorLog.severity, CriticalErrorLog.resolved_at),
-        select(ScanSession.id, ScanSession.strategy, ScanSession.status, ScanSession.started_at,
-               ScanSession.opportunities_found),
-        select(OpportunitySnapshot.opportunity_id, OpportunitySnapshot.symbol, OpportunitySnapshot.premium,
-               OpportunitySnapshot.expires_at),
+        select(
+            SystemHealthStatus.id,
+            SystemHealthStatus.check_timestamp,
+            SystemHealthStatus.status,
+            SystemHealthStatus.response_time_ms,
+        ),
+        select(
+            CriticalErrorLog.id,
+            CriticalErrorLog.error_type,
+            CriticalErrorLog.created_at,
+            CriticalErrorLog.severity,
+            CriticalErrorLog.resolved_at,
+        ),
+        select(
+            ScanSession.id,
+            ScanSession.strategy,
+            ScanSession.status,
+            ScanSession.started_at,
+            ScanSession.opportunities_found,
+        ),
+        select(
+            OpportunitySnapshot.opportunity_id,
+            OpportunitySnapshot.symbol,
+            OpportunitySnapshot.premium,
+            OpportunitySnapshot.expires_at,
+        ),
         select(SandboxStrategyConfig.name, SandboxStrategyConfig.config_data),
     ]
     for stmt in stmts:
-        rows = [json.dumps([str(v) if isinstance(v, datetime) else v for v in row], sort_keys=True, default=str)
-                for row in _all(engine, stmt)]
+        rows = [
+            json.dumps(
+                [str(v) if isinstance(v, datetime) else v for v in row], sort_keys=True, default=str
+            )
+            for row in _all(engine, stmt)
+        ]
         for row in sorted(rows):
             h.update(row.encode())
     return h.hexdigest()
@@ -103,18 +125,31 @@ def test_same_seed_same_content_on_every_engine(demo_engine: Engine, tmp_path: P
 
 def test_recent_windows_have_data(demo_engine: Engine) -> None:
     hour_ago = NOW - timedelta(hours=1)
-    assert _count(demo_engine, SystemHealthStatus, SystemHealthStatus.check_timestamp >= hour_ago) > 0
+    assert (
+        _count(demo_engine, SystemHealthStatus, SystemHealthStatus.check_timestamp >= hour_ago) > 0
+    )
     assert _count(demo_engine, CriticalErrorLog, CriticalErrorLog.created_at >= hour_ago) > 0
     assert _count(demo_engine, ScanSession, ScanSession.started_at >= hour_ago) > 0
-    assert _count(demo_engine, OpportunitySnapshot, OpportunitySnapshot.expires_at > NOW,
-                  OpportunitySnapshot.is_active.is_(True)) > 0
+    assert (
+        _count(
+            demo_engine,
+            OpportunitySnapshot,
+            OpportunitySnapshot.expires_at > NOW,
+            OpportunitySnapshot.is_active.is_(True),
+        )
+        > 0
+    )
     latest = _all(demo_engine, select(func.max(SystemHealthStatus.check_timestamp)))[0][0]
     assert NOW - timedelta(minutes=5) < latest <= NOW
 
 
 def test_snapshots_belong_to_completed_scans(demo_engine: Engine) -> None:
-    scans = {i: (status, found) for i, status, found in _all(
-        demo_engine, select(ScanSession.id, ScanSession.status, ScanSession.opportunities_found))}
+    scans = {
+        i: (status, found)
+        for i, status, found in _all(
+            demo_engine, select(ScanSession.id, ScanSession.status, ScanSession.opportunities_found)
+        )
+    }
     links = [s for (s,) in _all(demo_engine, select(OpportunitySnapshot.scan_session_id))]
     linked = [s for s in links if s is not None]
     existing = [s for s in linked if s in scans]
@@ -129,8 +164,12 @@ def test_snapshots_belong_to_completed_scans(demo_engine: Engine) -> None:
 
 def _unhealthy_checks(engine: Engine) -> dict[str, list[datetime]]:
     out: dict[str, list[datetime]] = defaultdict(list)
-    for service, ts in _all(engine, select(SystemHealthStatus.service_name, SystemHealthStatus.check_timestamp)
-                            .where(SystemHealthStatus.status.in_(UNHEALTHY))):
+    for service, ts in _all(
+        engine,
+        select(SystemHealthStatus.service_name, SystemHealthStatus.check_timestamp).where(
+            SystemHealthStatus.status.in_(UNHEALTHY)
+        ),
+    ):
         out[service].append(ts)
     return out
 
@@ -142,9 +181,16 @@ def _near(ts: datetime, marks: list[datetime]) -> bool:
 def test_error_bursts_coincide_with_unhealthy_service(demo_engine: Engine) -> None:
     health_from = _all(demo_engine, select(func.min(SystemHealthStatus.check_timestamp)))[0][0]
     bad = _unhealthy_checks(demo_engine)
-    errors = [(s, t) for s, t in _all(demo_engine, select(CriticalErrorLog.service, CriticalErrorLog.created_at)
-                                      .where(CriticalErrorLog.created_at >= health_from))
-              if s in demo.vocab.HEALTH_SERVICES]
+    errors = [
+        (s, t)
+        for s, t in _all(
+            demo_engine,
+            select(CriticalErrorLog.service, CriticalErrorLog.created_at).where(
+                CriticalErrorLog.created_at >= health_from
+            ),
+        )
+        if s in demo.vocab.HEALTH_SERVICES
+    ]
     unhealthy_share = sum(map(len, bad.values())) / _count(demo_engine, SystemHealthStatus)
     in_burst = sum(_near(t, bad.get(s, [])) for s, t in errors) / len(errors)
     assert len(errors) > 50
@@ -156,10 +202,24 @@ def test_failed_scans_fall_in_dependency_outages(demo_engine: Engine) -> None:
     health_from = _all(demo_engine, select(func.min(SystemHealthStatus.check_timestamp)))[0][0]
     bad = _unhealthy_checks(demo_engine)
     marks = [t for s in demo.vocab.SCAN_DEPENDENCIES for t in bad.get(s, [])]
-    failed = [t for (t,) in _all(demo_engine, select(ScanSession.started_at).where(
-        ScanSession.status == "FAILED", ScanSession.started_at >= health_from))]
-    completed = [t for (t,) in _all(demo_engine, select(ScanSession.started_at).where(
-        ScanSession.status == "COMPLETED", ScanSession.started_at >= health_from))]
+    failed = [
+        t
+        for (t,) in _all(
+            demo_engine,
+            select(ScanSession.started_at).where(
+                ScanSession.status == "FAILED", ScanSession.started_at >= health_from
+            ),
+        )
+    ]
+    completed = [
+        t
+        for (t,) in _all(
+            demo_engine,
+            select(ScanSession.started_at).where(
+                ScanSession.status == "COMPLETED", ScanSession.started_at >= health_from
+            ),
+        )
+    ]
     assert len(failed) >= 5
     failed_share = sum(_near(t, marks) for t in failed) / len(failed)
     completed_share = sum(_near(t, marks) for t in completed) / len(completed)
@@ -168,13 +228,21 @@ def test_failed_scans_fall_in_dependency_outages(demo_engine: Engine) -> None:
 
 
 def test_activation_precedes_better_test_runs(demo_engine: Engine) -> None:
-    active = _all(demo_engine, select(SandboxStrategyConfig.id, SandboxStrategyConfig.deployed_at)
-                  .where(SandboxStrategyConfig.is_active.is_(True)))
+    active = _all(
+        demo_engine,
+        select(SandboxStrategyConfig.id, SandboxStrategyConfig.deployed_at).where(
+            SandboxStrategyConfig.is_active.is_(True)
+        ),
+    )
     assert active
     compared = 0
     for config_id, at in active:
-        runs = _all(demo_engine, select(SandboxTestRun.created_at, SandboxTestRun.opportunities_found)
-                    .where(SandboxTestRun.config_id == config_id))
+        runs = _all(
+            demo_engine,
+            select(SandboxTestRun.created_at, SandboxTestRun.opportunities_found).where(
+                SandboxTestRun.config_id == config_id
+            ),
+        )
         before = [n for t, n in runs if t < at]
         after = [n for t, n in runs if t > at]
         if before and after:
@@ -190,14 +258,20 @@ def test_oddities_exist(demo_engine: Engine) -> None:
     statuses = {s for (s,) in _all(demo_engine, select(SystemHealthStatus.status).distinct())}
     assert {"HEALTHY", "DEGRADED", "DOWN"} <= statuses
     assert statuses - {"HEALTHY", "DEGRADED", "DOWN"}, "odd statuses (lowercase, UNKNOWN, ...)"
-    stale = _count(demo_engine, ScanSession, ScanSession.status == "RUNNING",
-                   ScanSession.started_at < NOW - timedelta(hours=1))
+    stale = _count(
+        demo_engine,
+        ScanSession,
+        ScanSession.status == "RUNNING",
+        ScanSession.started_at < NOW - timedelta(hours=1),
+    )
     assert stale >= 1
     assert _count(demo_engine, ScanSession, ScanSession.completed_at < ScanSession.started_at) >= 1
     datas = [d for (d,) in _all(demo_engine, select(OpportunitySnapshot.data))]
     assert any(d.get("max_profit") == "Unlimited" for d in datas)
     assert any("legs" in d for d in datas) and any("stock_price" in d for d in datas)
-    assert _count(demo_engine, CriticalErrorLog, CriticalErrorLog.resolution_notes.is_not(None)) >= 1
+    assert (
+        _count(demo_engine, CriticalErrorLog, CriticalErrorLog.resolution_notes.is_not(None)) >= 1
+    )
     severities = {s for (s,) in _all(demo_engine, select(CriticalErrorLog.severity).distinct())}
     assert severities == {"HIGH", "MEDIUM", "LOW"}
     configs = [c for (c,) in _all(demo_engine, select(SandboxStrategyConfig.config_data))]
@@ -207,7 +281,9 @@ def test_oddities_exist(demo_engine: Engine) -> None:
 
 def test_stale_metric_columns_disagree_with_data(demo_engine: Engine) -> None:
     rows = _all(demo_engine, select(OpportunitySnapshot.premium, OpportunitySnapshot.data))
-    assert any(isinstance(d.get("premium"), float) and abs(d["premium"] - p) > 1e-9 for p, d in rows)
+    assert any(
+        isinstance(d.get("premium"), float) and abs(d["premium"] - p) > 1e-9 for p, d in rows
+    )
 
 
 def test_sqlite_keeps_backend_dangling_references_and_mixed_precision(tmp_path: Path) -> None:
@@ -215,12 +291,24 @@ def test_sqlite_keeps_backend_dangling_references_and_mixed_precision(tmp_path: 
     try:
         demo.generate(eng, rows=2000, seed=7, now=NOW)
         with eng.connect() as conn:
-            batch = conn.execute(text("SELECT count(*) FROM sandbox_test_runs WHERE config_id LIKE '%\\_batch\\_%' "
-                                      "ESCAPE '\\'")).scalar_one()
-            dangling = conn.execute(text("SELECT count(*) FROM opportunity_snapshots WHERE scan_session_id IS NOT "
-                                         "NULL AND scan_session_id NOT IN (SELECT id FROM scan_sessions)")).scalar_one()
-            lengths = {n for (n,) in conn.execute(text("SELECT DISTINCT length(check_timestamp) "
-                                                       "FROM system_health_status"))}
+            batch = conn.execute(
+                text(
+                    "SELECT count(*) FROM sandbox_test_runs WHERE config_id LIKE '%\\_batch\\_%' "
+                    "ESCAPE '\\'"
+                )
+            ).scalar_one()
+            dangling = conn.execute(
+                text(
+                    "SELECT count(*) FROM opportunity_snapshots WHERE scan_session_id IS NOT "
+                    "NULL AND scan_session_id NOT IN (SELECT id FROM scan_sessions)"
+                )
+            ).scalar_one()
+            lengths = {
+                n
+                for (n,) in conn.execute(
+                    text("SELECT DISTINCT length(check_timestamp) FROM system_health_status")
+                )
+            }
         assert batch >= 1
         assert dangling >= 1
         assert {19, 26} <= lengths  # with and without microseconds
@@ -249,7 +337,10 @@ def test_history_profile_keeps_the_last_day_constant(tmp_path: Path) -> None:
             assert 0 < a[key] < 6000, key
             assert abs(a[key] - b[key]) <= 0.1 * a[key], (key, a, b)
         assert a["unexpired"] < 5000
-        oldest = [_all(e, select(func.min(SystemHealthStatus.check_timestamp)))[0][0] for e in (small, big)]
+        oldest = [
+            _all(e, select(func.min(SystemHealthStatus.check_timestamp)))[0][0]
+            for e in (small, big)
+        ]
         assert oldest[1] < oldest[0] - timedelta(hours=12)
     finally:
         small.dispose()
@@ -261,7 +352,13 @@ def test_window_profile_puts_everything_in_the_last_day(tmp_path: Path) -> None:
     try:
         demo.generate(eng, rows=3000, seed=7, profile="window", now=NOW)
         counts = _last_day_counts(eng, NOW)
-        assert counts == {"health": 3000, "errors": 3000, "scans": 3000, "snapshots": 3000, "unexpired": 3000}
+        assert counts == {
+            "health": 3000,
+            "errors": 3000,
+            "scans": 3000,
+            "snapshots": 3000,
+            "unexpired": 3000,
+        }
     finally:
         eng.dispose()
 
@@ -270,10 +367,18 @@ def test_history_grows_back_in_time_with_partial_old_snapshots(tmp_path: Path) -
     eng = _sqlite_engine(tmp_path, "long.db")
     try:
         demo.generate(eng, rows=20000, seed=7, now=NOW)
-        old = _all(eng, select(OpportunitySnapshot.data).where(
-            OpportunitySnapshot.created_at < NOW - timedelta(days=7)))
-        recent = _all(eng, select(OpportunitySnapshot.data).where(
-            OpportunitySnapshot.created_at > NOW - timedelta(days=1)))
+        old = _all(
+            eng,
+            select(OpportunitySnapshot.data).where(
+                OpportunitySnapshot.created_at < NOW - timedelta(days=7)
+            ),
+        )
+        recent = _all(
+            eng,
+            select(OpportunitySnapshot.data).where(
+                OpportunitySnapshot.created_at > NOW - timedelta(days=1)
+            ),
+        )
         assert old and any(set(d) == set(demo.snaps.PARTIAL_KEYS) for (d,) in old)
         assert not any(set(d) == set(demo.snaps.PARTIAL_KEYS) for (d,) in recent)
     finally:
@@ -301,8 +406,23 @@ def test_progress_reaches_one(tmp_path: Path) -> None:
 
 def test_cli_fills_a_new_sqlite_file(tmp_path: Path) -> None:
     target = tmp_path / "cli.db"
-    proc = subprocess.run([sys.executable, "-m", "demo.generate", "--url", f"sqlite:///{target}", "--rows", "200",
-                           "--seed", "3"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "demo.generate",
+            "--url",
+            f"sqlite:///{target}",
+            "--rows",
+            "200",
+            "--seed",
+            "3",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "scan_sessions" in proc.stdout and "200" in proc.stdout
     assert "%" in proc.stderr  # the progress bar
@@ -318,13 +438,17 @@ def test_cli_fills_a_new_sqlite_file(tmp_path: Path) -> None:
 METRIC_KEYS = ("premium", "max_loss", "probability_profit", "expected_value", "days_to_expiration")
 
 
-@pytest.mark.parametrize("builder", [b for _, b in demo.snaps.FREE_SHAPES] + list(demo.snaps.BY_SCAN_STRATEGY.values()))
+@pytest.mark.parametrize(
+    "builder", [b for _, b in demo.snaps.FREE_SHAPES] + list(demo.snaps.BY_SCAN_STRATEGY.values())
+)
 def test_snapshot_shapes_are_valid_json_matching_their_columns(builder: Any) -> None:
     from random import Random
 
     r = Random(1).random
     for i in range(200):
-        oid, stype, data, metrics = builder(r, i, "AAPL", 202.3, "2026-11-20T11:59:59.123456", 20412, 1795000000 + i)
+        oid, stype, data, metrics = builder(
+            r, i, "AAPL", 202.3, "2026-11-20T11:59:59.123456", 20412, 1795000000 + i
+        )
         doc = json.loads(data)
         assert doc["id"] == oid and doc["symbol"] == "AAPL" and doc["strategy_type"] == stype
         assert doc["created_at"] == "2026-11-20T11:59:59.123456"
@@ -337,7 +461,9 @@ def test_snapshot_shapes_are_valid_json_matching_their_columns(builder: Any) -> 
 
 def test_import_is_cheap() -> None:
     code = "import sys, demo.generate; print(sorted(m for m in ('streamlit', 'pandas', 'alembic') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 
@@ -348,8 +474,14 @@ def test_sqlite_load_keeps_existing_rows_and_every_index(tmp_path: Path) -> None
     eng = _sqlite_engine(tmp_path, "keep.db")
     try:
         with eng.begin() as conn:
-            conn.execute(insert(ScanSession).values(id="backend-own-scan", strategy="quick_scalp",
-                                                   started_at=NOW - timedelta(days=3), status="COMPLETED"))
+            conn.execute(
+                insert(ScanSession).values(
+                    id="backend-own-scan",
+                    strategy="quick_scalp",
+                    started_at=NOW - timedelta(days=3),
+                    status="COMPLETED",
+                )
+            )
         demo.generate(eng, rows=500, now=NOW)
         assert _count(eng, ScanSession) == 501
         assert _count(eng, ScanSession, ScanSession.id == "backend-own-scan") == 1
@@ -376,9 +508,17 @@ def test_tiny_sizes_are_exact(tmp_path: Path, rows: int, profile: str) -> None:
 
 
 def test_nothing_happens_after_now(demo_engine: Engine) -> None:
-    columns = [SystemHealthStatus.check_timestamp, CriticalErrorLog.created_at, CriticalErrorLog.resolved_at,
-               ScanSession.started_at, ScanSession.completed_at, OpportunitySnapshot.created_at,
-               OpportunitySnapshot.last_updated, SandboxTestRun.created_at, SandboxStrategyConfig.updated_at]
+    columns = [
+        SystemHealthStatus.check_timestamp,
+        CriticalErrorLog.created_at,
+        CriticalErrorLog.resolved_at,
+        ScanSession.started_at,
+        ScanSession.completed_at,
+        OpportunitySnapshot.created_at,
+        OpportunitySnapshot.last_updated,
+        SandboxTestRun.created_at,
+        SandboxStrategyConfig.updated_at,
+    ]
     for col in columns:
         latest = _all(demo_engine, select(func.max(col)))[0][0]
         assert latest is not None and latest <= NOW, col

@@ -17,8 +17,10 @@ from db.errors import classify
 from db.models import ScanSession
 from db.settings import Settings, load_settings
 
-SLOW_SQLITE = ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 500000000) "
-               "SELECT COUNT(*) FROM r")
+SLOW_SQLITE = (
+    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 500000000) "
+    "SELECT COUNT(*) FROM r"
+)
 
 
 def _settings(**changes: float) -> Settings:
@@ -122,7 +124,9 @@ def test_a_second_writer_gets_busy_and_it_is_classified(sqlite_file: str) -> Non
     second.dispose()
 
 
-def test_sqlite_read_deadline_interrupts_a_slow_query_and_the_connection_recovers(sqlite_file: str) -> None:
+def test_sqlite_read_deadline_interrupts_a_slow_query_and_the_connection_recovers(
+    sqlite_file: str,
+) -> None:
     eng = make_engine(sqlite_file, _settings(statement_timeout_s=0.3), read_timeout=True)
     with eng.connect() as conn:
         with pytest.raises(OperationalError) as err:
@@ -148,7 +152,11 @@ def test_sqlite_writes_are_not_cut_by_the_read_deadline(sqlite_file: str) -> Non
 
 
 def _slow(kind: str) -> str:
-    return {"sqlite": SLOW_SQLITE, "postgresql": "SELECT pg_sleep(20)", "mysql": "SELECT SLEEP(20)"}[kind]
+    return {
+        "sqlite": SLOW_SQLITE,
+        "postgresql": "SELECT pg_sleep(20)",
+        "mysql": "SELECT SLEEP(20)",
+    }[kind]
 
 
 def test_read_engines_have_a_statement_timeout(db_url: str) -> None:
@@ -159,7 +167,9 @@ def test_read_engines_have_a_statement_timeout(db_url: str) -> None:
             assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "400ms"
             assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
         elif kind == "mysql":
-            assert float(conn.exec_driver_sql("SELECT @@max_statement_time").scalar()) == pytest.approx(0.4)
+            assert float(
+                conn.exec_driver_sql("SELECT @@max_statement_time").scalar()
+            ) == pytest.approx(0.4)
             assert conn.exec_driver_sql("SELECT @@time_zone").scalar() == "+00:00"
         with pytest.raises(DBAPIError) as err:
             conn.execute(text(_slow(kind)))
@@ -214,10 +224,13 @@ def test_missing_table_is_named_with_the_command_that_creates_it(engine: Engine)
     assert "SELECT" not in problem.message
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql+psycopg://u:hunter2@127.0.0.1:1/scanner",
-    "mysql+pymysql://u:hunter2@127.0.0.1:1/scanner",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://u:hunter2@127.0.0.1:1/scanner",
+        "mysql+pymysql://u:hunter2@127.0.0.1:1/scanner",
+    ],
+)
 def test_unreachable_servers_are_classified(url: str) -> None:
     eng = make_engine(url, _settings(connect_timeout_s=2))
     with pytest.raises(OperationalError) as err, eng.connect():
@@ -244,7 +257,9 @@ def test_sqlite_locked_message_is_busy() -> None:
 
 
 def test_other_errors_never_leak_sql() -> None:
-    exc = OperationalError("SELECT secret FROM x WHERE token='abc'", {}, Exception("disk I/O error"))
+    exc = OperationalError(
+        "SELECT secret FROM x WHERE token='abc'", {}, Exception("disk I/O error")
+    )
     problem = classify(exc)
     assert "secret" not in problem.message and "abc" not in problem.message
     assert classify(ValueError("boom")).kind == "error"
@@ -262,7 +277,11 @@ def test_unsupported_engine_is_a_config_problem_not_a_crash() -> None:
         make_engine("mssql+pyodbc://u:hunter2@h/db")
     assert isinstance(err.value, ValueError) and isinstance(err.value, SQLAlchemyError)
     problem = classify(err.value)
-    assert problem.kind == "config" and "DATABASE_URL" in problem.message and "hunter2" not in problem.message
+    assert (
+        problem.kind == "config"
+        and "DATABASE_URL" in problem.message
+        and "hunter2" not in problem.message
+    )
     from sqlalchemy.exc import ArgumentError
 
     with pytest.raises(ArgumentError) as bad:
@@ -272,7 +291,10 @@ def test_unsupported_engine_is_a_config_problem_not_a_crash() -> None:
 
 def test_postgres_scheme_and_bare_drivers_are_normalised() -> None:
     pg = make_engine("postgres://u:pw@127.0.0.1:1/db")
-    assert pg.url.drivername == "postgresql+psycopg" and dialect_name("postgres://h/db") == "postgresql"
+    assert (
+        pg.url.drivername == "postgresql+psycopg"
+        and dialect_name("postgres://h/db") == "postgresql"
+    )
     my = make_engine("mysql://u:pw@127.0.0.1:1/db")
     assert my.url.drivername == "mysql+pymysql" and my.url.query["charset"] == "utf8mb4"
     maria = make_engine("mariadb://u:pw@127.0.0.1:1/db")
@@ -281,7 +303,9 @@ def test_postgres_scheme_and_bare_drivers_are_normalised() -> None:
         e.dispose()
 
 
-def test_sqlite_folder_that_cannot_be_created_fails_on_connect_as_unreachable(tmp_path: Path) -> None:
+def test_sqlite_folder_that_cannot_be_created_fails_on_connect_as_unreachable(
+    tmp_path: Path,
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     eng = make_engine(f"sqlite:///{blocker}/sub/x.db")  # no exception while building the engine
@@ -291,7 +315,9 @@ def test_sqlite_folder_that_cannot_be_created_fails_on_connect_as_unreachable(tm
     eng.dispose()
 
 
-def test_sqlite_uri_filenames_create_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sqlite_uri_filenames_create_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     src = tmp_path / "ro.db"
     sqlite3.connect(src).close()

@@ -12,15 +12,34 @@ import pytest
 from tests.foundation.conftest import ROOT
 
 PROBE = "tests/foundation/test_schema.py::test_named_indexes_and_fks_exist_on_every_engine"
-CLOSED = {"TEST_POSTGRES_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test",
-          "TEST_MYSQL_URL": "mysql+pymysql://root@127.0.0.1:1/test"}
+CLOSED = {
+    "TEST_POSTGRES_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test",
+    "TEST_MYSQL_URL": "mysql+pymysql://root@127.0.0.1:1/test",
+}
 
 
 def _pytest(**env: str) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "REQUIRE_"))}
     full.update(env)
-    return subprocess.run([sys.executable, "-m", "pytest", PROBE, "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-                           "-rs"], cwd=ROOT, env=full, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            PROBE,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-rs",
+        ],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("required", ["", "sqlite,postgresql,mariadb"])

@@ -11,15 +11,20 @@ from streamlit.testing.v1 import AppTest
 
 
 def _frame() -> pd.DataFrame:
-    df = pd.DataFrame({
-        "at": pd.to_datetime(["2026-11-25 10:00:00", "2026-11-25 11:30:00.123456"], utc=True,
-                             format="ISO8601").tz_convert("Europe/Berlin"),
-        "message": ["<b>bold</b> **not markdown**", None],
-        "events": [3, 0],
-        "ratio": [0.25, float("nan")],
-        "trend": [[1, 2, 3], [0, 0, 0]],
-    })
-    df.attrs["as_of"] = datetime(2026, 11, 25, tzinfo=UTC)  # read times travel in attrs; Arrow must not see them
+    df = pd.DataFrame(
+        {
+            "at": pd.to_datetime(
+                ["2026-11-25 10:00:00", "2026-11-25 11:30:00.123456"], utc=True, format="ISO8601"
+            ).tz_convert("Europe/Berlin"),
+            "message": ["<b>bold</b> **not markdown**", None],
+            "events": [3, 0],
+            "ratio": [0.25, float("nan")],
+            "trend": [[1, 2, 3], [0, 0, 0]],
+        }
+    )
+    df.attrs["as_of"] = datetime(
+        2026, 11, 25, tzinfo=UTC
+    )  # read times travel in attrs; Arrow must not see them
     return df
 
 

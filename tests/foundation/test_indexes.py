@@ -15,7 +15,12 @@ from db.schema import indexes
 
 def _index_names(engine: Engine) -> set[str]:
     insp = inspect(engine)
-    return {ix["name"] for table in insp.get_table_names() for ix in insp.get_indexes(table) if ix["name"]}
+    return {
+        ix["name"]
+        for table in insp.get_table_names()
+        for ix in insp.get_indexes(table)
+        if ix["name"]
+    }
 
 
 def _ours(engine: Engine) -> set[str]:
@@ -59,7 +64,9 @@ def test_the_cli_applies(engine: Engine, db_url: str, capsys) -> None:  # type: 
     assert len(_ours(engine)) == len(_mine(engine))
 
 
-def test_the_whole_message_indexes_are_recommended_on_sqlite_only(engine: Engine, db_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_whole_message_indexes_are_recommended_on_sqlite_only(
+    engine: Engine, db_url: str, capsys
+) -> None:  # type: ignore[no-untyped-def]
     from db.queries.errors import MESSAGE_INDEXES
 
     assert indexes.main(["--url", db_url]) == 0
@@ -68,7 +75,11 @@ def test_the_whole_message_indexes_are_recommended_on_sqlite_only(engine: Engine
     for name in MESSAGE_INDEXES:  # PostgreSQL's btree refuses long keys; InnoDB takes a prefix only
         assert (name in out) is on_sqlite
     indexes.apply(engine)
-    assert set(MESSAGE_INDEXES) <= _ours(engine) if on_sqlite else not set(MESSAGE_INDEXES) & _ours(engine)
+    assert (
+        set(MESSAGE_INDEXES) <= _ours(engine)
+        if on_sqlite
+        else not set(MESSAGE_INDEXES) & _ours(engine)
+    )
 
 
 def test_the_models_never_gain_the_indexes(engine: Engine) -> None:
@@ -90,7 +101,10 @@ def test_engine_forms(engine: Engine) -> None:
 
 
 def test_a_bad_url_is_reported_not_raised(capsys) -> None:  # type: ignore[no-untyped-def]
-    assert indexes.main(["--url", "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1"]) == 1
+    assert (
+        indexes.main(["--url", "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1"])
+        == 1
+    )
     assert "index command failed" in capsys.readouterr().err
 
 
@@ -102,7 +116,11 @@ def test_sqlite_window_query_uses_the_covering_index(sqlite_url: str) -> None:
         now = datetime(2026, 1, 1)
         with Session(engine) as s, s.begin():
             s.add_all(
-                SystemHealthStatus(service_name=f"svc{i % 5}", status="HEALTHY", check_timestamp=now - timedelta(minutes=i))
+                SystemHealthStatus(
+                    service_name=f"svc{i % 5}",
+                    status="HEALTHY",
+                    check_timestamp=now - timedelta(minutes=i),
+                )
                 for i in range(500)
             )
         indexes.apply(engine)
@@ -111,7 +129,9 @@ def test_sqlite_window_query_uses_the_covering_index(sqlite_url: str) -> None:
         )
         compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
         with engine.connect() as conn:
-            plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+            plan = " ".join(
+                str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
         assert f"COVERING INDEX {indexes.PREFIX}health_time" in plan, plan
     finally:
         engine.dispose()

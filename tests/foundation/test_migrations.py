@@ -22,8 +22,11 @@ from tests.foundation.conftest import FIXTURES, ROOT
 
 ERROR_TABLES = {"critical_error_logs", "system_health_status"}
 IDX = {
-    "critical_error_logs": {"idx_critical_error_logs_error_type", "idx_critical_error_logs_created_at",
-                            "idx_critical_error_logs_resolved_at"},
+    "critical_error_logs": {
+        "idx_critical_error_logs_error_type",
+        "idx_critical_error_logs_created_at",
+        "idx_critical_error_logs_resolved_at",
+    },
     "system_health_status": {"idx_system_health_service_name", "idx_system_health_check_timestamp"},
 }
 
@@ -39,8 +42,14 @@ def _run(*args: str, env_url: str | None = None) -> subprocess.CompletedProcess[
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_READ_URL")}
     if env_url:
         env["DATABASE_URL"] = env_url
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 # --- Alembic: db.schema.migrate ----------------------------------------------------------------------
@@ -53,10 +62,14 @@ def test_migrate_creates_only_console_tables_and_is_idempotent(engine: Engine) -
     assert tables == set(OWN_TABLES) | {"console_alembic_version"}
     assert all(t.startswith("console_") for t in tables)
     with engine.connect() as conn:
-        first = conn.execute(text("SELECT version_num FROM console_alembic_version")).scalars().all()
+        first = (
+            conn.execute(text("SELECT version_num FROM console_alembic_version")).scalars().all()
+        )
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        second = conn.execute(text("SELECT version_num FROM console_alembic_version")).scalars().all()
+        second = (
+            conn.execute(text("SELECT version_num FROM console_alembic_version")).scalars().all()
+        )
     assert first == second and len(first) == 1
     assert set(inspect(engine).get_table_names()) == tables
 
@@ -65,8 +78,12 @@ def test_migrate_leaves_the_backends_tables_alone(engine: Engine) -> None:
     _empty(engine)
     Base.metadata.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO scan_sessions (id, strategy, started_at) VALUES ('s1', 'quick_scalp', "
-                          "'2025-08-01 13:30:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO scan_sessions (id, strategy, started_at) VALUES ('s1', 'quick_scalp', "
+                "'2025-08-01 13:30:00')"
+            )
+        )
     before = {t: [c["name"] for c in inspect(engine).get_columns(t)] for t in BACKEND_TABLES}
     migrate.upgrade(engine)
     insp = inspect(engine)
@@ -132,17 +149,33 @@ def test_error_logging_migration_on_every_engine(db_url: str) -> None:
     assert set(inspect(eng).get_table_names()) == ERROR_TABLES
     for table, names in IDX.items():
         assert names <= _indexes(eng, table)
-    snapshot = {t: ([(c["name"], str(c["type"]), c["nullable"]) for c in inspect(eng).get_columns(t)],
-                    _indexes(eng, t)) for t in ERROR_TABLES}
-    with eng.begin() as conn:  # the tables work: a row with a JSON details value and a default severity
-        conn.execute(text("INSERT INTO critical_error_logs (id, error_type, message, details, created_at, severity) "
-                          "VALUES ('e1', 'ai_service_error', 'x', '{\"model\": \"gpt-4o\"}', "
-                          "'2025-08-01 13:30:00.123456', 'HIGH')"))
+    snapshot = {
+        t: (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in inspect(eng).get_columns(t)],
+            _indexes(eng, t),
+        )
+        for t in ERROR_TABLES
+    }
+    with (
+        eng.begin() as conn
+    ):  # the tables work: a row with a JSON details value and a default severity
+        conn.execute(
+            text(
+                "INSERT INTO critical_error_logs (id, error_type, message, details, created_at, severity) "
+                "VALUES ('e1', 'ai_service_error', 'x', '{\"model\": \"gpt-4o\"}', "
+                "'2025-08-01 13:30:00.123456', 'HIGH')"
+            )
+        )
     second = _run("db.schema.backend_tables", db_url)
     assert second.returncode == 0, second.stderr
     assert "nothing to do" in second.stdout
-    assert {t: ([(c["name"], str(c["type"]), c["nullable"]) for c in inspect(eng).get_columns(t)],
-                _indexes(eng, t)) for t in ERROR_TABLES} == snapshot
+    assert {
+        t: (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in inspect(eng).get_columns(t)],
+            _indexes(eng, t),
+        )
+        for t in ERROR_TABLES
+    } == snapshot
     with eng.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM critical_error_logs")).scalar_one() == 1
     eng.dispose()
@@ -176,15 +209,22 @@ def test_error_logging_migration_on_a_copy_of_the_real_database(tmp_path: Path, 
     for table, names in IDX.items():
         assert names <= _indexes(eng, table)
     with eng.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM scan_sessions")).scalar_one() == scans_before > 0
+        assert (
+            conn.execute(text("SELECT COUNT(*) FROM scan_sessions")).scalar_one()
+            == scans_before
+            > 0
+        )
     assert _run("db.schema.backend_tables", url).returncode == 0
     eng.dispose()
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/scanner",
-    "mysql+pymysql://nobody:hunter2@127.0.0.1:1/scanner",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/scanner",
+        "mysql+pymysql://nobody:hunter2@127.0.0.1:1/scanner",
+    ],
+)
 def test_error_logging_migration_on_unreachable_server_exits_non_zero(url: str) -> None:
     done = _run("db.schema.backend_tables", url)
     assert done.returncode != 0
@@ -213,9 +253,21 @@ def test_error_tables_get_the_backend_scripts_server_defaults(engine) -> None:  
         conn.execute(sql_text("DROP TABLE system_health_status"))
     apply(engine)
     with engine.begin() as conn:
-        conn.execute(sql_text("INSERT INTO critical_error_logs (id, error_type, message) VALUES ('e1', 't', 'm')"))
-        conn.execute(sql_text("INSERT INTO system_health_status (id, service_name, status) VALUES ('h1', 's', 'UP')"))
-        severity, created = conn.execute(sql_text("SELECT severity, created_at FROM critical_error_logs")).one()
-        checked = conn.execute(sql_text("SELECT check_timestamp FROM system_health_status")).scalar_one()
+        conn.execute(
+            sql_text(
+                "INSERT INTO critical_error_logs (id, error_type, message) VALUES ('e1', 't', 'm')"
+            )
+        )
+        conn.execute(
+            sql_text(
+                "INSERT INTO system_health_status (id, service_name, status) VALUES ('h1', 's', 'UP')"
+            )
+        )
+        severity, created = conn.execute(
+            sql_text("SELECT severity, created_at FROM critical_error_logs")
+        ).one()
+        checked = conn.execute(
+            sql_text("SELECT check_timestamp FROM system_health_status")
+        ).scalar_one()
     assert severity == "HIGH"
     assert created is not None and checked is not None

@@ -29,11 +29,17 @@ def _literal_pages(path: Path) -> dict[str, str]:
     written in `path`."""
     found: dict[str, str] = {}
     for node in ast.walk(ast.parse(path.read_text())):
-        if not (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)):
+        if not (
+            isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+        ):
             continue
-        callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        callee = (
+            node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        )
         first = node.args[0].value
-        if callee not in ("Page", "PageSpec") or not (isinstance(first, str) and first.endswith(".py")):
+        if callee not in ("Page", "PageSpec") or not (
+            isinstance(first, str) and first.endswith(".py")
+        ):
             continue
         title = next((k.value.value for k in node.keywords if k.arg == "title"), None)
         if title is None and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
@@ -59,8 +65,13 @@ def test_every_page_file_is_registered_and_every_registered_page_exists() -> Non
     files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_")}
     assert PAGES, "no st.Page found through app.py"
     assert set(PAGES) == files
-    assert {"pages/health.py", "pages/errors.py", "pages/scans.py", "pages/opportunities.py",
-            "pages/sandbox.py"} <= set(PAGES)
+    assert {
+        "pages/health.py",
+        "pages/errors.py",
+        "pages/scans.py",
+        "pages/opportunities.py",
+        "pages/sandbox.py",
+    } <= set(PAGES)
 
 
 @pytest.fixture(autouse=True)
@@ -79,8 +90,19 @@ def _run(monkeypatch: pytest.MonkeyPatch, url: str, page: str) -> AppTest:
 
 def _texts(at: AppTest) -> str:
     parts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "code", "warning", "error",
-                 "info", "success"):
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "text",
+        "code",
+        "warning",
+        "error",
+        "info",
+        "success",
+    ):
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(parts)
@@ -103,7 +125,10 @@ def _missing_table_shown(at: AppTest, table: str) -> bool:
 def _content(at: AppTest) -> int:
     """How many content elements the page's main area shows beyond its title."""
     main = at.main
-    return sum(len(getattr(main, kind)) for kind in ("metric", "dataframe", "table", "json", "code", "text"))
+    return sum(
+        len(getattr(main, kind))
+        for kind in ("metric", "dataframe", "table", "json", "code", "text")
+    )
 
 
 def _copy_fixture(tmp_path: Path, name: str) -> str:
@@ -116,7 +141,9 @@ def _copy_fixture(tmp_path: Path, name: str) -> str:
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))
-def test_page_on_an_empty_database(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, page: str) -> None:
+def test_page_on_an_empty_database(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, page: str
+) -> None:
     at = _run(monkeypatch, sqlite_url, page)
     _assert_clean(at, page)
     assert not at.error, [e.value for e in at.error]
@@ -124,8 +151,9 @@ def test_page_on_an_empty_database(monkeypatch: pytest.MonkeyPatch, sqlite_url: 
 
 @pytest.mark.parametrize("page", sorted(PAGES))
 @pytest.mark.parametrize("fixture", ["origin-dev.db", "origin-dev-early.db"])
-def test_page_on_a_copy_of_the_real_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str,
-                                             fixture: str) -> None:
+def test_page_on_a_copy_of_the_real_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str, fixture: str
+) -> None:
     url = _copy_fixture(tmp_path, fixture)
     at = _run(monkeypatch, url, page)
     _assert_clean(at, page)
@@ -143,8 +171,9 @@ def test_page_on_a_copy_of_the_real_database(monkeypatch: pytest.MonkeyPatch, tm
 
 
 @pytest.mark.parametrize("page", ["pages/health.py", "pages/errors.py"])
-def test_missing_error_tables_are_named_with_the_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                         page: str) -> None:
+def test_missing_error_tables_are_named_with_the_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str
+) -> None:
     url = _copy_fixture(tmp_path, "origin-dev.db")
     at = _run(monkeypatch, url, page)
     _assert_clean(at, page)
@@ -152,7 +181,9 @@ def test_missing_error_tables_are_named_with_the_command(monkeypatch: pytest.Mon
     assert _missing_table_shown(at, table), _texts(at)
 
 
-def test_a_missing_table_does_not_stop_the_other_pages(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_a_missing_table_does_not_stop_the_other_pages(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     eng = make_engine(sqlite_url)
     with eng.begin() as conn:
         conn.execute(text("DROP TABLE system_health_status"))
@@ -175,7 +206,9 @@ def test_page_with_the_database_unreachable(monkeypatch: pytest.MonkeyPatch, pag
     assert any(b.label == "Retry" for b in at.button)
 
 
-def test_page_recovers_when_the_database_comes_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_page_recovers_when_the_database_comes_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = tmp_path / "later.db"
     path.mkdir()  # a directory where the file should be: SQLite cannot open it
     url = f"sqlite:///{path}"
@@ -228,36 +261,49 @@ def _slow_panel_script() -> None:
 
     eng = mk(os.environ["DATABASE_URL"], load_settings(), read_timeout=True)
     with guard("Slow panel"), eng.connect() as conn:
-        conn.execute(sql("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 900000000) "
-                         "SELECT COUNT(*) FROM r"))
+        conn.execute(
+            sql(
+                "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 900000000) "
+                "SELECT COUNT(*) FROM r"
+            )
+        )
     eng.dispose()
     import streamlit as st_
 
     st_.text("after the panel")
 
 
-def test_a_statement_timeout_in_a_panel_says_narrow_the_filter(monkeypatch: pytest.MonkeyPatch,
-                                                               sqlite_url: str) -> None:
+def test_a_statement_timeout_in_a_panel_says_narrow_the_filter(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv("CONSOLE_STATEMENT_TIMEOUT_S", "0.3")
     at = AppTest.from_function(_slow_panel_script, default_timeout=TIMEOUT_S).run()
     assert not at.exception
     warnings = [str(w.value) for w in at.warning]
-    assert any(w.startswith("Slow panel: ") and "Narrow the filter" in w for w in warnings), warnings
+    assert any(w.startswith("Slow panel: ") and "Narrow the filter" in w for w in warnings), (
+        warnings
+    )
     assert any(b.label == "Retry" for b in at.button)
     assert [t.value for t in at.text] == ["after the panel"]  # the rest of the page still runs
 
 
 def test_sidebar_names_the_database_without_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSOLE_CONNECT_TIMEOUT_S", "2")
-    at = _run(monkeypatch, "postgresql+psycopg://console:hunter2@127.0.0.1:1/scanner", "pages/scans.py")
+    at = _run(
+        monkeypatch, "postgresql+psycopg://console:hunter2@127.0.0.1:1/scanner", "pages/scans.py"
+    )
     side = [str(t.value) for t in at.sidebar.text]
     assert "postgresql · 127.0.0.1/scanner" in side, side
     assert not any("hunter2" in s or "console" in s for s in side)
 
 
-@pytest.mark.parametrize("url", ["mssql+pyodbc://u:hunter2@h/db", "not a url", "sqlite:////proc/no/such/dir/x.db"])
-def test_a_bad_database_url_shows_a_message_not_an_exception(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+@pytest.mark.parametrize(
+    "url", ["mssql+pyodbc://u:hunter2@h/db", "not a url", "sqlite:////proc/no/such/dir/x.db"]
+)
+def test_a_bad_database_url_shows_a_message_not_an_exception(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
     at = _run(monkeypatch, url, "pages/scans.py")
     _assert_clean(at, "pages/scans.py")
     assert at.error, "no message shown"

@@ -36,7 +36,11 @@ def audit_rows(session: Session) -> int:
 
 
 def _with_app_name(url: str, name: str) -> str:
-    return make_url(url).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
+    return (
+        make_url(url)
+        .update_query_dict({"application_name": name})
+        .render_as_string(hide_password=False)
+    )
 
 
 def _create_schema(url: str) -> None:
@@ -78,12 +82,23 @@ def _fresh_caches(fresh_caches: None) -> Iterator[None]:
 
 
 def _audited_insert(note: str) -> str:
-    with audit.audited_write(data.write_engine(), identity=local_identity(), permission=RESOLVE_ERRORS) as s:
-        audit.record(s, identity=local_identity(), action="test_write", target_type="test", target_id="1", note=note)
+    with audit.audited_write(
+        data.write_engine(), identity=local_identity(), permission=RESOLVE_ERRORS
+    ) as s:
+        audit.record(
+            s,
+            identity=local_identity(),
+            action="test_write",
+            target_type="test",
+            target_id="1",
+            note=note,
+        )
         return application_name(s)
 
 
-def test_reads_use_the_read_url_and_writes_the_main_url(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reads_use_the_read_url_and_writes_the_main_url(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", _with_app_name(pg_url, "console_main"))
     monkeypatch.setenv("DATABASE_READ_URL", _with_app_name(pg_url, "console_replica"))
     assert data.fetch(application_name) == "console_replica"
@@ -93,7 +108,9 @@ def test_reads_use_the_read_url_and_writes_the_main_url(pg_url: str, monkeypatch
         assert application_name(s) == "console_main"
 
 
-def test_without_a_read_url_reads_use_the_main_url(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_read_url_reads_use_the_main_url(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", _with_app_name(pg_url, "console_main"))
     monkeypatch.delenv("DATABASE_READ_URL", raising=False)
     assert data.fetch(application_name) == "console_main"
@@ -124,7 +141,9 @@ def test_writes_land_in_the_main_database_reads_come_from_the_replica(
         replica.dispose()
 
 
-def test_the_cache_is_keyed_on_the_read_url(pg_url: str, second_pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cache_is_keyed_on_the_read_url(
+    pg_url: str, second_pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", pg_url)
     monkeypatch.setenv("DATABASE_READ_URL", _with_app_name(pg_url, "replica_a"))
     assert data.fetch(application_name) == "replica_a"

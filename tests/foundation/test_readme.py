@@ -21,7 +21,12 @@ def _section(title: str) -> str:
 
 def _commands(text: str) -> list[str]:
     blocks = re.findall(r"```bash\n(.*?)```", text, re.DOTALL)
-    return [ln.strip() for b in blocks for ln in b.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    return [
+        ln.strip()
+        for b in blocks
+        for ln in b.splitlines()
+        if ln.strip() and not ln.strip().startswith("#")
+    ]
 
 
 def test_exactly_two_set_up_commands() -> None:
@@ -38,7 +43,10 @@ def test_ci_runs_the_readmes_test_command_with_every_engine_required() -> None:
     src = CI.read_text()
     assert pytest_part in src.replace('"$PY" ', "")
     assert "set -euo pipefail" in src
-    assert "export REQUIRE_ENGINES=sqlite,postgresql,mariadb" in src and "export REQUIRE_BROWSER=1" in src
+    assert (
+        "export REQUIRE_ENGINES=sqlite,postgresql,mariadb" in src
+        and "export REQUIRE_BROWSER=1" in src
+    )
     assert os.access(CI, os.X_OK)
     assert subprocess.run(["bash", "-n", str(CI)], capture_output=True).returncode == 0
 

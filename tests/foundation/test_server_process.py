@@ -48,7 +48,6 @@ def test_streamlit_does_not_collect_after_every_rerun_and_the_tidier_collects_cy
         gc.enable()
 
 
-
 def test_at_most_three_pages_run_at_once_and_the_rest_wait_their_turn() -> None:
     from ui.kit import page
 

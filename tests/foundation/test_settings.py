@@ -23,7 +23,9 @@ def secrets(tmp_path: Path) -> Path:
 
 
 def test_environment_wins_over_secrets(secrets: Path) -> None:
-    s = load_settings(env={"DATABASE_URL": PG, "DATABASE_READ_URL": PG + "_ro"}, secrets_path=secrets)
+    s = load_settings(
+        env={"DATABASE_URL": PG, "DATABASE_READ_URL": PG + "_ro"}, secrets_path=secrets
+    )
     assert s.database_url == PG and s.read_url == PG + "_ro" and not s.is_default_sqlite
 
 
@@ -56,7 +58,7 @@ def test_empty_environment_value_falls_through(secrets: Path) -> None:
     assert s.database_url.startswith("mysql+pymysql://app")
 
 
-@pytest.mark.parametrize("content", ['[database]\nurl = 5\n', 'database = "x"\n', ""])
+@pytest.mark.parametrize("content", ["[database]\nurl = 5\n", 'database = "x"\n', ""])
 def test_broken_secrets_fall_back_to_the_default(tmp_path: Path, content: str) -> None:
     path = tmp_path / "secrets.toml"
     path.write_text(content)
@@ -65,8 +67,14 @@ def test_broken_secrets_fall_back_to_the_default(tmp_path: Path, content: str) -
 
 
 def test_timeouts_come_from_the_given_environment(tmp_path: Path) -> None:
-    s = load_settings(env={"CONSOLE_STATEMENT_TIMEOUT_S": "2.5", "CONSOLE_CONNECT_TIMEOUT_S": "1",
-                           "CONSOLE_SQLITE_BUSY_TIMEOUT_S": "0.25"}, secrets_path=tmp_path / "none.toml")
+    s = load_settings(
+        env={
+            "CONSOLE_STATEMENT_TIMEOUT_S": "2.5",
+            "CONSOLE_CONNECT_TIMEOUT_S": "1",
+            "CONSOLE_SQLITE_BUSY_TIMEOUT_S": "0.25",
+        },
+        secrets_path=tmp_path / "none.toml",
+    )
     assert (s.statement_timeout_s, s.connect_timeout_s, s.sqlite_busy_timeout_s) == (2.5, 1.0, 0.25)
 
 
@@ -83,22 +91,38 @@ def test_committed_secrets_example_parses_and_real_secrets_are_ignored_by_git() 
     assert ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text().splitlines()
 
 
-@pytest.mark.parametrize(("url", "shown"), [
-    (PG, "postgresql · db.example.internal/scanner"),
-    ("postgresql://u:p@ss@host/db", "postgresql · host/db"),
-    ("postgresql+psycopg://user:pw@/db?host=/var/run/postgresql", "postgresql · localhost/db"),
-    ("mysql+pymysql://root:pw@db.internal:3306/scanner?charset=utf8mb4&ssl_key=/etc/k.pem",
-     "mysql · db.internal/scanner"),
-    ("mariadb+pymysql://root:pw@maria/scanner", "mariadb · maria/scanner"),
-    ("sqlite:////home/alice/secret/backend/dev.db", "sqlite · dev.db"),
-    ("sqlite:///file:/srv/a/b.db?mode=ro&uri=true", "sqlite · b.db"),
-    ("sqlite://", "sqlite · memory"),
-    ("not a url at all", "(unparseable database URL)"),
-])
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (PG, "postgresql · db.example.internal/scanner"),
+        ("postgresql://u:p@ss@host/db", "postgresql · host/db"),
+        ("postgresql+psycopg://user:pw@/db?host=/var/run/postgresql", "postgresql · localhost/db"),
+        (
+            "mysql+pymysql://root:pw@db.internal:3306/scanner?charset=utf8mb4&ssl_key=/etc/k.pem",
+            "mysql · db.internal/scanner",
+        ),
+        ("mariadb+pymysql://root:pw@maria/scanner", "mariadb · maria/scanner"),
+        ("sqlite:////home/alice/secret/backend/dev.db", "sqlite · dev.db"),
+        ("sqlite:///file:/srv/a/b.db?mode=ro&uri=true", "sqlite · b.db"),
+        ("sqlite://", "sqlite · memory"),
+        ("not a url at all", "(unparseable database URL)"),
+    ],
+)
 def test_safe_url_never_shows_credentials_or_paths(url: str, shown: str) -> None:
     out = safe_url(url)
     assert out == shown
-    for secret in ("s3cret", "pw", "p@ss", "console:", "root", "user", "alice", "/srv", "/etc", "/var"):
+    for secret in (
+        "s3cret",
+        "pw",
+        "p@ss",
+        "console:",
+        "root",
+        "user",
+        "alice",
+        "/srv",
+        "/etc",
+        "/var",
+    ):
         assert secret not in out
 
 

@@ -67,7 +67,9 @@ def test_a_result_without_its_origin_refreshes_only_this_runs_reads(db: str) -> 
     data.fetch(health_question)
     data.fetch(errors_question)
     assert CALLS == ["health0", "errors0", "errors0"]
-    assert errors.attrs["cache_ref"] and "sqlite" not in repr(errors.attrs)  # no URL in what a page may show
+    assert errors.attrs["cache_ref"] and "sqlite" not in repr(
+        errors.attrs
+    )  # no URL in what a page may show
 
 
 def _panels_script() -> None:

@@ -16,7 +16,7 @@ FORMULA = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 HOSTILE = [
     "api;=cmd|' /C calc'!A0",  # the cell: in a ';' locale the part after ';' is a cell of its own
-    "x\t=HYPERLINK(\"http://evil\")",
+    'x\t=HYPERLINK("http://evil")',
     "a,=b",
     "p;+1+1",
     "q;-2+3",
@@ -34,13 +34,15 @@ def _fields(data: bytes, delimiter: str) -> list[list[str]]:
 
 def _frame() -> pd.DataFrame:
     n = len(HOSTILE)
-    return pd.DataFrame({
-        "first": HOSTILE,
-        "n": [-1.5 * i for i in range(n)],
-        "second": list(reversed(HOSTILE)),
-        "json": [["=x;=y", -2], {"k": "v;=w"}, *([[1, -2]] * (n - 2))],
-        "h;=eader": range(n),
-    })
+    return pd.DataFrame(
+        {
+            "first": HOSTILE,
+            "n": [-1.5 * i for i in range(n)],
+            "second": list(reversed(HOSTILE)),
+            "json": [["=x;=y", -2], {"k": "v;=w"}, *([[1, -2]] * (n - 2))],
+            "h;=eader": range(n),
+        }
+    )
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])

@@ -37,15 +37,24 @@ def sqlite_engine(sqlite_url: str) -> Engine:
 
 
 def _insert_config(conn: Any, cid: str, raw: str) -> None:
-    conn.execute(text("INSERT INTO sandbox_strategy_configs (id, user_id, strategy_id, name, config_data, is_active) "
-                      "VALUES (:i, 'u', 'ThetaCropWeekly', 'T', :d, 1)"), {"i": cid, "d": raw})
+    conn.execute(
+        text(
+            "INSERT INTO sandbox_strategy_configs (id, user_id, strategy_id, name, config_data, is_active) "
+            "VALUES (:i, 'u', 'ThetaCropWeekly', 'T', :d, 1)"
+        ),
+        {"i": cid, "d": raw},
+    )
 
 
 @pytest.mark.parametrize("raw", [DEEP_TEXT, DEEP_OBJECT_TEXT], ids=["array", "object"])
-def test_deep_json_text_reads_as_invalid_json_and_is_written_back_unchanged(sqlite_engine: Engine, raw: str) -> None:
+def test_deep_json_text_reads_as_invalid_json_and_is_written_back_unchanged(
+    sqlite_engine: Engine, raw: str
+) -> None:
     with sqlite_engine.begin() as conn:
         _insert_config(conn, "c1", raw)
-    with write_session(sqlite_engine) as s:  # the deactivate a user could not do: read, change, write back
+    with write_session(
+        sqlite_engine
+    ) as s:  # the deactivate a user could not do: read, change, write back
         cfg = s.get(SandboxStrategyConfig, "c1")
         assert isinstance(cfg.config_data, InvalidJSON) and cfg.config_data == raw
         cfg.is_active = False
@@ -53,7 +62,9 @@ def test_deep_json_text_reads_as_invalid_json_and_is_written_back_unchanged(sqli
         s.flush()
         s.execute(select(SandboxStrategyConfig.config_data)).scalars().all()
     with sqlite_engine.connect() as conn:
-        stored, active = conn.execute(text("SELECT config_data, is_active FROM sandbox_strategy_configs")).one()
+        stored, active = conn.execute(
+            text("SELECT config_data, is_active FROM sandbox_strategy_configs")
+        ).one()
     assert stored == raw and not active
 
 
@@ -61,7 +72,7 @@ def test_parse_json_text_marks_deep_text_invalid() -> None:
     assert parse_json_text(DEEP_TEXT) == InvalidJSON(DEEP_TEXT)
     assert isinstance(parse_json_text(DEEP_TEXT.encode()), InvalidJSON)
     assert isinstance(loads_lenient(DEEP_OBJECT_TEXT), InvalidJSON)
-    assert parse_json_text('[[1]]') == [[1]]
+    assert parse_json_text("[[1]]") == [[1]]
 
 
 def test_a_deep_value_is_written_as_its_json_text(sqlite_engine: Engine) -> None:
@@ -76,8 +87,18 @@ def test_a_deep_value_is_written_as_its_json_text(sqlite_engine: Engine) -> None
 
 
 def test_dumps_matches_json_dumps_where_json_dumps_works() -> None:
-    for v in [{"a": [1, 2, {"b": None}], "c": 'x"', 1: 2, None: 3, False: []}, [], {}, [[[]]], 1, "x", 1.5,
-              [1, {"k": []}], (1, 2), {"ünï": "☃"}]:
+    for v in [
+        {"a": [1, 2, {"b": None}], "c": 'x"', 1: 2, None: 3, False: []},
+        [],
+        {},
+        [[[]]],
+        1,
+        "x",
+        1.5,
+        [1, {"k": []}],
+        (1, 2),
+        {"ünï": "☃"},
+    ]:
         assert dumps_deep(v) == json.dumps(v, separators=(",", ":"))
         assert json.loads(dumps_json(v)) == json.loads(json.dumps(v))
     assert dumps_json(_nested(5_000)) == "[" * 5_000 + "]" * 5_000
@@ -91,12 +112,22 @@ def test_json_at_the_depth_each_engine_holds_round_trips(engine: Engine) -> None
     for cid, value in (("s", shallow), ("d", deep)):
         try:
             with write_session(engine) as s:
-                s.add(SandboxStrategyConfig(id=cid, user_id="u", strategy_id="T", name=cid, config_data=value))
+                s.add(
+                    SandboxStrategyConfig(
+                        id=cid, user_id="u", strategy_id="T", name=cid, config_data=value
+                    )
+                )
             kept[cid] = value
-        except Exception as exc:  # an engine may refuse a depth (MariaDB's JSON check stops at 32 levels)
-            assert cid == "d" and engine.dialect.name in REFUSE_DEEP, f"{engine.dialect.name} refused {cid}: {exc}"
+        except (
+            Exception
+        ) as exc:  # an engine may refuse a depth (MariaDB's JSON check stops at 32 levels)
+            assert cid == "d" and engine.dialect.name in REFUSE_DEEP, (
+                f"{engine.dialect.name} refused {cid}: {exc}"
+            )
     with Session(engine) as s:
-        got = dict(s.execute(select(SandboxStrategyConfig.id, SandboxStrategyConfig.config_data)).all())
+        got = dict(
+            s.execute(select(SandboxStrategyConfig.id, SandboxStrategyConfig.config_data)).all()
+        )
     assert got["s"] == shallow
     if "d" in kept:
         assert isinstance(got["d"], InvalidJSON)

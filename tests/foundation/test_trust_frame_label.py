@@ -12,8 +12,14 @@ NY = ZoneInfo("America/New_York")
 
 
 def _frame(since: datetime, until: datetime) -> Frame:
-    return Frame(since=since, until=until, range_key="custom", tz=NY, tz_name="America/New_York",
-                 identity=local_identity())
+    return Frame(
+        since=since,
+        until=until,
+        range_key="custom",
+        tz=NY,
+        tz_name="America/New_York",
+        identity=local_identity(),
+    )
 
 
 def test_one_day_reads_as_that_day() -> None:

@@ -58,7 +58,9 @@ def _warnings(at: AppTest) -> str:
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))
-def test_every_page_renders_the_future_window(monkeypatch: pytest.MonkeyPatch, demo_url: str, page: str) -> None:
+def test_every_page_renders_the_future_window(
+    monkeypatch: pytest.MonkeyPatch, demo_url: str, page: str
+) -> None:
     at = _open(monkeypatch, demo_url, page, range="future")
     assert not at.exception, [e.value for e in at.exception]
     assert "Ignored the URL parameter" not in _warnings(at)
@@ -76,7 +78,9 @@ def _frame_script() -> None:
     st.text(f"{f.range_key}|{f.since.isoformat()}|{f.until.isoformat()}|{f.label}")
 
 
-def _frame_of(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, **params: str) -> tuple[AppTest, list[str]]:
+def _frame_of(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, **params: str
+) -> tuple[AppTest, list[str]]:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     at = AppTest.from_function(_frame_script, default_timeout=TIMEOUT_S)
     for k, v in params.items():
@@ -86,7 +90,9 @@ def _frame_of(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, **params: str) -
     return at, str(at.main.text[-1].value).split("|")
 
 
-def test_future_window_starts_where_the_past_windows_end(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_future_window_starts_where_the_past_windows_end(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     from ui.kit.frame import rounded_now
 
     before = rounded_now()
@@ -95,63 +101,114 @@ def test_future_window_starts_where_the_past_windows_end(monkeypatch: pytest.Mon
     assert before <= datetime.fromisoformat(since) <= rounded_now()
     assert datetime.fromisoformat(until) == datetime(2200, 1, 1, tzinfo=UTC)
     _, (_, _, until_24h, _) = _frame_of(monkeypatch, sqlite_url)
-    assert until_24h <= since or datetime.fromisoformat(until_24h) - datetime.fromisoformat(since) < timedelta(
-        seconds=30)
+    assert until_24h <= since or datetime.fromisoformat(until_24h) - datetime.fromisoformat(
+        since
+    ) < timedelta(seconds=30)
 
 
-@pytest.mark.parametrize(("frm", "to", "name"), [
-    ("2026-12-01", "2126-01-01", "to"),
-    ("0001-01-01", None, "from"),
-    ("2026-13-45", None, "from"),
-    ("9999-12-31", None, "from"),
-    ("1969-12-31", "2026-01-01", "from"),
-    (None, "yesterday", "to"),
-    ("2026-01-01", "2026-01-01T00:00", "to"),
-])
-def test_a_bad_custom_date_is_named_and_clamped(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
-                                                frm: str | None, to: str | None, name: str) -> None:
+@pytest.mark.parametrize(
+    ("frm", "to", "name"),
+    [
+        ("2026-12-01", "2126-01-01", "to"),
+        ("0001-01-01", None, "from"),
+        ("2026-13-45", None, "from"),
+        ("9999-12-31", None, "from"),
+        ("1969-12-31", "2026-01-01", "from"),
+        (None, "yesterday", "to"),
+        ("2026-01-01", "2026-01-01T00:00", "to"),
+    ],
+)
+def test_a_bad_custom_date_is_named_and_clamped(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, frm: str | None, to: str | None, name: str
+) -> None:
     params = {"range": "custom", **({"from": frm} if frm else {}), **({"to": to} if to else {})}
     at, (key, since, until, _) = _frame_of(monkeypatch, sqlite_url, **params)
     assert key == "custom"
     assert f"Ignored the URL parameter `{name}`" in _warnings(at)
     today = datetime.now(UTC).date()
     s, u = datetime.fromisoformat(since), datetime.fromisoformat(until)
-    assert date(1970, 1, 1) <= s.date() <= today and s < u <= datetime.now(UTC) + timedelta(seconds=30)
+    assert date(1970, 1, 1) <= s.date() <= today and s < u <= datetime.now(UTC) + timedelta(
+        seconds=30
+    )
     kept = _param(at, name)
     assert kept and date(1970, 1, 1) <= date.fromisoformat(kept) <= today
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))
-def test_every_page_survives_a_custom_end_after_today(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
-                                                      page: str) -> None:
-    at = _open(monkeypatch, sqlite_url, page, range="custom", **{"from": "2026-12-01", "to": "2126-01-01"})
+def test_every_page_survives_a_custom_end_after_today(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, page: str
+) -> None:
+    at = _open(
+        monkeypatch, sqlite_url, page, range="custom", **{"from": "2026-12-01", "to": "2126-01-01"}
+    )
     assert not at.exception, [e.value for e in at.exception]
     assert "Ignored the URL parameter `to`" in _warnings(at)
 
 
 _DAYS = st_.one_of(
     st_.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat),
-    st_.sampled_from(["", "0001-01-01", "9999-12-31", "2026-02-30", "2026-1-1", "20261201", "yesterday", "NaN",
-                      "1969-12-31", "1970-01-01", "2200-01-01", "2262-04-12", "-2026-01-01", "2026-12-01T00:00",
-                      "2026-12-01 ", "\x00", "a" * 300]),
+    st_.sampled_from(
+        [
+            "",
+            "0001-01-01",
+            "9999-12-31",
+            "2026-02-30",
+            "2026-1-1",
+            "20261201",
+            "yesterday",
+            "NaN",
+            "1969-12-31",
+            "1970-01-01",
+            "2200-01-01",
+            "2262-04-12",
+            "-2026-01-01",
+            "2026-12-01T00:00",
+            "2026-12-01 ",
+            "\x00",
+            "a" * 300,
+        ]
+    ),
     st_.text(max_size=12),
 )
-_PARAMS = st_.fixed_dictionaries({}, optional={
-    "range": st_.one_of(st_.sampled_from(["1h", "24h", "7d", "30d", "custom", "future", "FUTURE", "", "365d"]),
-                        st_.text(max_size=8)),
-    "tz": st_.one_of(st_.sampled_from(["UTC", "Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT+12", "Mars/Olympus", "",
-                                       "utc", "../../etc/passwd"]), st_.text(max_size=8)),
-    "from": _DAYS,
-    "to": _DAYS,
-})
+_PARAMS = st_.fixed_dictionaries(
+    {},
+    optional={
+        "range": st_.one_of(
+            st_.sampled_from(["1h", "24h", "7d", "30d", "custom", "future", "FUTURE", "", "365d"]),
+            st_.text(max_size=8),
+        ),
+        "tz": st_.one_of(
+            st_.sampled_from(
+                [
+                    "UTC",
+                    "Asia/Tokyo",
+                    "Pacific/Kiritimati",
+                    "Etc/GMT+12",
+                    "Mars/Olympus",
+                    "",
+                    "utc",
+                    "../../etc/passwd",
+                ]
+            ),
+            st_.text(max_size=8),
+        ),
+        "from": _DAYS,
+        "to": _DAYS,
+    },
+)
 
 
-def test_fuzzed_frame_params_never_raise_and_keep_a_sane_window(monkeypatch: pytest.MonkeyPatch,
-                                                                sqlite_url: str) -> None:
+def test_fuzzed_frame_params_never_raise_and_keep_a_sane_window(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
 
-    @settings(max_examples=40, deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(params=_PARAMS)
     def check(params: dict[str, str]) -> None:
         at = AppTest.from_function(_frame_script, default_timeout=TIMEOUT_S)
@@ -161,7 +218,9 @@ def test_fuzzed_frame_params_never_raise_and_keep_a_sane_window(monkeypatch: pyt
         assert not at.exception, (params, [e.value for e in at.exception])
         key, since, until, _ = str(at.main.text[-1].value).split("|")
         s, u = datetime.fromisoformat(since), datetime.fromisoformat(until)
-        assert datetime(1969, 12, 31, tzinfo=UTC) <= s < u <= datetime(2200, 1, 1, tzinfo=UTC), params
+        assert datetime(1969, 12, 31, tzinfo=UTC) <= s < u <= datetime(2200, 1, 1, tzinfo=UTC), (
+            params
+        )
         warned = _warnings(at)
         if key == "custom":
             for name in ("from", "to"):
@@ -169,7 +228,10 @@ def test_fuzzed_frame_params_never_raise_and_keep_a_sane_window(monkeypatch: pyt
                 if raw is None:
                     continue
                 try:
-                    ok = len(raw) == 10 and date(1970, 1, 1) <= date.fromisoformat(raw) <= datetime.now(UTC).date()
+                    ok = (
+                        len(raw) == 10
+                        and date(1970, 1, 1) <= date.fromisoformat(raw) <= datetime.now(UTC).date()
+                    )
                 except ValueError:
                     ok = False
                 assert ok or f"Ignored the URL parameter `{name}`" in warned, (params, warned)
@@ -177,14 +239,17 @@ def test_fuzzed_frame_params_never_raise_and_keep_a_sane_window(monkeypatch: pyt
     check()
 
 
-@pytest.mark.parametrize(("param", "first", "then", "shown"), [
-    ("range", "24h", "future", "future"),
-    ("range", "future", "7d", "7d"),
-    ("tz", "UTC", "Asia/Tokyo", "Asia/Tokyo"),
-])
-def test_a_url_changed_in_the_same_session_wins_over_the_widgets(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
-                                                                 param: str, first: str, then: str,
-                                                                 shown: str) -> None:
+@pytest.mark.parametrize(
+    ("param", "first", "then", "shown"),
+    [
+        ("range", "24h", "future", "future"),
+        ("range", "future", "7d", "7d"),
+        ("tz", "UTC", "Asia/Tokyo", "Asia/Tokyo"),
+    ],
+)
+def test_a_url_changed_in_the_same_session_wins_over_the_widgets(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, param: str, first: str, then: str, shown: str
+) -> None:
     """A "Show them" link to the same page, or back/forward, changes the URL of a running session:
     the frame follows it (the widgets' own state used to win, and the URL was rewritten back)."""
     at, _ = _frame_of(monkeypatch, sqlite_url, **{param: first})
@@ -201,10 +266,12 @@ def test_a_url_changed_in_the_same_session_wins_over_the_widgets(monkeypatch: py
     assert not _warnings(at)
 
 
-def test_custom_dates_changed_in_the_url_win_over_the_date_widget(monkeypatch: pytest.MonkeyPatch,
-                                                                  sqlite_url: str) -> None:
-    at, (_, since, _, _) = _frame_of(monkeypatch, sqlite_url, range="custom", **{"from": "2026-11-01",
-                                                                               "to": "2026-11-05"})
+def test_custom_dates_changed_in_the_url_win_over_the_date_widget(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    at, (_, since, _, _) = _frame_of(
+        monkeypatch, sqlite_url, range="custom", **{"from": "2026-11-01", "to": "2026-11-05"}
+    )
     assert since.startswith("2026-11-01")
     at.query_params["from"], at.query_params["to"] = "2026-10-01", "2026-10-03"
     at.run()
@@ -212,18 +279,25 @@ def test_custom_dates_changed_in_the_url_win_over_the_date_widget(monkeypatch: p
     assert since.startswith("2026-10-01") and until.startswith("2026-10-04")
 
 
-def test_the_sidebar_controls_still_change_the_window_and_the_url(monkeypatch: pytest.MonkeyPatch,
-                                                                  sqlite_url: str) -> None:
+def test_the_sidebar_controls_still_change_the_window_and_the_url(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     at, _ = _frame_of(monkeypatch, sqlite_url, range="future", tz="Asia/Tokyo")
     next(s for s in at.sidebar.segmented_control if s.label == "Time range").set_value("7d").run()
     assert str(at.main.text[-1].value).split("|")[0] == "7d" and _param(at, "range") == "7d"
     next(s for s in at.sidebar.selectbox if s.label == "Timezone").set_value("UTC").run()
     assert _param(at, "tz") is None and _param(at, "range") == "7d"
-    next(s for s in at.sidebar.segmented_control if s.label == "Time range").set_value("custom").run()
-    next(d for d in at.sidebar.date_input if d.label == "Dates").set_value((date(2026, 11, 2), date(2026, 11, 3))).run()
+    next(s for s in at.sidebar.segmented_control if s.label == "Time range").set_value(
+        "custom"
+    ).run()
+    next(d for d in at.sidebar.date_input if d.label == "Dates").set_value(
+        (date(2026, 11, 2), date(2026, 11, 3))
+    ).run()
     _, since, until, _ = str(at.main.text[-1].value).split("|")
     assert since.startswith("2026-11-02") and until.startswith("2026-11-04")
     assert (_param(at, "from"), _param(at, "to")) == ("2026-11-02", "2026-11-03")
-    next(s for s in at.sidebar.segmented_control if s.label == "Time range").set_value("future").run()
+    next(s for s in at.sidebar.segmented_control if s.label == "Time range").set_value(
+        "future"
+    ).run()
     assert str(at.main.text[-1].value).split("|")[0] == "future" and _param(at, "from") is None
     assert not at.exception and not _warnings(at)

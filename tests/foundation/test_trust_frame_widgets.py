@@ -42,12 +42,15 @@ def _notice(n: int, noun: str = "error", **params: str) -> AppTest:
     return at.run()
 
 
-@pytest.mark.parametrize(("n", "noun", "expected"), [
-    (1, "error", "1 error dated in the future is not in this window."),
-    (2, "error", "2 errors dated in the future are not in this window."),
-    (1_234, "opportunity", "1,234 opportunities dated in the future are not in this window."),
-    (3, "scan", "3 scans dated in the future are not in this window."),
-])
+@pytest.mark.parametrize(
+    ("n", "noun", "expected"),
+    [
+        (1, "error", "1 error dated in the future is not in this window."),
+        (2, "error", "2 errors dated in the future are not in this window."),
+        (1_234, "opportunity", "1,234 opportunities dated in the future are not in this window."),
+        (3, "scan", "3 scans dated in the future are not in this window."),
+    ],
+)
 def test_future_notice_counts_with_the_right_plural(n: int, noun: str, expected: str) -> None:
     at = _notice(n, noun)
     assert not at.exception, [e.value for e in at.exception]
@@ -89,8 +92,14 @@ def test_future_notice_links_to_the_same_view_dated_in_the_future(tmp_path: Path
     assert not at.exception, [e.value for e in at.exception]
     assert [w.value for w in at.warning] == ["7 errors dated in the future are not in this window."]
     links = [el.proto for el in at.get("page_link")]
-    assert [p.label for p in links] == ["Show them"] and links[0].page_script_hash  # the errors page itself
-    assert parse_qs(links[0].query_string) == {"service": ["api&x=1"], "range": ["future"], "group": ["abc"]}
+    assert [p.label for p in links] == ["Show them"] and links[
+        0
+    ].page_script_hash  # the errors page itself
+    assert parse_qs(links[0].query_string) == {
+        "service": ["api&x=1"],
+        "range": ["future"],
+        "group": ["abc"],
+    }
 
 
 def _text_script() -> None:

@@ -21,4 +21,6 @@ def test_a_missing_console_table_names_the_console_migration(table: str) -> None
 def test_a_missing_backend_table_never_points_at_our_migration() -> None:
     problem = classify(Exception('relation "scan_sessions" does not exist'))
     assert "db.schema.migrate" not in problem.message and "scan_sessions" in problem.message
-    assert "console_error_resolution_history" in OWN_TABLES and "scan_sessions" in Base.metadata.tables
+    assert (
+        "console_error_resolution_history" in OWN_TABLES and "scan_sessions" in Base.metadata.tables
+    )

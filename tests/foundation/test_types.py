@@ -12,7 +12,13 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine, write_session
-from db.models import CriticalErrorLog, SandboxStrategyConfig, SandboxTestRun, ScanSession, SystemHealthStatus
+from db.models import (
+    CriticalErrorLog,
+    SandboxStrategyConfig,
+    SandboxTestRun,
+    ScanSession,
+    SystemHealthStatus,
+)
 from db.queries.common import frame, to_utc
 from db.types import InvalidJSON, parse_json_text
 from tests.foundation.conftest import FIXTURES
@@ -30,11 +36,20 @@ def sqlite_engine(sqlite_url: str) -> Engine:
 def test_invalid_json_text_reads_back_as_invalid_json(sqlite_engine: Engine) -> None:
     with sqlite_engine.begin() as conn:
         for i, raw in enumerate([*BAD, '{"ok": 1}']):
-            conn.execute(text("INSERT INTO system_health_status (id, check_timestamp, service_name, status, details) "
-                              "VALUES (:i, '2025-08-01 00:00:00', 'db', 'DOWN', :d)"), {"i": f"h{i}", "d": raw})
+            conn.execute(
+                text(
+                    "INSERT INTO system_health_status (id, check_timestamp, service_name, status, details) "
+                    "VALUES (:i, '2025-08-01 00:00:00', 'db', 'DOWN', :d)"
+                ),
+                {"i": f"h{i}", "d": raw},
+            )
     with Session(sqlite_engine) as s:
         rows = s.scalars(select(SystemHealthStatus).order_by(SystemHealthStatus.id)).all()
-        core = s.execute(select(SystemHealthStatus.details).order_by(SystemHealthStatus.id)).scalars().all()
+        core = (
+            s.execute(select(SystemHealthStatus.details).order_by(SystemHealthStatus.id))
+            .scalars()
+            .all()
+        )
     details = [r.details for r in rows]
     assert details[-1] == {"ok": 1} and core[-1] == {"ok": 1}
     for raw, got, got_core in zip(BAD, details, core, strict=False):
@@ -42,12 +57,22 @@ def test_invalid_json_text_reads_back_as_invalid_json(sqlite_engine: Engine) -> 
         assert isinstance(got_core, InvalidJSON) and got_core == raw
 
 
-def test_invalid_json_in_a_not_null_column_does_not_break_relationships(sqlite_engine: Engine) -> None:
+def test_invalid_json_in_a_not_null_column_does_not_break_relationships(
+    sqlite_engine: Engine,
+) -> None:
     with sqlite_engine.begin() as conn:
-        conn.execute(text("INSERT INTO sandbox_strategy_configs (id, user_id, strategy_id, name, config_data) "
-                          "VALUES ('c1', 'default_user', 'ThetaCropWeekly', 'T', '{broken')"))
-        conn.execute(text("INSERT INTO sandbox_test_runs (id, config_id, test_parameters, test_results) "
-                          "VALUES ('r1', 'c1', '{}', 'also broken')"))
+        conn.execute(
+            text(
+                "INSERT INTO sandbox_strategy_configs (id, user_id, strategy_id, name, config_data) "
+                "VALUES ('c1', 'default_user', 'ThetaCropWeekly', 'T', '{broken')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO sandbox_test_runs (id, config_id, test_parameters, test_results) "
+                "VALUES ('r1', 'c1', '{}', 'also broken')"
+            )
+        )
     with Session(sqlite_engine) as s:
         cfg = s.get(SandboxStrategyConfig, "c1")
         assert cfg.config_data == InvalidJSON("{broken")
@@ -76,7 +101,7 @@ def test_a_json_string_that_looks_broken_stays_a_valid_string(engine: Engine) ->
 
 def test_parse_json_text() -> None:
     assert parse_json_text('{"a": [1]}') == {"a": [1]}
-    assert parse_json_text(b'[1, 2]') == [1, 2]
+    assert parse_json_text(b"[1, 2]") == [1, 2]
     assert isinstance(parse_json_text("{x"), InvalidJSON)
     assert parse_json_text(b"\xff{") == InvalidJSON("\ufffd{")
     assert parse_json_text(None) is None and parse_json_text({"a": 1}) == {"a": 1}
@@ -94,7 +119,9 @@ def test_to_utc_handles_mixed_precision_text() -> None:
     assert pd.isna(got[2]) and pd.isna(got[3])
 
 
-def test_to_utc_reads_naive_datetimes_as_utc_whatever_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_to_utc_reads_naive_datetimes_as_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import time
 
     monkeypatch.setenv("TZ", "America/New_York")
@@ -104,7 +131,10 @@ def test_to_utc_reads_naive_datetimes_as_utc_whatever_the_local_zone(monkeypatch
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
-    assert list(got) == [pd.Timestamp("2025-08-01 13:30", tz="UTC"), pd.Timestamp("2025-08-01 13:30:00.000005", tz="UTC")]
+    assert list(got) == [
+        pd.Timestamp("2025-08-01 13:30", tz="UTC"),
+        pd.Timestamp("2025-08-01 13:30:00.000005", tz="UTC"),
+    ]
 
 
 def test_to_utc_keeps_aware_values_and_converts_epoch_numbers() -> None:
@@ -121,7 +151,9 @@ def test_frame_gives_typed_columns_even_when_empty() -> None:
     empty = frame([], dtypes)
     assert list(empty.columns) == list(dtypes) and empty.empty
     assert str(empty["at"].dtype) == "datetime64[us, UTC]" and str(empty["n"].dtype) == "Int64"
-    full = frame([{"at": "2025-07-31 03:34:01", "n": 3, "x": "0.5", "ok": 1, "s": 5, "j": {"a": 1}}], dtypes)
+    full = frame(
+        [{"at": "2025-07-31 03:34:01", "n": 3, "x": "0.5", "ok": 1, "s": 5, "j": {"a": 1}}], dtypes
+    )
     assert full.loc[0, "at"] == pd.Timestamp("2025-07-31 03:34:01", tz="UTC")
     assert full.loc[0, "n"] == 3 and full.loc[0, "x"] == 0.5 and bool(full.loc[0, "ok"]) is True
     assert full.loc[0, "s"] == "5" and full.loc[0, "j"] == {"a": 1}
@@ -138,7 +170,9 @@ def test_real_mixed_precision_rows_read_as_datetimes(tmp_path: Path, name: str) 
         runs = s.execute(select(SandboxTestRun.created_at, SandboxTestRun.test_results)).all()
         scans = s.scalars(select(ScanSession.started_at)).all()
     assert runs and scans
-    assert all(isinstance(at, datetime) and at.microsecond == 0 for at, _ in runs)  # CURRENT_TIMESTAMP
+    assert all(
+        isinstance(at, datetime) and at.microsecond == 0 for at, _ in runs
+    )  # CURRENT_TIMESTAMP
     assert any(at.microsecond for at in scans)
     assert all(isinstance(r, dict) for _, r in runs)
     utc = to_utc(pd.Series([at for at, _ in runs] + list(scans)))

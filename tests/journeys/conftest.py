@@ -42,7 +42,9 @@ def _unavailable(msg: str) -> None:
 def journey_browser() -> Iterator[Any]:
     """One headless Chromium for every journey of this process."""
     if not chromium_available():
-        _unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium); the journeys need it")
+        _unavailable(
+            f"Chromium not found at {CHROMIUM} (apt-get install chromium); the journeys need it"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -54,8 +56,9 @@ def journey_browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session", params=DATASETS)
-def site(request: pytest.FixtureRequest, journey_browser: Any,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(
+    request: pytest.FixtureRequest, journey_browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
     """The console on one data set, for every person of it; warmed once (the first page of a
     fresh server loads its scripts and modules, which is not what a person meets later)."""
     name = request.param
@@ -69,9 +72,12 @@ def site(request: pytest.FixtureRequest, journey_browser: Any,
         try:
             for path in ("health", "errors", "scans", "opportunities", "sandbox", "audit"):
                 page.goto(site.link(path), wait_until="domcontentloaded")
-                page.wait_for_function("""() => { const a = document.querySelector('[data-testid="stApp"]');
+                page.wait_for_function(
+                    """() => { const a = document.querySelector('[data-testid="stApp"]');
                     return a && a.getAttribute('data-test-script-state') === 'notRunning'
-                        && a.getAttribute('data-test-connection-state') === 'CONNECTED'; }""", timeout=90_000)
+                        && a.getAttribute('data-test-connection-state') === 'CONNECTED'; }""",
+                    timeout=90_000,
+                )
         finally:
             page.close()
         yield site

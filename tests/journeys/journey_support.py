@@ -37,6 +37,7 @@ BACK_FORWARD_EVERY = 10
 
 # --- data sets ----------------------------------------------------------------------------------
 
+
 def prepare_dataset(name: str, directory: Path) -> str:
     """A SQLite file holding the data set, with the console's own tables migrated; its URL."""
     from db.engine import make_engine
@@ -81,8 +82,10 @@ def window_params(url: str, dataset: str = "") -> dict[str, str]:
     try:
         with engine.connect() as conn:
             now = datetime.now(UTC)
-            newest = [conn.execute(select(func.max(col)).where(col <= now.replace(tzinfo=None))).scalar()
-                      for col in (CriticalErrorLog.created_at, OpportunitySnapshot.created_at)]
+            newest = [
+                conn.execute(select(func.max(col)).where(col <= now.replace(tzinfo=None))).scalar()
+                for col in (CriticalErrorLog.created_at, OpportunitySnapshot.created_at)
+            ]
     finally:
         engine.dispose()
     newest = [t if t.tzinfo else t.replace(tzinfo=UTC) for t in newest if t is not None]
@@ -128,8 +131,11 @@ class Site:
 # Our own logged warnings (ui.kit.widgets.guard, db.auth): what they say is shown on the page, where
 # the journey judges it; they are not exceptions.
 OWN_WARNINGS = (re.compile(r"^database problem in "), re.compile(r"^permission denied: "))
-EXCEPTION_LINE = re.compile(r"^(\w+\.)*\w*(Error|Exception|Warning)\b.*|.*\bUncaught (app )?exception.*|"
-                            r".*Uncaught app execution.*", re.I)
+EXCEPTION_LINE = re.compile(
+    r"^(\w+\.)*\w*(Error|Exception|Warning)\b.*|.*\bUncaught (app )?exception.*|"
+    r".*Uncaught app execution.*",
+    re.I,
+)
 
 
 class LogWatcher:
@@ -164,21 +170,32 @@ def exceptions_in(text: str) -> list[str]:
         if line.startswith("Traceback (most recent call last)"):
             block = [line]
             i += 1
-            while i < len(lines) and (lines[i].startswith((" ", "\t")) or not lines[i].strip()
-                                      or lines[i].startswith(("During handling", "The above exception"))
-                                      or lines[i].startswith("Traceback")):
+            while i < len(lines) and (
+                lines[i].startswith((" ", "\t"))
+                or not lines[i].strip()
+                or lines[i].startswith(("During handling", "The above exception"))
+                or lines[i].startswith("Traceback")
+            ):
                 block.append(lines[i])
                 i += 1
             if i < len(lines):
                 block.append(lines[i])  # the exception line
                 i += 1
-            ours = [b.strip() for b in block if "/work/" in b or "/pages/" in b or "/ui/" in b or "/db/" in b]
+            ours = [
+                b.strip()
+                for b in block
+                if "/work/" in b or "/pages/" in b or "/ui/" in b or "/db/" in b
+            ]
             where = next((b for b in reversed(ours) if b.startswith("File ")), "")
             found.append(f"{block[-1].strip()}  [{where}]")
             continue
         bare = re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ ", "", line).strip()
-        if bare and not any(p.match(bare) for p in OWN_WARNINGS) and EXCEPTION_LINE.match(bare) \
-                and not bare.lower().startswith("uncaught app execution"):
+        if (
+            bare
+            and not any(p.match(bare) for p in OWN_WARNINGS)
+            and EXCEPTION_LINE.match(bare)
+            and not bare.lower().startswith("uncaught app execution")
+        ):
             found.append(bare[:300])
         i += 1
     return found
@@ -218,7 +235,9 @@ def watch_console(page: Any) -> list[str]:
         if msg.type != "error":
             return
         where = (msg.location or {}).get("url", "")
-        if msg.text.startswith("Failed to load resource") and BASE_PATH_PROBE.search(urlparse(where).path):
+        if msg.text.startswith("Failed to load resource") and BASE_PATH_PROBE.search(
+            urlparse(where).path
+        ):
             return
         errors.append(f"{msg.text[:300]} ({where})")
 
@@ -255,7 +274,9 @@ class Journey:
     def new_page(self, context: Any = None) -> tuple[Any, list[str]]:
         """A page in `context` (a fresh browser context when None), its console watched."""
         if context is None:
-            context = self.browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            context = self.browser.new_context(
+                viewport={"width": 1400, "height": 1000}, accept_downloads=True
+            )
             self.contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(GIVE_UP_S * 1000)
@@ -301,14 +322,29 @@ class Journey:
         page = page or self.page
         if not started:  # a rerun may start a moment after the action
             try:
-                page.wait_for_function("""() => { const a = document.querySelector('[data-testid="stApp"]');
-                    return a && a.getAttribute('data-test-script-state') !== 'notRunning'; }""", timeout=1500)
+                page.wait_for_function(
+                    """() => { const a = document.querySelector('[data-testid="stApp"]');
+                    return a && a.getAttribute('data-test-script-state') !== 'notRunning'; }""",
+                    timeout=1500,
+                )
             except Exception:  # noqa: BLE001 - it may be over already
                 pass
         t0 = time.monotonic()
-        self._until(page, lambda ms: page.wait_for_function(SCRIPT_STATE_JS, timeout=ms), "the page's run", t0)
-        page.wait_for_timeout(200)  # a follow-up rerun (URL sync, st.rerun) starts right after the first
-        self._until(page, lambda ms: page.wait_for_function(SCRIPT_STATE_JS, timeout=ms), "the page's rerun", t0)
+        self._until(
+            page,
+            lambda ms: page.wait_for_function(SCRIPT_STATE_JS, timeout=ms),
+            "the page's run",
+            t0,
+        )
+        page.wait_for_timeout(
+            200
+        )  # a follow-up rerun (URL sync, st.rerun) starts right after the first
+        self._until(
+            page,
+            lambda ms: page.wait_for_function(SCRIPT_STATE_JS, timeout=ms),
+            "the page's rerun",
+            t0,
+        )
 
     def _until(self, page: Any, wait: Callable[[int], Any], what: str, t0: float) -> None:
         left = SLOW_S - (time.monotonic() - t0)
@@ -325,7 +361,12 @@ class Journey:
     def find(self, locator: Any, what: str, *, page: Any = None) -> Any:
         """The first visible match of `locator`; over 10 s is a problem, none at all ends the step."""
         t0 = time.monotonic()
-        self._until(page or self.page, lambda ms: locator.first.wait_for(state="visible", timeout=ms), what, t0)
+        self._until(
+            page or self.page,
+            lambda ms: locator.first.wait_for(state="visible", timeout=ms),
+            what,
+            t0,
+        )
         return locator.first
 
     def has(self, locator: Any, timeout_ms: int = 0) -> bool:
@@ -339,8 +380,14 @@ class Journey:
             return False
 
     # -- looking at the page --
-    def look(self, page: Any = None, *, console: list[str] | None = None, allow: tuple[str, ...] = (),
-             when: str = "") -> None:
+    def look(
+        self,
+        page: Any = None,
+        *,
+        console: list[str] | None = None,
+        allow: tuple[str, ...] = (),
+        when: str = "",
+    ) -> None:
         """Record what is wrong now: server exceptions, error elements, console errors."""
         page = page or self.page
         console = self.console if console is None else console
@@ -355,7 +402,9 @@ class Journey:
 
     def shot(self, name: str, page: Any = None) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"journey-{self.person}-{self.site.dataset}-{self.step_no:02d}-{name}.png"
+        path = (
+            ARTIFACTS / f"journey-{self.person}-{self.site.dataset}-{self.step_no:02d}-{name}.png"
+        )
         try:
             (page or self.page).screenshot(path=str(path), full_page=True)
         except Exception:  # noqa: BLE001 - a screenshot is a help, never the failure
@@ -364,7 +413,9 @@ class Journey:
 
     # -- steps --
     @contextmanager
-    def step(self, title: str, *, allow: tuple[str, ...] = (), reload: bool = True) -> Iterator[None]:
+    def step(
+        self, title: str, *, allow: tuple[str, ...] = (), reload: bool = True
+    ) -> Iterator[None]:
         """One step: do it, look, reload and look again (every tenth step also back and forward).
 
         `allow`: texts of error alerts this step expects (a validation message). `reload=False` for
@@ -398,17 +449,28 @@ class Journey:
             self.page.reload(wait_until="domcontentloaded")
             self.settle(started=True)
             self.look(allow=allow, when="after reload")
-            self.check(same_state(url, self.page.url), f"the reload lost URL state: {url} -> {self.page.url}")
-            self.check(not self.keep or self.keep in str(self.page.locator('[data-testid="stMain"]').inner_text()),
-                       f"after a reload the page no longer shows {self.keep!r} (the URL kept its state)")
+            self.check(
+                same_state(url, self.page.url),
+                f"the reload lost URL state: {url} -> {self.page.url}",
+            )
+            self.check(
+                not self.keep
+                or self.keep in str(self.page.locator('[data-testid="stMain"]').inner_text()),
+                f"after a reload the page no longer shows {self.keep!r} (the URL kept its state)",
+            )
             return
         twin, console = self.new_page(self.page.context)
         try:
             twin.goto(url, wait_until="domcontentloaded")
             self.settle(twin, started=True)
-            self.look(twin, console=console, allow=allow, when="the same URL reloaded in a second tab")
-            self.check(not self.keep or self.keep in str(twin.locator('[data-testid="stMain"]').inner_text()),
-                       f"the same URL in a second tab does not show {self.keep!r}")
+            self.look(
+                twin, console=console, allow=allow, when="the same URL reloaded in a second tab"
+            )
+            self.check(
+                not self.keep
+                or self.keep in str(twin.locator('[data-testid="stMain"]').inner_text()),
+                f"the same URL in a second tab does not show {self.keep!r}",
+            )
         finally:
             twin.close()
 
@@ -420,22 +482,29 @@ class Journey:
         self.page.go_forward(wait_until="domcontentloaded")
         self.settle(started=True)
         self.look(allow=allow, when="after going back and forward")
-        self.check(same_state(url, self.page.url), f"back and forward lost the URL state: {url} -> {self.page.url}")
+        self.check(
+            same_state(url, self.page.url),
+            f"back and forward lost the URL state: {url} -> {self.page.url}",
+        )
 
     def goto(self, url: str) -> None:
         self.page.goto(url, wait_until="domcontentloaded")
         self.settle(started=True)
 
     def verdict(self) -> str:
-        return (f"{self.person} on {self.site.dataset}: {len(self.problems)} problem(s) after "
-                f"{len(self.done)} step(s) done ({', '.join(self.done) or 'none'}):\n  - "
-                + "\n  - ".join(self.problems))
+        return (
+            f"{self.person} on {self.site.dataset}: {len(self.problems)} problem(s) after "
+            f"{len(self.done)} step(s) done ({', '.join(self.done) or 'none'}):\n  - "
+            + "\n  - ".join(self.problems)
+        )
 
 
 def same_state(before: str, after: str) -> bool:
     """Two URLs of the same page and query (order aside)."""
     a, b = urlparse(before), urlparse(after)
-    return a.path.rstrip("/") == b.path.rstrip("/") and sorted(parse_qsl(a.query)) == sorted(parse_qsl(b.query))
+    return a.path.rstrip("/") == b.path.rstrip("/") and sorted(parse_qsl(a.query)) == sorted(
+        parse_qsl(b.query)
+    )
 
 
 def query_of(page: Any) -> dict[str, str]:
@@ -458,6 +527,7 @@ def sitting(person: str, site: Site, browser: Any) -> Iterator[Journey]:
 
 # --- controls, found by role and label as a person finds them ----------------------------------
 
+
 def main(j: Journey, page: Any = None) -> Any:
     return (page or j.page).locator('[data-testid="stMain"]')
 
@@ -468,7 +538,9 @@ def main_text(j: Journey, page: Any = None) -> str:
 
 def sidebar_link(j: Journey, title: str) -> None:
     """Go to a page through the sidebar menu."""
-    link = j.page.locator('[data-testid="stSidebar"] a').filter(has=j.page.get_by_text(title, exact=True))
+    link = j.page.locator('[data-testid="stSidebar"] a').filter(
+        has=j.page.get_by_text(title, exact=True)
+    )
     j.find(link, f"the sidebar link {title!r}").click()
     j.settle()
 
@@ -485,8 +557,11 @@ def press(j: Journey, name: str | re.Pattern[str], *, page: Any = None) -> None:
 
 def segment(j: Journey, label: str, *, page: Any = None) -> None:
     """Pick an option of a segmented control (a view, a tab) in the main area."""
-    option = main(j, page).locator('[data-testid="stButtonGroup"] button').filter(
-        has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    option = (
+        main(j, page)
+        .locator('[data-testid="stButtonGroup"] button')
+        .filter(has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    )
     j.find(option, f"the option {label!r}", page=page).click()
     j.settle(page)
 
@@ -511,21 +586,30 @@ def click_row(j: Journey, grid: Any, row: int = 0, *, page: Any = None) -> None:
 
 def widget(j: Journey, testid: str, label: str, page: Any = None) -> Any:
     """A widget of the main area by its label."""
-    return main(j, page).locator(f'[data-testid="{testid}"]').filter(
-        has=(page or j.page).locator('[data-testid="stWidgetLabel"]', has_text=label))
+    return (
+        main(j, page)
+        .locator(f'[data-testid="{testid}"]')
+        .filter(has=(page or j.page).locator('[data-testid="stWidgetLabel"]', has_text=label))
+    )
 
 
 def fill(j: Journey, label: str, text: str, *, page: Any = None) -> None:
     """Type into a text input or text area found by its label (the value is sent on blur)."""
-    box = main(j, page).locator('[data-testid="stTextInput"], [data-testid="stTextArea"]').filter(
-        has=(page or j.page).locator('[data-testid="stWidgetLabel"]', has_text=label))
+    box = (
+        main(j, page)
+        .locator('[data-testid="stTextInput"], [data-testid="stTextArea"]')
+        .filter(has=(page or j.page).locator('[data-testid="stWidgetLabel"]', has_text=label))
+    )
     field = j.find(box.locator("input, textarea"), f"the field {label!r}", page=page)
     field.fill(text)
 
 
 def field_value(j: Journey, label: str, *, page: Any = None) -> str | None:
-    box = main(j, page).locator('[data-testid="stTextInput"], [data-testid="stTextArea"]').filter(
-        has=(page or j.page).locator('[data-testid="stWidgetLabel"]', has_text=label))
+    box = (
+        main(j, page)
+        .locator('[data-testid="stTextInput"], [data-testid="stTextArea"]')
+        .filter(has=(page or j.page).locator('[data-testid="stWidgetLabel"]', has_text=label))
+    )
     field = box.locator("input, textarea")
     return field.first.input_value() if field.count() else None
 
@@ -553,7 +637,9 @@ def options_of(j: Journey, label: str, *, page: Any = None) -> list[str]:
     return texts
 
 
-def choose(j: Journey, label: str, option: str | re.Pattern[str], *, page: Any = None, multi: bool = False) -> None:
+def choose(
+    j: Journey, label: str, option: str | re.Pattern[str], *, page: Any = None, multi: bool = False
+) -> None:
     """Pick an option of a selectbox or multiselect by its shown text."""
     page = page or j.page
     opt = page.get_by_role("option").filter(has_text=option)
@@ -569,7 +655,9 @@ def choose(j: Journey, label: str, option: str | re.Pattern[str], *, page: Any =
     j.settle(page)
 
 
-def move_slider(j: Journey, label: str, *, thumb: int, key: str, times: int, page: Any = None) -> tuple[str, str]:
+def move_slider(
+    j: Journey, label: str, *, thumb: int, key: str, times: int, page: Any = None
+) -> tuple[str, str]:
     """Move one thumb of a range slider with the keyboard; its (start, end) values after."""
     page = page or j.page
     slider = widget(j, "stSlider", label, page)
@@ -597,8 +685,11 @@ def confirm_if_asked(j: Journey, *, page: Any = None, yes: re.Pattern[str] = CON
     if not j.has(yes, 1500):
         return None
     dialog = page.locator('[role="dialog"]')
-    text = str(dialog.first.inner_text()) if dialog.count() else " | ".join(
-        page.locator('[data-testid="stAlert"]').all_inner_texts())
+    text = (
+        str(dialog.first.inner_text())
+        if dialog.count()
+        else " | ".join(page.locator('[data-testid="stAlert"]').all_inner_texts())
+    )
     yes.first.click()
     j.settle(page)
     return text
@@ -607,8 +698,11 @@ def confirm_if_asked(j: Journey, *, page: Any = None, yes: re.Pattern[str] = CON
 def download(j: Journey, label: str, *, page: Any = None) -> bytes:
     """Click a download button by its text; the file's bytes."""
     page = page or j.page
-    button = j.find(main(j, page).locator('[data-testid="stDownloadButton"] button').filter(has_text=label),
-                    f"the download button {label!r}", page=page)
+    button = j.find(
+        main(j, page).locator('[data-testid="stDownloadButton"] button').filter(has_text=label),
+        f"the download button {label!r}",
+        page=page,
+    )
     with page.expect_download(timeout=GIVE_UP_S * 1000) as info:
         button.click()
     return Path(info.value.path()).read_bytes()

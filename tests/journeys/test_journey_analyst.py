@@ -29,10 +29,18 @@ from sqlalchemy import select
 
 from db.models import OpportunitySnapshot
 
-SLIDERS = {"Days to expiration": "dte", "Probability of profit": "pop", "Expected value ($)": "ev",
-           "Premium": "prem", "Max loss ($)": "loss"}
-RATIO_SORTS = {"EV / max loss": "ev_per_max_loss", "Premium / max loss": "premium_per_max_loss",
-               "Annualised return": "annualised_return"}
+SLIDERS = {
+    "Days to expiration": "dte",
+    "Probability of profit": "pop",
+    "Expected value ($)": "ev",
+    "Premium": "prem",
+    "Max loss ($)": "loss",
+}
+RATIO_SORTS = {
+    "EV / max loss": "ev_per_max_loss",
+    "Premium / max loss": "premium_per_max_loss",
+    "Annualised return": "annualised_return",
+}
 MATCHING = re.compile(r"([\d,]+)(\+?) matching snapshots")
 
 
@@ -46,7 +54,9 @@ def _matching(text: str) -> tuple[int, bool] | None:
 # everything up to the first range filter's step. When it changed between two reruns, rows entered or
 # left the window meanwhile (the messy data holds rows dated seconds after it was made), and a
 # narrowed range may then match more: that is the data moving, not the filter.
-FUNNEL_HEAD = re.compile(r"Filter funnel:([^\n]*?)(?:→ (?:dte|pop|ev|premium|max_loss|prem|loss)\b|$)", re.M)
+FUNNEL_HEAD = re.compile(
+    r"Filter funnel:([^\n]*?)(?:→ (?:dte|pop|ev|premium|max_loss|prem|loss)\b|$)", re.M
+)
 
 
 def _funnel_head(text: str) -> str | None:
@@ -80,25 +90,36 @@ def test_analyst_sitting(site: Site, journey_browser: Any) -> None:
                 if j.has(link, 2000):
                     link.first.click()
                     j.settle()
-                    j.check(query_of(j.page).get("scan"), "the run's opportunities are not filtered by the run")
+                    j.check(
+                        query_of(j.page).get("scan"),
+                        "the run's opportunities are not filtered by the run",
+                    )
                     went = True
                 else:  # the run produced none: say so, and look at all of them
-                    j.check("snapshots link to this scan" in main_text(j),
-                            "the run's detail says nothing about its opportunities")
+                    j.check(
+                        "snapshots link to this scan" in main_text(j),
+                        "the run's detail says nothing about its opportunities",
+                    )
         if went:
             with j.step("all opportunities again (clear the scan filter)"):
                 press(j, re.compile("Clear scan filter", re.I))
-                j.check(not query_of(j.page).get("scan"), "'Clear scan filter' left the scan in the URL")
+                j.check(
+                    not query_of(j.page).get("scan"), "'Clear scan filter' left the scan in the URL"
+                )
         else:
             with j.step("Opportunities"):
                 sidebar_link(j, "Opportunities")
-        j.check("/opportunities" in j.page.url, f"the analyst is not on Opportunities: {j.page.url}")
+        j.check(
+            "/opportunities" in j.page.url, f"the analyst is not on Opportunities: {j.page.url}"
+        )
 
         with j.step("show what there is"):
             for toggle in ("Show expired", "Show inactive"):
                 if (_matching(main_text(j)) or (0, False))[0] > 0:
                     break
-                main(j).locator('[data-testid="stCheckbox"]').filter(has_text=toggle).locator("label").first.click()
+                main(j).locator('[data-testid="stCheckbox"]').filter(has_text=toggle).locator(
+                    "label"
+                ).first.click()
                 j.settle()
             counted = _matching(main_text(j))
             j.require(counted is not None, "Opportunities shows no 'N matching snapshots' line")
@@ -108,46 +129,78 @@ def test_analyst_sitting(site: Site, journey_browser: Any) -> None:
                 head = _funnel_head(main_text(j))
                 before = _matching(main_text(j)) or (0, False)
                 lo, hi = move_slider(j, label, thumb=0, key="ArrowRight", times=3)
-                j.check(query_of(j.page).get(param) or lo == hi,
-                        f"moving {label} did not put its range in the URL ({param})")
+                j.check(
+                    query_of(j.page).get(param) or lo == hi,
+                    f"moving {label} did not put its range in the URL ({param})",
+                )
                 after = _matching(main_text(j))
-                j.check(after is not None, f"after moving {label} the page shows no 'N matching snapshots'")
+                j.check(
+                    after is not None,
+                    f"after moving {label} the page shows no 'N matching snapshots'",
+                )
                 if after and not before[1] and not after[1] and _funnel_head(main_text(j)) == head:
-                    j.check(after[0] <= before[0], f"narrowing {label} raised the matches {before[0]} -> {after[0]}")
-                if after and after[0] == 0 and before[0] > 0:  # too far for this data: a person moves it back
+                    j.check(
+                        after[0] <= before[0],
+                        f"narrowing {label} raised the matches {before[0]} -> {after[0]}",
+                    )
+                if (
+                    after and after[0] == 0 and before[0] > 0
+                ):  # too far for this data: a person moves it back
                     move_slider(j, label, thumb=0, key="ArrowLeft", times=3)
                     back = _matching(main_text(j))
-                    j.check(back == before, f"moving {label} back did not bring the {before[0]} matches back: {back}")
+                    j.check(
+                        back == before,
+                        f"moving {label} back did not bring the {before[0]} matches back: {back}",
+                    )
 
         for label, sort in RATIO_SORTS.items():
             with j.step(f"sort by {label}"):
                 choose(j, "Sort by", re.compile(rf"^\s*{re.escape(label)}\s*$"))
-                j.check(query_of(j.page).get("sort") == sort, f"sorting by {label} is not in the URL (sort={sort})")
-                j.check(_matching(main_text(j)) is not None, f"sorted by {label}, the page shows no matches line")
+                j.check(
+                    query_of(j.page).get("sort") == sort,
+                    f"sorting by {label} is not in the URL (sort={sort})",
+                )
+                j.check(
+                    _matching(main_text(j)) is not None,
+                    f"sorted by {label}, the page shows no matches line",
+                )
 
         selected = None
         with j.step("open a detail and its payoff"):
-            j.require((_matching(main_text(j)) or (0, False))[0] > 0, "no snapshot matches after the sliders moved")
+            j.require(
+                (_matching(main_text(j)) or (0, False))[0] > 0,
+                "no snapshot matches after the sliders moved",
+            )
             click_row(j, grids(j).first, 0)
             selected = query_of(j.page).get("sel")
             j.require(selected, "selecting a snapshot did not put it in the URL (sel)")
             text = main_text(j)
             j.check(f"Snapshot #{selected}" in text, "the selected snapshot shows no detail")
             j.keep = f"Snapshot #{selected}"
-            row = site.query(select(OpportunitySnapshot.max_loss, OpportunitySnapshot.strategy_type)
-                             .where(OpportunitySnapshot.id == int(selected)))
+            row = site.query(
+                select(OpportunitySnapshot.max_loss, OpportunitySnapshot.strategy_type).where(
+                    OpportunitySnapshot.id == int(selected)
+                )
+            )
             loss = main(j).locator('[data-testid="stMetric"]').filter(has_text="Max loss")
             if row and loss.count():
                 shown = str(loss.first.locator('[data-testid="stMetricValue"]').inner_text())
                 value, stored = _money(shown), row[0].max_loss
                 if stored is not None and math.isfinite(stored) and value is not None:
                     # the backend stores some max losses per share, some per contract (100 shares)
-                    agrees = any(math.isclose(abs(value), abs(stored) * k, rel_tol=0.02, abs_tol=1.0) for k in (1, 100))
-                    j.check(agrees or re.search(r"disagree|differs|does not match", text, re.I),
-                            f"the payoff's max loss {shown} contradicts the row's max_loss {stored:g} "
-                            f"({row[0].strategy_type}) and the page does not say so")
-            j.check(loss.count() or re.search(r"no payoff|legs .*unknown|unknown legs", text, re.I),
-                    "the detail shows neither a payoff nor why there is none")
+                    agrees = any(
+                        math.isclose(abs(value), abs(stored) * k, rel_tol=0.02, abs_tol=1.0)
+                        for k in (1, 100)
+                    )
+                    j.check(
+                        agrees or re.search(r"disagree|differs|does not match", text, re.I),
+                        f"the payoff's max loss {shown} contradicts the row's max_loss {stored:g} "
+                        f"({row[0].strategy_type}) and the page does not say so",
+                    )
+            j.check(
+                loss.count() or re.search(r"no payoff|legs .*unknown|unknown legs", text, re.I),
+                "the detail shows neither a payoff nor why there is none",
+            )
 
         with j.step("export the filtered set"):
             counted = _matching(main_text(j))
@@ -157,7 +210,10 @@ def test_analyst_sitting(site: Site, journey_browser: Any) -> None:
             data = download(j, "Export CSV")
             rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
             if counted and not counted[1]:
-                j.check(len(rows) == counted[0], f"the CSV holds {len(rows)} rows; the page says {counted[0]} match")
+                j.check(
+                    len(rows) == counted[0],
+                    f"the CSV holds {len(rows)} rows; the page says {counted[0]} match",
+                )
             bad = formula_cells(data)
             j.check(not bad, f"the CSV has cells a spreadsheet runs as formulas: {bad[:3]}")
 
@@ -168,12 +224,20 @@ def test_analyst_sitting(site: Site, journey_browser: Any) -> None:
             j.settle(other, started=True)
             j.look(other, console=console, when="in the fresh browser")
             theirs = main_text(j, other)
-            j.check(_matching(theirs) == _matching(mine), f"the shared URL shows {_matching(theirs)} matches, "
-                    f"the analyst's page {_matching(mine)}")
-            j.check(selected is None or f"Snapshot #{selected}" in theirs, "the shared URL lost the open snapshot")
+            j.check(
+                _matching(theirs) == _matching(mine),
+                f"the shared URL shows {_matching(theirs)} matches, "
+                f"the analyst's page {_matching(mine)}",
+            )
+            j.check(
+                selected is None or f"Snapshot #{selected}" in theirs,
+                "the shared URL lost the open snapshot",
+            )
             for label in SLIDERS:
                 values = main(j, other).locator('[data-testid="stSlider"]').filter(has_text=label)
                 mine_v = main(j).locator('[data-testid="stSlider"]').filter(has_text=label)
                 if values.count() and mine_v.count():
-                    j.check(values.first.inner_text() == mine_v.first.inner_text(),
-                            f"the shared URL shows another {label} range")
+                    j.check(
+                        values.first.inner_text() == mine_v.first.inner_text(),
+                        f"the shared URL shows another {label} range",
+                    )

@@ -11,8 +11,14 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 60
 
 
-def run_page(monkeypatch: pytest.MonkeyPatch, url: str, page: str, *, state: dict | None = None,
-             **params: str) -> AppTest:
+def run_page(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    page: str,
+    *,
+    state: dict | None = None,
+    **params: str,
+) -> AppTest:
     """Open `pages/<page>.py` with URL parameters (and session state), as a fresh session would."""
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("DATABASE_READ_URL", raising=False)
@@ -29,7 +35,9 @@ def run_page(monkeypatch: pytest.MonkeyPatch, url: str, page: str, *, state: dic
 def texts(at: AppTest) -> str:
     """Every plain text, code block, caption, markdown and alert of the page, joined (for assertions)."""
     parts = [t.value for t in at.text] + [c.value for c in at.code] + [c.value for c in at.caption]
-    parts += [m.value for m in at.markdown] + [e.value for e in at.info] + [e.value for e in at.warning]
+    parts += (
+        [m.value for m in at.markdown] + [e.value for e in at.info] + [e.value for e in at.warning]
+    )
     parts += [e.value for e in at.success] + [e.value for e in at.error]
     return "\n".join(str(p) for p in parts)
 

@@ -52,31 +52,60 @@ def add_indexes(engine: Engine) -> None:
 
 def seed(engine: Engine) -> None:
     r = {"resolution_notes": "fixed"}
-    add_errors(engine, [
-        # In the window and never before: New. Its case variant is old and was resolved an hour ago.
-        {"message": "Price feed down", "created_at": ago(hours=2)},
-        {"message": "PRICE FEED DOWN", "created_at": ago(days=25), "resolved_at": ago(hours=1), **r},
-        # Seen for weeks, resolved, back in the window: Regressed; baseline and prior counts per severity.
-        {"message": "Disk full", "created_at": ago(hours=3), "severity": "LOW"},
-        {"message": "Disk full", "created_at": ago(hours=30), "severity": "HIGH"},
-        {"message": "Disk full", "created_at": ago(days=3), "severity": "LOW", "resolved_at": ago(days=2), **r},
-        {"message": "Disk full", "created_at": ago(days=20), "resolved_at": ago(days=19), **r},
-        # Differs from 'Disk full' only by trailing text: its own life (resolved after its last event).
-        {"message": "Disk full on /var", "created_at": ago(hours=4), "resolved_at": ago(hours=1), **r},
-        {"message": "Disk full on /var", "created_at": ago(days=12)},
-        # Long messages equal far beyond any index prefix: A is New and not regressed, B old and resolved.
-        {"message": LONG_A, "created_at": ago(hours=5)},
-        {"message": LONG_B, "created_at": ago(days=26), "resolved_at": ago(hours=8), **r},
-        {"message": LONG_B, "created_at": ago(hours=6)},
-        # No service; only events before the history start (35 days) besides the window.
-        {"message": "Universe file failed to load", "service": None, "created_at": ago(hours=1), "severity": "MEDIUM"},
-        {"message": "Universe file failed to load", "service": None, "created_at": ago(days=6)},
-        {"message": "Universe file failed to load", "service": None, "created_at": ago(days=35),
-         "resolved_at": ago(days=34), **r},
-        # Same message under another type: a group of its own.
-        {"message": "Disk full", "error_type": "other", "created_at": ago(hours=7)},
-        {"message": "Disk full", "error_type": "other", "created_at": ago(days=2)},
-    ])
+    add_errors(
+        engine,
+        [
+            # In the window and never before: New. Its case variant is old and was resolved an hour ago.
+            {"message": "Price feed down", "created_at": ago(hours=2)},
+            {
+                "message": "PRICE FEED DOWN",
+                "created_at": ago(days=25),
+                "resolved_at": ago(hours=1),
+                **r,
+            },
+            # Seen for weeks, resolved, back in the window: Regressed; baseline and prior counts per severity.
+            {"message": "Disk full", "created_at": ago(hours=3), "severity": "LOW"},
+            {"message": "Disk full", "created_at": ago(hours=30), "severity": "HIGH"},
+            {
+                "message": "Disk full",
+                "created_at": ago(days=3),
+                "severity": "LOW",
+                "resolved_at": ago(days=2),
+                **r,
+            },
+            {"message": "Disk full", "created_at": ago(days=20), "resolved_at": ago(days=19), **r},
+            # Differs from 'Disk full' only by trailing text: its own life (resolved after its last event).
+            {
+                "message": "Disk full on /var",
+                "created_at": ago(hours=4),
+                "resolved_at": ago(hours=1),
+                **r,
+            },
+            {"message": "Disk full on /var", "created_at": ago(days=12)},
+            # Long messages equal far beyond any index prefix: A is New and not regressed, B old and resolved.
+            {"message": LONG_A, "created_at": ago(hours=5)},
+            {"message": LONG_B, "created_at": ago(days=26), "resolved_at": ago(hours=8), **r},
+            {"message": LONG_B, "created_at": ago(hours=6)},
+            # No service; only events before the history start (35 days) besides the window.
+            {
+                "message": "Universe file failed to load",
+                "service": None,
+                "created_at": ago(hours=1),
+                "severity": "MEDIUM",
+            },
+            {"message": "Universe file failed to load", "service": None, "created_at": ago(days=6)},
+            {
+                "message": "Universe file failed to load",
+                "service": None,
+                "created_at": ago(days=35),
+                "resolved_at": ago(days=34),
+                **r,
+            },
+            # Same message under another type: a group of its own.
+            {"message": "Disk full", "error_type": "other", "created_at": ago(hours=7)},
+            {"message": "Disk full", "error_type": "other", "created_at": ago(days=2)},
+        ],
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +115,9 @@ def probe_any_history(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(q, "PROBE_DIALECTS", ("sqlite", "postgresql", "mysql", "mariadb"))
 
 
-def view(engine: Engine, monkeypatch: pytest.MonkeyPatch, *, probe: bool, **filters: Any) -> q.ErrorView:
+def view(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, *, probe: bool, **filters: Any
+) -> q.ErrorView:
     with monkeypatch.context() as m:
         if not probe:
             m.setattr(q, "has_message_indexes", lambda session: False)
@@ -96,7 +127,12 @@ def view(engine: Engine, monkeypatch: pytest.MonkeyPatch, *, probe: bool, **filt
 
 def group(v: q.ErrorView, message: str, error_type: str = "t") -> pd.Series:
     g = v.groups
-    hit = g[[message in ms and t == error_type for ms, t in zip(g["messages"], g["error_type"], strict=True)]]
+    hit = g[
+        [
+            message in ms and t == error_type
+            for ms, t in zip(g["messages"], g["error_type"], strict=True)
+        ]
+    ]
     assert len(hit) == 1, message
     return hit.iloc[0]
 
@@ -116,9 +152,12 @@ def test_the_message_indexes_are_found_on_every_engine(engine: Engine) -> None:
         assert q.has_message_indexes(s)
 
 
-@pytest.mark.parametrize("filters", [{}, {"severities": ("LOW",)}, {"services": (q.NO_SERVICE,)}, {"text": "disk"}])
-def test_probes_give_the_whole_history_reads_groups(seeded: Engine, monkeypatch: pytest.MonkeyPatch,
-                                                     filters: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "filters", [{}, {"severities": ("LOW",)}, {"services": (q.NO_SERVICE,)}, {"text": "disk"}]
+)
+def test_probes_give_the_whole_history_reads_groups(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch, filters: dict[str, Any]
+) -> None:
     probed = view(seeded, monkeypatch, probe=True, **filters)
     whole = view(seeded, monkeypatch, probe=False, **filters)
     assert not probed.groups.empty
@@ -126,7 +165,9 @@ def test_probes_give_the_whole_history_reads_groups(seeded: Engine, monkeypatch:
     pdt.assert_frame_equal(probed.facets, whole.facets)
 
 
-def test_statuses_follow_each_exact_message(seeded: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_statuses_follow_each_exact_message(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     v = view(seeded, monkeypatch, probe=True)
     price = group(v, "Price feed down")  # its upper-case twin (older, resolved) is another message
     assert price["new"] and not price["regressed"]
@@ -139,14 +180,18 @@ def test_statuses_follow_each_exact_message(seeded: Engine, monkeypatch: pytest.
     if long_a["fingerprint"] != long_b["fingerprint"]:
         assert long_a["new"] and not long_a["regressed"]
     assert long_b["first_seen"].tz_localize(None) == ago(days=26)
-    universe = group(v, "Universe file failed to load")  # the event 35 days ago is before the history
+    universe = group(
+        v, "Universe file failed to load"
+    )  # the event 35 days ago is before the history
     assert universe["service"] is None and universe["first_seen"].tz_localize(None) == ago(days=6)
     assert not universe["regressed"]
     other = group(v, "Disk full", error_type="other")
     assert other["first_seen"].tz_localize(None) == ago(days=2)
 
 
-def test_long_messages_sharing_a_prefix_keep_their_own_life(seeded: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_long_messages_sharing_a_prefix_keep_their_own_life(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Fingerprints cut messages short, so both long messages may land in one group: check each alone.
     for message, first in ((LONG_A, ago(hours=5)), (LONG_B, ago(days=26))):
         v = view(seeded, monkeypatch, probe=True, text=message[-10:])
@@ -155,7 +200,9 @@ def test_long_messages_sharing_a_prefix_keep_their_own_life(seeded: Engine, monk
         assert g["regressed"] == (message == LONG_B)
 
 
-def test_a_capped_history_is_capped_the_same_way(seeded: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_capped_history_is_capped_the_same_way(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(q, "MAX_HISTORY_EVENTS", 3)
     probed = view(seeded, monkeypatch, probe=True)
     whole = view(seeded, monkeypatch, probe=False)
@@ -165,7 +212,9 @@ def test_a_capped_history_is_capped_the_same_way(seeded: Engine, monkeypatch: py
     assert group(probed, "Disk full")["first_seen"].tz_localize(None) > ago(days=20)
 
 
-def test_without_the_indexes_the_probes_are_still_exact(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_indexes_the_probes_are_still_exact(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seed(engine)
     monkeypatch.setattr(q, "has_message_indexes", lambda session: True)
     with Session(engine) as s:
@@ -173,11 +222,16 @@ def test_without_the_indexes_the_probes_are_still_exact(engine: Engine, monkeypa
     pdt.assert_frame_equal(probed.groups, view(engine, monkeypatch, probe=False).groups)
 
 
-@pytest.mark.parametrize(("limit", "rows_per_key", "probed"), [(400, 0, True), (2, 0, False), (400, 10, False)])
-def test_many_messages_or_a_short_history_are_read_whole(seeded: Engine, monkeypatch: pytest.MonkeyPatch, limit: int,
-                                                          rows_per_key: int, probed: bool) -> None:
+@pytest.mark.parametrize(
+    ("limit", "rows_per_key", "probed"), [(400, 0, True), (2, 0, False), (400, 10, False)]
+)
+def test_many_messages_or_a_short_history_are_read_whole(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch, limit: int, rows_per_key: int, probed: bool
+) -> None:
     monkeypatch.setattr(q, "PROBE_MAX", limit)
-    monkeypatch.setattr(q, "PROBE_ROWS_PER_KEY", rows_per_key)  # 7 messages x 10 > the 8 events before
+    monkeypatch.setattr(
+        q, "PROBE_ROWS_PER_KEY", rows_per_key
+    )  # 7 messages x 10 > the 8 events before
     calls: list[int] = []
     real = q._probe_rows
     monkeypatch.setattr(q, "_probe_rows", lambda *a, **k: calls.append(1) or real(*a, **k))

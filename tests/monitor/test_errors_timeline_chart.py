@@ -16,19 +16,32 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def figure_json() -> dict[str, Any]:
-    timeline = pd.DataFrame({
-        "bucket": pd.to_datetime(["2026-03-01 10:00", "2026-03-01 11:00", "2026-03-01 10:00"], utc=True),
-        "severity": ["HIGH", "HIGH", "<b>odd</b>"],
-        "count": pd.array([3, 4, 5], dtype="Int64"),
-    })
-    fig = charts.severity_bars(timeline, tz=BERLIN, bucket_s=3600, since=pd.Timestamp("2026-03-01 00:00", tz="UTC"),
-                               until=pd.Timestamp("2026-03-02 00:00", tz="UTC"), title="Errors")
+    timeline = pd.DataFrame(
+        {
+            "bucket": pd.to_datetime(
+                ["2026-03-01 10:00", "2026-03-01 11:00", "2026-03-01 10:00"], utc=True
+            ),
+            "severity": ["HIGH", "HIGH", "<b>odd</b>"],
+            "count": pd.array([3, 4, 5], dtype="Int64"),
+        }
+    )
+    fig = charts.severity_bars(
+        timeline,
+        tz=BERLIN,
+        bucket_s=3600,
+        since=pd.Timestamp("2026-03-01 00:00", tz="UTC"),
+        until=pd.Timestamp("2026-03-02 00:00", tz="UTC"),
+        title="Errors",
+    )
     return json.loads(pio.to_json(fig.to_dict(), validate=False))
 
 
 def test_bars_sit_at_the_display_zones_wall_clock_with_their_counts() -> None:
     high = next(t for t in figure_json()["data"] if t["name"] == "HIGH")
-    assert high["x"] == ["2026-03-01T11:00:00", "2026-03-01T12:00:00"]  # 10:00 and 11:00 UTC in Berlin
+    assert high["x"] == [
+        "2026-03-01T11:00:00",
+        "2026-03-01T12:00:00",
+    ]  # 10:00 and 11:00 UTC in Berlin
     assert high["y"] == [3, 4] and high["width"] == 3_600_000
 
 

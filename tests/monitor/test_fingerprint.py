@@ -14,13 +14,22 @@ def test_numbers_quoted_values_uuids_and_hex_ids_become_placeholders() -> None:
 
 
 def test_backend_messages_that_differ_only_in_values_share_a_fingerprint() -> None:
-    a = fingerprint("universe_loading_failed", None, "Failed to load universe 'sp500' from universe loader: 404")
-    b = fingerprint("universe_loading_failed", None, "Failed to load universe 'nasdaq' from universe loader: 500")
+    a = fingerprint(
+        "universe_loading_failed", None, "Failed to load universe 'sp500' from universe loader: 404"
+    )
+    b = fingerprint(
+        "universe_loading_failed",
+        None,
+        "Failed to load universe 'nasdaq' from universe loader: 500",
+    )
     assert a == b
 
 
 def test_words_and_version_names_are_kept() -> None:
-    assert normalise_message("Real-time price data unavailable for SPY") == "Real-time price data unavailable for SPY"
+    assert (
+        normalise_message("Real-time price data unavailable for SPY")
+        == "Real-time price data unavailable for SPY"
+    )
     assert normalise_message("strategy v2 failed") == "strategy v2 failed"
     assert fingerprint("t", "s", "cache miss") != fingerprint("t", "s", "cache hit")
 
@@ -38,7 +47,9 @@ def test_whitespace_is_collapsed() -> None:
 
 
 @given(st.text(max_size=300), st.integers(min_value=0, max_value=10**9))
-def test_normalising_is_idempotent_and_numbers_never_change_the_fingerprint(text: str, n: int) -> None:
+def test_normalising_is_idempotent_and_numbers_never_change_the_fingerprint(
+    text: str, n: int
+) -> None:
     once = normalise_message(text)
     assert normalise_message(once) == once
     assert fingerprint("t", "s", f"failed {n} times") == fingerprint("t", "s", "failed 7 times")

@@ -16,23 +16,56 @@ from tests.monitor.conftest import NOW, add_checks, ago
 DAY = NOW - timedelta(hours=24)
 
 
-def _checks(service: str, statuses: list[str], *, start_h: float, step_min: float = 60, **extra: object) -> list[dict]:
-    return [{"service_name": service, "status": s, "check_timestamp": ago(hours=start_h) + timedelta(minutes=i * step_min),
-             **extra} for i, s in enumerate(statuses)]
+def _checks(
+    service: str, statuses: list[str], *, start_h: float, step_min: float = 60, **extra: object
+) -> list[dict]:
+    return [
+        {
+            "service_name": service,
+            "status": s,
+            "check_timestamp": ago(hours=start_h) + timedelta(minutes=i * step_min),
+            **extra,
+        }
+        for i, s in enumerate(statuses)
+    ]
 
 
 def test_percentiles_interpolate_like_percentile_cont(engine: Engine) -> None:
     # Values 10, 20, 30, 40 (+ text that is not a number, and NULL): hand-computed with 1 + p*(n-1):
     # p50 -> rank 2.5 -> 25; p95 -> rank 3.85 -> 30 + 0.85*10 = 38.5; p99 -> rank 3.97 -> 39.7.
     values = ["10", " 20", "30", "40", "n/a", "timeout", None]
-    add_checks(engine, [{"service_name": "api", "status": "HEALTHY", "check_timestamp": ago(minutes=50 - i),
-                         "response_time_ms": v, "error_count_24h": v} for i, v in enumerate(values)])
-    add_checks(engine, [{"service_name": "one", "status": "HEALTHY", "check_timestamp": ago(minutes=5),
-                         "response_time_ms": "7"}])
+    add_checks(
+        engine,
+        [
+            {
+                "service_name": "api",
+                "status": "HEALTHY",
+                "check_timestamp": ago(minutes=50 - i),
+                "response_time_ms": v,
+                "error_count_24h": v,
+            }
+            for i, v in enumerate(values)
+        ],
+    )
+    add_checks(
+        engine,
+        [
+            {
+                "service_name": "one",
+                "status": "HEALTHY",
+                "check_timestamp": ago(minutes=5),
+                "response_time_ms": "7",
+            }
+        ],
+    )
     with Session(engine) as s:
         df = q.latency(s, since=DAY, until=NOW, bucket_s=86400).set_index("service")
     api = df.loc["api"]
-    assert api["p50"] == pytest.approx(25) and api["p95"] == pytest.approx(38.5) and api["p99"] == pytest.approx(39.7)
+    assert (
+        api["p50"] == pytest.approx(25)
+        and api["p95"] == pytest.approx(38.5)
+        and api["p99"] == pytest.approx(39.7)
+    )
     assert api["avg_ms"] == pytest.approx(25)
     assert (api["parsed"], api["unparseable"], api["missing"]) == (4, 2, 1)
     assert api["errors_max"] == 40 and api["errors_unparseable"] == 2
@@ -43,10 +76,29 @@ def test_percentiles_interpolate_like_percentile_cont(engine: Engine) -> None:
 def test_percentiles_per_bucket_and_odd_counts(engine: Engine) -> None:
     # Bucket 10:00 holds 1, 2, 3, 4, 100 -> p50 = 3, p95 rank 4.8 -> 4 + 0.8*96 = 80.8.
     base = NOW.replace(hour=10, minute=0)
-    add_checks(engine, [{"service_name": "api", "status": "HEALTHY", "check_timestamp": base + timedelta(minutes=i),
-                         "response_time_ms": v} for i, v in enumerate(["4", "100", "1", "3", "2"])])
-    add_checks(engine, [{"service_name": "api", "status": "HEALTHY", "check_timestamp": base + timedelta(hours=1),
-                         "response_time_ms": "9"}])
+    add_checks(
+        engine,
+        [
+            {
+                "service_name": "api",
+                "status": "HEALTHY",
+                "check_timestamp": base + timedelta(minutes=i),
+                "response_time_ms": v,
+            }
+            for i, v in enumerate(["4", "100", "1", "3", "2"])
+        ],
+    )
+    add_checks(
+        engine,
+        [
+            {
+                "service_name": "api",
+                "status": "HEALTHY",
+                "check_timestamp": base + timedelta(hours=1),
+                "response_time_ms": "9",
+            }
+        ],
+    )
     with Session(engine) as s:
         df = q.latency(s, since=DAY, until=NOW, bucket_s=3600)
     first, second = df.iloc[0], df.iloc[1]
@@ -58,20 +110,43 @@ def test_percentiles_count_repeated_values_and_spellings(engine: Engine) -> None
     # 5 written three ways (counted as three 5s), 10 once: ranks 1..4 = 5, 5, 5, 10.
     # p50 -> rank 2.5 -> 5; p95 -> rank 3.85 -> 5 + 0.85*5 = 9.25; p99 -> 5 + 0.97*5 = 9.85.
     values = ["5", " 5", "$5", "10", "5 ms", None]
-    add_checks(engine, [{"service_name": "api", "status": "HEALTHY", "check_timestamp": ago(minutes=30 - i),
-                         "response_time_ms": v, "error_count_24h": e}
-                        for i, (v, e) in enumerate(zip(values, ["1", "1", "3", None, "x", "2"], strict=True))])
+    add_checks(
+        engine,
+        [
+            {
+                "service_name": "api",
+                "status": "HEALTHY",
+                "check_timestamp": ago(minutes=30 - i),
+                "response_time_ms": v,
+                "error_count_24h": e,
+            }
+            for i, (v, e) in enumerate(zip(values, ["1", "1", "3", None, "x", "2"], strict=True))
+        ],
+    )
     with Session(engine) as s:
         api = q.latency(s, since=DAY, until=NOW, bucket_s=3600, service="api").iloc[0]
-    assert (api["p50"], api["p95"], api["p99"]) == (pytest.approx(5), pytest.approx(9.25), pytest.approx(9.85))
+    assert (api["p50"], api["p95"], api["p99"]) == (
+        pytest.approx(5),
+        pytest.approx(9.25),
+        pytest.approx(9.85),
+    )
     assert api["avg_ms"] == pytest.approx(25 / 4)
     assert (api["parsed"], api["unparseable"], api["missing"]) == (4, 1, 1)
-    assert api["errors_avg"] == pytest.approx(7 / 4) and api["errors_max"] == 3 and api["errors_unparseable"] == 1
+    assert (
+        api["errors_avg"] == pytest.approx(7 / 4)
+        and api["errors_max"] == 3
+        and api["errors_unparseable"] == 1
+    )
 
 
 def test_uptime_by_window_with_and_without_degraded_as_down(engine: Engine) -> None:
     # api: last 24 h: 3 HEALTHY, 1 DEGRADED, 1 down (lowercase), 1 OFFLINE (other); 5 days ago: 2 DOWN.
-    add_checks(engine, _checks("api", ["HEALTHY", "HEALTHY", "degraded", "down", "HEALTHY", "OFFLINE"], start_h=10))
+    add_checks(
+        engine,
+        _checks(
+            "api", ["HEALTHY", "HEALTHY", "degraded", "down", "HEALTHY", "OFFLINE"], start_h=10
+        ),
+    )
     add_checks(engine, _checks("api", ["DOWN", "DOWN"], start_h=24 * 5))
     add_checks(engine, _checks("db", ["HEALTHY", "HEALTHY"], start_h=5))
     with Session(engine) as s:
@@ -79,11 +154,16 @@ def test_uptime_by_window_with_and_without_degraded_as_down(engine: Engine) -> N
         strict = q.uptime(s, until=NOW, degraded_down=True)
 
     def get(df, service, window):  # type: ignore[no-untyped-def]
-        row = df[(df.window == window) & (df.service.isna() if service is None else df.service == service)].iloc[0]
+        row = df[
+            (df.window == window)
+            & (df.service.isna() if service is None else df.service == service)
+        ].iloc[0]
         return row
 
     a = get(lenient, "api", "24h")
-    assert (a["up"], a["down"], a["other"], a["checks"]) == (4, 1, 1, 6) and a["uptime"] == pytest.approx(4 / 5)
+    assert (a["up"], a["down"], a["other"], a["checks"]) == (4, 1, 1, 6) and a[
+        "uptime"
+    ] == pytest.approx(4 / 5)
     assert get(strict, "api", "24h")["uptime"] == pytest.approx(3 / 5)
     assert get(lenient, "api", "7d")["uptime"] == pytest.approx(4 / 7)
     assert get(lenient, "db", "90d")["uptime"] == 1.0
@@ -104,7 +184,9 @@ def test_uptime_reads_only_the_windows_asked_for(engine: Engine) -> None:
     assert api.loc["24h", "uptime"] == 1.0 and api.loc["7d", "uptime"] == pytest.approx(2 / 3)
     assert api.loc["7d", "checks"] == 3  # the check 20 days ago is not read
     full_api = full[full.service == "api"].set_index("window")
-    assert full_api.loc["30d", "uptime"] == pytest.approx(2 / 4) and full_api.loc["90d", "checks"] == 4
+    assert (
+        full_api.loc["30d", "uptime"] == pytest.approx(2 / 4) and full_api.loc["90d", "checks"] == 4
+    )
     # The same windows give the same figures whichever set was asked for.
     assert full_api.loc["7d", "uptime"] == api.loc["7d", "uptime"]
     with pytest.raises(ValueError):
@@ -121,41 +203,99 @@ def test_uptime_is_nan_not_zero_without_up_or_down_checks(engine: Engine) -> Non
 
 def test_status_history_buckets_and_worst_state(engine: Engine) -> None:
     base = NOW.replace(hour=8, minute=0)
-    add_checks(engine, [{"service_name": "api", "status": s, "check_timestamp": base + timedelta(minutes=m)}
-                        for s, m in [("HEALTHY", 0), ("DEGRADED", 20), ("HEALTHY", 40), ("HEALTHY", 60), ("error", 70)]])
+    add_checks(
+        engine,
+        [
+            {"service_name": "api", "status": s, "check_timestamp": base + timedelta(minutes=m)}
+            for s, m in [
+                ("HEALTHY", 0),
+                ("DEGRADED", 20),
+                ("HEALTHY", 40),
+                ("HEALTHY", 60),
+                ("error", 70),
+            ]
+        ],
+    )
     with Session(engine) as s:
         df = q.status_history(s, since=DAY, until=NOW, bucket_s=3600)
     first, second = df.iloc[0], df.iloc[1]
-    assert (first["up"], first["degraded"], first["uptime"], first["worst"]) == (2, 1, 1.0, "DEGRADED")
+    assert (first["up"], first["degraded"], first["uptime"], first["worst"]) == (
+        2,
+        1,
+        1.0,
+        "DEGRADED",
+    )
     assert (second["other"], second["uptime"], second["worst"]) == (1, 1.0, "OTHER")
 
 
-def test_state_runs_merge_equal_states_carry_in_the_prior_state_and_run_to_now(engine: Engine) -> None:
+def test_state_runs_merge_equal_states_carry_in_the_prior_state_and_run_to_now(
+    engine: Engine,
+) -> None:
     since = NOW - timedelta(hours=6)
-    add_checks(engine, [{"service_name": "api", "status": s, "check_timestamp": t} for s, t in [
-        ("DOWN", ago(hours=8)),  # before the window: carried in
-        ("down", ago(hours=5)), ("HEALTHY", ago(hours=4)), ("HEALTHY", ago(hours=3)),
-        ("DEGRADED", ago(hours=2)), ("DOWN", ago(hours=1))]])
+    add_checks(
+        engine,
+        [
+            {"service_name": "api", "status": s, "check_timestamp": t}
+            for s, t in [
+                ("DOWN", ago(hours=8)),  # before the window: carried in
+                ("down", ago(hours=5)),
+                ("HEALTHY", ago(hours=4)),
+                ("HEALTHY", ago(hours=3)),
+                ("DEGRADED", ago(hours=2)),
+                ("DOWN", ago(hours=1)),
+            ]
+        ],
+    )
     with Session(engine) as s:
         runs = q.state_runs(s, since=since, until=NOW)
         inc = q.incidents(s, since=since, until=NOW)
     got = [(r.state, r.start.tz_localize(None), r.end.tz_localize(None)) for r in runs.itertuples()]
-    assert got == [("DOWN", since, ago(hours=4)), ("HEALTHY", ago(hours=4), ago(hours=2)),
-                   ("DEGRADED", ago(hours=2), ago(hours=1)), ("DOWN", ago(hours=1), NOW)]
+    assert got == [
+        ("DOWN", since, ago(hours=4)),
+        ("HEALTHY", ago(hours=4), ago(hours=2)),
+        ("DEGRADED", ago(hours=2), ago(hours=1)),
+        ("DOWN", ago(hours=1), NOW),
+    ]
     assert bool(runs.iloc[0]["carried_in"]) and runs.iloc[-1]["duration_s"] == 3600
     # Incidents: DEGRADED then DOWN merge into one ongoing incident; the carried-in DOWN is another.
     assert [(i.worst, i.states, bool(i.ongoing), i.duration_s) for i in inc.itertuples()] == [
-        ("DOWN", "DEGRADED, DOWN", True, 7200.0), ("DOWN", "DOWN", False, 7200.0)]
+        ("DOWN", "DEGRADED, DOWN", True, 7200.0),
+        ("DOWN", "DOWN", False, 7200.0),
+    ]
 
 
 def test_service_status_stale_after_twice_the_usual_interval(engine: Engine) -> None:
     # api checks every 10 min, last one 25 min ago -> STALE; db every 10 min, last one 15 min ago -> fresh.
-    add_checks(engine, [{"service_name": "api", "status": "healthy", "check_timestamp": ago(minutes=25 + 10 * i)}
-                        for i in range(5)])
-    add_checks(engine, [{"service_name": "db", "status": "Offline", "check_timestamp": ago(minutes=15 + 10 * i),
-                         "details": {"k": i}} for i in range(5)])
-    add_checks(engine, [{"service_name": "once", "status": "DOWN", "check_timestamp": ago(days=3)},
-                        {"service_name": "Once", "status": "HEALTHY", "check_timestamp": ago(days=2)}])
+    add_checks(
+        engine,
+        [
+            {
+                "service_name": "api",
+                "status": "healthy",
+                "check_timestamp": ago(minutes=25 + 10 * i),
+            }
+            for i in range(5)
+        ],
+    )
+    add_checks(
+        engine,
+        [
+            {
+                "service_name": "db",
+                "status": "Offline",
+                "check_timestamp": ago(minutes=15 + 10 * i),
+                "details": {"k": i},
+            }
+            for i in range(5)
+        ],
+    )
+    add_checks(
+        engine,
+        [
+            {"service_name": "once", "status": "DOWN", "check_timestamp": ago(days=3)},
+            {"service_name": "Once", "status": "HEALTHY", "check_timestamp": ago(days=2)},
+        ],
+    )
     with Session(engine) as s:
         df = q.service_status(s, until=NOW).set_index("service")
         latest = q.latest_check(s, service="db", until=NOW)
@@ -171,42 +311,77 @@ def test_service_status_stale_after_twice_the_usual_interval(engine: Engine) -> 
 
 def test_category_of_statuses() -> None:
     assert [q.category(s) for s in ["healthy", " DOWN ", "Degraded", "OFFLINE", "error", None]] == [
-        "HEALTHY", "DOWN", "DEGRADED", q.OTHER, q.OTHER, q.OTHER]
+        "HEALTHY",
+        "DOWN",
+        "DEGRADED",
+        q.OTHER,
+        q.OTHER,
+        q.OTHER,
+    ]
 
 
 def test_band_from_history_merges_equal_worst_cells() -> None:
     import pandas as pd
 
-    hist = pd.DataFrame({"service": ["api"] * 4, "worst": ["HEALTHY", "HEALTHY", "DOWN", "HEALTHY"],
-                         "bucket": pd.to_datetime(["2026-03-02 08:00", "2026-03-02 09:00", "2026-03-02 10:00",
-                                                   "2026-03-02 11:00"], utc=True)})
+    hist = pd.DataFrame(
+        {
+            "service": ["api"] * 4,
+            "worst": ["HEALTHY", "HEALTHY", "DOWN", "HEALTHY"],
+            "bucket": pd.to_datetime(
+                ["2026-03-02 08:00", "2026-03-02 09:00", "2026-03-02 10:00", "2026-03-02 11:00"],
+                utc=True,
+            ),
+        }
+    )
     band = q.band_from_history(hist, bucket_s=3600, until=NOW - timedelta(minutes=30))
     assert [(r.state, r.start.hour, r.end.hour, r.end.minute) for r in band.itertuples()] == [
-        ("HEALTHY", 8, 10, 0), ("DOWN", 10, 11, 0), ("HEALTHY", 11, 11, 30)]
+        ("HEALTHY", 8, 10, 0),
+        ("DOWN", 10, 11, 0),
+        ("HEALTHY", 11, 11, 30),
+    ]
 
 
-def test_big_windows_are_counted_by_index_probes_with_the_same_result(engine: Engine,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_big_windows_are_counted_by_index_probes_with_the_same_result(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Checks on whole hours (a bucket's first second), just before them, mixed spellings, names
     # differing only in case, and one check 20 days back (only in the 30/90-day uptime).
     rows = []
     for h in range(30):
-        for name, status in (("api", "HEALTHY" if h % 5 else "down"), ("API", " degraded"), ("db", "UNKNOWN")):
+        for name, status in (
+            ("api", "HEALTHY" if h % 5 else "down"),
+            ("API", " degraded"),
+            ("db", "UNKNOWN"),
+        ):
             rows.append({"service_name": name, "status": status, "check_timestamp": ago(hours=h)})
-            rows.append({"service_name": name, "status": "HEALTHY",
-                         "check_timestamp": ago(hours=h) - timedelta(milliseconds=130)})
+            rows.append(
+                {
+                    "service_name": name,
+                    "status": "HEALTHY",
+                    "check_timestamp": ago(hours=h) - timedelta(milliseconds=130),
+                }
+            )
     rows.append({"service_name": "db", "status": "DOWN", "check_timestamp": ago(days=20)})
     add_checks(engine, rows)
     results = {}
-    for probe_above, max_probes in ((10**9, 0), (0, q.MAX_PROBES)):  # one grouped statement, then probes
+    for probe_above, max_probes in (
+        (10**9, 0),
+        (0, q.MAX_PROBES),
+    ):  # one grouped statement, then probes
         monkeypatch.setattr(q, "PROBE_ABOVE", probe_above)
         monkeypatch.setattr(q, "MAX_PROBES", max_probes)
         monkeypatch.setattr(q, "PROBE_DIALECTS", ("sqlite", "postgresql", "mysql"))
         with Session(engine) as s:
             results[probe_above] = (
                 q.status_history(s, since=DAY, until=NOW, bucket_s=3600),
-                q.status_history(s, since=NOW - timedelta(hours=5, minutes=7), until=NOW, bucket_s=300,
-                                 service="api", degraded_down=True),
+                q.status_history(
+                    s,
+                    since=NOW - timedelta(hours=5, minutes=7),
+                    until=NOW,
+                    bucket_s=300,
+                    service="api",
+                    degraded_down=True,
+                ),
                 q.uptime(s, until=NOW),
                 q.uptime(s, until=NOW, degraded_down=True, windows=q.SHORT_WINDOWS),
             )

@@ -36,7 +36,9 @@ def _caches() -> Iterator[None]:
 
 
 @pytest.mark.parametrize("view", HEALTH_VIEWS)
-def test_health_views_on_demo_data(monkeypatch: pytest.MonkeyPatch, demo_url: str, view: str) -> None:
+def test_health_views_on_demo_data(
+    monkeypatch: pytest.MonkeyPatch, demo_url: str, view: str
+) -> None:
     at = run_page(monkeypatch, demo_url, "health", hview=view, range="7d")
     no_exceptions(at)
     assert not at.error
@@ -66,8 +68,9 @@ def test_errors_group_detail_on_demo_data(monkeypatch: pytest.MonkeyPatch, demo_
     eng = make_engine(demo_url)
     until = rounded_now()
     with Session(eng) as s:
-        fp = eq.error_groups(s, since=until - timedelta(days=7), until=until,
-                             status="all")["fingerprint"].iloc[0]
+        fp = eq.error_groups(s, since=until - timedelta(days=7), until=until, status="all")[
+            "fingerprint"
+        ].iloc[0]
     eng.dispose()
     at = run_page(monkeypatch, demo_url, "errors", tab="all", range="7d", group=fp)
     no_exceptions(at)

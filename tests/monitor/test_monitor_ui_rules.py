@@ -14,8 +14,14 @@ from ui.sections import health as uh
 
 
 def test_search_terms_facets_status_and_free_text() -> None:
-    s = ue.parse_search('service:opportunity_cache severity:high type:"ai service" is:resolved price  data')
-    assert s.services == ("opportunity_cache",) and s.severities == ("HIGH",) and s.types == ("ai service",)
+    s = ue.parse_search(
+        'service:opportunity_cache severity:high type:"ai service" is:resolved price  data'
+    )
+    assert (
+        s.services == ("opportunity_cache",)
+        and s.severities == ("HIGH",)
+        and s.types == ("ai service",)
+    )
     assert s.status == "resolved" and s.text == "price data" and s.problems == ()
 
 
@@ -38,13 +44,21 @@ def test_cursor_and_zoom_round_trip_and_reject_garbage() -> None:
     assert ue.parse_cursor("zzz") is None and ue.parse_cursor("12~") is None
     a, b = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 1, 1, tzinfo=UTC)
     assert uh.parse_zoom(uh.zoom_param(a, b)) == (a, b)
-    assert uh.parse_zoom("x-y") is None and uh.parse_zoom("20-10") is None and uh.parse_zoom("0-999999999") is None
+    assert (
+        uh.parse_zoom("x-y") is None
+        and uh.parse_zoom("20-10") is None
+        and uh.parse_zoom("0-999999999") is None
+    )
 
 
 def test_links_are_real_urls_with_the_filter() -> None:
     url = uh.errors_link(service="a&b=c", range_key="7d")
     parts = urlsplit(url)
-    assert parts.path == "errors" and parse_qs(parts.query) == {"tab": ["all"], "service": ["a&b=c"], "range": ["7d"]}
+    assert parts.path == "errors" and parse_qs(parts.query) == {
+        "tab": ["all"],
+        "service": ["a&b=c"],
+        "range": ["7d"],
+    }
 
 
 def test_bucket_width_follows_the_range() -> None:
@@ -55,12 +69,24 @@ def test_bucket_width_follows_the_range() -> None:
 
 
 def test_uptime_table_labels_every_window_and_the_overall_row() -> None:
-    rows = [{"service": s, "window": w, "up": 1, "down": 1, "other": 0, "checks": 2, "uptime": 0.5}
-            for s in ("api", None) for w in hq.UPTIME_WINDOWS]
+    rows = [
+        {"service": s, "window": w, "up": 1, "down": 1, "other": 0, "checks": 2, "uptime": 0.5}
+        for s in ("api", None)
+        for w in hq.UPTIME_WINDOWS
+    ]
     table = uh.uptime_table(pd.DataFrame(rows))
-    assert list(table.columns) == ["service", "Uptime 24h", "Uptime 7d", "Uptime 30d", "Uptime 90d",
-                                   "Other-status checks (90d)"]
-    assert table["service"].tolist() == ["api", "All services"] and table["Uptime 7d"].tolist() == [50.0, 50.0]
+    assert list(table.columns) == [
+        "service",
+        "Uptime 24h",
+        "Uptime 7d",
+        "Uptime 30d",
+        "Uptime 90d",
+        "Other-status checks (90d)",
+    ]
+    assert table["service"].tolist() == ["api", "All services"] and table["Uptime 7d"].tolist() == [
+        50.0,
+        50.0,
+    ]
 
 
 def test_buckets_cover_the_window() -> None:

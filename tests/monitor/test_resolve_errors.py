@@ -18,17 +18,24 @@ from tests.monitor.conftest import ANALYST, OPS, OPS2, add_errors, ago
 
 def _state(engine: Engine, ids: list[str]) -> dict[str, tuple[object, object]]:
     with Session(engine) as s:
-        return {r.id: (r.resolved_at, r.resolution_notes)
-                for r in s.execute(select(E.id, E.resolved_at, E.resolution_notes).where(E.id.in_(ids)))}
+        return {
+            r.id: (r.resolved_at, r.resolution_notes)
+            for r in s.execute(select(E.id, E.resolved_at, E.resolution_notes).where(E.id.in_(ids)))
+        }
 
 
 def _audit_count(engine: Engine, action: str = "resolve_error") -> int:
     with Session(engine) as s:
-        return s.execute(select(func.count()).select_from(AuditLog).where(AuditLog.action == action)).scalar_one()
+        return s.execute(
+            select(func.count()).select_from(AuditLog).where(AuditLog.action == action)
+        ).scalar_one()
 
 
 def test_resolve_writes_time_and_note_and_an_audit_row_per_error(engine: Engine) -> None:
-    ids = add_errors(engine, [{"created_at": ago(hours=1)}, {"created_at": ago(hours=2)}, {"created_at": ago(hours=3)}])
+    ids = add_errors(
+        engine,
+        [{"created_at": ago(hours=1)}, {"created_at": ago(hours=2)}, {"created_at": ago(hours=3)}],
+    )
     result = resolve_errors(engine, identity=OPS, ids=ids[:2], note="  restarted the loader  ")
     assert result.count == 2 and result.already == ()
     state = _state(engine, ids)
@@ -56,7 +63,9 @@ def test_without_the_permission_nothing_is_written(engine: Engine) -> None:
     with pytest.raises(PermissionDenied):
         resolve_errors(engine, identity=ANALYST, ids=ids, note="x")
     with pytest.raises(PermissionDenied):
-        resolve_group(engine, identity=ANALYST, error_type="t", service="svc", messages=["m"], note="x")
+        resolve_group(
+            engine, identity=ANALYST, error_type="t", service="svc", messages=["m"], note="x"
+        )
     assert _state(engine, ids)[ids[0]] == (None, None) and _audit_count(engine) == 0
 
 
@@ -79,11 +88,16 @@ def test_concurrent_resolvers_each_error_resolved_once(write_engine: Engine) -> 
 
     def run(identity, chosen):  # type: ignore[no-untyped-def]
         barrier.wait()
-        results[identity.user] = resolve_errors(engine, identity=identity, ids=chosen, note=identity.user)
+        results[identity.user] = resolve_errors(
+            engine, identity=identity, ids=chosen, note=identity.user
+        )
 
     a = threading.Thread(target=run, args=(OPS, ids[:30]))
     b = threading.Thread(target=run, args=(OPS2, ids[10:]))
-    a.start(); b.start(); a.join(30); b.join(30)  # noqa: E702
+    a.start()
+    b.start()
+    a.join(30)
+    b.join(30)  # noqa: E702
     ra, rb = results["ops@example.com"], results["other@example.com"]
     assert set(ra.changed) | set(rb.changed) == set(ids)  # type: ignore[attr-defined]
     assert not set(ra.changed) & set(rb.changed)  # type: ignore[attr-defined]
@@ -97,18 +111,31 @@ def test_concurrent_resolvers_each_error_resolved_once(write_engine: Engine) -> 
 
 
 def test_unresolve_and_group_actions(engine: Engine) -> None:
-    ids = add_errors(engine, [{"message": "load 1", "created_at": ago(hours=1)},
-                              {"message": "load 2", "created_at": ago(days=40)},
-                              {"message": "load 3", "service": "other", "created_at": ago(hours=1)}])
-    res = resolve_group(engine, identity=OPS, error_type="t", service="svc", messages=["load 1", "load 2"], note="n")
+    ids = add_errors(
+        engine,
+        [
+            {"message": "load 1", "created_at": ago(hours=1)},
+            {"message": "load 2", "created_at": ago(days=40)},
+            {"message": "load 3", "service": "other", "created_at": ago(hours=1)},
+        ],
+    )
+    res = resolve_group(
+        engine, identity=OPS, error_type="t", service="svc", messages=["load 1", "load 2"], note="n"
+    )
     assert sorted(res.changed) == sorted(ids[:2])  # all occurrences, also older than any window
     assert _state(engine, ids)[ids[2]] == (None, None)
     back = unresolve_errors(engine, identity=OPS2, ids=[ids[0]], note="came back")
     assert back.changed == (ids[0],) and _state(engine, ids)[ids[0]] == (None, None)
     again = unresolve_errors(engine, identity=OPS, ids=[ids[0]], note="x")
     assert again.count == 0 and again.already[0].actor == "other@example.com"
-    rest = unresolve_group(engine, identity=OPS, error_type="t", service="svc", messages=["load 1", "load 2"],
-                           note="reopen")
+    rest = unresolve_group(
+        engine,
+        identity=OPS,
+        error_type="t",
+        service="svc",
+        messages=["load 1", "load 2"],
+        note="reopen",
+    )
     assert rest.changed == (ids[1],)
     assert _audit_count(engine, "unresolve_error") == 2
 
@@ -118,7 +145,9 @@ def test_unknown_ids_are_reported_missing(engine: Engine) -> None:
     assert res.missing == ("no-such-id",) and res.count == 0
 
 
-def test_concurrent_resolvers_over_several_chunks_neither_deadlock_nor_double_write(write_engine: Engine) -> None:
+def test_concurrent_resolvers_over_several_chunks_neither_deadlock_nor_double_write(
+    write_engine: Engine,
+) -> None:
     engine = write_engine
     ids = add_errors(engine, [{"created_at": ago(seconds=i + 1)} for i in range(1100)])
     barrier = threading.Barrier(2)
@@ -128,11 +157,16 @@ def test_concurrent_resolvers_over_several_chunks_neither_deadlock_nor_double_wr
     def run(identity, chosen):  # type: ignore[no-untyped-def]
         barrier.wait()
         try:
-            results[identity.user] = resolve_errors(engine, identity=identity, ids=chosen, note="bulk")
+            results[identity.user] = resolve_errors(
+                engine, identity=identity, ids=chosen, note="bulk"
+            )
         except BaseException as exc:  # noqa: BLE001 - reported below
             failures.append(exc)
 
-    threads = [threading.Thread(target=run, args=(OPS, ids[::-1])), threading.Thread(target=run, args=(OPS2, ids))]
+    threads = [
+        threading.Thread(target=run, args=(OPS, ids[::-1])),
+        threading.Thread(target=run, args=(OPS2, ids)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -151,7 +185,9 @@ def test_a_resolve_that_waited_too_long_for_another_writers_rows_is_tried_again(
     from db.commands import errors as commands
 
     ids = add_errors(write_engine, [{"created_at": ago(minutes=1)}, {"created_at": ago(minutes=2)}])
-    if write_engine.dialect.name == "postgresql":  # the real lock timeout, as a busy backend gives it
+    if (
+        write_engine.dialect.name == "postgresql"
+    ):  # the real lock timeout, as a busy backend gives it
         holder = write_engine.connect()
         trans = holder.begin()
         holder.execute(text("SET LOCAL lock_timeout = '300ms'"))
@@ -165,10 +201,14 @@ def test_a_resolve_that_waited_too_long_for_another_writers_rows_is_tried_again(
         other.close()
         trans.rollback()
         holder.close()
-        assert classify(err.value).kind == "busy"  # "another process holds a write lock", not "narrow the filter"
+        assert (
+            classify(err.value).kind == "busy"
+        )  # "another process holds a write lock", not "narrow the filter"
         lock_error = err.value
     else:
-        lock_error = OperationalError("SELECT", {}, Exception("canceling statement due to lock timeout"))
+        lock_error = OperationalError(
+            "SELECT", {}, Exception("canceling statement due to lock timeout")
+        )
     real = commands._change_once
     calls = {"n": 0}
 
@@ -190,7 +230,9 @@ def test_a_resolve_busy_every_time_gives_up_with_the_busy_problem_and_writes_not
     from db.commands import errors as commands
 
     ids = add_errors(write_engine, [{"created_at": ago(minutes=1)}])
-    lock_error = OperationalError("SELECT", {}, Exception("Lock wait timeout exceeded; try restarting transaction"))
+    lock_error = OperationalError(
+        "SELECT", {}, Exception("Lock wait timeout exceeded; try restarting transaction")
+    )
     calls = {"n": 0}
 
     def always_busy(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from ui.charts.monitor import esc
 
 def test_quotes_stay_quotes_in_legends_and_hovers() -> None:
     # plotly.js decodes &lt; &gt; &amp; only: an escaped quote would show as the literal "&quot;"
-    assert esc(' HIGH "x" \'y\'') == ' HIGH "x" \'y\''
+    assert esc(" HIGH \"x\" 'y'") == " HIGH \"x\" 'y'"
 
 
 def test_markup_is_escaped() -> None:

@@ -29,12 +29,21 @@ def table_chars(at) -> int:  # type: ignore[no-untyped-def]
     return total
 
 
-def test_changes_and_incident_errors_cut_a_huge_message(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_changes_and_incident_errors_cut_a_huge_message(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     eng = make_engine(sqlite_url, read_timeout=False)
     now = utcnow()
-    add_checks(eng, [{"service_name": "yfinance", "status": s, "check_timestamp": now - timedelta(minutes=m)}
-                     for s, m in (("HEALTHY", 40), ("DOWN", 20), ("DOWN", 10))])
-    add_errors(eng, [{"service": "yfinance", "message": HUGE, "created_at": now - timedelta(minutes=15)}])
+    add_checks(
+        eng,
+        [
+            {"service_name": "yfinance", "status": s, "check_timestamp": now - timedelta(minutes=m)}
+            for s, m in (("HEALTHY", 40), ("DOWN", 20), ("DOWN", 10))
+        ],
+    )
+    add_errors(
+        eng, [{"service": "yfinance", "message": HUGE, "created_at": now - timedelta(minutes=15)}]
+    )
     eng.dispose()
     at = run_page(monkeypatch, sqlite_url, "health", hview="timeline")
     no_exceptions(at)

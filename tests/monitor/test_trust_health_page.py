@@ -28,18 +28,58 @@ def _caches(fresh_caches: None) -> Iterator[None]:
 def seed(url: str, *, details: str | None = None) -> None:
     eng = make_engine(url, read_timeout=False)
     now = utcnow()
-    add_checks(eng, [{"service_name": "yfinance", "status": "HEALTHY", "check_timestamp": now - timedelta(minutes=m)}
-                     for m in (5, 35, 65)])
-    add_checks(eng, [{"service_name": EVIL, "status": "DOWN", "check_timestamp": now - timedelta(minutes=10)},
-                     {"service_name": LONG, "status": "DEGRADED", "check_timestamp": now - timedelta(minutes=10),
-                      "response_time_ms": "42"}])
-    add_checks(eng, [{"service_name": "yfinance", "status": "DOWN", "check_timestamp": now + timedelta(days=30),
-                      "response_time_ms": "7"},
-                     {"service_name": "database", "status": "HEALTHY", "check_timestamp": now.replace(year=2099)}])
+    add_checks(
+        eng,
+        [
+            {
+                "service_name": "yfinance",
+                "status": "HEALTHY",
+                "check_timestamp": now - timedelta(minutes=m),
+            }
+            for m in (5, 35, 65)
+        ],
+    )
+    add_checks(
+        eng,
+        [
+            {
+                "service_name": EVIL,
+                "status": "DOWN",
+                "check_timestamp": now - timedelta(minutes=10),
+            },
+            {
+                "service_name": LONG,
+                "status": "DEGRADED",
+                "check_timestamp": now - timedelta(minutes=10),
+                "response_time_ms": "42",
+            },
+        ],
+    )
+    add_checks(
+        eng,
+        [
+            {
+                "service_name": "yfinance",
+                "status": "DOWN",
+                "check_timestamp": now + timedelta(days=30),
+                "response_time_ms": "7",
+            },
+            {
+                "service_name": "database",
+                "status": "HEALTHY",
+                "check_timestamp": now.replace(year=2099),
+            },
+        ],
+    )
     if details is not None:
         with eng.begin() as conn:
-            conn.execute(text("UPDATE system_health_status SET details = :d WHERE service_name = 'yfinance' "
-                              "AND check_timestamp < :now"), {"d": details, "now": now})
+            conn.execute(
+                text(
+                    "UPDATE system_health_status SET details = :d WHERE service_name = 'yfinance' "
+                    "AND check_timestamp < :now"
+                ),
+                {"d": details, "now": now},
+            )
     eng.dispose()
 
 
@@ -47,8 +87,9 @@ def code_chars(at) -> int:  # type: ignore[no-untyped-def]
     return sum(len(str(c.value)) for c in at.code) + sum(len(str(j.value)) for j in at.json)
 
 
-def test_future_checks_are_counted_and_shown_in_the_future_range(monkeypatch: pytest.MonkeyPatch,
-                                                                 sqlite_url: str) -> None:
+def test_future_checks_are_counted_and_shown_in_the_future_range(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     seed(sqlite_url)
     for view in ("overview", "history", "details"):
         at = run_page(monkeypatch, sqlite_url, "health", hview=view)
@@ -62,7 +103,10 @@ def test_future_checks_are_counted_and_shown_in_the_future_range(monkeypatch: py
     listed = [df.value for df in future.dataframe if "checked_at" in df.value.columns]
     assert listed, "no table of the checks dated in the future"
     rows = listed[0]
-    assert list(rows["service"]) == ["yfinance", "database"] and list(rows["status"]) == ["DOWN", "HEALTHY"]
+    assert list(rows["service"]) == ["yfinance", "database"] and list(rows["status"]) == [
+        "DOWN",
+        "HEALTHY",
+    ]
     assert str(rows["checked_at"].iloc[1]).startswith("2099-")
 
 
@@ -72,8 +116,9 @@ DEEP_VALID = "[" * 500 + "]" * 500
 
 
 @pytest.mark.parametrize("details", [DEEP, HUGE, DEEP_VALID], ids=["deep-10000", "5MB", "deep-500"])
-def test_huge_or_deep_details_are_shown_as_cut_text(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
-                                                    details: str) -> None:
+def test_huge_or_deep_details_are_shown_as_cut_text(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, details: str
+) -> None:
     seed(sqlite_url, details=details)
     at = run_page(monkeypatch, sqlite_url, "health", hview="details", service="yfinance")
     no_exceptions(at)
@@ -86,18 +131,24 @@ def test_huge_or_deep_details_are_shown_as_cut_text(monkeypatch: pytest.MonkeyPa
         assert "shown as text" in body
 
 
-def test_an_unknown_service_in_the_url_shows_no_database_text_as_markdown(monkeypatch: pytest.MonkeyPatch,
-                                                                          sqlite_url: str) -> None:
+def test_an_unknown_service_in_the_url_shows_no_database_text_as_markdown(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     seed(sqlite_url)
     at = run_page(monkeypatch, sqlite_url, "health", hview="details", service="nope")
     no_exceptions(at)
-    alerts = [a.value for kind in ("warning", "info", "error", "markdown", "caption") for a in getattr(at, kind)]
+    alerts = [
+        a.value
+        for kind in ("warning", "info", "error", "markdown", "caption")
+        for a in getattr(at, kind)
+    ]
     assert any("service" in a and "Ignored" in a for a in alerts)
     assert not any("127.0.0.1:9" in a or "**bold**" in a for a in alerts)
 
 
-def test_a_service_name_longer_than_a_url_parameter_survives_a_reload(monkeypatch: pytest.MonkeyPatch,
-                                                                      sqlite_url: str) -> None:
+def test_a_service_name_longer_than_a_url_parameter_survives_a_reload(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     seed(sqlite_url)
     at = run_page(monkeypatch, sqlite_url, "health", hview="details")
     at.selectbox(key="health_service").select(LONG).run()
@@ -113,11 +164,18 @@ def test_a_service_name_longer_than_a_url_parameter_survives_a_reload(monkeypatc
     assert "Ignored" not in texts(again)
 
 
-def test_a_service_with_an_empty_name_is_its_own_choice(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_a_service_with_an_empty_name_is_its_own_choice(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     eng = make_engine(sqlite_url, read_timeout=False)
     now = utcnow()
-    add_checks(eng, [{"service_name": name, "status": status, "check_timestamp": now - timedelta(minutes=5)}
-                     for name, status in (("", "DOWN"), (" ", "DEGRADED"), ("yfinance", "HEALTHY"))])
+    add_checks(
+        eng,
+        [
+            {"service_name": name, "status": status, "check_timestamp": now - timedelta(minutes=5)}
+            for name, status in (("", "DOWN"), (" ", "DEGRADED"), ("yfinance", "HEALTHY"))
+        ],
+    )
     eng.dispose()
     at = run_page(monkeypatch, sqlite_url, "health", hview="details")
     picker = at.selectbox(key="health_service")

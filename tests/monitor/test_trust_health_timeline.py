@@ -21,16 +21,41 @@ from tests.monitor.conftest import add_checks
 SINCE = pd.Timestamp("2026-03-01 12:00", tz="UTC")
 UNTIL = pd.Timestamp("2026-03-02 12:00", tz="UTC")
 AXES = ("xaxis", "xaxis2", "xaxis3", "xaxis4")
-EMPTY_ERRORS = pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[us, UTC]"), "severity": [], "count": []})
+EMPTY_ERRORS = pd.DataFrame(
+    {"bucket": pd.Series([], dtype="datetime64[us, UTC]"), "severity": [], "count": []}
+)
 
 
 def frames(*, checks: int, activations: int) -> tuple[pd.DataFrame, ...]:
-    runs = hq.frame([{"service": "yfinance", "state": "HEALTHY", "category": "HEALTHY",
-                      "start": SINCE + pd.Timedelta(hours=i), "end": SINCE + pd.Timedelta(hours=i + 1),
-                      "duration_s": 3600.0, "carried_in": False} for i in range(checks)], hq.RUN_COLUMNS)
+    runs = hq.frame(
+        [
+            {
+                "service": "yfinance",
+                "state": "HEALTHY",
+                "category": "HEALTHY",
+                "start": SINCE + pd.Timedelta(hours=i),
+                "end": SINCE + pd.Timedelta(hours=i + 1),
+                "duration_s": 3600.0,
+                "carried_in": False,
+            }
+            for i in range(checks)
+        ],
+        hq.RUN_COLUMNS,
+    )
     scans = hq.frame([], tl.SCAN_COLUMNS)
-    acts = hq.frame([{"at": SINCE + pd.Timedelta(hours=2), "config_id": "c1", "name": "n", "what": "activated",
-                      "by": "me"} for _ in range(activations)], tl.ACTIVATION_COLUMNS)
+    acts = hq.frame(
+        [
+            {
+                "at": SINCE + pd.Timedelta(hours=2),
+                "config_id": "c1",
+                "name": "n",
+                "what": "activated",
+                "by": "me",
+            }
+            for _ in range(activations)
+        ],
+        tl.ACTIVATION_COLUMNS,
+    )
     return runs, EMPTY_ERRORS, scans, acts
 
 
@@ -44,12 +69,15 @@ def axis_window(fig, tz) -> list[tuple[object, list[pd.Timestamp]]]:  # type: ig
 
 @pytest.mark.parametrize(("checks", "activations"), [(0, 0), (1, 0), (5, 0), (5, 1), (0, 1)])
 @pytest.mark.parametrize("tz", ["UTC", "America/New_York"])
-def test_every_panel_has_a_date_axis_over_the_window(checks: int, activations: int, tz: str) -> None:
+def test_every_panel_has_a_date_axis_over_the_window(
+    checks: int, activations: int, tz: str
+) -> None:
     from ui.charts.monitor import service_timeline
 
     zone = ZoneInfo(tz)
-    fig = service_timeline(*frames(checks=checks, activations=activations), tz=zone, since=SINCE, until=UNTIL,
-                           title="")
+    fig = service_timeline(
+        *frames(checks=checks, activations=activations), tz=zone, since=SINCE, until=UNTIL, title=""
+    )
     window = [SINCE.tz_convert(zone).tz_localize(None), UNTIL.tz_convert(zone).tz_localize(None)]
     assert axis_window(fig, zone) == [("date", window)] * 4
     # the shared axis is the bottom one: its ticks are the only ones shown, and they are dates
@@ -58,16 +86,23 @@ def test_every_panel_has_a_date_axis_over_the_window(checks: int, activations: i
     sent = fig.to_plotly_json()["layout"]
     for name in AXES:
         assert sent[name]["type"] == "date"
-        assert all(isinstance(v, str) and v.startswith(("2026-03-01", "2026-03-02")) for v in sent[name]["range"])
+        assert all(
+            isinstance(v, str) and v.startswith(("2026-03-01", "2026-03-02"))
+            for v in sent[name]["range"]
+        )
 
 
 def test_every_panel_has_a_trace_over_the_window() -> None:
     """Plotly draws no axis for a panel without a trace: each panel holds one spanning the window."""
     from ui.charts.monitor import service_timeline
 
-    fig = service_timeline(*frames(checks=0, activations=0), tz=ZoneInfo("UTC"), since=SINCE, until=UNTIL, title="")
+    fig = service_timeline(
+        *frames(checks=0, activations=0), tz=ZoneInfo("UTC"), since=SINCE, until=UNTIL, title=""
+    )
     spans = {t.xaxis: list(t.x) for t in fig.data}
-    assert spans == {a: ["2026-03-01T12:00:00", "2026-03-02T12:00:00"] for a in ("x", "x2", "x3", "x4")}
+    assert spans == {
+        a: ["2026-03-01T12:00:00", "2026-03-02T12:00:00"] for a in ("x", "x2", "x3", "x4")
+    }
     # the state panel lists services: with none, no numeric 0..4 scale either
     assert fig.layout.yaxis.type == "category"
 
@@ -75,7 +110,9 @@ def test_every_panel_has_a_trace_over_the_window() -> None:
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("REQUIRE_BROWSER"), reason="no Chromium")
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("REQUIRE_BROWSER"), reason="no Chromium"
+)
 @pytest.mark.parametrize("activations", [0, 1])
 def test_the_drawn_chart_has_date_ticks_over_the_window(tmp_path: Path, activations: int) -> None:
     """The figure as Chromium draws it: the shared bottom axis shows the window's dates."""
@@ -83,19 +120,31 @@ def test_the_drawn_chart_has_date_ticks_over_the_window(tmp_path: Path, activati
 
     from ui.charts.monitor import service_timeline
 
-    fig = service_timeline(*frames(checks=0, activations=activations), tz=ZoneInfo("UTC"), since=SINCE,
-                           until=UNTIL, title="")
+    fig = service_timeline(
+        *frames(checks=0, activations=activations),
+        tz=ZoneInfo("UTC"),
+        since=SINCE,
+        until=UNTIL,
+        title="",
+    )
     html = tmp_path / "timeline.html"
     fig.write_html(str(html), include_plotlyjs=True)
+
     def drawn_ticks() -> list[str]:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
             try:
                 page = browser.new_page(viewport={"width": 1000, "height": 700})
                 page.goto(html.as_uri())
                 page.wait_for_selector("g.x4tick text", state="attached", timeout=20_000)
-                return list(page.evaluate("() => Array.from(document.querySelectorAll('g.x4tick text'))"
-                                          ".map(t => t.textContent)"))
+                return list(
+                    page.evaluate(
+                        "() => Array.from(document.querySelectorAll('g.x4tick text'))"
+                        ".map(t => t.textContent)"
+                    )
+                )
             finally:
                 browser.close()
 
@@ -114,14 +163,24 @@ def _caches(fresh_caches: None) -> Iterator[None]:
 
 @pytest.mark.usefixtures("_caches")
 @pytest.mark.parametrize("checks", [0, 1])
-def test_the_timeline_view_draws_a_date_axis_without_activations(monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
-                                                                 checks: int) -> None:
+def test_the_timeline_view_draws_a_date_axis_without_activations(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, checks: int
+) -> None:
     from db.engine import make_engine
 
     eng = make_engine(sqlite_url, read_timeout=False)
     now = datetime.now(UTC).replace(tzinfo=None)
     if checks:
-        add_checks(eng, [{"service_name": "yfinance", "status": "DOWN", "check_timestamp": now - timedelta(hours=2)}])
+        add_checks(
+            eng,
+            [
+                {
+                    "service_name": "yfinance",
+                    "status": "DOWN",
+                    "check_timestamp": now - timedelta(hours=2),
+                }
+            ],
+        )
     eng.dispose()
     at = run_page(monkeypatch, sqlite_url, "health", hview="timeline")
     no_exceptions(at)

@@ -24,11 +24,16 @@ class MessyDb:
 
 
 @pytest.fixture(scope="module", params=ENGINE_KINDS)
-def messy_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MessyDb]:
+def messy_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MessyDb]:
     """A messy database (every text/JSON column hostile) on each engine, one per test module."""
     kind = request.param
-    url = (f"sqlite:///{tmp_path_factory.mktemp('messy') / 'messy.db'}" if kind == "sqlite"
-           else create_server_db(kind))
+    url = (
+        f"sqlite:///{tmp_path_factory.mktemp('messy') / 'messy.db'}"
+        if kind == "sqlite"
+        else create_server_db(kind)
+    )
     try:
         prepare_schema(url)
         eng = make_engine(url, read_timeout=False)
@@ -61,7 +66,9 @@ def app_at(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
     """Factory: an AppTest of app.py on `url` with optional query params, switched to `page`."""
     monkeypatch.chdir(ROOT)
 
-    def make(url: str, page: str | None = None, params: dict[str, str] | None = None, run: bool = True) -> AppTest:
+    def make(
+        url: str, page: str | None = None, params: dict[str, str] | None = None, run: bool = True
+    ) -> AppTest:
         monkeypatch.setenv("DATABASE_URL", url)
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT_S)
         for k, v in (params or {}).items():

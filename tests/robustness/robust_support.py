@@ -51,20 +51,30 @@ def registered_pages() -> list[PageSpec]:
                 continue
             kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
             path = first.value
-            pages.append(PageSpec(path=path, url_path=str(kw.get("url_path") or Path(path).stem),
-                                  title=str(kw.get("title") or Path(path).stem)))
+            pages.append(
+                PageSpec(
+                    path=path,
+                    url_path=str(kw.get("url_path") or Path(path).stem),
+                    title=str(kw.get("title") or Path(path).stem),
+                )
+            )
     if not pages:  # app.py delegates to ui.kit.nav: read its page list
         from ui.kit import nav
 
-        pages = [PageSpec(path=p.path, url_path=p.url_path, title=p.title)
-                 for specs in nav.SECTIONS.values() for p in specs]
+        pages = [
+            PageSpec(path=p.path, url_path=p.url_path, title=p.title)
+            for specs in nav.SECTIONS.values()
+            for p in specs
+        ]
     return pages
 
 
 PAGES = registered_pages()
 PAGE_IDS = [p.name for p in PAGES]
 
-_URLSTATE_CALL = re.compile(r"urlstate\.(choice|integer|text|many|flag)\(\s*[\"']([A-Za-z0-9_]+)[\"']")
+_URLSTATE_CALL = re.compile(
+    r"urlstate\.(choice|integer|text|many|flag)\(\s*[\"']([A-Za-z0-9_]+)[\"']"
+)
 
 
 def _imported_ui_modules(source: str) -> list[Path]:
@@ -82,7 +92,12 @@ def _imported_ui_modules(source: str) -> list[Path]:
             names = [a.name.split(".", 1)[1] for a in node.names if a.name.startswith("ui.")]
         for name in names:
             path = ROOT / "ui" / f"{name.split('.')[0]}.py"
-            if path.exists() and path.name not in ("shell.py", "page.py", "widgets.py", "urlstate.py"):
+            if path.exists() and path.name not in (
+                "shell.py",
+                "page.py",
+                "widgets.py",
+                "urlstate.py",
+            ):
                 out.append(path)
     return out
 
@@ -91,7 +106,9 @@ def url_params(page: PageSpec) -> dict[str, str]:
     """The URL parameters a page reads through ui.kit.urlstate (name -> kind), from its source
     and the page's own ui modules; the shell's `range`, `tz`, `from`, `to` included."""
     found = {"range": "choice", "tz": "choice", "from": "text", "to": "text"}
-    sources = [page.source] + [p.read_text(encoding="utf-8") for p in _imported_ui_modules(page.source)]
+    sources = [page.source] + [
+        p.read_text(encoding="utf-8") for p in _imported_ui_modules(page.source)
+    ]
     for src in sources:
         for kind, name in _URLSTATE_CALL.findall(src):
             found.setdefault(name, kind)
@@ -101,8 +118,20 @@ def url_params(page: PageSpec) -> dict[str, str]:
 # --- what AppTest shows -------------------------------------------------------------------
 
 # Elements that show text literally: database text may appear there.
-PLAIN_TYPES = {"text", "code", "json", "arrow_data_frame", "dataframe", "table", "plotly_chart",
-               "selectbox", "multiselect", "download_button", "vega_lite_chart", "arrow_vega_lite_chart"}
+PLAIN_TYPES = {
+    "text",
+    "code",
+    "json",
+    "arrow_data_frame",
+    "dataframe",
+    "table",
+    "plotly_chart",
+    "selectbox",
+    "multiselect",
+    "download_button",
+    "vega_lite_chart",
+    "arrow_vega_lite_chart",
+}
 # Proto fields rendered as Markdown by the frontend.
 MARKDOWN_FIELDS = {"body", "label", "help", "placeholder", "caption"}
 OPTION_MARKDOWN_TYPES = {"radio", "button_group"}
@@ -145,7 +174,15 @@ def all_texts(at: Any) -> list[tuple[str, str]]:
     for node in _nodes(at):
         kind = str(getattr(node, "type", ""))
         for path, s in _strings(_proto_dict(node)):
-            if path and path[-1] in ("id", "form_id", "page_script_hash", "icon", "data", "spec", "figure"):
+            if path and path[-1] in (
+                "id",
+                "form_id",
+                "page_script_hash",
+                "icon",
+                "data",
+                "spec",
+                "figure",
+            ):
                 continue
             out.append((kind, s))
     return out
@@ -164,7 +201,9 @@ def markdown_texts(at: Any) -> list[tuple[str, str]]:
             leaf = path[-1]
             if kind == "metric" and leaf == "body":
                 continue  # the metric value is plain text
-            if leaf in MARKDOWN_FIELDS or (kind in OPTION_MARKDOWN_TYPES and ("options" in path or leaf == "content")):
+            if leaf in MARKDOWN_FIELDS or (
+                kind in OPTION_MARKDOWN_TYPES and ("options" in path or leaf == "content")
+            ):
                 out.append((kind, s))
     return out
 
@@ -206,7 +245,9 @@ def alerts(at: Any, kind: str) -> list[str]:
     return [str(e.value) for e in getattr(at, kind)]
 
 
-def prepare_database(url: str, *, demo: bool = True, messy_seed: int | None = None) -> dict[str, Any]:
+def prepare_database(
+    url: str, *, demo: bool = True, messy_seed: int | None = None
+) -> dict[str, Any]:
     """Create all tables (backend + ours) at `url`, then demo rows (demo.generate) and/or messy rows."""
     from db.engine import make_engine
     from db.models import Base
@@ -245,14 +286,19 @@ def choose_option(widget: Any, index: int) -> None:
     ws = WidgetState()
     ws.id = widget.id
     ws.string_value = widget.options[index]
-    widget.__class__ = type(f"Chosen{type(widget).__name__}", (type(widget),),
-                            {"_widget_state": property(lambda self: ws)})
+    widget.__class__ = type(
+        f"Chosen{type(widget).__name__}",
+        (type(widget),),
+        {"_widget_state": property(lambda self: ws)},
+    )
 
 
 # --- throwaway databases on the servers ------------------------------------------------------
 
 SERVER_URLS = {
-    "postgresql": os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    "postgresql": os.environ.get(
+        "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    ),
     "mariadb": os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
 REQUIRED = {e.strip() for e in os.environ.get("REQUIRE_ENGINES", "").split(",") if e.strip()}
@@ -260,7 +306,9 @@ ENGINE_KINDS = ["sqlite", "postgresql", "mariadb"]
 
 
 def _admin(kind: str):  # type: ignore[no-untyped-def]
-    return create_engine(SERVER_URLS[kind], isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    return create_engine(
+        SERVER_URLS[kind], isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
 
 
 def create_server_db(kind: str) -> str:
@@ -272,7 +320,11 @@ def create_server_db(kind: str) -> str:
             if kind == "postgresql":
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             else:
-                conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+                conn.execute(
+                    text(
+                        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                    )
+                )
         admin.dispose()
     except Exception as exc:  # noqa: BLE001
         msg = f"{kind} not reachable: {type(exc).__name__}"

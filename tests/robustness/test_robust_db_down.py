@@ -89,15 +89,21 @@ def switchable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Switc
         u = make_url(real)
         proxy = Proxy(u.host or "127.0.0.1", u.port or (5432 if kind == "postgresql" else 3306))
         proxy.up()
-        yield Switchable(kind, u.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
-                         proxy.down, proxy.up)
+        yield Switchable(
+            kind,
+            u.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+            proxy.down,
+            proxy.up,
+        )
         proxy.down()
     finally:
         drop_server_db(kind, real)
 
 
 def _shown(at: AppTest) -> list[tuple[str, str]]:
-    return [(k, s) for k, s in all_texts(at) if messy.MARKER not in s]  # database text may say anything
+    return [
+        (k, s) for k, s in all_texts(at) if messy.MARKER not in s
+    ]  # database text may say anything
 
 
 # ui.kit.frame.future_notice: a legitimate warning on data with rows dated after now (the messy data has
@@ -117,7 +123,9 @@ def _messages(at: AppTest) -> list[str]:
 def _assert_down_message(at: AppTest, page: PageSpec) -> None:
     assert not exceptions(at), f"{page.name}: traceback shown: {exceptions(at)}"
     msgs = _messages(at)
-    assert any(w in m.lower() for m in msgs for w in DOWN_WORDS), f"{page.name}: no clear message: {msgs}"
+    assert any(w in m.lower() for m in msgs for w in DOWN_WORDS), (
+        f"{page.name}: no clear message: {msgs}"
+    )
     assert not leaks(_shown(at)), f"{page.name}: {leaks(_shown(at))}"
     assert any(b.label == "Retry" for b in at.button), f"{page.name}: no Retry button"
 
@@ -125,7 +133,9 @@ def _assert_down_message(at: AppTest, page: PageSpec) -> None:
 def _assert_clean(at: AppTest, page: PageSpec) -> None:
     assert not exceptions(at), f"{page.name}: {exceptions(at)}"
     assert not at.error, f"{page.name}: error after recovery: {[e.value for e in at.error]}"
-    assert not any(w in m.lower() for m in _messages(at) for w in ("cannot be reached", "operational problem"))
+    assert not any(
+        w in m.lower() for m in _messages(at) for w in ("cannot be reached", "operational problem")
+    )
     assert not leaks(_shown(at)), leaks(_shown(at))
 
 
@@ -143,8 +153,9 @@ def _app(url: str, page: PageSpec, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
-def test_database_down_at_start_then_back(switchable: Switchable, page: PageSpec,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_down_at_start_then_back(
+    switchable: Switchable, page: PageSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
     switchable.down()
     at = _app(switchable.url, page, monkeypatch).run()
     _assert_down_message(at, page)
@@ -154,8 +165,9 @@ def test_database_down_at_start_then_back(switchable: Switchable, page: PageSpec
 
 
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
-def test_database_down_in_the_middle_of_a_session(switchable: Switchable, page: PageSpec,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_down_in_the_middle_of_a_session(
+    switchable: Switchable, page: PageSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = _app(switchable.url, page, monkeypatch).run()
     _assert_clean(at, page)
     switchable.down()
@@ -174,19 +186,29 @@ def test_postgres_connections_terminated_mid_session(monkeypatch: pytest.MonkeyP
     url = create_server_db("postgresql")
     try:
         _fill(url)
-        page = next(p for p in PAGES if p.name == "errors") if any(p.name == "errors" for p in PAGES) else PAGES[0]
+        page = (
+            next(p for p in PAGES if p.name == "errors")
+            if any(p.name == "errors" for p in PAGES)
+            else PAGES[0]
+        )
         at = _app(url, page, monkeypatch).run()
         _assert_clean(at, page)
         admin = make_engine(url.rsplit("/", 1)[0] + "/postgres", read_timeout=False)
         with admin.connect() as conn:
-            killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                       "WHERE datname = :db AND pid <> pg_backend_pid()"),
-                                  {"db": make_url(url).database}).scalar_one()
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :db AND pid <> pg_backend_pid()"
+                ),
+                {"db": make_url(url).database},
+            ).scalar_one()
         admin.dispose()
         assert killed >= 1
         data.invalidate()
         at.run()
-        if _messages(at):  # at most one failed run (any error or warning but a future notice), then Retry recovers
+        if _messages(
+            at
+        ):  # at most one failed run (any error or warning but a future notice), then Retry recovers
             _assert_down_message(at, page)
             at = _retry(at)
         _assert_clean(at, page)
@@ -194,15 +216,27 @@ def test_postgres_connections_terminated_mid_session(monkeypatch: pytest.MonkeyP
         drop_server_db("postgresql", url)
 
 
-@pytest.mark.parametrize(("message", "future"), [
-    ("3 errors dated in the future are not in this window.", True),
-    ("1 error dated in the future is not in this window.", True),
-    ("1,204 health checks dated in the future are not in this window.", True),
-    ("Errors: The database cannot be reached right now. The console retries on the next refresh.", False),
-    ("Errors dated in the future: The database reported an operational problem (it may be down or restarting). "
-     "Try again in a moment.", False),
-    ("3 errors dated in the future are not in this window. The database cannot be reached right now.", False),
-])
+@pytest.mark.parametrize(
+    ("message", "future"),
+    [
+        ("3 errors dated in the future are not in this window.", True),
+        ("1 error dated in the future is not in this window.", True),
+        ("1,204 health checks dated in the future are not in this window.", True),
+        (
+            "Errors: The database cannot be reached right now. The console retries on the next refresh.",
+            False,
+        ),
+        (
+            "Errors dated in the future: The database reported an operational problem (it may be down or restarting). "
+            "Try again in a moment.",
+            False,
+        ),
+        (
+            "3 errors dated in the future are not in this window. The database cannot be reached right now.",
+            False,
+        ),
+    ],
+)
 def test_only_the_future_notice_is_set_aside(message: str, future: bool) -> None:
     """The down check ignores the future notice and nothing else (a database message in the panel
     named after the future rows still counts)."""
@@ -210,7 +244,9 @@ def test_only_the_future_notice_is_set_aside(message: str, future: bool) -> None
     assert _messages(run) == ([] if future else [message])  # type: ignore[arg-type]
 
 
-def test_mariadb_database_dropped_and_recreated_mid_session(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mariadb_database_dropped_and_recreated_mid_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The throwaway database dropped under the console: a message naming the problem, then
     recovery once it is recreated, without a restart."""
     url = create_server_db("mariadb")
@@ -227,7 +263,9 @@ def test_mariadb_database_dropped_and_recreated_mid_session(monkeypatch: pytest.
         at.run()
         _assert_down_message(at, page)
         with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+            conn.execute(
+                text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+            )
         admin.dispose()
         _fill(url)
         at = _retry(at)

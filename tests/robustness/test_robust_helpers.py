@@ -61,17 +61,28 @@ def test_messy_generator_fills_every_text_and_json_column(tmp_path: Path) -> Non
                 if col.foreign_keys or col.primary_key:
                     continue
                 values = [v for v in conn.execute(select(col)).scalars() if v is not None]
-                if isinstance(col.type, String) and getattr(col.type, "length", None) in (None,) or (
-                        isinstance(col.type, String) and col.type.length and col.type.length >= 50):
+                if (
+                    isinstance(col.type, String)
+                    and getattr(col.type, "length", None) in (None,)
+                    or (isinstance(col.type, String) and col.type.length and col.type.length >= 50)
+                ):
                     joined = " ".join(map(str, values))
                     assert messy.MARKER in joined, f"{table.name}.{col.name}"
                     for k in kinds:
                         kinds[k] += k in joined
                 if isinstance(col.type, JSON):
-                    assert any(isinstance(v, list) for v in values), f"{table.name}.{col.name}: no array"
+                    assert any(isinstance(v, list) for v in values), (
+                        f"{table.name}.{col.name}: no array"
+                    )
                     assert any(isinstance(v, dict) and "level_29" in str(v) for v in values) or any(
-                        isinstance(v, list) and "level_" in str(v) for v in values), f"{table.name}.{col.name}"
-        years = {y for y in conn.execute(select(Base.metadata.tables["scan_sessions"].c.started_at)).scalars()}
+                        isinstance(v, list) and "level_" in str(v) for v in values
+                    ), f"{table.name}.{col.name}"
+        years = {
+            y
+            for y in conn.execute(
+                select(Base.metadata.tables["scan_sessions"].c.started_at)
+            ).scalars()
+        }
     assert min(years).year == 1970 and max(years).year == 2099
     assert all(n > 0 for n in kinds.values()), kinds
     eng.dispose()
@@ -86,13 +97,25 @@ def _spreadsheet_cells(data: bytes) -> list[list[str]]:
 
 
 def test_csv_export_neutralises_formulas() -> None:
-    hostile = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=2", "x\r=HYPERLINK(1)",
-               "y\n=3", "plain", "a=b"]
-    df = pd.DataFrame({
-        "v": hostile,  # a pure-text column: pandas 3 gives it the `str` dtype
-        "=head": range(len(hostile)),
-        "j": [{"k": "=x"}, ["=y"], None, *hostile[3:]],
-    })
+    hostile = [
+        "=cmd|' /C calc'!A0",
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\t=1",
+        "\r=2",
+        "x\r=HYPERLINK(1)",
+        "y\n=3",
+        "plain",
+        "a=b",
+    ]
+    df = pd.DataFrame(
+        {
+            "v": hostile,  # a pure-text column: pandas 3 gives it the `str` dtype
+            "=head": range(len(hostile)),
+            "j": [{"k": "=x"}, ["=y"], None, *hostile[3:]],
+        }
+    )
     assert str(df["v"].dtype) != "object"
     rows = _spreadsheet_cells(to_csv_bytes(df))
     assert rows[0][1] == "'=head"
@@ -109,21 +132,39 @@ def _leaky_handlers(source: str) -> list[int]:
     """Lines where an `except` catching database or arbitrary errors puts the exception into text."""
     import ast
 
-    broad = {"SQLAlchemyError", "DBAPIError", "OperationalError", "ProgrammingError", "Exception", "BaseException",
-             "IntegrityError", "DatabaseError"}
+    broad = {
+        "SQLAlchemyError",
+        "DBAPIError",
+        "OperationalError",
+        "ProgrammingError",
+        "Exception",
+        "BaseException",
+        "IntegrityError",
+        "DatabaseError",
+    }
     lines = []
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.ExceptHandler) or node.name is None or node.type is None:
             continue
-        caught = {n.id if isinstance(n, ast.Name) else getattr(n, "attr", "")
-                  for n in ast.walk(node.type) if isinstance(n, ast.Name | ast.Attribute)}
+        caught = {
+            n.id if isinstance(n, ast.Name) else getattr(n, "attr", "")
+            for n in ast.walk(node.type)
+            if isinstance(n, ast.Name | ast.Attribute)
+        }
         if not caught & broad:
             continue
         for inner in ast.walk(ast.Module(body=node.body, type_ignores=[])):
-            if isinstance(inner, ast.Call) and getattr(inner.func, "id", "") in ("str", "repr") and any(
-                    isinstance(a, ast.Name) and a.id == node.name for a in inner.args):
+            if (
+                isinstance(inner, ast.Call)
+                and getattr(inner.func, "id", "") in ("str", "repr")
+                and any(isinstance(a, ast.Name) and a.id == node.name for a in inner.args)
+            ):
                 lines.append(inner.lineno)
-            if isinstance(inner, ast.FormattedValue) and isinstance(inner.value, ast.Name) and inner.value.id == node.name:
+            if (
+                isinstance(inner, ast.FormattedValue)
+                and isinstance(inner.value, ast.Name)
+                and inner.value.id == node.name
+            ):
                 lines.append(inner.lineno)
     return lines
 
@@ -142,7 +183,9 @@ def test_error_details_are_off_everywhere() -> None:
         for needle in ("st.exception(", "traceback.format_exc", "traceback.print_exc"):
             if needle in text:
                 offenders.append(f"{path.relative_to(root)}: {needle}")
-        offenders += [f"{path.relative_to(root)}:{n}: exception text shown" for n in _leaky_handlers(text)]
+        offenders += [
+            f"{path.relative_to(root)}:{n}: exception text shown" for n in _leaky_handlers(text)
+        ]
     assert not offenders, offenders
 
 
@@ -150,4 +193,8 @@ def test_leaky_handler_detector() -> None:
     bad = "try:\n    x()\nexcept SQLAlchemyError as exc:\n    st.error(str(exc))\n"
     bad_f = "try:\n    x()\nexcept Exception as e:\n    st.text(f'failed: {e}')\n"
     fine = "try:\n    x()\nexcept PermissionDenied as exc:\n    st.text(str(exc))\n"
-    assert _leaky_handlers(bad) == [4] and _leaky_handlers(bad_f) == [4] and _leaky_handlers(fine) == []
+    assert (
+        _leaky_handlers(bad) == [4]
+        and _leaky_handlers(bad_f) == [4]
+        and _leaky_handlers(fine) == []
+    )

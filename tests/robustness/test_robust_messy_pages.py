@@ -4,7 +4,16 @@ as Markdown/HTML, no error details."""
 from __future__ import annotations
 
 import pytest
-from robust_support import PAGE_IDS, PAGES, PageSpec, all_texts, choose_option, exceptions, leaks, markdown_texts
+from robust_support import (
+    PAGE_IDS,
+    PAGES,
+    PageSpec,
+    all_texts,
+    choose_option,
+    exceptions,
+    leaks,
+    markdown_texts,
+)
 
 from demo.messy import MARKER
 
@@ -13,7 +22,9 @@ def _check_run(at, page: PageSpec) -> None:  # type: ignore[no-untyped-def]
     assert not exceptions(at), f"{page.name}: uncaught exception: {exceptions(at)}"
     rendered = [(k, s) for k, s in markdown_texts(at) if MARKER in s]
     assert not rendered, f"{page.name}: database text rendered as Markdown: {rendered[:3]}"
-    shown = [(k, s) for k, s in all_texts(at) if MARKER not in s]  # database text itself may say anything
+    shown = [
+        (k, s) for k, s in all_texts(at) if MARKER not in s
+    ]  # database text itself may say anything
     assert not leaks(shown), f"{page.name}: error details shown: {leaks(shown)[:3]}"
 
 
@@ -23,7 +34,9 @@ def test_page_renders_messy_data(messy_db, app_at, page: PageSpec, window: str) 
     at = app_at(messy_db.url, page.path, {"range": window})
     _check_run(at, page)
     title = [t.value for t in at.title]
-    assert page.title in title or any(page.title in t for t in title), f"{page.name}: page title missing: {title}"
+    assert page.title in title or any(page.title in t for t in title), (
+        f"{page.name}: page title missing: {title}"
+    )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)

@@ -45,7 +45,9 @@ def _slow_panel_script() -> None:
         st.text(f"quick: {data.fetch(quick_read)}")
 
 
-def test_slow_read_cancelled_with_narrow_the_filter(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slow_read_cancelled_with_narrow_the_filter(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("CONSOLE_STATEMENT_TIMEOUT_S", str(TIMEOUT_S))
     monkeypatch.setenv("SLOW_SQL", SLOW_SQL[dialect_name(db_url)])

@@ -24,8 +24,17 @@ def _writes(url: str, dev, admin) -> str:  # type: ignore[no-untyped-def]
     eng = make_engine(url)
     try:
         cid = add_config(eng)
-        cmd.save_config(eng, identity=dev, config_id=cid, loaded_version=1, name="Renamed", strategy_id="S",
-                        user_id="u", config_data={**REAL_CONFIG, "risk": {"profit_target": 0.4}}, note="<b>why</b>")
+        cmd.save_config(
+            eng,
+            identity=dev,
+            config_id=cid,
+            loaded_version=1,
+            name="Renamed",
+            strategy_id="S",
+            user_id="u",
+            config_data={**REAL_CONFIG, "risk": {"profit_target": 0.4}},
+            note="<b>why</b>",
+        )
         cmd.set_active(eng, identity=admin, config_id=cid, active=True)
     finally:
         eng.dispose()
@@ -55,7 +64,13 @@ def test_audit_page_pages_older_and_newer(monkeypatch, sqlite_url, dev):  # type
     eng = make_engine(sqlite_url)
     with write_session(eng) as s:
         for i in range(PAGE_SIZE + 5):
-            audit_cmd.record(s, identity=dev, action="config.save", target_type="sandbox_config", target_id=f"c{i}")
+            audit_cmd.record(
+                s,
+                identity=dev,
+                action="config.save",
+                target_type="sandbox_config",
+                target_id=f"c{i}",
+            )
     eng.dispose()
     at = open_page(monkeypatch, sqlite_url, user="analyst", page="pages/audit.py")
     first = at.dataframe[0].value
@@ -66,11 +81,17 @@ def test_audit_page_pages_older_and_newer(monkeypatch, sqlite_url, dev):  # type
     position = at.query_params["before"]
     position = position[0] if isinstance(position, list) else position
     assert "|" in position
-    shared = open_page(monkeypatch, sqlite_url, user="analyst", page="pages/audit.py",
-                       before=position)  # the position travels in the URL
+    shared = open_page(
+        monkeypatch, sqlite_url, user="analyst", page="pages/audit.py", before=position
+    )  # the position travels in the URL
     assert shared.dataframe[0].value["target_id"].tolist() == second["target_id"].tolist()
-    bad = open_page(monkeypatch, sqlite_url, user="analyst", page="pages/audit.py", before="yesterday|x")
-    assert "Ignored the URL parameter `before`" in texts(bad, "warning") and len(bad.dataframe[0].value) == PAGE_SIZE
+    bad = open_page(
+        monkeypatch, sqlite_url, user="analyst", page="pages/audit.py", before="yesterday|x"
+    )
+    assert (
+        "Ignored the URL parameter `before`" in texts(bad, "warning")
+        and len(bad.dataframe[0].value) == PAGE_SIZE
+    )
     widget(at, "button", "Newer").click().run()
     assert at.dataframe[0].value["target_id"].tolist() == first["target_id"].tolist()
 
@@ -79,8 +100,13 @@ def test_changing_a_filter_goes_back_to_the_newest_page(monkeypatch, sqlite_url,
     eng = make_engine(sqlite_url)
     with write_session(eng) as s:
         for i in range(PAGE_SIZE + 5):
-            audit_cmd.record(s, identity=dev if i % 2 else ops, action="config.save", target_type="sandbox_config",
-                             target_id=f"c{i}")
+            audit_cmd.record(
+                s,
+                identity=dev if i % 2 else ops,
+                action="config.save",
+                target_type="sandbox_config",
+                target_id=f"c{i}",
+            )
     eng.dispose()
     at = open_page(monkeypatch, sqlite_url, user="analyst", page="pages/audit.py")
     widget(at, "button", "Older").click().run()

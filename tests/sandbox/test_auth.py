@@ -12,16 +12,30 @@ from db.errors import PermissionDenied
 from db.settings import EXAMPLE_ROLE_GROUPS, load_settings
 
 
-@pytest.mark.parametrize(("groups", "allowed", "denied"), [
-    (["analysts"], {auth.VIEW}, {auth.EDIT_CONFIG, auth.PURGE_CACHE, auth.RESOLVE_ERRORS}),
-    (["strategy-developers"], {auth.VIEW, auth.EDIT_CONFIG, auth.ACTIVATE_CONFIG, auth.DELETE_CONFIG},
-     {auth.PURGE_CACHE, auth.RESOLVE_ERRORS}),
-    (["ops"], {auth.VIEW, auth.RESOLVE_ERRORS, auth.PURGE_CACHE}, {auth.EDIT_CONFIG, auth.ACTIVATE_CONFIG}),
-    (["admins"], set(auth.ALL_PERMISSIONS), set()),
-    (["ops", "strategy-developers"], {auth.EDIT_CONFIG, auth.PURGE_CACHE, auth.RESOLVE_ERRORS}, set()),
-    ([], set(), set(auth.ALL_PERMISSIONS)),
-    (["marketing", "Admins", "admins "], set(), set(auth.ALL_PERMISSIONS)),  # exact names only
-])
+@pytest.mark.parametrize(
+    ("groups", "allowed", "denied"),
+    [
+        (["analysts"], {auth.VIEW}, {auth.EDIT_CONFIG, auth.PURGE_CACHE, auth.RESOLVE_ERRORS}),
+        (
+            ["strategy-developers"],
+            {auth.VIEW, auth.EDIT_CONFIG, auth.ACTIVATE_CONFIG, auth.DELETE_CONFIG},
+            {auth.PURGE_CACHE, auth.RESOLVE_ERRORS},
+        ),
+        (
+            ["ops"],
+            {auth.VIEW, auth.RESOLVE_ERRORS, auth.PURGE_CACHE},
+            {auth.EDIT_CONFIG, auth.ACTIVATE_CONFIG},
+        ),
+        (["admins"], set(auth.ALL_PERMISSIONS), set()),
+        (
+            ["ops", "strategy-developers"],
+            {auth.EDIT_CONFIG, auth.PURGE_CACHE, auth.RESOLVE_ERRORS},
+            set(),
+        ),
+        ([], set(), set(auth.ALL_PERMISSIONS)),
+        (["marketing", "Admins", "admins "], set(), set(auth.ALL_PERMISSIONS)),  # exact names only
+    ],
+)
 def test_permission_mapping(groups: list[str], allowed: set[str], denied: set[str]) -> None:
     who = auth.identity_for("u@example.com", groups, EXAMPLE_ROLE_GROUPS)
     assert who.mode == auth.MODE_OIDC
@@ -57,6 +71,8 @@ def test_require_raises_and_logs(caplog: pytest.LogCaptureFixture) -> None:
         auth.require(auth.readonly_identity(), auth.PURGE_CACHE)
     with pytest.raises(PermissionDenied):
         auth.require(None, auth.VIEW)
-    assert [r.getMessage() for r in caplog.records] == ["permission denied: anonymous lacks purge_cache",
-                                                        "permission denied: nobody lacks view"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "permission denied: anonymous lacks purge_cache",
+        "permission denied: nobody lacks view",
+    ]
     assert auth.require(auth.local_identity(), auth.PURGE_CACHE).user == "local"

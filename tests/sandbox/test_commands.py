@@ -36,48 +36,99 @@ def _edit(data, dte):  # type: ignore[no-untyped-def]
 
 def test_save_makes_a_new_version_and_keeps_the_previous(engine, dev):  # type: ignore[no-untyped-def]
     cid = add_config(engine)
-    res = cmd.save_config(engine, identity=dev, config_id=cid, loaded_version=1, name="  Weekly v2 ",
-                          strategy_id="ThetaCropWeekly", user_id="default_user",
-                          config_data=_edit(REAL_CONFIG, [7, 28]), note="wider range")
+    res = cmd.save_config(
+        engine,
+        identity=dev,
+        config_id=cid,
+        loaded_version=1,
+        name="  Weekly v2 ",
+        strategy_id="ThetaCropWeekly",
+        user_id="default_user",
+        config_data=_edit(REAL_CONFIG, [7, 28]),
+        note="wider range",
+    )
     assert res.version == 2 and not res.repeated
     row = _row(engine, cid)
     assert row.version == 2 and row.name == "Weekly v2"
     assert row.config_data["trading"]["target_dte_range"] == [7, 28]
-    assert row.updated_at is not None and abs((row.updated_at - audit_mod.utcnow()).total_seconds()) < 3600
+    assert (
+        row.updated_at is not None
+        and abs((row.updated_at - audit_mod.utcnow()).total_seconds()) < 3600
+    )
     with Session(engine) as s:
-        hist = s.execute(select(ConfigHistory).where(ConfigHistory.config_id == cid)
-                         .order_by(ConfigHistory.version)).scalars().all()
+        hist = (
+            s.execute(
+                select(ConfigHistory)
+                .where(ConfigHistory.config_id == cid)
+                .order_by(ConfigHistory.version)
+            )
+            .scalars()
+            .all()
+        )
         assert [h.version for h in hist] == [1, 2]
         assert hist[0].config_data == REAL_CONFIG and hist[0].changed_by == cmd.BEFORE_CONSOLE
         assert hist[1].changed_by == "dev@example.com" and hist[1].note == "wider range"
         log = s.execute(select(AuditLog)).scalars().all()
-        assert [(a.action, a.actor, a.target_id) for a in log] == [("config.save", "dev@example.com", cid)]
+        assert [(a.action, a.actor, a.target_id) for a in log] == [
+            ("config.save", "dev@example.com", cid)
+        ]
         assert log[0].before["version"] == 1 and log[0].after["version"] == 2
 
 
 def test_concurrent_save_conflicts_and_writes_nothing(engine, dev, dev2):  # type: ignore[no-untyped-def]
     cid = add_config(engine)
     # Both sessions loaded version 1; the first one saves.
-    cmd.save_config(engine, identity=dev, config_id=cid, loaded_version=1, name="A", strategy_id="S",
-                    user_id="u", config_data=_edit(REAL_CONFIG, [1, 2]))
+    cmd.save_config(
+        engine,
+        identity=dev,
+        config_id=cid,
+        loaded_version=1,
+        name="A",
+        strategy_id="S",
+        user_id="u",
+        config_data=_edit(REAL_CONFIG, [1, 2]),
+    )
     with pytest.raises(cmd.SaveConflict) as info:
-        cmd.save_config(engine, identity=dev2, config_id=cid, loaded_version=1, name="B", strategy_id="S",
-                        user_id="u", config_data=_edit(REAL_CONFIG, [3, 4]))
+        cmd.save_config(
+            engine,
+            identity=dev2,
+            config_id=cid,
+            loaded_version=1,
+            name="B",
+            strategy_id="S",
+            user_id="u",
+            config_data=_edit(REAL_CONFIG, [3, 4]),
+        )
     assert info.value.current_version == 2 and info.value.loaded_version == 1
     row = _row(engine, cid)
     assert row.name == "A" and row.version == 2
     assert _count(engine, ConfigHistory, config_id=cid) == 2
     assert _count(engine, AuditLog) == 1
     # "Save on top": the second user saves over the version they were shown.
-    res = cmd.save_config(engine, identity=dev2, config_id=cid, loaded_version=2, name="B", strategy_id="S",
-                          user_id="u", config_data=_edit(REAL_CONFIG, [3, 4]))
+    res = cmd.save_config(
+        engine,
+        identity=dev2,
+        config_id=cid,
+        loaded_version=2,
+        name="B",
+        strategy_id="S",
+        user_id="u",
+        config_data=_edit(REAL_CONFIG, [3, 4]),
+    )
     assert res.version == 3 and _row(engine, cid).name == "B"
 
 
 def test_double_click_makes_one_version(engine, dev):  # type: ignore[no-untyped-def]
     cid = add_config(engine)
-    kwargs = dict(identity=dev, config_id=cid, loaded_version=1, name="Once", strategy_id="S", user_id="u",
-                  config_data=_edit(REAL_CONFIG, [5, 9]))
+    kwargs = dict(
+        identity=dev,
+        config_id=cid,
+        loaded_version=1,
+        name="Once",
+        strategy_id="S",
+        user_id="u",
+        config_data=_edit(REAL_CONFIG, [5, 9]),
+    )
     first = cmd.save_config(engine, **kwargs)
     second = cmd.save_config(engine, **kwargs)
     assert (first.version, first.repeated) == (2, False)
@@ -89,28 +140,66 @@ def test_double_click_makes_one_version(engine, dev):  # type: ignore[no-untyped
 
 def test_save_to_deleted_config_is_a_conflict(engine, dev):  # type: ignore[no-untyped-def]
     with pytest.raises(cmd.SaveConflict) as info:
-        cmd.save_config(engine, identity=dev, config_id="missing", loaded_version=1, name="x", strategy_id="S",
-                        user_id="u", config_data={})
+        cmd.save_config(
+            engine,
+            identity=dev,
+            config_id="missing",
+            loaded_version=1,
+            name="x",
+            strategy_id="S",
+            user_id="u",
+            config_data={},
+        )
     assert info.value.current_version is None
 
 
 def test_null_version_reads_as_one(engine, dev):  # type: ignore[no-untyped-def]
     cid = add_config(engine, version=None)
-    assert cmd.save_config(engine, identity=dev, config_id=cid, loaded_version=1, name="x", strategy_id="S",
-                           user_id="u", config_data={}).version == 2
+    assert (
+        cmd.save_config(
+            engine,
+            identity=dev,
+            config_id=cid,
+            loaded_version=1,
+            name="x",
+            strategy_id="S",
+            user_id="u",
+            config_data={},
+        ).version
+        == 2
+    )
 
 
 def test_create_then_rollback(engine, dev):  # type: ignore[no-untyped-def]
-    cid = cmd.create_config(engine, identity=dev, name="New", strategy_id="IronCondor", user_id="u",
-                            config_data=REAL_CONFIG, note="first")
-    cmd.save_config(engine, identity=dev, config_id=cid, loaded_version=1, name="New", strategy_id="IronCondor",
-                    user_id="u", config_data=_edit(REAL_CONFIG, [1, 3]))
+    cid = cmd.create_config(
+        engine,
+        identity=dev,
+        name="New",
+        strategy_id="IronCondor",
+        user_id="u",
+        config_data=REAL_CONFIG,
+        note="first",
+    )
+    cmd.save_config(
+        engine,
+        identity=dev,
+        config_id=cid,
+        loaded_version=1,
+        name="New",
+        strategy_id="IronCondor",
+        user_id="u",
+        config_data=_edit(REAL_CONFIG, [1, 3]),
+    )
     res = cmd.rollback_config(engine, identity=dev, config_id=cid, loaded_version=2, to_version=1)
     assert res.version == 3
     row = _row(engine, cid)
     assert row.config_data == REAL_CONFIG and row.version == 3 and row.created_at is not None
     with Session(engine) as s:
-        actions = s.execute(select(AuditLog.action).order_by(AuditLog.at, AuditLog.action)).scalars().all()
+        actions = (
+            s.execute(select(AuditLog.action).order_by(AuditLog.at, AuditLog.action))
+            .scalars()
+            .all()
+        )
         assert sorted(actions) == ["config.create", "config.rollback", "config.save"]
         h3 = s.execute(select(ConfigHistory).where(ConfigHistory.version == 3)).scalar_one()
         assert h3.note == "rollback to version 1"
@@ -121,8 +210,16 @@ def test_create_then_rollback(engine, dev):  # type: ignore[no-untyped-def]
 def test_invalid_save_writes_nothing(engine, dev):  # type: ignore[no-untyped-def]
     cid = add_config(engine)
     with pytest.raises(ValidationFailed) as info:
-        cmd.save_config(engine, identity=dev, config_id=cid, loaded_version=1, name=" ", strategy_id="S",
-                        user_id="u", config_data={"trading": {"delta_target": 3}})
+        cmd.save_config(
+            engine,
+            identity=dev,
+            config_id=cid,
+            loaded_version=1,
+            name=" ",
+            strategy_id="S",
+            user_id="u",
+            config_data={"trading": {"delta_target": 3}},
+        )
     assert set(info.value.errors) == {"name", "trading.delta_target"}
     assert _row(engine, cid).version == 1 and _count(engine, AuditLog) == 0
 
@@ -131,7 +228,9 @@ def test_one_active_per_strategy(engine, dev):  # type: ignore[no-untyped-def]
     a = add_config(engine, active=True)
     b = add_config(engine)
     other = add_config(engine, strategy_id="IronCondor", active=True)
-    lower = add_config(engine, strategy_id="thetacropweekly", active=True)  # another strategy, byte for byte
+    lower = add_config(
+        engine, strategy_id="thetacropweekly", active=True
+    )  # another strategy, byte for byte
     deactivated = cmd.set_active(engine, identity=dev, config_id=b, active=True, note="go")
     assert deactivated == [a]
     assert (_row(engine, a).is_active, _row(engine, b).is_active) == (False, True)
@@ -164,12 +263,24 @@ def test_permission_denied_raises_writes_nothing_and_is_logged(engine, analyst, 
     cid = add_config(engine)
     caplog.set_level(logging.WARNING, logger="console.auth")
     calls = [
-        lambda who: cmd.save_config(engine, identity=who, config_id=cid, loaded_version=1, name="x",
-                                    strategy_id="S", user_id="u", config_data={}),
-        lambda who: cmd.create_config(engine, identity=who, name="x", strategy_id="S", user_id="u", config_data={}),
+        lambda who: cmd.save_config(
+            engine,
+            identity=who,
+            config_id=cid,
+            loaded_version=1,
+            name="x",
+            strategy_id="S",
+            user_id="u",
+            config_data={},
+        ),
+        lambda who: cmd.create_config(
+            engine, identity=who, name="x", strategy_id="S", user_id="u", config_data={}
+        ),
         lambda who: cmd.set_active(engine, identity=who, config_id=cid, active=True),
         lambda who: cmd.delete_config(engine, identity=who, config_id=cid),
-        lambda who: cmd.rollback_config(engine, identity=who, config_id=cid, loaded_version=1, to_version=1),
+        lambda who: cmd.rollback_config(
+            engine, identity=who, config_id=cid, loaded_version=1, to_version=1
+        ),
     ]
     for who in (analyst, ops):
         for call in calls:
@@ -191,8 +302,16 @@ def test_fault_between_update_and_audit_writes_nothing(engine, dev, monkeypatch)
 
     monkeypatch.setattr(cmd.audit, "record", boom)
     with pytest.raises(RuntimeError):
-        cmd.save_config(engine, identity=dev, config_id=cid, loaded_version=1, name="changed", strategy_id="S",
-                        user_id="u", config_data={})
+        cmd.save_config(
+            engine,
+            identity=dev,
+            config_id=cid,
+            loaded_version=1,
+            name="changed",
+            strategy_id="S",
+            user_id="u",
+            config_data={},
+        )
     with pytest.raises(RuntimeError):
         cmd.set_active(engine, identity=dev, config_id=peer, active=True)
     with pytest.raises(RuntimeError):
@@ -201,7 +320,6 @@ def test_fault_between_update_and_audit_writes_nothing(engine, dev, monkeypatch)
     assert (row.version, row.name, row.is_active) == (1, "ThetaCrop Weekly Test", True)
     assert not _row(engine, peer).is_active
     assert _count(engine, ConfigHistory) == 0 and _count(engine, AuditLog) == 0
-
 
 
 def test_concurrent_activations_leave_one_active(write_engine, dev):  # type: ignore[no-untyped-def]
@@ -236,8 +354,16 @@ def test_truly_concurrent_saves_one_wins_one_conflicts(write_engine, dev, dev2):
     def save(who, dte):  # type: ignore[no-untyped-def]
         barrier.wait()
         try:
-            outcome[who.user] = cmd.save_config(engine, identity=who, config_id=cid, loaded_version=1, name=who.user,
-                                                strategy_id="S", user_id="u", config_data=_edit(REAL_CONFIG, dte))
+            outcome[who.user] = cmd.save_config(
+                engine,
+                identity=who,
+                config_id=cid,
+                loaded_version=1,
+                name=who.user,
+                strategy_id="S",
+                user_id="u",
+                config_data=_edit(REAL_CONFIG, dte),
+            )
         except cmd.SaveConflict as exc:
             outcome[who.user] = exc
 

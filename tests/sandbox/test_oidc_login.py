@@ -49,7 +49,9 @@ def _wait_for(port: int, proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def provider() -> Iterator[int]:
     oidc = pytest.importorskip("oidc_provider_mock")
-    users = [oidc.User(sub=sub, claims={"email": sub, "groups": groups}) for sub, groups in USERS.items()]
+    users = [
+        oidc.User(sub=sub, claims={"email": sub, "groups": groups}) for sub, groups in USERS.items()
+    ]
     with oidc.run_server_in_thread(port=0, user_claims=users) as server:
         yield int(server.server_port)
 
@@ -81,9 +83,23 @@ def console(tmp_path: Path, provider: int) -> Iterator[tuple[str, str]]:
     )
     env = {**os.environ, "DATABASE_URL": url}
     env.pop("DATABASE_READ_URL", None)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--secrets.files", str(secrets),
-           "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--secrets.files",
+        str(secrets),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     log = (tmp_path / "streamlit.log").open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -98,12 +114,16 @@ def console(tmp_path: Path, provider: int) -> Iterator[tuple[str, str]]:
         log.close()
 
 
-@pytest.mark.parametrize(("user", "roles", "may_edit"), [
-    ("dev@example.com", "Roles: ops, strategy_developer", True),
-    ("ann@example.com", "Roles: analyst", False),
-])
-def test_sign_in_through_the_provider_gives_roles_from_groups(console: tuple[str, str], user: str, roles: str,
-                                                              may_edit: bool) -> None:
+@pytest.mark.parametrize(
+    ("user", "roles", "may_edit"),
+    [
+        ("dev@example.com", "Roles: ops, strategy_developer", True),
+        ("ann@example.com", "Roles: analyst", False),
+    ],
+)
+def test_sign_in_through_the_provider_gives_roles_from_groups(
+    console: tuple[str, str], user: str, roles: str, may_edit: bool
+) -> None:
     base, cid = console
     sync_api = pytest.importorskip("playwright.sync_api")
     # In a thread of its own: the browser tests' session-wide Playwright (tests/browser/conftest.py)
@@ -125,7 +145,9 @@ def test_sign_in_through_the_provider_gives_roles_from_groups(console: tuple[str
         raise failure[0]
 
 
-def _sign_in_and_check(sync_api: Any, base: str, cid: str, user: str, roles: str, may_edit: bool) -> None:
+def _sign_in_and_check(
+    sync_api: Any, base: str, cid: str, user: str, roles: str, may_edit: bool
+) -> None:
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:

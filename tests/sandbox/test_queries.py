@@ -13,7 +13,15 @@ from db.commands import sandbox as cmd
 from db.models import SandboxStats, new_uuid
 from db.queries import audit as qa
 from db.queries import sandbox as q
-from tests.sandbox.sandbox_rows import DAY, REAL_CONFIG, T0, add_cache, add_chat, add_config, add_run
+from tests.sandbox.sandbox_rows import (
+    DAY,
+    REAL_CONFIG,
+    T0,
+    add_cache,
+    add_chat,
+    add_config,
+    add_run,
+)
 
 UTC_T0 = T0.replace(tzinfo=UTC)
 
@@ -34,7 +42,9 @@ def test_configs_list_counts_and_filters(engine):  # type: ignore[no-untyped-def
     assert df.set_index("id").loc[a, ["test_runs", "ai_conversations"]].tolist() == [2, 1]
     assert df.set_index("id").loc[b, "version"] == 1  # NULL version reads as 1
     assert list(read(engine, q.configs, strategy_ids=("IronCondor",))["id"]) == [b]
-    assert list(read(engine, q.configs, strategy_ids=("ironcondor",))["id"]) == []  # byte-exact, also MariaDB
+    assert (
+        list(read(engine, q.configs, strategy_ids=("ironcondor",))["id"]) == []
+    )  # byte-exact, also MariaDB
     assert list(read(engine, q.configs, user_ids=("alice",))["id"]) == [b]
     assert list(read(engine, q.configs, active="active")["id"]) == [a]
     assert list(read(engine, q.configs, active="inactive")["id"]) == [b]
@@ -47,8 +57,17 @@ def test_history_includes_the_backend_version(engine, dev):  # type: ignore[no-u
     cid = add_config(engine)
     before = read(engine, q.config_history, config_id=cid)
     assert before["version"].tolist() == [1] and before.loc[0, "changed_by"] == q.BEFORE_CONSOLE
-    cmd.save_config(engine, identity=dev, config_id=cid, loaded_version=1, name="n2", strategy_id="S",
-                    user_id="u", config_data={"risk": {"loss_limit": 1.0}}, note="why")
+    cmd.save_config(
+        engine,
+        identity=dev,
+        config_id=cid,
+        loaded_version=1,
+        name="n2",
+        strategy_id="S",
+        user_id="u",
+        config_data={"risk": {"loss_limit": 1.0}},
+        note="why",
+    )
     hist = read(engine, q.config_history, config_id=cid)
     assert hist["version"].tolist() == [2, 1]
     assert hist.loc[0, "changed_by"] == "dev@example.com" and hist.loc[0, "note"] == "why"
@@ -72,8 +91,16 @@ def test_runs_read_both_result_shapes(engine):  # type: ignore[no-untyped-def]
 def test_outcomes_per_version_and_activation_window(engine, dev):  # type: ignore[no-untyped-def]
     cid = add_config(engine)
     add_run(engine, cid, at=T0 - DAY, n=2, ev=10.0, pop=0.5)  # backend version 1, inactive
-    cmd.save_config(engine, identity=dev, config_id=cid, loaded_version=1, name="v2", strategy_id="S",
-                    user_id="u", config_data={})
+    cmd.save_config(
+        engine,
+        identity=dev,
+        config_id=cid,
+        loaded_version=1,
+        name="v2",
+        strategy_id="S",
+        user_id="u",
+        config_data={},
+    )
     cmd.set_active(engine, identity=dev, config_id=cid, active=True)
     # Runs written after the save and activation (their created_at is "now").
     now = cmd.audit.utcnow() + timedelta(seconds=5)
@@ -128,11 +155,16 @@ def test_cache_entries_summary_and_purge(engine, admin, ops):  # type: ignore[no
     assert read(engine, q.cache_entries, now=UTC_T0, expired_only=True)["id"].tolist() == [old]
     summary = read(engine, q.cache_summary, now=UTC_T0).set_index("symbol")
     assert summary.loc["AAPL", ["entries", "expired"]].tolist() == [2, 1]
-    assert read(engine, q.cache_entry, entry_id=old).loc[0, "data"] == {"symbol": "AAPL", "price": 176.46}
+    assert read(engine, q.cache_entry, entry_id=old).loc[0, "data"] == {
+        "symbol": "AAPL",
+        "price": 176.46,
+    }
     assert cache_cmd.purge_expired(engine, identity=ops, now=T0) == 1
     assert len(read(engine, q.cache_entries, now=UTC_T0)) == 2
     log = read(engine, qa.audit_entries, since=UTC_T0 - 1000 * DAY, until=UTC_T0 + 1000 * DAY)
-    assert log.loc[0, "action"] == "cache.purge_expired" and log.loc[0, "actor"] == "ops@example.com"
+    assert (
+        log.loc[0, "action"] == "cache.purge_expired" and log.loc[0, "actor"] == "ops@example.com"
+    )
     assert log.loc[0, "before"]["first_keys"] == ["AAPL_market_data_20250731"]
 
 
@@ -144,14 +176,34 @@ def test_usage_live_then_from_stats(engine):  # type: ignore[no-untyped-def]
     live = read(engine, q.usage_stats, since=UTC_T0 - DAY, until=UTC_T0 + DAY)
     assert live["source"].unique().tolist() == ["live"]
     row = live.iloc[0]
-    assert (row["user_id"], row["strategies_created"], row["test_runs_executed"], row["opportunities_generated"],
-            row["ai_conversations"]) == ("alice", 1, 2, 10, 1)
-    assert row["day"] == pd.Timestamp("2025-08-01", tz="UTC") and abs(row["total_ai_cost_usd"] - 0.0005) < 1e-12
+    assert (
+        row["user_id"],
+        row["strategies_created"],
+        row["test_runs_executed"],
+        row["opportunities_generated"],
+        row["ai_conversations"],
+    ) == ("alice", 1, 2, 10, 1)
+    assert (
+        row["day"] == pd.Timestamp("2025-08-01", tz="UTC")
+        and abs(row["total_ai_cost_usd"] - 0.0005) < 1e-12
+    )
     with Session(engine) as s, s.begin():
-        s.add(SandboxStats(id=new_uuid(), user_id="bob", date=T0, strategies_created=3, test_runs_executed=7,
-                           ai_conversations=2, opportunities_generated=40, total_ai_cost="$0.02"))
+        s.add(
+            SandboxStats(
+                id=new_uuid(),
+                user_id="bob",
+                date=T0,
+                strategies_created=3,
+                test_runs_executed=7,
+                ai_conversations=2,
+                opportunities_generated=40,
+                total_ai_cost="$0.02",
+            )
+        )
     stored = read(engine, q.usage_stats, since=UTC_T0 - DAY, until=UTC_T0 + DAY)
-    assert stored[["user_id", "test_runs_executed", "source"]].values.tolist() == [["bob", 7, "sandbox_stats"]]
+    assert stored[["user_id", "test_runs_executed", "source"]].values.tolist() == [
+        ["bob", 7, "sandbox_stats"]
+    ]
 
 
 def test_audit_entries_filters_and_keyset(engine, dev):  # type: ignore[no-untyped-def]
@@ -162,8 +214,13 @@ def test_audit_entries_filters_and_keyset(engine, dev):  # type: ignore[no-untyp
     total = read(engine, qa.audit_count, **window)
     assert total == 5  # 3 activations, 2 deactivations of the previous one
     first = read(engine, qa.audit_entries, limit=2, **window)
-    rest = read(engine, qa.audit_entries, before_at=first["at"].iloc[-1].to_pydatetime(),
-                before_id=first["id"].iloc[-1], **window)
+    rest = read(
+        engine,
+        qa.audit_entries,
+        before_at=first["at"].iloc[-1].to_pydatetime(),
+        before_id=first["id"].iloc[-1],
+        **window,
+    )
     assert len(first) == 2 and len(rest) == 3 and not set(first["id"]) & set(rest["id"])
     acts = read(engine, qa.audit_entries, actions=("config.deactivate",), **window)
     assert len(acts) == 2 and set(acts["target_id"]) == set(ids[:2])
@@ -186,11 +243,16 @@ def test_real_backend_rows(fixture_db_url):  # type: ignore[no-untyped-def]
         assert len(configs) == 2 and set(configs["strategy_id"]) == {"thetacrop_weekly"}
         runs = pd.concat([read(eng, q.config_runs, config_id=cid) for cid in configs["id"]])
         assert len(runs) >= 12 and set(runs["shape"]) == {"legacy"}
-        assert runs["avg_probability_profit"].between(0.5, 1).all() and runs["total_opportunities"].notna().all()
+        assert (
+            runs["avg_probability_profit"].between(0.5, 1).all()
+            and runs["total_opportunities"].notna().all()
+        )
         dotted = []
         for cid in configs["id"]:
             data = read(eng, q.config_detail, config_id=cid).loc[0, "config_data"]
-            _, report = cs.validate(name="n", strategy_id="s", user_id="u", config_json=json.dumps(data))
+            _, report = cs.validate(
+                name="n", strategy_id="s", user_id="u", config_json=json.dumps(data)
+            )
             dotted += report.dotted_keys
         assert "universe.primary_symbols" in dotted  # the backend's PUT merge bug, real row 2
         first = configs["id"].iloc[0]

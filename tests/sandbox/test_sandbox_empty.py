@@ -33,6 +33,8 @@ def test_filters_that_hide_every_config_say_so(monkeypatch, sqlite_url):  # type
     seeded(sqlite_url)  # inactive
     at = open_page(monkeypatch, sqlite_url, active="active")
     assert len(_config_table(at)) == 0
-    assert "No configs match the filters" in texts(at, "info") and "No configs yet" not in texts(at, "info")
+    assert "No configs match the filters" in texts(at, "info") and "No configs yet" not in texts(
+        at, "info"
+    )
     widget(at, "selectbox", "Active").set_value("all").run()
     assert len(_config_table(at)) == 1 and "No configs" not in texts(at, "info")

@@ -19,12 +19,24 @@ from db.engine import make_engine
 from db.models import SandboxHistoricalCache, SandboxStrategyConfig
 from db.own_models import AuditLog
 from db.settings import EXAMPLE_ROLE_GROUPS
-from tests.sandbox.sandbox_rows import DAY, REAL_CONFIG, T0, add_cache, add_chat, add_config, add_run
+from tests.sandbox.sandbox_rows import (
+    DAY,
+    REAL_CONFIG,
+    T0,
+    add_cache,
+    add_chat,
+    add_config,
+    add_run,
+)
 
 APP = "app.py"
 USERS = {
     "analyst": {"is_logged_in": True, "email": "ann@example.com", "groups": ["analysts"]},
-    "developer": {"is_logged_in": True, "email": "dev@example.com", "groups": ["strategy-developers"]},
+    "developer": {
+        "is_logged_in": True,
+        "email": "dev@example.com",
+        "groups": ["strategy-developers"],
+    },
     "ops": {"is_logged_in": True, "email": "ops@example.com", "groups": ["ops"]},
     "admin": {"is_logged_in": True, "email": "root@example.com", "groups": ["admins", "analysts"]},
     "nobody": {"is_logged_in": True, "email": "x@example.com", "groups": ["marketing"]},
@@ -37,8 +49,14 @@ def _clean_caches(fresh_caches: None, monkeypatch: pytest.MonkeyPatch, tmp_path)
     yield
 
 
-def open_page(monkeypatch: pytest.MonkeyPatch, url: str, *, user: str = "developer", page: str = "pages/sandbox.py",
-              **params: str) -> AppTest:
+def open_page(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    *,
+    user: str = "developer",
+    page: str = "pages/sandbox.py",
+    **params: str,
+) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delenv("DATABASE_READ_URL", raising=False)
     from tests.conftest import ROOT
@@ -110,7 +128,10 @@ def test_fields_and_json_stay_in_sync(monkeypatch, sqlite_url):  # type: ignore[
     at = open_page(monkeypatch, sqlite_url, config=cid)
     widget(at, "text_input", "Delta target (0–1)").set_value("0.2")
     widget(at, "button", "Check").click().run()
-    assert json.loads(widget(at, "text_area", "config_data (JSON)").value)["trading"]["delta_target"] == 0.2
+    assert (
+        json.loads(widget(at, "text_area", "config_data (JSON)").value)["trading"]["delta_target"]
+        == 0.2
+    )
     raw = json.loads(widget(at, "text_area", "config_data (JSON)").value)
     raw["universe"]["universe_name"] = "thetacrop"
     widget(at, "text_area", "config_data (JSON)").set_value(json.dumps(raw))
@@ -143,12 +164,17 @@ def test_invalid_json_is_refused_and_the_draft_kept(monkeypatch, sqlite_url):  #
 
 
 def test_dotted_keys_fix_offered(monkeypatch, sqlite_url):  # type: ignore[no-untyped-def]
-    cid = seeded(sqlite_url, data={"trading": {"target_dte_range": [7, 21]}, "trading.target_dte_range": [7, 28]})
+    cid = seeded(
+        sqlite_url,
+        data={"trading": {"target_dte_range": [7, 21]}, "trading.target_dte_range": [7, 28]},
+    )
     at = open_page(monkeypatch, sqlite_url, config=cid)
     widget(at, "button", "Save new version").click().run()
     assert '"trading.target_dte_range": is a dotted top-level key' in texts(at, "code")
     widget(at, "button", "Fix dotted keys").click().run()
-    assert json.loads(widget(at, "text_area", "config_data (JSON)").value) == {"trading": {"target_dte_range": [7, 28]}}
+    assert json.loads(widget(at, "text_area", "config_data (JSON)").value) == {
+        "trading": {"target_dte_range": [7, 28]}
+    }
     widget(at, "button", "Save new version").click().run()
     assert config_row(sqlite_url, cid).config_data == {"trading": {"target_dte_range": [7, 28]}}
 
@@ -231,7 +257,9 @@ def test_views_render_runs_chats_history_and_outcomes(monkeypatch, db_url):  # t
     eng = make_engine(db_url)
     add_run(eng, cid, at=T0)
     add_run(eng, cid, at=T0 + DAY, legacy=True)
-    add_chat(eng, cid, at=T0, user_message="# Big **bold** <b>x</b>", reply="![img](http://evil/x.png)")
+    add_chat(
+        eng, cid, at=T0, user_message="# Big **bold** <b>x</b>", reply="![img](http://evil/x.png)"
+    )
     eng.dispose()
     at = open_page(monkeypatch, db_url, config=cid, view="ai")
     assert not at.exception
@@ -252,12 +280,15 @@ def test_unknown_view_is_rejected_with_a_message(monkeypatch, sqlite_url):  # ty
     assert not at.exception and "Ignored the URL parameter `view`" in texts(at, "warning")
 
 
-@pytest.mark.parametrize(("role", "save", "activate", "purge"), [
-    ("analyst", False, False, False),
-    ("developer", True, True, False),
-    ("ops", False, False, True),
-    ("admin", True, True, True),
-])
+@pytest.mark.parametrize(
+    ("role", "save", "activate", "purge"),
+    [
+        ("analyst", False, False, False),
+        ("developer", True, True, False),
+        ("ops", False, False, True),
+        ("admin", True, True, True),
+    ],
+)
 def test_each_role_sees_what_it_may_do(monkeypatch, sqlite_url, role, save, activate, purge):  # type: ignore[no-untyped-def]
     cid = seeded(sqlite_url)
     eng = make_engine(sqlite_url)
@@ -268,7 +299,9 @@ def test_each_role_sees_what_it_may_do(monkeypatch, sqlite_url, role, save, acti
     assert widget(at, "button", "Save new version").disabled is not save
     assert widget(at, "button", "Activate").disabled is not activate
     assert ("Your roles allow viewing only" in texts(at, "info")) is not save
-    sidebar = "\n".join(str(t.value) for t in at.sidebar.text) + "\n".join(str(c.value) for c in at.sidebar.caption)
+    sidebar = "\n".join(str(t.value) for t in at.sidebar.text) + "\n".join(
+        str(c.value) for c in at.sidebar.caption
+    )
     assert USERS[role]["email"] in sidebar
     at = open_page(monkeypatch, sqlite_url, user=role, view="cache")
     assert widget(at, "button", "Purge 1 expired entry").disabled is not purge
@@ -299,8 +332,17 @@ def _versions(url: str, cid: str) -> None:
     eng = make_engine(url)
     for v, dte in ((1, [7, 28]), (2, [5, 10])):
         data = {**REAL_CONFIG, "trading": {**REAL_CONFIG["trading"], "target_dte_range": dte}}
-        cmd.save_config(eng, identity=local_identity(), config_id=cid, loaded_version=v, name="ThetaCrop Weekly Test",
-                        strategy_id="ThetaCropWeekly", user_id="default_user", config_data=data, note=f"step {v}")
+        cmd.save_config(
+            eng,
+            identity=local_identity(),
+            config_id=cid,
+            loaded_version=v,
+            name="ThetaCrop Weekly Test",
+            strategy_id="ThetaCropWeekly",
+            user_id="default_user",
+            config_data=data,
+            note=f"step {v}",
+        )
     eng.dispose()
 
 
@@ -310,7 +352,10 @@ def test_history_compare_and_rollback(monkeypatch, db_url):  # type: ignore[no-u
     at = open_page(monkeypatch, db_url, config=cid, view="history")
     assert not at.exception
     hist = at.dataframe[1].value  # [0] is the config list
-    assert hist["version"].tolist() == [3, 2, 1] and hist["note"].tolist()[:2] == ["step 2", "step 1"]
+    assert hist["version"].tolist() == [3, 2, 1] and hist["note"].tolist()[:2] == [
+        "step 2",
+        "step 1",
+    ]
     widget(at, "selectbox", "Version a").set_value(1).run()
     changed = at.dataframe[2].value
     assert changed["key"].tolist() == ["trading.target_dte_range"]
@@ -350,17 +395,24 @@ def test_compare_two_runs(monkeypatch, sqlite_url):  # type: ignore[no-untyped-d
     params = next(f for f in frames if list(f.columns) == ["key", "a", "b", "changed"])
     assert params["key"].tolist() == ["symbols"]
     side = next(f for f in frames if "metric" in f.columns).set_index("metric")
-    assert side.loc["avg_expected_value", "a"] == 10.0 and side.loc["avg_expected_value", "b"] == 20.0
+    assert (
+        side.loc["avg_expected_value", "a"] == 10.0 and side.loc["avg_expected_value", "b"] == 20.0
+    )
 
 
-@pytest.mark.parametrize(("address", "mode_text", "can_save"), [
-    ("localhost", "Local mode", True),
-    ("0.0.0.0", "Read-only", False),
-])
+@pytest.mark.parametrize(
+    ("address", "mode_text", "can_save"),
+    [
+        ("localhost", "Local mode", True),
+        ("0.0.0.0", "Read-only", False),
+    ],
+)
 def test_without_login_local_or_read_only(monkeypatch, sqlite_url, address, mode_text, can_save):  # type: ignore[no-untyped-def]
     cid = seeded(sqlite_url)
     original = st.get_option
-    monkeypatch.setattr(st, "get_option", lambda name: address if name == "server.address" else original(name))
+    monkeypatch.setattr(
+        st, "get_option", lambda name: address if name == "server.address" else original(name)
+    )
     at = open_page(monkeypatch, sqlite_url, user="", config=cid)
     assert mode_text in "\n".join(str(c.value) for c in at.sidebar.caption)
     assert widget(at, "button", "Save new version").disabled is not can_save
@@ -370,8 +422,10 @@ def test_stored_text_that_is_not_json_is_shown_to_be_fixed(monkeypatch, sqlite_u
     cid = seeded(sqlite_url)
     eng = make_engine(sqlite_url)
     with eng.begin() as conn:
-        conn.execute(sql("UPDATE sandbox_strategy_configs SET config_data = :t WHERE id = :i"),
-                     {"t": "{'trading': broken", "i": cid})
+        conn.execute(
+            sql("UPDATE sandbox_strategy_configs SET config_data = :t WHERE id = :i"),
+            {"t": "{'trading': broken", "i": cid},
+        )
     eng.dispose()
     at = open_page(monkeypatch, sqlite_url, config=cid)
     assert not at.exception
@@ -395,7 +449,9 @@ def test_cache_pages_by_key_with_the_position_in_the_url(monkeypatch, sqlite_url
     second = next(d.value for d in at.dataframe if "cache_key" in d.value.columns)
     assert second["cache_key"].tolist() == ["K0100", "K0101", "K0102"]
     assert at.query_params["after"] in ("K0099", ["K0099"])
-    widget(at, "selectbox", "Symbol").set_value("SPY").run()  # another filter: back to the first page
+    widget(at, "selectbox", "Symbol").set_value(
+        "SPY"
+    ).run()  # another filter: back to the first page
     spy = next(d.value for d in at.dataframe if "cache_key" in d.value.columns)
     assert spy["cache_key"].iloc[0] == "K0001" and set(spy["symbol"]) == {"SPY"}
 
@@ -409,6 +465,8 @@ def test_table_row_selects_a_config_once(monkeypatch, sqlite_url):  # type: igno
     at.run()
     assert at.query_params["config"] in (second, [second])
     assert any(str(t.value).startswith("Second ·") for t in at.text)
-    widget(at, "selectbox", "Config").set_value(first).run()  # the row stays ticked; the picker wins
+    widget(at, "selectbox", "Config").set_value(
+        first
+    ).run()  # the row stays ticked; the picker wins
     assert at.query_params["config"] in (first, [first])
     assert any(str(t.value).startswith("First ·") for t in at.text)

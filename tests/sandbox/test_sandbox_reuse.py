@@ -20,11 +20,16 @@ def test_config_table_is_built_once_per_read(monkeypatch, sqlite_url):  # type: 
     seeded(sqlite_url, name="First", at=T0 + DAY)
     seeded(sqlite_url, name="Second")
     at = open_page(monkeypatch, sqlite_url)
-    names = list(next(d.value for d in at.dataframe if "ai_conversations" in d.value.columns)["name"])
+    names = list(
+        next(d.value for d in at.dataframe if "ai_conversations" in d.value.columns)["name"]
+    )
     assert names == ["First", "Second"] and len(built) == 1
     at.run()
     at.run()
     assert len(built) == 1
     at.button(key="sandbox_configs_refresh").click().run()
     assert len(built) == 2
-    assert list(next(d.value for d in at.dataframe if "ai_conversations" in d.value.columns)["name"]) == names
+    assert (
+        list(next(d.value for d in at.dataframe if "ai_conversations" in d.value.columns)["name"])
+        == names
+    )

@@ -30,8 +30,10 @@ from tests.sandbox.test_sandbox_page import _clean_caches, open_page, texts, wid
 BROKEN = "9159c577-d7f8-4e2c-b4b3-fdf367ebafde"  # version 'v2-not-an-int', config_data "not-a-dict"
 DEEP_LIST, DEEP_OBJECT = "deep-list", "deep-object"
 LEVELS = 10_000
-DEEP_TEXT = {DEEP_LIST: "[" * LEVELS + "]" * LEVELS,
-             DEEP_OBJECT: '{"trading": ' + '{"a": ' * LEVELS + "1" + "}" * LEVELS + "}"}
+DEEP_TEXT = {
+    DEEP_LIST: "[" * LEVELS + "]" * LEVELS,
+    DEEP_OBJECT: '{"trading": ' + '{"a": ' * LEVELS + "1" + "}" * LEVELS + "}",
+}
 ME = local_identity()
 
 
@@ -49,10 +51,14 @@ def head_url(tmp_path: Path) -> str:
     upgrade(eng)
     with eng.begin() as conn:
         for cid, text in DEEP_TEXT.items():
-            conn.execute(sql("INSERT INTO sandbox_strategy_configs (id, user_id, strategy_id, name, config_data, "
-                             "version, is_active, created_at, updated_at) VALUES (:i, 'default_user', :s, :n, :t, 1, "
-                             "0, '2026-12-07 19:00:00', '2026-12-07 19:00:00')"),
-                         {"i": cid, "s": f"DEEP_{cid}", "n": f"Deep {cid}", "t": text})
+            conn.execute(
+                sql(
+                    "INSERT INTO sandbox_strategy_configs (id, user_id, strategy_id, name, config_data, "
+                    "version, is_active, created_at, updated_at) VALUES (:i, 'default_user', :s, :n, :t, 1, "
+                    "0, '2026-12-07 19:00:00', '2026-12-07 19:00:00')"
+                ),
+                {"i": cid, "s": f"DEEP_{cid}", "n": f"Deep {cid}", "t": text},
+            )
     eng.dispose()
     return url
 
@@ -66,8 +72,12 @@ def head(head_url: str) -> Engine:
 
 def stored(eng: Engine, cid: str) -> tuple[object, object, object] | None:
     with eng.connect() as conn:
-        row = conn.execute(sql("SELECT version, config_data, is_active FROM sandbox_strategy_configs WHERE id = :i"),
-                           {"i": cid}).first()
+        row = conn.execute(
+            sql(
+                "SELECT version, config_data, is_active FROM sandbox_strategy_configs WHERE id = :i"
+            ),
+            {"i": cid},
+        ).first()
     return None if row is None else tuple(row)
 
 
@@ -85,30 +95,53 @@ def test_activate_deactivate_and_delete_work(head, cid):  # type: ignore[no-unty
     cmd.delete_config(head, identity=ME, config_id=cid)
     assert stored(head, cid) is None
     with Session(head) as s:
-        actions = s.execute(select(AuditLog.action).where(AuditLog.target_id == cid).order_by(AuditLog.at)).scalars()
+        actions = s.execute(
+            select(AuditLog.action).where(AuditLog.target_id == cid).order_by(AuditLog.at)
+        ).scalars()
         assert list(actions) == ["config.activate", "config.deactivate", "config.delete"]
 
 
 @pytest.mark.parametrize("cid", [DEEP_LIST, DEEP_OBJECT])
 def test_a_deep_config_can_be_saved_over_and_its_text_is_kept_in_the_history(head, cid):  # type: ignore[no-untyped-def]
-    res = cmd.save_config(head, identity=ME, config_id=cid, loaded_version=1, name="Fixed", strategy_id="DEEP",
-                          user_id="default_user", config_data=REAL_CONFIG, note="replace the deep value")
+    res = cmd.save_config(
+        head,
+        identity=ME,
+        config_id=cid,
+        loaded_version=1,
+        name="Fixed",
+        strategy_id="DEEP",
+        user_id="default_user",
+        config_data=REAL_CONFIG,
+        note="replace the deep value",
+    )
     assert res.version == 2
     with Session(head) as s:
         hist = q.config_history(s, config_id=cid)
         assert hist["version"].tolist() == [2, 1]
         old = hist["config_data"].iloc[1]
-        assert isinstance(old, InvalidJSON) and str(old) == DEEP_TEXT[cid]  # the backend's text, not re-quoted
+        assert (
+            isinstance(old, InvalidJSON) and str(old) == DEEP_TEXT[cid]
+        )  # the backend's text, not re-quoted
         assert s.get(SandboxStrategyConfig, cid).config_data == REAL_CONFIG
-    with pytest.raises(ValidationFailed, match="version 1: cannot be restored"):  # no save would accept it
+    with pytest.raises(
+        ValidationFailed, match="version 1: cannot be restored"
+    ):  # no save would accept it
         cmd.rollback_config(head, identity=ME, config_id=cid, loaded_version=2, to_version=1)
     assert stored(head, cid)[0] == 2
 
 
 def test_a_version_that_is_no_number_refuses_a_save_clearly(head):  # type: ignore[no-untyped-def]
     with pytest.raises(ConflictError, match="stored version is not a whole number") as refused:
-        cmd.save_config(head, identity=ME, config_id=BROKEN, loaded_version=1, name="x", strategy_id="x",
-                        user_id="default_user", config_data=REAL_CONFIG)
+        cmd.save_config(
+            head,
+            identity=ME,
+            config_id=BROKEN,
+            loaded_version=1,
+            name="x",
+            strategy_id="x",
+            user_id="default_user",
+            config_data=REAL_CONFIG,
+        )
     assert isinstance(refused.value, cmd.UnreadableVersion)
     with pytest.raises(cmd.UnreadableVersion):
         cmd.rollback_config(head, identity=ME, config_id=BROKEN, loaded_version=1, to_version=1)
@@ -124,7 +157,9 @@ def test_queries_read_the_broken_rows(head, cid):  # type: ignore[no-untyped-def
         out = q.outcomes(s, config_id=cid)
     assert len(detail) == 1 and len(hist) == 1 and out["test_runs"].sum() == 1
     if cid == BROKEN:
-        assert detail["version"].isna().all() and hist["version"].isna().all()  # unknown, never a made-up 1
+        assert (
+            detail["version"].isna().all() and hist["version"].isna().all()
+        )  # unknown, never a made-up 1
     else:
         assert isinstance(detail["config_data"].iloc[0], InvalidJSON)
 
@@ -142,7 +177,9 @@ def test_every_view_of_a_broken_config_renders(monkeypatch, head_url, cid):  # t
 
 def test_the_broken_version_is_shown_as_unknown_and_save_is_off(monkeypatch, head_url):  # type: ignore[no-untyped-def]
     at = open_page(monkeypatch, head_url, config=BROKEN)
-    assert any("version ? (not a whole number)" in str(t.value) for t in at.text), [t.value for t in at.text]
+    assert any("version ? (not a whole number)" in str(t.value) for t in at.text), [
+        t.value for t in at.text
+    ]
     assert "stored version is not a whole number" in texts(at, "warning")
     assert widget(at, "button", "Save new version").disabled
     assert widget(at, "text_area", "config_data (JSON)").value == '"not-a-dict"'

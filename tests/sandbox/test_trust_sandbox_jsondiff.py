@@ -32,7 +32,11 @@ def test_flatten_stops_spelling_out_keys_at_its_depth():
     (key,) = flat
     assert key == ".".join(["trading"] + ["a"] * (MAX_FLAT_DEPTH - 1))
     shallow = {"trading": {"delta_target": 0.15, "wing_widths": [5, 10]}, "risk": {}}
-    assert flatten(shallow) == {"trading.delta_target": 0.15, "trading.wing_widths": [5, 10], "risk": {}}
+    assert flatten(shallow) == {
+        "trading.delta_target": 0.15,
+        "trading.wing_widths": [5, 10],
+        "risk": {},
+    }
 
 
 def test_canonical_text_is_json_dumps_sorted_and_works_at_any_depth():
@@ -56,4 +60,6 @@ def test_a_run_opportunity_with_deep_legs_is_tabled():
 
     table = opportunity_table([{"symbol": "SPY", "legs": nested_lists(LEVELS)}, "odd"])
     assert table["symbol"].tolist()[0] == "SPY"
-    assert table["legs"].iloc[0] == "[" * LEVELS + "]" * LEVELS and table["value"].iloc[1] == '"odd"'
+    assert (
+        table["legs"].iloc[0] == "[" * LEVELS + "]" * LEVELS and table["value"].iloc[1] == '"odd"'
+    )

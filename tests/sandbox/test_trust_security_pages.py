@@ -20,7 +20,12 @@ GOOD_AUTH = {
     "client_secret": "s3cret",
     "server_metadata_url": "https://idp.example.internal/.well-known/openid-configuration",
 }
-ROLES = {"analyst": ["analysts"], "strategy_developer": ["strategy-developers"], "ops": ["ops"], "admin": ["admins"]}
+ROLES = {
+    "analyst": ["analysts"],
+    "strategy_developer": ["strategy-developers"],
+    "ops": ["ops"],
+    "admin": ["admins"],
+}
 ADMIN_USER = {"is_logged_in": True, "email": "root@example.com", "groups": ["admins"]}
 STOPPED = "The console is stopped: its sign-in settings are broken"
 PAGES = [p.path for specs in SECTIONS.values() for p in specs]
@@ -82,7 +87,9 @@ def test_a_secrets_file_that_does_not_parse_stops_every_page(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str, secrets_file: Callable[[str], None], page: str
 ) -> None:
     # Sign-in was meant to be on; the typo used to put the console in local mode (every permission).
-    secrets_file('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\nclient_id = "c\n[roles]\n')
+    secrets_file(
+        '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\nclient_id = "c\n[roles]\n'
+    )
     at = _run(monkeypatch, sqlite_url, page=page)
     shown = _all_text(at)
     assert STOPPED in shown
@@ -130,19 +137,31 @@ def test_signed_in_without_a_roles_mapping_is_no_role(
     at = _run(monkeypatch, sqlite_url, secrets=secrets, user=ADMIN_USER)
     sidebar = "\n".join(str(e.value) for e in at.sidebar.caption)
     assert "Roles: none" in sidebar
-    assert "No role: the settings map no identity-provider group to a console role ([roles])." in sidebar
+    assert (
+        "No role: the settings map no identity-provider group to a console role ([roles])."
+        in sidebar
+    )
     assert "has no role in this console" in _all_text(at)
     assert not at.dataframe
 
 
-def test_a_malformed_roles_section_stops_the_console(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
-    at = _run(monkeypatch, sqlite_url, secrets={"auth": GOOD_AUTH, "roles": {"admin": "admins"}}, user=ADMIN_USER)
+def test_a_malformed_roles_section_stops_the_console(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    at = _run(
+        monkeypatch,
+        sqlite_url,
+        secrets={"auth": GOOD_AUTH, "roles": {"admin": "admins"}},
+        user=ADMIN_USER,
+    )
     shown = _all_text(at)
     assert STOPPED in shown and "[roles] admin must be a list of group names" in shown
     assert "Roles: admin" not in shown
 
 
-def test_roles_come_only_from_the_roles_section(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_roles_come_only_from_the_roles_section(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     at = _run(
         monkeypatch,
         sqlite_url,
@@ -151,7 +170,12 @@ def test_roles_come_only_from_the_roles_section(monkeypatch: pytest.MonkeyPatch,
     )
     sidebar = "\n".join(str(e.value) for e in at.sidebar.caption)
     assert "Roles: admin" in sidebar and "No role" not in sidebar
-    at = _run(monkeypatch, sqlite_url, secrets={"auth": GOOD_AUTH, "roles": {"admin": ["platform"]}}, user=ADMIN_USER)
+    at = _run(
+        monkeypatch,
+        sqlite_url,
+        secrets={"auth": GOOD_AUTH, "roles": {"admin": ["platform"]}},
+        user=ADMIN_USER,
+    )
     assert "Roles: none" in "\n".join(str(e.value) for e in at.sidebar.caption)
 
 
@@ -166,6 +190,8 @@ def test_a_signed_in_user_without_sign_in_configured_gets_roles_only_from_the_ma
     assert "Roles: admin" in "\n".join(str(e.value) for e in at.sidebar.caption)
 
 
-def test_local_mode_without_any_secrets_is_unchanged(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_local_mode_without_any_secrets_is_unchanged(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     shown = _all_text(_run(monkeypatch, sqlite_url))
     assert "Local mode" in shown and STOPPED not in shown

@@ -18,7 +18,9 @@ from db.models import Base
 from db.own_models import OwnBase
 from tests.conftest import ROOT
 
-sys.path.insert(0, str(ROOT / "tests" / "robustness"))  # robust_support, which browser_support imports
+sys.path.insert(
+    0, str(ROOT / "tests" / "robustness")
+)  # robust_support, which browser_support imports
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from browser_support import running_server  # noqa: E402
 
@@ -37,7 +39,9 @@ def _server(tmp_path: Path, *args: str) -> Iterator[tuple[int, Path]]:
         Base.metadata.create_all(eng)
         OwnBase.metadata.create_all(eng)
         eng.dispose()
-    with running_server(f"sqlite:///{db}", tmp_path, args=("--secrets.files", str(tmp_path / "none.toml"), *args)) as srv:
+    with running_server(
+        f"sqlite:///{db}", tmp_path, args=("--secrets.files", str(tmp_path / "none.toml"), *args)
+    ) as srv:
         yield srv.port, srv.log_path
 
 
@@ -62,7 +66,13 @@ async def _session(port: int, host: str, origin: str | None) -> list[str]:
     url = f"ws://{host}:{port}/_stcore/stream"
     texts: list[str] = []
     async with websockets.connect(
-        url, host="127.0.0.1", port=port, origin=origin, subprotocols=["streamlit"], max_size=None, open_timeout=30
+        url,
+        host="127.0.0.1",
+        port=port,
+        origin=origin,
+        subprotocols=["streamlit"],
+        max_size=None,
+        open_timeout=30,
     ) as ws:
         msg = BackMsg()
         msg.rerun_script.query_string = ""
@@ -73,7 +83,10 @@ async def _session(port: int, host: str, origin: str | None) -> list[str]:
             raw = raw if isinstance(raw, bytes) else raw.encode()
             texts += _texts(raw)
             fm = ForwardMsg.FromString(raw)
-            if fm.WhichOneof("type") == "script_finished" and fm.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+            if (
+                fm.WhichOneof("type") == "script_finished"
+                and fm.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+            ):
                 return texts
 
 
@@ -95,7 +108,9 @@ def test_a_websocket_whose_host_is_not_localhost_is_refused(tmp_path: Path) -> N
             with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
                 _run(port, "evil.example", origin)
             assert refused.value.response.status_code == 403
-        assert "Rejecting WebSocket connection with disallowed Origin or Host" in log.read_text(errors="replace")
+        assert "Rejecting WebSocket connection with disallowed Origin or Host" in log.read_text(
+            errors="replace"
+        )
 
 
 def test_local_mode_checks_the_host_itself_when_the_allow_list_is_opened(tmp_path: Path) -> None:
@@ -112,7 +127,10 @@ def test_local_mode_checks_the_host_itself_when_the_allow_list_is_opened(tmp_pat
 
 def test_a_secrets_file_that_does_not_parse_stops_a_session_without_cookie(tmp_path: Path) -> None:
     broken = tmp_path / "secrets.toml"
-    broken.write_text('[auth]\nredirect_uri = "http://localhost/oauth2callback"\nclient_id = "c\n', encoding="utf-8")
+    broken.write_text(
+        '[auth]\nredirect_uri = "http://localhost/oauth2callback"\nclient_id = "c\n',
+        encoding="utf-8",
+    )
     with _server(tmp_path, "--secrets.files", str(broken)) as (port, log):
         texts = _run(port, "localhost", f"http://localhost:{port}")
         assert any(STOPPED in t for t in texts), texts

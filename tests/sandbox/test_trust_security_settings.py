@@ -27,9 +27,13 @@ def _secrets(tmp_path: Path, text: str) -> Path:
 
 def test_a_secrets_file_that_does_not_parse_is_a_problem_not_an_empty_file(tmp_path: Path) -> None:
     # The issue's case: an unterminated string in [auth] used to read as "no secrets at all".
-    path = _secrets(tmp_path, '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\nclient_id = "c\n')
+    path = _secrets(
+        tmp_path, '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\nclient_id = "c\n'
+    )
     s = load_settings(env={}, secrets_path=path)
-    assert s.problems == ("A secrets file does not parse (line 3, column 15); see the server log for which.",)
+    assert s.problems == (
+        "A secrets file does not parse (line 3, column 15); see the server log for which.",
+    )
     # No demo data is loaded into a database the operator did not choose.
     assert not s.is_default_sqlite
     # The message never shows the file's path or its content.
@@ -67,16 +71,27 @@ def test_a_missing_file_has_no_problem_and_no_roles(tmp_path: Path) -> None:
     ("raw", "problem"),
     [
         ("x", "[roles] must be a section of role = [group names]."),
-        ({"ops": "ops"}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
-        ({"ops": ["ops", 3]}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
-        ({"ops": ["ops", " "]}, '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].'),
+        (
+            {"ops": "ops"},
+            '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].',
+        ),
+        (
+            {"ops": ["ops", 3]},
+            '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].',
+        ),
+        (
+            {"ops": ["ops", " "]},
+            '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].',
+        ),
         (
             {"admins": ["admins"]},
             "[roles] names an unknown role 'admins' (the roles are admin, analyst, ops, strategy_developer).",
         ),
     ],
 )
-def test_a_malformed_roles_section_is_a_problem_and_grants_nothing(raw: object, problem: str) -> None:
+def test_a_malformed_roles_section_is_a_problem_and_grants_nothing(
+    raw: object, problem: str
+) -> None:
     groups, found = role_groups_from(raw)
     assert groups == {} and found == problem
 
@@ -85,11 +100,16 @@ def test_a_malformed_roles_entry_spoils_the_whole_section(tmp_path: Path) -> Non
     path = _secrets(tmp_path, '[roles]\nadmin = ["platform"]\nops = "ops"\n')
     s = load_settings(env={}, secrets_path=path)
     assert s.role_groups == {}
-    assert s.problems == ('[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].',)
+    assert s.problems == (
+        '[roles] ops must be a list of group names, like ops = ["group-a", "group-b"].',
+    )
 
 
 def test_valid_roles_and_empty_lists() -> None:
-    assert role_groups_from({"admin": ["platform"], "ops": []}) == ({"admin": ["platform"], "ops": []}, None)
+    assert role_groups_from({"admin": ["platform"], "ops": []}) == (
+        {"admin": ["platform"], "ops": []},
+        None,
+    )
     assert role_groups_from(None) == ({}, None)
     assert role_groups_from({}) == ({}, None)
 
@@ -98,7 +118,11 @@ def test_a_complete_auth_section_has_no_problem() -> None:
     assert auth_problems(None) == []
     assert auth_problems(GOOD_AUTH) == []
     provider = {k: GOOD_AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")}
-    nested = {"redirect_uri": GOOD_AUTH["redirect_uri"], "cookie_secret": "x" * 32, "default": provider}
+    nested = {
+        "redirect_uri": GOOD_AUTH["redirect_uri"],
+        "cookie_secret": "x" * 32,
+        "default": provider,
+    }
     assert auth_problems(nested) == []
 
 
@@ -130,7 +154,9 @@ def test_a_complete_auth_section_has_no_problem() -> None:
         ),
         (
             {**GOOD_AUTH, "default": "x"},
-            ["[auth.default] must be a section with client_id, client_secret and server_metadata_url."],
+            [
+                "[auth.default] must be a section with client_id, client_secret and server_metadata_url."
+            ],
         ),
     ],
 )

@@ -29,42 +29,63 @@ def _clean_caches(fresh_caches: None) -> Iterator[None]:
 
 # ---- queries, three engines -------------------------------------------------------------------
 
+
 def test_detail_holds_each_metric_as_column_and_as_data(opp_engine) -> None:
     with Session(opp_engine) as s:
         stale = q.snapshot_detail(s, snapshot_id=4)  # column EV 50, data EV 80
         fallback = q.snapshot_detail(s, snapshot_id=3)  # column EV NULL, data EV 120
         missing = q.snapshot_detail(s, snapshot_id=999)
         text_premium = q.snapshot_detail(s, snapshot_id=12).iloc[0]  # column NULL, data "1.25"
-        no_pop = q.snapshot_detail(s, snapshot_id=5).iloc[0]  # PoP neither in the column nor in data
+        no_pop = q.snapshot_detail(s, snapshot_id=5).iloc[
+            0
+        ]  # PoP neither in the column nor in data
         separate = q.data_values(s, snapshot_id=4)
     assert stale.loc[0, "column_ev"] == 50 and stale.loc[0, "data_ev"] == 80
     assert q.detail_metric(stale.iloc[0], "ev") == 50  # the column wins, as in the screener
     assert pd.isna(fallback.loc[0, "column_ev"]) and fallback.loc[0, "data_ev"] == 120
-    assert q.detail_metric(fallback.iloc[0], "ev") == 120  # the column is empty: the value from data
+    assert (
+        q.detail_metric(fallback.iloc[0], "ev") == 120
+    )  # the column is empty: the value from data
     assert fallback.loc[0, "symbol"] == "MSFT" and fallback.loc[0, "data"]["bias"] == "BEARISH"
-    assert q.detail_metric(text_premium, "premium") == 1.25 and q.detail_metric(no_pop, "pop") is None
+    assert (
+        q.detail_metric(text_premium, "premium") == 1.25 and q.detail_metric(no_pop, "pop") is None
+    )
     vals = q.metric_values(stale).set_index("metric")
     assert (vals.loc["ev", "column"], vals.loc["ev", "data"]) == (50, 80)
     assert list(vals.index) == list(q.METRICS)
     pd.testing.assert_frame_equal(q.metric_values(stale), separate)
     assert missing.empty and list(missing.columns) == list(q.DETAIL_COLUMNS)
-    assert q.metric_values(missing).empty and list(q.metric_values(missing).columns) == ["metric", "column", "data"]
+    assert q.metric_values(missing).empty and list(q.metric_values(missing).columns) == [
+        "metric",
+        "column",
+        "data",
+    ]
 
 
 # ---- figures ----------------------------------------------------------------------------------
 
+
 def test_prebuilt_figure_sends_the_same_chart() -> None:
-    fig = charts.payoff([90.0, 100.0, 110.0], [-100.0, 200.0, -100.0], break_evens=[93.0, 107.0], spot=100.0)
+    fig = charts.payoff(
+        [90.0, 100.0, 110.0], [-100.0, 200.0, -100.0], break_evens=[93.0, 107.0], spot=100.0
+    )
     pre = PrebuiltFigure(fig)
     assert pio.to_json(pre.to_dict(), validate=False) == pio.to_json(fig.to_dict(), validate=False)
-    hist = pd.DataFrame({"started_at": pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC"),
-                         "ev": [1.0, None, 2.0], "pop": [0.5, 0.6, None]})
+    hist = pd.DataFrame(
+        {
+            "started_at": pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC"),
+            "ev": [1.0, None, 2.0],
+            "pop": [0.5, 0.6, None],
+        }
+    )
     drift = charts.drift(hist)
-    assert pio.to_json(PrebuiltFigure(drift).to_dict(), validate=False) == pio.to_json(drift.to_dict(),
-                                                                                              validate=False)
+    assert pio.to_json(PrebuiltFigure(drift).to_dict(), validate=False) == pio.to_json(
+        drift.to_dict(), validate=False
+    )
 
 
 # ---- the page ---------------------------------------------------------------------------------
+
 
 def _seed_with_spread(url: str) -> str:
     _seed_sqlite(url)
@@ -77,8 +98,11 @@ def _seed_with_spread(url: str) -> str:
 
 
 def _payoff_spec(at) -> dict:  # type: ignore[no-untyped-def]
-    chart = next(c for c in at.get("plotly_chart") if json.loads(c.proto.spec)["layout"]["title"]["text"]
-                 == "Payoff at expiry")
+    chart = next(
+        c
+        for c in at.get("plotly_chart")
+        if json.loads(c.proto.spec)["layout"]["title"]["text"] == "Payoff at expiry"
+    )
     return json.loads(chart.proto.spec)
 
 
@@ -106,7 +130,9 @@ def test_each_selected_snapshot_shows_its_own_payoff(monkeypatch, sqlite_url) ->
     _select(at, 13)  # back to the condor: its own chart again, as first drawn
     assert _payoff_spec(at) == condor
     at.run()  # a rerun with everything cached draws the same
-    assert _payoff_spec(at) == condor and [m.value for m in at.metric if m.label == "Max loss"] == ["$300.00"]
+    assert _payoff_spec(at) == condor and [m.value for m in at.metric if m.label == "Max loss"] == [
+        "$300.00"
+    ]
 
 
 def test_snapshot_without_legs_has_no_payoff_chart(monkeypatch, sqlite_url) -> None:
@@ -118,7 +144,9 @@ def test_snapshot_without_legs_has_no_payoff_chart(monkeypatch, sqlite_url) -> N
     assert "Payoff at expiry" not in titles
 
 
-def test_detail_says_when_it_was_read_and_shares_the_screeners_refresh(monkeypatch, sqlite_url) -> None:
+def test_detail_says_when_it_was_read_and_shares_the_screeners_refresh(
+    monkeypatch, sqlite_url
+) -> None:
     url = _seed_with_spread(sqlite_url)
     at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sel="13")
     assert any(c.value.startswith("Detail data as of ") for c in at.caption)
@@ -130,16 +158,29 @@ def test_detail_says_when_it_was_read_and_shares_the_screeners_refresh(monkeypat
 
 def test_snapshot_history_is_the_newest_of_the_symbol_and_strategy(engine, monkeypatch) -> None:
     # five AAPL/theta snapshots at different times among others; no scan: the snapshot history is used
-    rows = [snapshot(100 + i, "AAPL", "theta_harvesting", ev=float(i), created_s=1000 - 100 * i) for i in range(5)]
-    rows += [snapshot(200 + i, "MSFT", "theta_harvesting", ev=1.0, created_s=50 + i) for i in range(4)]
+    rows = [
+        snapshot(100 + i, "AAPL", "theta_harvesting", ev=float(i), created_s=1000 - 100 * i)
+        for i in range(5)
+    ]
+    rows += [
+        snapshot(200 + i, "MSFT", "theta_harvesting", ev=1.0, created_s=50 + i) for i in range(4)
+    ]
     rows += [snapshot(300, "AAPL", "quick_scalp", ev=9.0, created_s=10)]
     with Session(engine) as s:
         s.add_all(rows)
         s.commit()
         newest_first = [4.0, 3.0, 2.0]
-        for searched_first in (10_000, 6, 2):  # found among the newest rows; or not: all rows searched
+        for searched_first in (
+            10_000,
+            6,
+            2,
+        ):  # found among the newest rows; or not: all rows searched
             monkeypatch.setattr(q, "HISTORY_ROWS", searched_first)
-            hist = q.persistence(s, symbol="AAPL", strategy="theta_harvesting", scan_session_id=None, limit=3)
-            assert list(hist["ev"]) == newest_first and set(hist["source"]) == {"snapshots"}, searched_first
+            hist = q.persistence(
+                s, symbol="AAPL", strategy="theta_harvesting", scan_session_id=None, limit=3
+            )
+            assert list(hist["ev"]) == newest_first and set(hist["source"]) == {"snapshots"}, (
+                searched_first
+            )
             assert hist["started_at"].is_monotonic_decreasing
         assert q.persistence(s, symbol="AAPL", strategy="nope", scan_session_id=None).empty

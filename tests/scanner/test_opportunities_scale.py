@@ -30,6 +30,7 @@ def _clean_caches(fresh_caches: None) -> Iterator[None]:
 
 # ---- queries, three engines -------------------------------------------------------------------
 
+
 def test_facet_counts_over_a_capped_sample_say_so(opp_engine, monkeypatch) -> None:
     with Session(opp_engine) as s:
         whole = q.facet_counts(s, field="symbol", **base())
@@ -38,7 +39,9 @@ def test_facet_counts_over_a_capped_sample_say_so(opp_engine, monkeypatch) -> No
         capped = q.facet_counts(s, field="symbol", **base())
     assert set(capped["sampled"]) == {4} and int(capped["count"].sum()) == 4
     exact = dict(zip(whole["value"], whole["count"], strict=True))
-    assert all(n <= exact[v] for v, n in zip(capped["value"], capped["count"], strict=True))  # lower bounds
+    assert all(
+        n <= exact[v] for v, n in zip(capped["value"], capped["count"], strict=True)
+    )  # lower bounds
 
 
 @pytest.mark.parametrize("cap", [10_000, 4])
@@ -51,7 +54,8 @@ def test_all_facet_counts_in_one_statement_match_each_facet(opp_engine, monkeypa
             mine = together[together["field"] == field]
             if cap > VISIBLE:  # a capped sample may hold other rows than another statement's
                 assert dict(zip(mine["value"], mine["count"], strict=True)) == dict(
-                    zip(one["value"], one["count"], strict=True)), field
+                    zip(one["value"], one["count"], strict=True)
+                ), field
             assert int(mine["count"].sum()) == min(cap, VISIBLE)
             assert set(mine["sampled"]) == set(one["sampled"]) == {min(cap, VISIBLE)}
     assert list(together["field"].unique()) == list(q.FACET_FIELDS)
@@ -73,8 +77,13 @@ def test_capped_funnel_counts_stop_at_the_cap(opp_engine, monkeypatch) -> None:
         fun = q.funnel(s, **base(symbols=("AAPL", "MSFT")))
     steps = fun.set_index("step")
     assert steps.loc["all snapshots", "remaining"] == 12  # at the cap: "12+"
-    assert steps.loc["active only", "remaining"] == 11 and pd.isna(steps.loc["active only", "removed"])
-    assert steps.loc["not expired", "removed"] == 1 and steps.loc["symbol in selection", "removed"] == 6
+    assert steps.loc["active only", "remaining"] == 11 and pd.isna(
+        steps.loc["active only", "removed"]
+    )
+    assert (
+        steps.loc["not expired", "removed"] == 1
+        and steps.loc["symbol in selection", "removed"] == 6
+    )
 
 
 def test_dense_plan_gives_the_same_pages(opp_engine, monkeypatch) -> None:
@@ -98,11 +107,18 @@ def test_likely_is_a_plain_condition_on_every_engine(engine) -> None:
 
 # ---- what the page says -------------------------------------------------------------------------
 
+
 def test_funnel_line_with_capped_counts() -> None:
-    fun = pd.DataFrame({"step": ["all snapshots", "in the time range", "not expired"],
-                        "remaining": [10_000, 10_000, 2_159], "removed": [0, None, None]})
-    assert uo.funnel_line(fun) == ("10,000+ snapshots → in the time range: 10,000+ → not expired: 2,159"
-                                   " → 2,159 left")
+    fun = pd.DataFrame(
+        {
+            "step": ["all snapshots", "in the time range", "not expired"],
+            "remaining": [10_000, 10_000, 2_159],
+            "removed": [0, None, None],
+        }
+    )
+    assert uo.funnel_line(fun) == (
+        "10,000+ snapshots → in the time range: 10,000+ → not expired: 2,159 → 2,159 left"
+    )
 
 
 def test_facet_label_marks_lower_bounds() -> None:
@@ -117,11 +133,16 @@ def test_page_says_when_counts_are_capped(monkeypatch, sqlite_url) -> None:
     monkeypatch.setattr(q, "COUNT_CAP", 5)
     monkeypatch.setattr(uo, "COUNT_CAP", 5)
     # a symbol from the URL outside the counted rows is kept (its count is unknown, not zero)
-    at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sym="NVDA,IWM")
+    at = open_page(
+        monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sym="NVDA,IWM"
+    )
     shown = texts(at)
     assert "More than 3 snapshots match" in shown and "4 matching snapshots" in shown
     funnel = next(c.value for c in at.caption if c.value.startswith("Filter funnel"))
-    assert funnel.startswith("Filter funnel: 5+ snapshots → in the time range: 5+") and "selection: 4 → 4 left" in funnel
+    assert (
+        funnel.startswith("Filter funnel: 5+ snapshots → in the time range: 5+")
+        and "selection: 4 → 4 left" in funnel
+    )
     labels = at.multiselect(key="opp_strat").options
     assert labels and all(label.endswith("+)") for label in labels)
     assert at.multiselect(key="opp_sym").value == ["NVDA", "IWM"]

@@ -64,12 +64,18 @@ def test_ratio_sort_ranks_the_newest_when_more_match(opp_engine, monkeypatch) ->
 
 def test_page_says_when_a_ratio_sort_ranks_only_the_newest(monkeypatch, sqlite_url) -> None:
     url = _seed_sqlite(sqlite_url)
-    at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sort="ev_per_max_loss")
+    at = open_page(
+        monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sort="ev_per_max_loss"
+    )
     assert "among the newest" not in texts(at) and len(table(at, "marker")) == 12
     monkeypatch.setattr(q, "RATIO_CANDIDATES", 5)
     data.invalidate()  # the reads above were cached with the real cap
-    at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sort="ev_per_max_loss")
+    at = open_page(
+        monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sort="ev_per_max_loss"
+    )
     note = [w.value for w in at.warning if "among the newest" in w.value]
-    assert note and note[0].startswith("Sorted by EV / max loss among the newest 5 matching snapshots only")
+    assert note and note[0].startswith(
+        "Sorted by EV / max loss among the newest 5 matching snapshots only"
+    )
     # expired rows shown too: the newest five are 9-13 (13 is the seeded condor, EV 60 / 500)
     assert list(table(at, "marker")["id"]) == [9, 11, 10, 13, 12]

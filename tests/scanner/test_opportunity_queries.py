@@ -21,7 +21,9 @@ def page(s: Session, **kw: object):  # type: ignore[no-untyped-def]
     descending = kw.pop("descending", True)
     after = kw.pop("after", None)
     before = kw.pop("before", None)
-    return q.screener_page(s, sort=sort, descending=descending, after=after, before=before, **base(**kw))
+    return q.screener_page(
+        s, sort=sort, descending=descending, after=after, before=before, **base(**kw)
+    )
 
 
 def ids(df) -> list[int]:  # type: ignore[no-untyped-def]
@@ -53,7 +55,12 @@ def test_strategy_and_symbol_filters_are_case_sensitive(opp_engine) -> None:
         assert set(ids(page(s, symbols=("AAPL",)))) == {1, 2}
         facets = q.facet_counts(s, field="strategy", **base())
         assert dict(zip(facets["value"], facets["count"], strict=True)) == {
-            "theta_harvesting": 4, "IRON_CONDOR": 2, "quick_scalp": 2, "THETA_HARVESTING": 1, "RSI_COUPON": 1}
+            "theta_harvesting": 4,
+            "IRON_CONDOR": 2,
+            "quick_scalp": 2,
+            "THETA_HARVESTING": 1,
+            "RSI_COUPON": 1,
+        }
 
 
 def test_facet_counts_ignore_their_own_selection(opp_engine) -> None:
@@ -86,7 +93,9 @@ def test_metric_fallback_and_mismatch_marker(opp_engine) -> None:
     with Session(opp_engine) as s:
         df = page(s).set_index("id")
     assert df.loc[3, "ev"] == 120 and df.loc[3, "from_data"] == "ev"
-    assert df.loc[4, "ev"] == 50 and df.loc[4, "mismatch"] == "ev"  # column wins, marker says data differs
+    assert (
+        df.loc[4, "ev"] == 50 and df.loc[4, "mismatch"] == "ev"
+    )  # column wins, marker says data differs
     assert df.loc[9, "max_loss"] == 300 and df.loc[9, "from_data"] == "max_loss"
     assert df.loc[12, "premium"] == 1.25 and "premium" in df.loc[12, "from_data"]
     assert df.loc[1, "mismatch"] is None and df.loc[1, "from_data"] is None
@@ -126,8 +135,12 @@ def _walk(s: Session, sort: str, descending: bool, **kw: object) -> list[list[in
 
 @pytest.mark.parametrize("dense", [False, True])
 @pytest.mark.parametrize("descending", [True, False])
-def test_keyset_pages_cover_every_row_once_for_every_sort(opp_engine, monkeypatch, descending, dense) -> None:
-    monkeypatch.setattr(q, "COUNT_CAP", 0 if dense else 10_000)  # dense: the plan for big filtered sets
+def test_keyset_pages_cover_every_row_once_for_every_sort(
+    opp_engine, monkeypatch, descending, dense
+) -> None:
+    monkeypatch.setattr(
+        q, "COUNT_CAP", 0 if dense else 10_000
+    )  # dense: the plan for big filtered sets
     with Session(opp_engine) as s:
         full = {sort: ids(page(s, sort=sort, descending=descending)) for sort in q.SORTS}
         monkeypatch.setattr(q, "PAGE_SIZE", 3)
@@ -137,11 +150,19 @@ def test_keyset_pages_cover_every_row_once_for_every_sort(opp_engine, monkeypatc
             assert flat == full[sort], sort
             assert len(flat) == len(set(flat)) == len(VISIBLE)
             if len(pages) > 1:  # one page back from the second page is the first page
-                second = page(s, sort=sort, descending=descending,
-                              after=q.make_cursor(*_cursor_parts(s, sort, descending, pages[0][-1])))
+                second = page(
+                    s,
+                    sort=sort,
+                    descending=descending,
+                    after=q.make_cursor(*_cursor_parts(s, sort, descending, pages[0][-1])),
+                )
                 first = second.iloc[0]
-                back = page(s, sort=sort, descending=descending,
-                            before=q.make_cursor(first["sort_value"], first["id"]))
+                back = page(
+                    s,
+                    sort=sort,
+                    descending=descending,
+                    before=q.make_cursor(first["sort_value"], first["id"]),
+                )
                 assert ids(back) == pages[0], sort
 
 
@@ -163,7 +184,10 @@ def test_unknown_sort_column_and_bad_cursor_are_rejected(opp_engine) -> None:
 def test_detail_persistence_and_export(opp_engine) -> None:
     with Session(opp_engine) as s:
         d = q.snapshot_detail(s, snapshot_id=4)
-        assert len(d) == 1 and d.loc[0, "data"] == {"expected_value": 80, "probability_profit": 0.55}
+        assert len(d) == 1 and d.loc[0, "data"] == {
+            "expected_value": 80,
+            "probability_profit": 0.55,
+        }
         assert q.snapshot_detail(s, snapshot_id=999).empty
         vals = q.data_values(s, snapshot_id=4).set_index("metric")
         assert vals.loc["ev", "column"] == 50 and vals.loc["ev", "data"] == 80
@@ -176,7 +200,13 @@ def test_detail_persistence_and_export(opp_engine) -> None:
 def test_charts_aggregate_the_filtered_set(opp_engine) -> None:
     with Session(opp_engine) as s:
         hist = q.dte_histogram(s, **base())
-        assert dict(zip(hist["dte"], hist["count"], strict=True)) == {5: 1, 10: 5, 20: 2, 30: 1, 45: 1}
+        assert dict(zip(hist["dte"], hist["count"], strict=True)) == {
+            5: 1,
+            10: 5,
+            20: 2,
+            30: 1,
+            45: 1,
+        }
         sample = q.risk_reward_sample(s, limit=4, **base())
         assert ids(sample) == EV_DESC[:4]
         bounds = q.metric_bounds(s, **base()).iloc[0]

@@ -16,9 +16,16 @@ from tests.scanner.conftest import ROOT_DIR, hand_made_scans, hand_made_snapshot
 TIMEOUT_S = 90
 # The hand-made rows live around 2026-01-10 (conftest.NOW); show that window, expired rows included.
 WINDOW = {"range": "custom", "from": "2026-01-09", "to": "2026-01-11"}
-CONDOR = {"premium": 2.0, "underlying_price": 100, "legs": [
-    {"action": "BUY", "option_type": "PUT", "strike": 90}, {"action": "SELL", "option_type": "PUT", "strike": 95},
-    {"action": "SELL", "option_type": "CALL", "strike": 105}, {"action": "BUY", "option_type": "CALL", "strike": 110}]}
+CONDOR = {
+    "premium": 2.0,
+    "underlying_price": 100,
+    "legs": [
+        {"action": "BUY", "option_type": "PUT", "strike": 90},
+        {"action": "SELL", "option_type": "PUT", "strike": 95},
+        {"action": "SELL", "option_type": "CALL", "strike": 105},
+        {"action": "BUY", "option_type": "CALL", "strike": 110},
+    ],
+}
 
 
 @pytest.fixture(autouse=True)
@@ -64,12 +71,16 @@ def table(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("warning", "info", "caption", "text", "code", "success", "subheader")
-             for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in ("warning", "info", "caption", "text", "code", "success", "subheader")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
 # ---- opportunities -----------------------------------------------------------------------------
+
 
 def test_opportunities_seeded_default_view(monkeypatch, seeded_url) -> None:
     at = open_page(monkeypatch, seeded_url, "pages/opportunities.py", **WINDOW, expired="1")
@@ -90,8 +101,18 @@ def test_opportunities_hide_expired_by_default(monkeypatch, seeded_url) -> None:
 
 def test_opportunities_url_round_trip(monkeypatch, sqlite_url) -> None:
     url = _seed_sqlite(sqlite_url)
-    at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sym="AAPL,MSFT",
-                   strat="theta_harvesting", sort="pop", dir="asc", pop="0.5~0.9")
+    at = open_page(
+        monkeypatch,
+        url,
+        "pages/opportunities.py",
+        **WINDOW,
+        expired="1",
+        sym="AAPL,MSFT",
+        strat="theta_harvesting",
+        sort="pop",
+        dir="asc",
+        pop="0.5~0.9",
+    )
     assert list(table(at, "marker")["id"]) == [3, 1]  # PoP 0.75 then 0.80
     assert at.multiselect(key="opp_sym").value == ["AAPL", "MSFT"]
     assert at.query_params["sort"] == "pop" and at.query_params["pop"] == "0.5~0.9"
@@ -102,8 +123,15 @@ def test_opportunities_url_round_trip(monkeypatch, sqlite_url) -> None:
 
 def test_rejected_sort_column_from_url(monkeypatch, sqlite_url) -> None:
     url = _seed_sqlite(sqlite_url)
-    at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sort="data;drop",
-                   after="not-a-cursor")
+    at = open_page(
+        monkeypatch,
+        url,
+        "pages/opportunities.py",
+        **WINDOW,
+        expired="1",
+        sort="data;drop",
+        after="not-a-cursor",
+    )
     assert "Ignored the URL parameter `sort`" in texts(at)
     assert "sort" not in at.query_params
     assert list(table(at, "marker")["id"])[:3] == [6, 2, 3]  # fell back to EV descending
@@ -111,10 +139,22 @@ def test_rejected_sort_column_from_url(monkeypatch, sqlite_url) -> None:
 
 def test_bad_cursor_is_rejected(monkeypatch, sqlite_url) -> None:
     url = _seed_sqlite(sqlite_url)
-    at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sort="symbol",
-                   dir="asc", after='[12.5,3]')
+    at = open_page(
+        monkeypatch,
+        url,
+        "pages/opportunities.py",
+        **WINDOW,
+        expired="1",
+        sort="symbol",
+        dir="asc",
+        after="[12.5,3]",
+    )
     assert "Ignored the page position" in texts(at)
-    assert list(table(at, "marker")["id"])[:3] == [1, 2, 11]  # first page by symbol: AAPL, AAPL, IWM
+    assert list(table(at, "marker")["id"])[:3] == [
+        1,
+        2,
+        11,
+    ]  # first page by symbol: AAPL, AAPL, IWM
 
 
 def test_keyset_pager(monkeypatch, sqlite_url) -> None:
@@ -151,11 +191,14 @@ def test_row_detail_with_payoff_and_scan_link(monkeypatch, sqlite_url) -> None:
 
 def test_opportunities_filtered_to_a_scan(monkeypatch, sqlite_url) -> None:
     url = _seed_sqlite(sqlite_url)
-    at = open_page(monkeypatch, url, "pages/opportunities.py", scan="fast-1", expired="1", inactive="1")
+    at = open_page(
+        monkeypatch, url, "pages/opportunities.py", scan="fast-1", expired="1", inactive="1"
+    )
     assert sorted(table(at, "marker")["id"]) == [1, 13]
 
 
 # ---- scans --------------------------------------------------------------------------------------
+
 
 def test_scans_seeded(monkeypatch, seeded_url) -> None:
     at = open_page(monkeypatch, seeded_url, "pages/scans.py", **WINDOW)
@@ -194,13 +237,19 @@ def test_scan_detail_links_to_its_opportunities_and_compares(monkeypatch, sqlite
     assert at.query_params["allkeys"] == "1" and at.query_params["cmp"] == "fast-2"
     assert set(table(at, "change")["change"]) == {"same"}
     at.toggle(key="scans_allkeys").set_value(False).run()
-    at.selectbox(key="scans_cmp").set_value("run-fast-ok").run()  # a running scan without parameters
+    at.selectbox(key="scans_cmp").set_value(
+        "run-fast-ok"
+    ).run()  # a running scan without parameters
     diff = table(at, "change")
     changes = dict(zip(diff["key"], diff["change"], strict=True))
-    assert changes["parameters.interval_minutes"] == "removed" and changes["symbols_scanned"] == "changed"
+    assert (
+        changes["parameters.interval_minutes"] == "removed"
+        and changes["symbols_scanned"] == "changed"
+    )
 
 
 # ---- empty and real databases -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("page", ["pages/opportunities.py", "pages/scans.py"])
 def test_pages_on_an_empty_database(monkeypatch, sqlite_url, page) -> None:
@@ -208,13 +257,20 @@ def test_pages_on_an_empty_database(monkeypatch, sqlite_url, page) -> None:
     assert not at.error
 
 
-def test_opportunities_on_an_empty_database_keep_their_range_filters(monkeypatch, sqlite_url) -> None:
+def test_opportunities_on_an_empty_database_keep_their_range_filters(
+    monkeypatch, sqlite_url
+) -> None:
     # Nothing to slide over: the five range sliders are still there, disabled; a range from the
     # URL is kept (shown, and still in the URL) rather than dropped.
     at = open_page(monkeypatch, sqlite_url, "pages/opportunities.py", pop="0.2~0.6")
     sliders = {s.label: s for s in at.slider}
-    assert set(sliders) == {"Days to expiration", "Probability of profit", "Expected value ($)", "Premium",
-                            "Max loss ($)"}
+    assert set(sliders) == {
+        "Days to expiration",
+        "Probability of profit",
+        "Expected value ($)",
+        "Premium",
+        "Max loss ($)",
+    }
     assert all(s.proto.disabled for s in sliders.values())
     assert tuple(sliders["Probability of profit"].value) == (0.2, 0.6)
     assert tuple(sliders["Premium"].value) == (0.0, 1.0)
@@ -223,15 +279,27 @@ def test_opportunities_on_an_empty_database_keep_their_range_filters(monkeypatch
 
 
 def test_opportunities_on_the_real_databases(monkeypatch, fixture_db_url) -> None:
-    at = open_page(monkeypatch, fixture_db_url, "pages/opportunities.py", range="custom", **{
-        "from": "2025-07-31", "to": "2025-08-03"}, expired="1", sel="1")
+    at = open_page(
+        monkeypatch,
+        fixture_db_url,
+        "pages/opportunities.py",
+        range="custom",
+        **{"from": "2025-07-31", "to": "2025-08-03"},
+        expired="1",
+        sel="1",
+    )
     assert len(table(at, "marker")) in (15, 20)
     assert "No scan session recorded" in texts(at)
 
 
 def test_scans_on_the_real_databases(monkeypatch, fixture_db_url) -> None:
-    at = open_page(monkeypatch, fixture_db_url, "pages/scans.py", range="custom", **{
-        "from": "2025-07-31", "to": "2025-08-03"})
+    at = open_page(
+        monkeypatch,
+        fixture_db_url,
+        "pages/scans.py",
+        range="custom",
+        **{"from": "2025-07-31", "to": "2025-08-03"},
+    )
     runs = table(at, "running_for")
     assert len(runs) in (81, 100)  # 157 runs in the early copy: the first page holds 100
     at.query_params["scan"] = str(runs["id"].iloc[0])
@@ -251,21 +319,42 @@ def _seed_sqlite(url: str, errors: bool = False) -> str:
         rows[0].scan_session_id = "fast-1"
         s.add_all([*rows, snapshot(13, "SPY", "IRON_CONDOR", ev=60, data=CONDOR, scan="fast-1")])
         if errors:
-            s.add_all([
-                CriticalErrorLog(id="e-in", error_type="strategy_scan_failure", message="during",
-                                 service="opportunity_cache", details={"strategy": "fast"}, created_at=ago(995)),
-                CriticalErrorLog(id="e-strategy", error_type="x", message="names strategy", details={"strategy": "fast"},
-                                 created_at=ago(992)),
-                CriticalErrorLog(id="e-after", error_type="x", message="after", service="opportunity_cache",
-                                 details={}, created_at=ago(900)),
-            ])
+            s.add_all(
+                [
+                    CriticalErrorLog(
+                        id="e-in",
+                        error_type="strategy_scan_failure",
+                        message="during",
+                        service="opportunity_cache",
+                        details={"strategy": "fast"},
+                        created_at=ago(995),
+                    ),
+                    CriticalErrorLog(
+                        id="e-strategy",
+                        error_type="x",
+                        message="names strategy",
+                        details={"strategy": "fast"},
+                        created_at=ago(992),
+                    ),
+                    CriticalErrorLog(
+                        id="e-after",
+                        error_type="x",
+                        message="after",
+                        service="opportunity_cache",
+                        details={},
+                        created_at=ago(900),
+                    ),
+                ]
+            )
         s.commit()
     eng.dispose()
     return url
 
 
-@pytest.mark.parametrize(("page", "button"), [("pages/opportunities.py", "opp_export"),
-                                              ("pages/scans.py", "scans_export")])
+@pytest.mark.parametrize(
+    ("page", "button"),
+    [("pages/opportunities.py", "opp_export"), ("pages/scans.py", "scans_export")],
+)
 def test_export_is_prepared_on_request(monkeypatch, sqlite_url, page, button) -> None:
     url = _seed_sqlite(sqlite_url)
     at = open_page(monkeypatch, url, page, **WINDOW, expired="1")

@@ -40,7 +40,12 @@ def test_call_debit_spread() -> None:
 
 def test_iron_condor() -> None:
     # 90/95 puts, 105/110 calls for 2.00 credit: max profit 200, max loss 300, BEs 93 and 107
-    legs = [Leg("BUY", "PUT", 90), Leg("SELL", "PUT", 95), Leg("SELL", "CALL", 105), Leg("BUY", "CALL", 110)]
+    legs = [
+        Leg("BUY", "PUT", 90),
+        Leg("SELL", "PUT", 95),
+        Leg("SELL", "CALL", 105),
+        Leg("BUY", "CALL", 110),
+    ]
     pos = p.build(legs, 2.0)
     assert pos.credit
     assert p.extremes(pos) == (pytest.approx(200), pytest.approx(300))
@@ -50,7 +55,12 @@ def test_iron_condor() -> None:
 
 def test_unbalanced_iron_condor() -> None:
     # wings 5 wide on the put side, 10 wide on the call side, 3.00 credit: max loss 700 on the call side
-    legs = [Leg("BUY", "PUT", 90), Leg("SELL", "PUT", 95), Leg("SELL", "CALL", 105), Leg("BUY", "CALL", 115)]
+    legs = [
+        Leg("BUY", "PUT", 90),
+        Leg("SELL", "PUT", 95),
+        Leg("SELL", "CALL", 105),
+        Leg("BUY", "CALL", 115),
+    ]
     pos = p.build(legs, 3.0)
     assert p.extremes(pos) == (pytest.approx(300), pytest.approx(700))
     assert p.break_evens(pos) == [pytest.approx(92), pytest.approx(108)]
@@ -71,11 +81,15 @@ def test_short_straddle_loss_is_unlimited() -> None:
 
 
 def test_from_data_legs_list() -> None:
-    data = {"premium": 2.0, "legs": [
-        {"action": "BUY", "option_type": "PUT", "strike": 90, "delta": -0.05},
-        {"action": "SELL", "option_type": "PUT", "strike": 95, "delta": -0.15},
-        {"action": "SELL", "option_type": "CALL", "strike": 105, "delta": 0.15},
-        {"action": "BUY", "option_type": "CALL", "strike": 110, "delta": 0.05}]}
+    data = {
+        "premium": 2.0,
+        "legs": [
+            {"action": "BUY", "option_type": "PUT", "strike": 90, "delta": -0.05},
+            {"action": "SELL", "option_type": "PUT", "strike": 95, "delta": -0.15},
+            {"action": "SELL", "option_type": "CALL", "strike": 105, "delta": 0.15},
+            {"action": "BUY", "option_type": "CALL", "strike": 110, "delta": 0.05},
+        ],
+    }
     pos = p.from_data(data)
     assert pos is not None and len(pos.legs) == 4
     assert p.break_evens(pos) == [pytest.approx(93), pytest.approx(107)]
@@ -85,28 +99,42 @@ def test_short_long_strikes_alone_draw_nothing() -> None:
     # Without a strategy that fixes their option types, two strikes are no legs (the chart once drew
     # a COVERED_CALL as an "assumed put credit spread").
     assert p.from_data({"short_strike": 100, "long_strike": 95, "premium": 1.5}) is None
-    why = p.from_snapshot({"short_strike": 100, "long_strike": 95, "premium": 1.5}, strategy="", premium=None)
+    why = p.from_snapshot(
+        {"short_strike": 100, "long_strike": 95, "premium": 1.5}, strategy="", premium=None
+    )
     assert why.position is None and why.reason.startswith("legs not recorded")
 
 
 def test_a_credit_spread_names_its_assumption_and_agrees_by_hand() -> None:
-    put = p.from_snapshot({"short_strike": 100, "long_strike": 95}, strategy="CREDIT_SPREAD", premium=1.5).position
+    put = p.from_snapshot(
+        {"short_strike": 100, "long_strike": 95}, strategy="CREDIT_SPREAD", premium=1.5
+    ).position
     assert put is not None and {leg.option_type for leg in put.legs} == {"PUT"}
     assert p.break_evens(put) == [pytest.approx(98.5)]  # short strike 100 - credit 1.50
     assert "assumed" in put.assumption
 
 
-@pytest.mark.parametrize("data", [
-    None, "text", {}, {"premium": 1}, {"strike": 100, "premium": 1.2},  # V1 quick_scalp: one strike, no type
-    {"short_strike": 100, "long_strike": 100, "premium": 1}, {"legs": [{"action": "HOLD"}], "premium": 1},
-    {"short_strike": 100, "long_strike": None, "premium": 1},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "text",
+        {},
+        {"premium": 1},
+        {"strike": 100, "premium": 1.2},  # V1 quick_scalp: one strike, no type
+        {"short_strike": 100, "long_strike": 100, "premium": 1},
+        {"legs": [{"action": "HOLD"}], "premium": 1},
+        {"short_strike": 100, "long_strike": None, "premium": 1},
+    ],
+)
 def test_from_data_unknown_shapes_give_none(data: object) -> None:
     assert p.from_data(data) is None
 
 
 @given(st.floats(50, 150), st.floats(1, 20), st.floats(0.05, 0.95), st.floats(0, 300))
-def test_credit_vertical_invariants(short: float, width: float, credit_frac: float, price: float) -> None:
+def test_credit_vertical_invariants(
+    short: float, width: float, credit_frac: float, price: float
+) -> None:
     credit = width * credit_frac
     pos = p.build([Leg("SELL", "PUT", short), Leg("BUY", "PUT", short - width)], credit)
     best, worst = p.extremes(pos)

@@ -44,13 +44,25 @@ def test_strategy_stats(scan_engine) -> None:
     with Session(scan_engine) as s:
         st = q.strategy_stats(s, **WINDOW).set_index("strategy")
     fast = st.loc["fast"]
-    assert (fast["runs"], fast["completed"], fast["failed"], fast["running"], fast["stalled"]) == (23, 20, 1, 1, 1)
+    assert (fast["runs"], fast["completed"], fast["failed"], fast["running"], fast["stalled"]) == (
+        23,
+        20,
+        1,
+        1,
+        1,
+    )
     assert fast["success_rate"] == pytest.approx(20 / 21)
-    assert fast["p50_s"] == pytest.approx(10, abs=0.01) and fast["p95_s"] == pytest.approx(19, abs=0.01)
+    assert fast["p50_s"] == pytest.approx(10, abs=0.01) and fast["p95_s"] == pytest.approx(
+        19, abs=0.01
+    )
     assert fast["opportunities_per_scan"] == pytest.approx(2)
     assert st.loc["slow", "p95_s"] == pytest.approx(1900, abs=0.01)
     # 'FAST' is another strategy (case-sensitive on every engine); its broken row has no duration
-    assert st.loc["FAST", "runs"] == 1 and st.loc["FAST", "inconsistent"] == 1 and pd_isna(st.loc["FAST", "p95_s"])
+    assert (
+        st.loc["FAST", "runs"] == 1
+        and st.loc["FAST", "inconsistent"] == 1
+        and pd_isna(st.loc["FAST", "p95_s"])
+    )
 
 
 def pd_isna(v: object) -> bool:
@@ -62,13 +74,21 @@ def pd_isna(v: object) -> bool:
 def test_facets_and_shortcuts(scan_engine) -> None:
     with Session(scan_engine) as s:
         f = q.facet_counts(s, field="state", **WINDOW)
-        assert dict(zip(f["value"], f["count"], strict=True)) == {"COMPLETED": 41, "RUNNING": 2, "STALLED": 2,
-                                                                  "FAILED": 1}
+        assert dict(zip(f["value"], f["count"], strict=True)) == {
+            "COMPLETED": 41,
+            "RUNNING": 2,
+            "STALLED": 2,
+            "FAILED": 1,
+        }
         g = q.facet_counts(s, field="strategy", **WINDOW, states=("STALLED",))
         assert dict(zip(g["value"], g["count"], strict=True)) == {"fast": 1, "slow": 1}
         assert set(states(s, failed_only=True)) == {"failed-1"}
-        assert set(states(s, running_now=True)) == {"run-fast-stalled", "run-fast-ok", "run-slow-ok",
-                                                    "run-slow-stalled"}
+        assert set(states(s, running_now=True)) == {
+            "run-fast-stalled",
+            "run-fast-ok",
+            "run-slow-ok",
+            "run-slow-stalled",
+        }
         assert set(states(s, states=("STALLED",), strategies=("slow",))) == {"run-slow-stalled"}
         assert q.run_count(s, **WINDOW) == 46
         assert q.run_count(s, **WINDOW, strategies=("FAST",)) == 1
@@ -112,7 +132,9 @@ def test_timeline_grid_counts_every_run(scan_engine) -> None:
 
 def test_persistence_across_recent_scans(scan_engine) -> None:
     with Session(scan_engine) as s:
-        hist = oq.persistence(s, symbol="SPY", strategy="theta_harvesting", scan_session_id="fast-1")
+        hist = oq.persistence(
+            s, symbol="SPY", strategy="theta_harvesting", scan_session_id="fast-1"
+        )
     assert list(hist["source"].unique()) == ["scans"] and len(hist) == oq.PERSISTENCE_SCANS
     present = dict(zip(hist["scan_id"], hist["present"], strict=True))
     assert present["fast-1"] and sum(present.values()) == 1
@@ -122,10 +144,19 @@ def test_persistence_across_recent_scans(scan_engine) -> None:
 
 def test_param_diff() -> None:
     a = {"interval_minutes": 4, "enabled": True, "symbols": ["SPY"], "risk": {"a": 1, "b": 2}}
-    b = {"interval_minutes": 1.5, "enabled": True, "symbols": ["SPY"], "risk": {"a": 1, "b": 3}, "new": 1}
+    b = {
+        "interval_minutes": 1.5,
+        "enabled": True,
+        "symbols": ["SPY"],
+        "risk": {"a": 1, "b": 3},
+        "new": 1,
+    }
     diff = q.param_diff(a, b)
-    assert dict(zip(diff["key"], diff["change"], strict=True)) == {"interval_minutes": "changed",
-                                                                   "risk.b": "changed", "new": "added"}
+    assert dict(zip(diff["key"], diff["change"], strict=True)) == {
+        "interval_minutes": "changed",
+        "risk.b": "changed",
+        "new": "added",
+    }
     assert len(q.param_diff(a, b, changed_only=False)) == 6
     assert q.param_diff(None, None).empty
 
@@ -133,7 +164,9 @@ def test_param_diff() -> None:
 def test_bucket_seconds_bounds_the_grid() -> None:
     assert q.bucket_seconds(NOW - timedelta(hours=1), NOW) == 60
     assert q.bucket_seconds(NOW - timedelta(days=1), NOW) == 1800
-    assert (timedelta(days=30).total_seconds() / q.bucket_seconds(NOW - timedelta(days=30), NOW)) <= q.GRID_MAX_BUCKETS
+    assert (
+        timedelta(days=30).total_seconds() / q.bucket_seconds(NOW - timedelta(days=30), NOW)
+    ) <= q.GRID_MAX_BUCKETS
 
 
 def test_empty_database(engine) -> None:
@@ -167,6 +200,7 @@ def test_export_keeps_json_columns(scan_engine) -> None:
 
 # ---- stall thresholds, keyset pages both ways, capped counts and aggregates ---------------------
 
+
 def test_stall_thresholds_only_above_the_floor(scan_engine) -> None:
     with Session(scan_engine) as s:
         th = q.stall_thresholds(s, now=NOW)
@@ -178,7 +212,9 @@ def test_stall_threshold_uses_the_newest_completed_runs(scan_engine, monkeypatch
     monkeypatch.setattr(q, "STALL_SAMPLE", 5)  # 'slow': the newest 5 ran 100..500 s: p95 500 s
     with Session(scan_engine) as s:
         assert q.stall_thresholds(s, now=NOW) == (("slow", pytest.approx(1000)),)
-        assert states(s)["run-slow-ok"] == "STALLED"  # 3000 s: over 1000 s (under the 3800 s of all 20)
+        assert (
+            states(s)["run-slow-ok"] == "STALLED"
+        )  # 3000 s: over 1000 s (under the 3800 s of all 20)
 
 
 def test_state_filters_mixing_rare_and_common_states(scan_engine) -> None:
@@ -197,12 +233,20 @@ def test_previous_page_returns_the_earlier_page(scan_engine, monkeypatch) -> Non
         second = q.run_page(s, **WINDOW, after=after)
         before = q.make_cursor(second["started_at"].iloc[0], second["id"].iloc[0])
         back = q.run_page(s, **WINDOW, before=before)
-    assert list(back["id"]) == list(first["id"].head(7))  # newest first, no extra row: it is the first page
+    assert list(back["id"]) == list(
+        first["id"].head(7)
+    )  # newest first, no extra row: it is the first page
     third = None
     with Session(scan_engine) as s:
-        third = q.run_page(s, **WINDOW, after=q.make_cursor(second["started_at"].iloc[6], second["id"].iloc[6]))
-        back2 = q.run_page(s, **WINDOW, before=q.make_cursor(third["started_at"].iloc[0], third["id"].iloc[0]))
-    assert len(back2) == 8 and list(back2["id"].tail(7)) == list(second["id"].head(7))  # extra row first
+        third = q.run_page(
+            s, **WINDOW, after=q.make_cursor(second["started_at"].iloc[6], second["id"].iloc[6])
+        )
+        back2 = q.run_page(
+            s, **WINDOW, before=q.make_cursor(third["started_at"].iloc[0], third["id"].iloc[0])
+        )
+    assert len(back2) == 8 and list(back2["id"].tail(7)) == list(
+        second["id"].head(7)
+    )  # extra row first
 
 
 def test_capped_facet_counts_and_aggregates(scan_engine) -> None:
@@ -214,8 +258,13 @@ def test_capped_facet_counts_and_aggregates(scan_engine) -> None:
         full = q.strategy_stats(s, **WINDOW)
     assert f.attrs["capped"]
     low = f.set_index("value")
-    assert low.loc["COMPLETED", "at_least"] and not low.loc["STALLED", "at_least"]  # newest 11 runs: lower bounds
-    assert (low.loc["STALLED", "count"], low.loc["RUNNING", "count"]) == (2, 2)  # rare states counted exactly
+    assert (
+        low.loc["COMPLETED", "at_least"] and not low.loc["STALLED", "at_least"]
+    )  # newest 11 runs: lower bounds
+    assert (low.loc["STALLED", "count"], low.loc["RUNNING", "count"]) == (
+        2,
+        2,
+    )  # rare states counted exactly
     assert not g.attrs["capped"] and int(g["count"].sum()) == 46
     assert stats.attrs["capped"] and int(stats["runs"].sum()) == 10 and int(tl["runs"].sum()) == 10
     assert not full.attrs["capped"] and int(full["runs"].sum()) == 46
@@ -227,7 +276,14 @@ def test_scan_overview_is_the_detail_its_snapshots_and_its_strategys_runs(scan_e
         gone = q.scan_overview(s, scan_id="nope", now=NOW)
     assert list(ov.detail["id"]) == ["fast-1"] and list(ov.opportunities["id"]) == [102, 101]
     assert ov.opportunity_count == 2
-    assert set(ov.recent["strategy"]) == {"fast"} and "fast-1" in set(ov.recent["id"])  # not 'FAST' or 'slow'
+    assert set(ov.recent["strategy"]) == {"fast"} and "fast-1" in set(
+        ov.recent["id"]
+    )  # not 'FAST' or 'slow'
     assert list(ov.recent["started_at"]) == sorted(ov.recent["started_at"], reverse=True)
-    assert gone.detail.empty and gone.opportunities.empty and gone.recent.empty and gone.opportunity_count == 0
+    assert (
+        gone.detail.empty
+        and gone.opportunities.empty
+        and gone.recent.empty
+        and gone.opportunity_count == 0
+    )
     assert list(gone.opportunities.columns) == list(ov.opportunities.columns)

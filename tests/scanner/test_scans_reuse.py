@@ -37,28 +37,47 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> 
     return calls
 
 
-def test_a_rerun_reuses_the_run_table_and_chart(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_a_rerun_reuses_the_run_table_and_chart(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     import ui.charts.scanner as charts
     import ui.sections.scans as us
 
     runs = _count_calls(monkeypatch, us, "run_frame")
     bars = _count_calls(monkeypatch, charts, "strategy_bars")
-    at = open_page(monkeypatch, _seed_sqlite(sqlite_url), "pages/scans.py", **WINDOW, sview="Success and duration")
+    at = open_page(
+        monkeypatch,
+        _seed_sqlite(sqlite_url),
+        "pages/scans.py",
+        **WINDOW,
+        sview="Success and duration",
+    )
     first = list(table(at, "running_for")["id"])
     assert len(at.get("plotly_chart")) == 1 and (len(runs), len(bars)) == (1, 1)
     at.run()
     at.run()
     assert list(table(at, "running_for")["id"]) == first and len(at.get("plotly_chart")) == 1
     assert (len(runs), len(bars)) == (1, 1)  # built once, drawn three times
-    at.button(key="scans_table_refresh").click().run()  # the table's read again: the table built again,
+    at.button(
+        key="scans_table_refresh"
+    ).click().run()  # the table's read again: the table built again,
     assert (len(runs), len(bars)) == (2, 1)  # the chart (another panel's read) is left as it was
 
 
-def test_compare_rebuilds_when_the_choice_changes(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_compare_rebuilds_when_the_choice_changes(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     import db.queries.scans as sq
 
     diffs = _count_calls(monkeypatch, sq, "param_diff")
-    at = open_page(monkeypatch, _seed_sqlite(sqlite_url), "pages/scans.py", **WINDOW, scan="fast-1", cmp="fast-2")
+    at = open_page(
+        monkeypatch,
+        _seed_sqlite(sqlite_url),
+        "pages/scans.py",
+        **WINDOW,
+        scan="fast-1",
+        cmp="fast-2",
+    )
     at.run()
     assert len(diffs) == 1
     at.toggle(key="scans_allkeys").set_value(True).run()

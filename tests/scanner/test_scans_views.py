@@ -12,7 +12,9 @@ def _ids(at) -> list[str]:  # type: ignore[no-untyped-def]
     return list(table(at, "running_for")["id"])
 
 
-def test_previous_returns_to_the_earlier_page(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_previous_returns_to_the_earlier_page(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     import db.queries.scans as sq
     import ui.sections.scans as us
 
@@ -63,11 +65,15 @@ def test_capped_facet_counts_say_at_least(monkeypatch: pytest.MonkeyPatch, sqlit
 def test_uncapped_facet_counts_are_exact(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
     at = open_page(monkeypatch, _seed_sqlite(sqlite_url), "pages/scans.py", **WINDOW)
     labels = at.multiselect(key="scans_state").options
-    assert "COMPLETED (41)" in labels and "STALLED (4)" in labels  # all four RUNNING scans are months old
+    assert (
+        "COMPLETED (41)" in labels and "STALLED (4)" in labels
+    )  # all four RUNNING scans are months old
     assert "Counts are of the newest" not in texts(at) and "46 scans" in texts(at)
 
 
-def test_charts_are_built_only_in_their_view(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_charts_are_built_only_in_their_view(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     at = open_page(monkeypatch, _seed_sqlite(sqlite_url), "pages/scans.py", **WINDOW)
     assert not at.get("plotly_chart")  # the default view: the per-strategy table
     assert set(table(at, "success_rate")["strategy"]) == {"fast", "slow", "FAST"}
@@ -80,23 +86,33 @@ def test_charts_are_built_only_in_their_view(monkeypatch: pytest.MonkeyPatch, sq
     assert not at.get("plotly_chart") and "sview" not in at.query_params
 
 
-@pytest.mark.parametrize("view", ["Success and duration", "Opportunities over time", "Outcome grid"])
+@pytest.mark.parametrize(
+    "view", ["Success and duration", "Opportunities over time", "Outcome grid"]
+)
 def test_view_from_the_url(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, view: str) -> None:
     at = open_page(monkeypatch, _seed_sqlite(sqlite_url), "pages/scans.py", **WINDOW, sview=view)
     assert len(at.get("plotly_chart")) == 1
 
 
-def test_unknown_view_in_the_url_is_rejected(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
-    at = open_page(monkeypatch, _seed_sqlite(sqlite_url), "pages/scans.py", **WINDOW, sview="Pie chart")
+def test_unknown_view_in_the_url_is_rejected(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    at = open_page(
+        monkeypatch, _seed_sqlite(sqlite_url), "pages/scans.py", **WINDOW, sview="Pie chart"
+    )
     assert "Ignored the URL parameter `sview`" in texts(at)
     assert not at.get("plotly_chart") and table(at, "success_rate") is not None
 
 
-def test_selecting_a_run_shows_its_detail_at_once(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_selecting_a_run_shows_its_detail_at_once(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     at = open_page(monkeypatch, _seed_sqlite(sqlite_url), "pages/scans.py", **WINDOW)
     grid = next(d for d in at.dataframe if "running_for" in d.value.columns)
     row = _ids(at).index("failed-1")
     at.session_state[grid.key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     at.run()
     assert at.query_params["scan"] == "failed-1"
-    assert "Scan detail" in texts(at) and "**boom** <b>x</b> [link](http://evil)" in [c.value for c in at.code]
+    assert "Scan detail" in texts(at) and "**boom** <b>x</b> [link](http://evil)" in [
+        c.value for c in at.code
+    ]

@@ -32,13 +32,31 @@ def seed(engine: Engine) -> None:
     """Five rows: max_loss 100 / 500 / Inf / NULL / 300 and EV 50 / 80 / -Inf / 10 / 20 (NaN rows
     on PostgreSQL: see test_nan_reads_as_no_value)."""
     with Session(engine) as s:
-        s.add_all([
-            snapshot(1, "AAPL", "CREDIT_SPREAD", ev=50, max_loss=100, premium=1.0),
-            snapshot(2, "MSFT", "CREDIT_SPREAD", ev=80, max_loss=500, premium=2.0),
-            snapshot(3, "META", "NAKED_OPTION", ev=-INF, max_loss=INF, premium=3.1, data={"premium": 3.1}),
-            snapshot(4, "SPY", "CREDIT_SPREAD", ev=10, max_loss=None, premium=1.5, data={"expected_value": 10}),
-            snapshot(5, "QQQ", "CREDIT_SPREAD", ev=20, max_loss=300, premium=0.5),
-        ])
+        s.add_all(
+            [
+                snapshot(1, "AAPL", "CREDIT_SPREAD", ev=50, max_loss=100, premium=1.0),
+                snapshot(2, "MSFT", "CREDIT_SPREAD", ev=80, max_loss=500, premium=2.0),
+                snapshot(
+                    3,
+                    "META",
+                    "NAKED_OPTION",
+                    ev=-INF,
+                    max_loss=INF,
+                    premium=3.1,
+                    data={"premium": 3.1},
+                ),
+                snapshot(
+                    4,
+                    "SPY",
+                    "CREDIT_SPREAD",
+                    ev=10,
+                    max_loss=None,
+                    premium=1.5,
+                    data={"expected_value": 10},
+                ),
+                snapshot(5, "QQQ", "CREDIT_SPREAD", ev=20, max_loss=300, premium=0.5),
+            ]
+        )
         s.commit()
 
 
@@ -60,8 +78,9 @@ def test_mariadb_refuses_infinity(engine: Engine) -> None:
                 s.commit()
             return
         s.commit()
-        assert s.execute(select(OpportunitySnapshot.max_loss, OpportunitySnapshot.expected_value)).one() == (
-            INF, -INF)
+        assert s.execute(
+            select(OpportunitySnapshot.max_loss, OpportunitySnapshot.expected_value)
+        ).one() == (INF, -INF)
 
 
 def test_slider_bounds_leave_infinity_out(inf_engine: Engine) -> None:
@@ -103,8 +122,11 @@ def test_sorting_places_infinity_and_pages_through_it(inf_engine: Engine, monkey
     assert ids(inf_engine, sort="ev", descending=False) == [3, 4, 5, 1, 2]  # -Inf first
     # one row a page: each cursor (Infinity among them) leads to the next row, none skipped
     monkeypatch.setattr(q, "PAGE_SIZE", 1)
-    for sort, descending, expected in (("max_loss", True, [3, 2, 5, 1, 4]), ("ev", False, [3, 4, 5, 1, 2]),
-                                       ("ev", True, [2, 1, 5, 4, 3])):
+    for sort, descending, expected in (
+        ("max_loss", True, [3, 2, 5, 1, 4]),
+        ("ev", False, [3, 4, 5, 1, 2]),
+        ("ev", True, [2, 1, 5, 4, 3]),
+    ):
         seen, cursor = [], None
         with Session(inf_engine) as s:
             for _ in range(6):
@@ -116,7 +138,9 @@ def test_sorting_places_infinity_and_pages_through_it(inf_engine: Engine, monkey
         assert seen == expected, (sort, descending)
     # and back: the page before the last row (-Inf EV in descending order)
     with Session(inf_engine) as s:
-        back = q.screener_page(s, sort="ev", descending=True, before=q.make_cursor(-INF, 3), **WINDOW)
+        back = q.screener_page(
+            s, sort="ev", descending=True, before=q.make_cursor(-INF, 3), **WINDOW
+        )
     assert int(back["id"].iloc[-1]) == 4
 
 
@@ -132,12 +156,30 @@ def test_ratios_over_infinity_are_empty(inf_engine: Engine) -> None:
 def test_averages_leave_infinity_out(inf_engine: Engine) -> None:
     # a scan with two snapshots of META NAKED_OPTION: EV -Inf and 40 -> the scan's average EV is 40
     with Session(inf_engine) as s:
-        s.add(ScanSession(id="scan-1", strategy="naked", started_at=ago(3600), completed_at=ago(3500),
-                          status="COMPLETED", opportunities_found=2))
+        s.add(
+            ScanSession(
+                id="scan-1",
+                strategy="naked",
+                started_at=ago(3600),
+                completed_at=ago(3500),
+                status="COMPLETED",
+                opportunities_found=2,
+            )
+        )
         s.flush()
         for row in s.scalars(select(OpportunitySnapshot).where(OpportunitySnapshot.id == 3)):
             row.scan_session_id = "scan-1"
-        s.add(snapshot(6, "META", "NAKED_OPTION", ev=40, max_loss=INF, scan="scan-1", data={"expected_value": 40}))
+        s.add(
+            snapshot(
+                6,
+                "META",
+                "NAKED_OPTION",
+                ev=40,
+                max_loss=INF,
+                scan="scan-1",
+                data={"expected_value": 40},
+            )
+        )
         s.commit()
         hist = q.persistence(s, symbol="META", strategy="NAKED_OPTION", scan_session_id="scan-1")
         own = q.persistence(s, symbol="META", strategy="NAKED_OPTION", scan_session_id=None)
@@ -150,13 +192,27 @@ def test_nan_reads_as_no_value(engine: Engine, monkeypatch) -> None:
         pytest.skip("only PostgreSQL holds NaN (SQLite stores it as NULL, MariaDB refuses it)")
     seed(engine)
     with Session(engine) as s:
-        s.add(snapshot(7, "IWM", "CREDIT_SPREAD", ev=NAN, max_loss=NAN, premium=NAN,
-                       data={"expected_value": 30}))
+        s.add(
+            snapshot(
+                7,
+                "IWM",
+                "CREDIT_SPREAD",
+                ev=NAN,
+                max_loss=NAN,
+                premium=NAN,
+                data={"expected_value": 30},
+            )
+        )
         s.commit()
         b = q.metric_bounds(s, **WINDOW).iloc[0]
         page = q.screener_page(s, **WINDOW).set_index("id")
-    assert (b["max_loss_min"], b["max_loss_max"]) == (100, 500) and (b["ev_min"], b["ev_max"]) == (10, 80)
-    assert page.loc[7, "ev"] == 30 and page.loc[7, "from_data"] == "ev"  # NaN column: the value in data
+    assert (b["max_loss_min"], b["max_loss_max"]) == (100, 500) and (b["ev_min"], b["ev_max"]) == (
+        10,
+        80,
+    )
+    assert (
+        page.loc[7, "ev"] == 30 and page.loc[7, "from_data"] == "ev"
+    )  # NaN column: the value in data
     assert ids(engine, sort="max_loss") == [3, 2, 5, 1, 7, 4]  # NaN with NULL, last (by id)
     monkeypatch.setattr(q, "PAGE_SIZE", 1)
     seen, cursor = [], None
@@ -172,8 +228,13 @@ def test_nan_reads_as_no_value(engine: Engine, monkeypatch) -> None:
 
 def test_future_count_finds_rows_after_the_window(engine: Engine) -> None:
     with Session(engine) as s:
-        s.add_all([snapshot(1, "AAPL", "X", ev=1), snapshot(2, "MSFT", "X", ev=2),
-                   snapshot(3, "SPY", "X", ev=3, active=False)])
+        s.add_all(
+            [
+                snapshot(1, "AAPL", "X", ev=1),
+                snapshot(2, "MSFT", "X", ev=2),
+                snapshot(3, "SPY", "X", ev=3, active=False),
+            ]
+        )
         s.flush()
         for i in (2, 3):  # dated 2099, expiring after that
             row = s.get(OpportunitySnapshot, i)

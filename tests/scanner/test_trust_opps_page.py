@@ -42,6 +42,7 @@ def slider(at: AppTest, param: str):  # type: ignore[no-untyped-def]
 
 # ---- range sliders -------------------------------------------------------------------------------
 
+
 def test_dte_range_from_the_url_then_another_control_then_reload(monkeypatch, sqlite_url) -> None:
     # the hand-made rows have DTE 10 (most), 5 (#9), 20 (#11, #12), 30 (#8), 45 (#10)
     url = _seed_sqlite(sqlite_url)
@@ -57,7 +58,9 @@ def test_dte_range_from_the_url_then_another_control_then_reload(monkeypatch, sq
     at.multiselect(key="opp_sym").set_value(["IWM"]).run()  # then another control
     assert not at.exception and sorted(table(at, "marker")["id"]) == [11, 12]
     again = reload(monkeypatch, url, at)
-    assert tuple(slider(again, "dte").value) == (8, 25) and sorted(table(again, "marker")["id"]) == [11, 12]
+    assert tuple(slider(again, "dte").value) == (8, 25) and sorted(
+        table(again, "marker")["id"]
+    ) == [11, 12]
 
 
 def test_every_range_slider_survives_being_moved_and_reloaded(monkeypatch, sqlite_url) -> None:
@@ -73,14 +76,18 @@ def test_every_range_slider_survives_being_moved_and_reloaded(monkeypatch, sqlit
         assert not at.exception, (param, [e.value for e in at.exception])
         again = reload(monkeypatch, url, at)
         assert not again.exception, (param, [e.value for e in again.exception])
-        assert tuple(slider(again, param).value) == pytest.approx(tuple(slider(at, param).value)), param
+        assert tuple(slider(again, param).value) == pytest.approx(tuple(slider(at, param).value)), (
+            param
+        )
 
 
 @pytest.mark.parametrize("raw", ["7~21", "7.5~20.2", "0~1e300", "-1e300~1e300", "1~1", "5~5.5"])
 @pytest.mark.parametrize("param", RANGE_PARAMS)
 def test_range_values_from_the_url_never_crash(monkeypatch, sqlite_url, param, raw) -> None:
     url = _seed_sqlite(sqlite_url)
-    at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", **{param: raw})
+    at = open_page(
+        monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", **{param: raw}
+    )
     s = slider(at, param)
     assert {type(v) for v in s.value} == ({int} if param == "dte" else {float})
     assert s.min <= s.value[0] <= s.value[1] <= s.max and not at.exception
@@ -90,23 +97,41 @@ def test_range_values_from_the_url_never_crash(monkeypatch, sqlite_url, param, r
 @pytest.mark.parametrize("param", RANGE_PARAMS)
 def test_bad_range_values_are_ignored_with_a_message(monkeypatch, sqlite_url, param, raw) -> None:
     url = _seed_sqlite(sqlite_url)
-    at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", **{param: raw})
+    at = open_page(
+        monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", **{param: raw}
+    )
     assert f"Ignored the URL parameter `{param}`" in texts(at)
     assert param not in at.query_params and len(table(at, "marker")) == 12
 
 
 def test_dte_slider_types_agree_for_any_bounds() -> None:
-    for lo, hi, wanted in [(3.0, 88.0, (7.0, 21.0)), (3.0, 88.0, None), (3.4, 87.6, (7.5, 20.2)),
-                           (39.0, 39.0, None), (-math.inf, math.inf, None), (math.nan, 5.0, (1.0, 2.0)),
-                           (None, None, (7.0, 21.0)), (0.0, 1e300, None), (5.0, 1.0, None)]:
+    for lo, hi, wanted in [
+        (3.0, 88.0, (7.0, 21.0)),
+        (3.0, 88.0, None),
+        (3.4, 87.6, (7.5, 20.2)),
+        (39.0, 39.0, None),
+        (-math.inf, math.inf, None),
+        (math.nan, 5.0, (1.0, 2.0)),
+        (None, None, (7.0, 21.0)),
+        (0.0, 1e300, None),
+        (5.0, 1.0, None),
+    ]:
         spec = uo.range_slider("dte", lo, hi, wanted)
-        assert {type(v) for v in (spec.min_value, spec.max_value, *spec.value, spec.step)} == {int}, (lo, hi)
+        assert {type(v) for v in (spec.min_value, spec.max_value, *spec.value, spec.step)} == {
+            int
+        }, (lo, hi)
         assert spec.min_value <= spec.value[0] <= spec.value[1] <= spec.max_value
         assert abs(spec.max_value) < 2**53
         fl = uo.range_slider("max_loss", lo, hi, wanted)
-        assert {type(v) for v in (fl.min_value, fl.max_value, *fl.value, fl.step)} == {float}, (lo, hi)
+        assert {type(v) for v in (fl.min_value, fl.max_value, *fl.value, fl.step)} == {float}, (
+            lo,
+            hi,
+        )
         assert fl.min_value <= fl.value[0] <= fl.value[1] <= fl.max_value
-    assert uo.range_slider("dte", 3.4, 87.6, (7.5, 20.2)).value == (7, 21)  # whole days, rounded outwards
+    assert uo.range_slider("dte", 3.4, 87.6, (7.5, 20.2)).value == (
+        7,
+        21,
+    )  # whole days, rounded outwards
     assert uo.range_slider("dte", 39.0, 39.0, None).value == (39, 39)  # one value: shown as itself
 
 
@@ -120,6 +145,7 @@ def test_a_slider_end_at_its_bound_is_open() -> None:
 
 
 # ---- the backend's own database: +-Infinity ------------------------------------------------------
+
 
 @pytest.fixture
 def head_url(tmp_path: Path) -> str:
@@ -142,29 +168,48 @@ def test_opportunities_on_the_backends_head_database(monkeypatch, head_url) -> N
     assert math.isfinite(ev.min) and math.isfinite(ev.max)
     at = open_page(monkeypatch, head_url, "pages/opportunities.py", **HEAD_WINDOW, sort="max_loss")
     top = table(at, "marker").head(8)
-    assert list(top["strategy"]) == ["NAKED_OPTION"] * 8 and all(math.isinf(v) for v in top["max_loss"])
+    assert list(top["strategy"]) == ["NAKED_OPTION"] * 8 and all(
+        math.isinf(v) for v in top["max_loss"]
+    )
     assert all("∞ unlimited: max_loss, ev" in m for m in top["marker"])
     for sort in ("ev_per_max_loss", "premium_per_max_loss", "annualised_return"):
         at = open_page(monkeypatch, head_url, "pages/opportunities.py", **HEAD_WINDOW, sort=sort)
         assert not table(at, "marker").empty, sort
     # "max loss at least 300": the slider's upper end is open, the unlimited rows stay
-    at = open_page(monkeypatch, head_url, "pages/opportunities.py", **HEAD_WINDOW, sort="max_loss", loss="300~1370")
+    at = open_page(
+        monkeypatch,
+        head_url,
+        "pages/opportunities.py",
+        **HEAD_WINDOW,
+        sort="max_loss",
+        loss="300~1370",
+    )
     assert math.isinf(table(at, "marker")["max_loss"].iloc[0])
 
 
 def test_detail_of_an_unlimited_row(monkeypatch, head_url) -> None:
     eng = make_engine(head_url, read_timeout=False)
     with Session(eng) as s:
-        naked = s.query(OpportunitySnapshot.id).filter(OpportunitySnapshot.strategy_type == "NAKED_OPTION").first()
+        naked = (
+            s.query(OpportunitySnapshot.id)
+            .filter(OpportunitySnapshot.strategy_type == "NAKED_OPTION")
+            .first()
+        )
     eng.dispose()
     assert naked is not None
-    at = open_page(monkeypatch, head_url, "pages/opportunities.py", **HEAD_WINDOW, sel=str(naked[0]))
+    at = open_page(
+        monkeypatch, head_url, "pages/opportunities.py", **HEAD_WINDOW, sel=str(naked[0])
+    )
     shown = texts(at)
-    assert f"Snapshot #{naked[0]}" in shown and "No payoff chart: legs not recorded in this snapshot" in shown
+    assert (
+        f"Snapshot #{naked[0]}" in shown
+        and "No payoff chart: legs not recorded in this snapshot" in shown
+    )
     assert not [m for m in at.metric if m.label == "Max loss"]
 
 
 # ---- rows dated in the future --------------------------------------------------------------------
+
 
 def _seed_future(url: str) -> str:
     eng = make_engine(url, read_timeout=False)
@@ -192,20 +237,37 @@ def test_rows_dated_in_the_future_are_counted_and_shown(monkeypatch, sqlite_url)
 
 # ---- the payoff -----------------------------------------------------------------------------------
 
+
 def test_covered_call_payoff_and_its_finding(monkeypatch, sqlite_url) -> None:
     url = _seed_sqlite(sqlite_url)
     eng = make_engine(url, read_timeout=False)
-    covered = {"strategy_type": "COVERED_CALL", "short_strike": 105.0, "long_strike": 100.0, "premium": 2.0,
-               "underlying_price": 100.0, "max_loss": 978.0}
+    covered = {
+        "strategy_type": "COVERED_CALL",
+        "short_strike": 105.0,
+        "long_strike": 100.0,
+        "premium": 2.0,
+        "underlying_price": 100.0,
+        "max_loss": 978.0,
+    }
     with Session(eng) as s:
         s.add(snapshot(20, "XYZ", "COVERED_CALL", ev=5, premium=2.0, max_loss=978.0, data=covered))
-        s.add(snapshot(21, "XYZ", "high_probability", ev=5, data={"short_strike": 98.0, "long_strike": 90.0,
-                                                                   "premium": 2.85}))
+        s.add(
+            snapshot(
+                21,
+                "XYZ",
+                "high_probability",
+                ev=5,
+                data={"short_strike": 98.0, "long_strike": 90.0, "premium": 2.85},
+            )
+        )
         s.commit()
     eng.dispose()
     at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1", sel="20")
     # 100 shares at 100 and a short 105 call for 2.00: max profit 700, max loss 9,800, break-even 98
-    assert [m.value for m in at.metric if m.label in ("Max profit", "Max loss")] == ["$700.00", "$9,800.00"]
+    assert [m.value for m in at.metric if m.label in ("Max profit", "Max loss")] == [
+        "$700.00",
+        "$9,800.00",
+    ]
     shown = texts(at)
     assert "Break-evens: 98.00" in shown and "assumed" not in shown
     assert "Finding: the row says max loss $978.00; its legs give $9,800.00." in shown

@@ -31,14 +31,22 @@ def _clean_caches(fresh_caches: None) -> Iterator[None]:
 def _seed(url: str) -> str:
     eng = make_engine(url, read_timeout=False)
     with Session(eng) as s:
-        s.add_all([snapshot(1, "AAA", "X", ev=1, premium=-2.0), snapshot(2, "BBB", "X", ev=2, premium=0.25),
-                   snapshot(3, "CCC", "X", ev=3, premium=TOP), snapshot(4, "DDD", "X", ev=4, premium=BOTTOM)])
+        s.add_all(
+            [
+                snapshot(1, "AAA", "X", ev=1, premium=-2.0),
+                snapshot(2, "BBB", "X", ev=2, premium=0.25),
+                snapshot(3, "CCC", "X", ev=3, premium=TOP),
+                snapshot(4, "DDD", "X", ev=4, premium=BOTTOM),
+            ]
+        )
         s.commit()
     eng.dispose()
     return url
 
 
-def test_dragging_one_end_keeps_the_other_open_when_the_browser_rounds_it(monkeypatch, sqlite_url) -> None:
+def test_dragging_one_end_keeps_the_other_open_when_the_browser_rounds_it(
+    monkeypatch, sqlite_url
+) -> None:
     url = _seed(sqlite_url)
     at = open_page(monkeypatch, url, "pages/opportunities.py", **WINDOW, expired="1")
     prem = slider(at, "prem")

@@ -26,13 +26,24 @@ def _seed(url: str, *ids: str) -> None:
     now = utcnow()
     eng = make_engine(url, read_timeout=False)
     with Session(eng) as s:
-        s.add_all(ScanSession(id=i, strategy="swing", started_at=now - timedelta(hours=1), status="COMPLETED",
-                              completed_at=now - timedelta(minutes=59), opportunities_found=0) for i in ids)
+        s.add_all(
+            ScanSession(
+                id=i,
+                strategy="swing",
+                started_at=now - timedelta(hours=1),
+                status="COMPLETED",
+                completed_at=now - timedelta(minutes=59),
+                opportunities_found=0,
+            )
+            for i in ids
+        )
         s.commit()
     eng.dispose()
 
 
-def test_a_long_id_from_the_url_selects_its_run(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_a_long_id_from_the_url_selects_its_run(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     _seed(sqlite_url, LONG_ID, LONG_ID[:64])
     at = open_page(monkeypatch, sqlite_url, "pages/scans.py", scan=LONG_ID)
     assert at.query_params["scan"] == LONG_ID
@@ -42,28 +53,39 @@ def test_a_long_id_from_the_url_selects_its_run(monkeypatch: pytest.MonkeyPatch,
     assert at.query_params["scan"] == LONG_ID and LONG_ID in texts(at)
 
 
-def test_an_id_longer_than_the_url_keeps_is_refused_with_a_message(monkeypatch: pytest.MonkeyPatch,
-                                                                    sqlite_url: str) -> None:
+def test_an_id_longer_than_the_url_keeps_is_refused_with_a_message(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     too_long = "s" * (MAX_ID_LEN + 1)
     _seed(sqlite_url, too_long[:MAX_ID_LEN])
     at = open_page(monkeypatch, sqlite_url, "pages/scans.py", scan=too_long)
     assert "Ignored the URL parameter `scan`" in "\n".join(str(w.value) for w in at.warning)
     assert "scan" not in at.query_params
-    assert too_long[:MAX_ID_LEN] not in texts(at).replace(too_long[:80], "")  # no run chosen by a cut id
+    assert too_long[:MAX_ID_LEN] not in texts(at).replace(
+        too_long[:80], ""
+    )  # no run chosen by a cut id
 
 
-def test_opportunities_of_a_scan_with_a_long_id(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_opportunities_of_a_scan_with_a_long_id(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     from tests.scanner.conftest import snapshot
     from tests.scanner.test_pages import table
 
     _seed(sqlite_url, LONG_ID, LONG_ID[:64])
     eng = make_engine(sqlite_url, read_timeout=False)
     with Session(eng) as s:
-        s.add_all([snapshot(1, "AAPL", "theta", ev=10.0, scan=LONG_ID), snapshot(2, "MSFT", "theta", ev=20.0,
-                                                                               scan=LONG_ID[:64]),
-                   snapshot(3, "SPY", "theta", ev=30.0)])
+        s.add_all(
+            [
+                snapshot(1, "AAPL", "theta", ev=10.0, scan=LONG_ID),
+                snapshot(2, "MSFT", "theta", ev=20.0, scan=LONG_ID[:64]),
+                snapshot(3, "SPY", "theta", ev=30.0),
+            ]
+        )
         s.commit()
     eng.dispose()
     at = open_page(monkeypatch, sqlite_url, "pages/opportunities.py", scan=LONG_ID, expired="1")
     assert at.query_params["scan"] == LONG_ID
-    assert list(table(at, "marker")["symbol"]) == ["AAPL"]  # that scan's one snapshot, not the 64-character one's
+    assert list(table(at, "marker")["symbol"]) == [
+        "AAPL"
+    ]  # that scan's one snapshot, not the 64-character one's

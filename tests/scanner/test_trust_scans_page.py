@@ -26,17 +26,46 @@ def seed(url: str) -> None:
     now = utcnow()
 
     def done(sid: str, start: timedelta, seconds: float) -> ScanSession:
-        return ScanSession(id=sid, strategy="swing", started_at=now - start, status="COMPLETED",
-                           completed_at=now - start + timedelta(seconds=seconds), opportunities_found=1)
+        return ScanSession(
+            id=sid,
+            strategy="swing",
+            started_at=now - start,
+            status="COMPLETED",
+            completed_at=now - start + timedelta(seconds=seconds),
+            opportunities_found=1,
+        )
 
-    rows = [done("done-1h", timedelta(hours=1), 100), done("done-5h", timedelta(hours=5), 200),
-            done("done-20h", timedelta(hours=20), 500), done("old-done-3d", 3 * DAY, 300),
-            ScanSession(id="running-10m", strategy="swing", started_at=now - timedelta(minutes=10), status="RUNNING"),
-            ScanSession(id="future-1", strategy="swing", started_at=now + 30 * DAY, status="COMPLETED",
-                        completed_at=now + 30 * DAY + timedelta(seconds=5)),
-            ScanSession(id="future-2", strategy="swing", started_at=now.replace(year=2099), status="RUNNING")]
-    rows += [ScanSession(id=f"stuck-{d}d", strategy="swing", started_at=now - d * DAY - timedelta(hours=4),
-                         status="RUNNING") for d in (2, 5, 9)]
+    rows = [
+        done("done-1h", timedelta(hours=1), 100),
+        done("done-5h", timedelta(hours=5), 200),
+        done("done-20h", timedelta(hours=20), 500),
+        done("old-done-3d", 3 * DAY, 300),
+        ScanSession(
+            id="running-10m",
+            strategy="swing",
+            started_at=now - timedelta(minutes=10),
+            status="RUNNING",
+        ),
+        ScanSession(
+            id="future-1",
+            strategy="swing",
+            started_at=now + 30 * DAY,
+            status="COMPLETED",
+            completed_at=now + 30 * DAY + timedelta(seconds=5),
+        ),
+        ScanSession(
+            id="future-2", strategy="swing", started_at=now.replace(year=2099), status="RUNNING"
+        ),
+    ]
+    rows += [
+        ScanSession(
+            id=f"stuck-{d}d",
+            strategy="swing",
+            started_at=now - d * DAY - timedelta(hours=4),
+            status="RUNNING",
+        )
+        for d in (2, 5, 9)
+    ]
     eng = make_engine(url, read_timeout=False)
     with Session(eng) as s:
         s.add_all(rows)
@@ -44,12 +73,21 @@ def seed(url: str) -> None:
     eng.dispose()
 
 
-def test_stuck_scans_show_in_the_default_view_with_their_age(monkeypatch: pytest.MonkeyPatch,
-                                                            sqlite_url: str) -> None:
+def test_stuck_scans_show_in_the_default_view_with_their_age(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     seed(sqlite_url)
     at = open_page(monkeypatch, sqlite_url, "pages/scans.py")
     runs = table(at, "running_for")
-    assert list(runs["id"]) == ["running-10m", "done-1h", "done-5h", "done-20h", "stuck-2d", "stuck-5d", "stuck-9d"]
+    assert list(runs["id"]) == [
+        "running-10m",
+        "done-1h",
+        "done-5h",
+        "done-20h",
+        "stuck-2d",
+        "stuck-5d",
+        "stuck-9d",
+    ]
     age = dict(zip(runs["id"], runs["running_for"], strict=True))
     assert age["stuck-9d"] == "9 d 4 h" and age["stuck-2d"] == "2 d 4 h" and age["done-1h"] == ""
     assert age["running-10m"] in ("10 min", "9 min")
@@ -57,14 +95,18 @@ def test_stuck_scans_show_in_the_default_view_with_their_age(monkeypatch: pytest
     assert "STALLED (3)" in labels and "RUNNING (1)" in labels and "COMPLETED (3)" in labels
     body = texts(at)
     assert "7 scans" in body
-    assert "3 scans started outside this window are still stalled; the oldest has been running for 9 d 4 h" in body
+    assert (
+        "3 scans started outside this window are still stalled; the oldest has been running for 9 d 4 h"
+        in body
+    )
     # per strategy: the same seven runs
     stats = table(at, "success_rate")
     assert int(stats.iloc[0]["runs"]) == 7 and int(stats.iloc[0]["stalled"]) == 3
 
 
-def test_future_scans_are_counted_with_a_link_and_shown_in_the_future_range(monkeypatch: pytest.MonkeyPatch,
-                                                                           sqlite_url: str) -> None:
+def test_future_scans_are_counted_with_a_link_and_shown_in_the_future_range(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     seed(sqlite_url)
     at = open_page(monkeypatch, sqlite_url, "pages/scans.py")
     assert "2 scans dated in the future are not in this window." in texts(at)
@@ -81,21 +123,44 @@ def test_future_scans_are_counted_with_a_link_and_shown_in_the_future_range(monk
 HUGE = "boom " * 1_000_000  # 5,000,000 characters
 
 
-def test_scan_detail_cuts_huge_texts_in_its_tables(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_scan_detail_cuts_huge_texts_in_its_tables(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
     from db.models import CriticalErrorLog
 
     now = utcnow()
     eng = make_engine(sqlite_url, read_timeout=False)
     with Session(eng) as s:
-        s.add_all([ScanSession(id="big", strategy="swing", started_at=now - timedelta(minutes=30), status="FAILED",
-                               completed_at=now - timedelta(minutes=20), error_message=HUGE,
-                               scan_parameters={"note": HUGE, "n": 1}),
-                   ScanSession(id="small", strategy="swing", started_at=now - timedelta(minutes=60),
-                               status="COMPLETED", completed_at=now - timedelta(minutes=59),
-                               scan_parameters={"note": "short", "n": 1}),
-                   CriticalErrorLog(id="e1", error_type="strategy_scan_failure", message=HUGE, service="swing",
-                                    severity="HIGH", details={"strategy": "swing", "log": HUGE},
-                                    created_at=now - timedelta(minutes=25))])
+        s.add_all(
+            [
+                ScanSession(
+                    id="big",
+                    strategy="swing",
+                    started_at=now - timedelta(minutes=30),
+                    status="FAILED",
+                    completed_at=now - timedelta(minutes=20),
+                    error_message=HUGE,
+                    scan_parameters={"note": HUGE, "n": 1},
+                ),
+                ScanSession(
+                    id="small",
+                    strategy="swing",
+                    started_at=now - timedelta(minutes=60),
+                    status="COMPLETED",
+                    completed_at=now - timedelta(minutes=59),
+                    scan_parameters={"note": "short", "n": 1},
+                ),
+                CriticalErrorLog(
+                    id="e1",
+                    error_type="strategy_scan_failure",
+                    message=HUGE,
+                    service="swing",
+                    severity="HIGH",
+                    details={"strategy": "swing", "log": HUGE},
+                    created_at=now - timedelta(minutes=25),
+                ),
+            ]
+        )
         s.commit()
     eng.dispose()
     at = open_page(monkeypatch, sqlite_url, "pages/scans.py", scan="big", cmp="small")
@@ -108,4 +173,6 @@ def test_scan_detail_cuts_huge_texts_in_its_tables(monkeypatch: pytest.MonkeyPat
     assert "5,000,000 characters" in str(errors["message"].iloc[0])
     diff = table(at, "this run")
     assert "characters)" in str(diff.set_index("key").loc["parameters.note", "this run"])
-    assert sum(len(str(c.value)) for c in at.code) < 50_000  # error_message and parameters: cut text
+    assert (
+        sum(len(str(c.value)) for c in at.code) < 50_000
+    )  # error_message and parameters: cut text

@@ -29,7 +29,9 @@ STOPPED = (
     "run with less protection than they ask for. Fix what is listed below and reload the page."
 )
 NO_ROLE_MAP = "No role: the settings map no identity-provider group to a console role ([roles])."
-NO_ROLE_MATCH = "No role: none of your groups is mapped to a console role ([roles] in the settings)."
+NO_ROLE_MATCH = (
+    "No role: none of your groups is mapped to a console role ([roles] in the settings)."
+)
 NOT_LOCAL = (
     "View only: this page was opened through an address that is not localhost, so local mode "
     "(every permission) does not apply."
@@ -57,14 +59,20 @@ def _streamlit_secrets() -> tuple[dict[str, Any], str | None]:
             return {}, None
         return {}, parse_problem(str(exc))
     except Exception:  # noqa: BLE001 - unreadable (permissions, encoding) is not "no secrets" either
-        log.exception("the secrets could not be read")  # the detail goes to the server log, never the page
+        log.exception(
+            "the secrets could not be read"
+        )  # the detail goes to the server log, never the page
         return {}, parse_problem("")
 
 
 def sign_in() -> SignIn:
     """The sign-in settings of this run, with every problem of Streamlit's secrets and of ours."""
     secrets, unreadable = _streamlit_secrets()
-    problems = [*load_settings().problems, *([unreadable] if unreadable else []), *secrets_problems(secrets)]
+    problems = [
+        *load_settings().problems,
+        *([unreadable] if unreadable else []),
+        *secrets_problems(secrets),
+    ]
     return SignIn(
         configured="auth" in secrets or unreadable is not None,
         role_groups=role_groups_from(secrets.get("roles"))[0],
@@ -138,7 +146,11 @@ def current_identity() -> Identity:
     if user.get("is_logged_in"):
         name = str(user.get("email") or user.get("name") or user.get("sub") or "user")
         who = identity_for(name, _groups(user), config.role_groups)
-        return who if who.roles else replace(who, note=NO_ROLE_MATCH if config.role_groups else NO_ROLE_MAP)
+        return (
+            who
+            if who.roles
+            else replace(who, note=NO_ROLE_MATCH if config.role_groups else NO_ROLE_MAP)
+        )
     if config.configured:
         return Identity(user="anonymous", mode=MODE_ANONYMOUS)
     if not bound_to_localhost():

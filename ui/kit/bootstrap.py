@@ -41,8 +41,14 @@ def _set_up() -> None:
         empty = conn.execute(select(func.count()).select_from(ScanSession)).scalar_one() == 0
     if missing or empty:
         bar = st.progress(0.0, text="First start: loading demo data…")
-        demo.generate(engine, rows=DEMO_ROWS, seed=DEMO_SEED,
-                      progress=lambda frac, what: bar.progress(min(max(frac, 0.0), 1.0), text=f"Demo data: {what}"))
+        demo.generate(
+            engine,
+            rows=DEMO_ROWS,
+            seed=DEMO_SEED,
+            progress=lambda frac, what: bar.progress(
+                min(max(frac, 0.0), 1.0), text=f"Demo data: {what}"
+            ),
+        )
         bar.empty()
         data.invalidate()
 
@@ -60,6 +66,8 @@ def ensure_database(settings: Settings) -> None:
         try:
             _set_up()
         except SQLAlchemyError as exc:
-            st.error("Setting up the local demo database failed: " + classify(exc).message, icon="🚫")
+            st.error(
+                "Setting up the local demo database failed: " + classify(exc).message, icon="🚫"
+            )
             st.stop()
         state.done = True

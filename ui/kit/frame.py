@@ -39,7 +39,14 @@ FUTURE_UNTIL = datetime(2200, 1, 1, tzinfo=UTC)
 EARLIEST_DAY = date(1970, 1, 1)
 # "now" is rounded up to this many seconds so that reruns share cache keys.
 NOW_GRANULARITY_S = 15
-COMMON_TZS = ["UTC", "America/New_York", "America/Chicago", "Europe/London", "Europe/Berlin", "Asia/Tokyo"]
+COMMON_TZS = [
+    "UTC",
+    "America/New_York",
+    "America/Chicago",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+]
 _ALL_TZS = sorted(available_timezones())
 
 _local = threading.local()
@@ -64,7 +71,9 @@ class Frame:
         if self.range_key != "custom":
             return f"last {self.range_key}"
         first = self.since.astimezone(self.tz).date()
-        last = (self.until - timedelta(microseconds=1)).astimezone(self.tz).date()  # `until` is exclusive
+        last = (
+            (self.until - timedelta(microseconds=1)).astimezone(self.tz).date()
+        )  # `until` is exclusive
         return first.isoformat() if last <= first else f"{first.isoformat()} – {last.isoformat()}"
 
 
@@ -94,9 +103,13 @@ def _window(range_key: str, tz: tzinfo) -> tuple[datetime, datetime, str]:
     today = now.astimezone(tz).date()
     start = urlstate.day("from", today - timedelta(days=7), lo=EARLIEST_DAY, hi=today)
     end = urlstate.day("to", today, lo=EARLIEST_DAY, hi=today)
-    if (start, end) != st.session_state.get("shell_dates_value"):  # the URL changed: it wins over the widget
+    if (start, end) != st.session_state.get(
+        "shell_dates_value"
+    ):  # the URL changed: it wins over the widget
         st.session_state["shell_dates"] = (start, end)
-    picked = st.sidebar.date_input("Dates", min_value=EARLIEST_DAY, max_value=today, key="shell_dates")
+    picked = st.sidebar.date_input(
+        "Dates", min_value=EARLIEST_DAY, max_value=today, key="shell_dates"
+    )
     if isinstance(picked, tuple) and len(picked) == 2:
         start, end = picked
     if end < start:
@@ -111,9 +124,13 @@ def _window(range_key: str, tz: tzinfo) -> tuple[datetime, datetime, str]:
 
 def _sidebar_identity(identity: Identity) -> None:
     if identity.mode == MODE_LOCAL:
-        st.sidebar.caption("🔓 Local mode: no sign-in configured, every permission (localhost only).")
+        st.sidebar.caption(
+            "🔓 Local mode: no sign-in configured, every permission (localhost only)."
+        )
     elif identity.mode == MODE_READONLY:
-        st.sidebar.caption("👁️ Read-only: no sign-in configured and the server is not bound to localhost.")
+        st.sidebar.caption(
+            "👁️ Read-only: no sign-in configured and the server is not bound to localhost."
+        )
     elif identity.mode == MODE_ANONYMOUS:
         st.sidebar.button("Sign in", on_click=st.login, key="shell_login", icon=":material/login:")
     else:
@@ -121,7 +138,9 @@ def _sidebar_identity(identity: Identity) -> None:
         st.sidebar.text(identity.user)
         st.sidebar.caption("Roles: " + (", ".join(sorted(identity.roles)) or "none"))
         if login_configured():
-            st.sidebar.button("Sign out", on_click=st.logout, key="shell_logout", icon=":material/logout:")
+            st.sidebar.button(
+                "Sign out", on_click=st.logout, key="shell_logout", icon=":material/logout:"
+            )
 
 
 def _history_navigation() -> bool:
@@ -152,27 +171,46 @@ def _build() -> Frame:
     if tz_from_url:
         st.session_state["shell_tz"] = tz_name
     with st.sidebar:
-        range_key = st.segmented_control("Time range", RANGE_OPTIONS, default=None if range_from_url else range_key,
-                                         key="shell_range", help="The window every page shows (kept in the URL)"
-                                         ) or range_key
+        range_key = (
+            st.segmented_control(
+                "Time range",
+                RANGE_OPTIONS,
+                default=None if range_from_url else range_key,
+                key="shell_range",
+                help="The window every page shows (kept in the URL)",
+            )
+            or range_key
+        )
         tz_options = COMMON_TZS if tz_name in COMMON_TZS else [tz_name, *COMMON_TZS]
-        tz_name = st.selectbox("Timezone", tz_options, index=0 if tz_from_url else tz_options.index(tz_name),
-                               key="shell_tz", accept_new_options=False,
-                               help="Times are stored in UTC and shown in this zone")
+        tz_name = st.selectbox(
+            "Timezone",
+            tz_options,
+            index=0 if tz_from_url else tz_options.index(tz_name),
+            key="shell_tz",
+            accept_new_options=False,
+            help="Times are stored in UTC and shown in this zone",
+        )
     tz = ZoneInfo(tz_name)
     since, until, range_key = _window(range_key, tz)
     st.session_state["shell_range_value"], st.session_state["shell_tz_value"] = range_key, tz_name
-    urlstate.put(range=None if range_key == DEFAULT_RANGE else range_key, tz=None if tz_name == "UTC" else tz_name)
+    urlstate.put(
+        range=None if range_key == DEFAULT_RANGE else range_key,
+        tz=None if tz_name == "UTC" else tz_name,
+    )
     if range_key != "custom":
         urlstate.remove("from", "to")
     identity = current_identity()
     st.sidebar.divider()
     st.sidebar.caption("Database")
-    st.sidebar.text(safe_url(settings.database_url) + (" (demo data)" if settings.is_default_sqlite else ""))
+    st.sidebar.text(
+        safe_url(settings.database_url) + (" (demo data)" if settings.is_default_sqlite else "")
+    )
     if settings.read_database_url:
         st.sidebar.text("reads: " + safe_url(settings.read_database_url))
     _sidebar_identity(identity)
-    return Frame(since=since, until=until, range_key=range_key, tz=tz, tz_name=tz_name, identity=identity)
+    return Frame(
+        since=since, until=until, range_key=range_key, tz=tz, tz_name=tz_name, identity=identity
+    )
 
 
 def _plural(noun: str, count: int) -> str:
@@ -197,10 +235,20 @@ def future_notice(count: int, *, noun: str, page: str) -> None:
     if count <= 0 or _current_range() == FUTURE:
         return
     verb = "is" if count == 1 else "are"
-    st.warning(f"{count:,} {_plural(noun, count)} dated in the future {verb} not in this window.", icon="🕒")
-    params = {k: v for k, v in st.query_params.to_dict().items() if k not in ("range", "from", "to")}
+    st.warning(
+        f"{count:,} {_plural(noun, count)} dated in the future {verb} not in this window.",
+        icon="🕒",
+    )
+    params = {
+        k: v for k, v in st.query_params.to_dict().items() if k not in ("range", "from", "to")
+    }
     try:
-        st.page_link(page, label="Show them", icon=":material/update:", query_params={**params, "range": FUTURE})
+        st.page_link(
+            page,
+            label="Show them",
+            icon=":material/update:",
+            query_params={**params, "range": FUTURE},
+        )
     except StreamlitAPIException:
         # The page is not registered in this run mode (a page file run on its own): say where instead.
         st.caption("Choose “future” as the time range in the sidebar to show them.")

@@ -20,22 +20,52 @@ class PageSpec:
 
 SECTIONS: dict[str, list[PageSpec]] = {
     "Monitor": [
-        PageSpec("pages/health.py", "Health", ":material/monitor_heart:", "health",
-                 "Service status, uptime, latency and incidents from system_health_status."),
-        PageSpec("pages/errors.py", "Errors", ":material/error:", "errors",
-                 "Critical errors grouped by fingerprint, with triage and resolution."),
+        PageSpec(
+            "pages/health.py",
+            "Health",
+            ":material/monitor_heart:",
+            "health",
+            "Service status, uptime, latency and incidents from system_health_status.",
+        ),
+        PageSpec(
+            "pages/errors.py",
+            "Errors",
+            ":material/error:",
+            "errors",
+            "Critical errors grouped by fingerprint, with triage and resolution.",
+        ),
     ],
     "Scanner": [
-        PageSpec("pages/scans.py", "Scans", ":material/radar:", "scans",
-                 "Scan runs per strategy: status, duration, stalls and failures."),
-        PageSpec("pages/opportunities.py", "Opportunities", ":material/trending_up:", "opportunities",
-                 "A screener over the opportunity snapshots."),
+        PageSpec(
+            "pages/scans.py",
+            "Scans",
+            ":material/radar:",
+            "scans",
+            "Scan runs per strategy: status, duration, stalls and failures.",
+        ),
+        PageSpec(
+            "pages/opportunities.py",
+            "Opportunities",
+            ":material/trending_up:",
+            "opportunities",
+            "A screener over the opportunity snapshots.",
+        ),
     ],
     "Sandbox": [
-        PageSpec("pages/sandbox.py", "Sandbox", ":material/science:", "sandbox",
-                 "Strategy configs: edit, version, compare, activate; test runs and AI chats."),
-        PageSpec("pages/audit.py", "Audit log", ":material/history:", "audit",
-                 "Every write the console made: who, when, what, before and after."),
+        PageSpec(
+            "pages/sandbox.py",
+            "Sandbox",
+            ":material/science:",
+            "sandbox",
+            "Strategy configs: edit, version, compare, activate; test runs and AI chats.",
+        ),
+        PageSpec(
+            "pages/audit.py",
+            "Audit log",
+            ":material/history:",
+            "audit",
+            "Every write the console made: who, when, what, before and after.",
+        ),
     ],
 }
 
@@ -45,7 +75,14 @@ def navigation() -> st.navigation:  # type: ignore[valid-type]
     first = SECTIONS["Monitor"][0]
     pages = {
         section: [
-            st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, help=p.help, default=p is first)
+            st.Page(
+                p.path,
+                title=p.title,
+                icon=p.icon,
+                url_path=p.url_path,
+                help=p.help,
+                default=p is first,
+            )
             for p in specs
         ]
         for section, specs in SECTIONS.items()

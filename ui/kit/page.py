@@ -75,8 +75,11 @@ def start(title: str, *, tables: tuple[str, ...] = ()) -> Frame:
     f = frame()
     st.title(title)
     if not f.identity.can(VIEW):  # signed in, but no group maps to a role: deny by default
-        st.warning("Your account has no role in this console, so it may not see any data. Ask an admin to "
-                   "map one of your groups to a role ([roles] in the settings).", icon="🔒")
+        st.warning(
+            "Your account has no role in this console, so it may not see any data. Ask an admin to "
+            "map one of your groups to a role ([roles] in the settings).",
+            icon="🔒",
+        )
         st.stop()
     with guard("Database", stop=True):
         present = data.fetch(meta.existing_tables)

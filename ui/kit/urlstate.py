@@ -22,7 +22,10 @@ def _raw(name: str) -> str | None:
 
 def _reject(name: str, value: str, allowed: str, *, why: str | None = None) -> None:
     # The rejected value is shown as code text, never as Markdown.
-    st.warning(f"Ignored the URL parameter `{name}`: {why or f'the value is not one of {allowed}.'}", icon="⚠️")
+    st.warning(
+        f"Ignored the URL parameter `{name}`: {why or f'the value is not one of {allowed}.'}",
+        icon="⚠️",
+    )
     st.code(value[:80] or "(empty)", language=None)
     remove(name)
 
@@ -65,8 +68,13 @@ def day(name: str, default: date, *, lo: date, hi: date) -> date:
     if parsed is not None and lo <= parsed <= hi:
         return parsed
     used = default if parsed is None else min(max(parsed, lo), hi)
-    _reject(name, value, "", why=f"the value is not a date (YYYY-MM-DD) from {lo.isoformat()} to {hi.isoformat()}; "
-                                 f"showing {used.isoformat()}.")
+    _reject(
+        name,
+        value,
+        "",
+        why=f"the value is not a date (YYYY-MM-DD) from {lo.isoformat()} to {hi.isoformat()}; "
+        f"showing {used.isoformat()}.",
+    )
     return used
 
 
@@ -77,7 +85,12 @@ def text(name: str, default: str = "", *, max_len: int = MAX_PARAM_LEN) -> str:
         return default
     value = str(value)
     if len(value) > max_len or "\x00" in value:
-        _reject(name, value, "", why=f"the value is longer than {max_len:,} characters or holds a NUL character.")
+        _reject(
+            name,
+            value,
+            "",
+            why=f"the value is longer than {max_len:,} characters or holds a NUL character.",
+        )
         return default
     return value
 
@@ -93,7 +106,10 @@ def many(name: str, allowed: Iterable[str] | None = None) -> list[str]:
     allowed_set = set(allowed)
     good = [v for v in items if v in allowed_set]
     if len(good) != len(items):
-        st.warning(f"Ignored {len(items) - len(good)} unknown value(s) in the URL parameter `{name}`.", icon="⚠️")
+        st.warning(
+            f"Ignored {len(items) - len(good)} unknown value(s) in the URL parameter `{name}`.",
+            icon="⚠️",
+        )
     return good
 
 

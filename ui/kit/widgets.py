@@ -37,7 +37,9 @@ def show_problem(problem: DbProblem, *, where: str = "") -> None:
     else:
         st.error(prefix + problem.message, icon="🚫")
     if st.button("Retry", key=f"retry_{where or 'page'}_{problem.kind}", icon=":material/refresh:"):
-        data.refresh(None)  # what this page read so far (e.g. the table list), not every user's caches
+        data.refresh(
+            None
+        )  # what this page read so far (e.g. the table list), not every user's caches
         st.rerun()
 
 
@@ -67,12 +69,19 @@ def freshness(result: Any, *, key: str, tz: tzinfo | None = None) -> None:
     """'Data as of hh:mm:ss' and a refresh button that drops the cached read `result` came from
     (data.refresh: only that read, or, for a result that lost its origin, this page run's reads)."""
     # One horizontal block (not two columns: 3 elements instead of 5, on every panel of every rerun).
-    row = st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center")
+    row = st.container(
+        horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"
+    )
     when = data.as_of(result)
     if when is not None:
         shown = when.astimezone(tz) if tz else when
         row.caption(f"Data as of {shown:%H:%M:%S %Z}".strip(), width="content")
-    if row.button("Refresh", key=f"{key}_refresh", icon=":material/refresh:", help="Read again from the database"):
+    if row.button(
+        "Refresh",
+        key=f"{key}_refresh",
+        icon=":material/refresh:",
+        help="Read again from the database",
+    ):
         data.refresh(result)
         st.rerun()
 
@@ -108,8 +117,14 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     for col in out.columns:
         # pandas 3 gives pure-text columns the `str` dtype, not object: both must be neutralised.
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].astype(object).map(
-                lambda v: neutralise_cell(json.dumps(v, default=str) if isinstance(v, dict | list) else v)
+            out[col] = (
+                out[col]
+                .astype(object)
+                .map(
+                    lambda v: neutralise_cell(
+                        json.dumps(v, default=str) if isinstance(v, dict | list) else v
+                    )
+                )
             )
     buf = io.StringIO()
     out.columns = [neutralise_cell(str(c)) for c in out.columns]
@@ -125,7 +140,9 @@ def to_json_bytes(df: pd.DataFrame) -> bytes:
     return json.dumps(records, default=str, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def export_buttons(df: pd.DataFrame | Callable[[], pd.DataFrame], *, key: str, filename: str) -> None:
+def export_buttons(
+    df: pd.DataFrame | Callable[[], pd.DataFrame], *, key: str, filename: str
+) -> None:
     """CSV and JSON downloads of `df` (the whole filtered set, formula-safe).
 
     The files are made when a button is clicked, not on every rerun (Streamlit's deferred
@@ -134,10 +151,24 @@ def export_buttons(df: pd.DataFrame | Callable[[], pd.DataFrame], *, key: str, f
     """
     source = df if callable(df) else (lambda: df)
     row = st.container(horizontal=True)  # one block, not a column each
-    row.download_button("Export CSV", lambda: to_csv_bytes(source()), f"{filename}.csv", "text/csv",
-                        key=f"{key}_csv", icon=":material/download:", on_click="ignore")
-    row.download_button("Export JSON", lambda: to_json_bytes(source()), f"{filename}.json", "application/json",
-                        key=f"{key}_json", icon=":material/download:", on_click="ignore")
+    row.download_button(
+        "Export CSV",
+        lambda: to_csv_bytes(source()),
+        f"{filename}.csv",
+        "text/csv",
+        key=f"{key}_csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    row.download_button(
+        "Export JSON",
+        lambda: to_json_bytes(source()),
+        f"{filename}.json",
+        "application/json",
+        key=f"{key}_json",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 # Text longer than this is shown cut, with its size and a download of the whole: a page sends what
@@ -152,9 +183,15 @@ def _download_whole(text: str, *, key: str | None, what: str) -> None:
     base = key or f"show_text_{hashlib.sha1(text.encode('utf-8', 'replace')).hexdigest()[:16]}"
     for n in range(1, 100):  # two equal values on one page: the second gets its own key
         try:
-            st.download_button(f"Download the whole {what}", lambda: text.encode("utf-8", "replace"),
-                               file_name=f"{what}.txt", mime="text/plain", key=base if n == 1 else f"{base}_{n}",
-                               icon=":material/download:", on_click="ignore")
+            st.download_button(
+                f"Download the whole {what}",
+                lambda: text.encode("utf-8", "replace"),
+                file_name=f"{what}.txt",
+                mime="text/plain",
+                key=base if n == 1 else f"{base}_{n}",
+                icon=":material/download:",
+                on_click="ignore",
+            )
             return
         except StreamlitDuplicateElementKey:
             continue
@@ -177,11 +214,19 @@ def json_depth(value: Any, *, stop_at: int = MAX_JSON_DEPTH + 1) -> int:
     deepest, todo = 0, [(value, 1)]
     while todo and deepest < stop_at:
         item, level = todo.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list | tuple) else None
+        children = (
+            item.values()
+            if isinstance(item, dict)
+            else item
+            if isinstance(item, list | tuple)
+            else None
+        )
         if children is None:
             continue
         deepest = max(deepest, level)
-        todo.extend((child, level + 1) for child in children if isinstance(child, dict | list | tuple))
+        todo.extend(
+            (child, level + 1) for child in children if isinstance(child, dict | list | tuple)
+        )
     return deepest
 
 
@@ -245,7 +290,9 @@ class PrebuiltFigure(go.Figure):
     """
 
     def __init__(self, fig: go.Figure) -> None:
-        super().__init__(layout={"template": {}}, _validate=False)  # an empty shell (no template copy)
+        super().__init__(
+            layout={"template": {}}, _validate=False
+        )  # an empty shell (no template copy)
         self._prebuilt = fig.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
@@ -259,7 +306,11 @@ class PrebuiltFigure(go.Figure):
 def _derived(key: str, _build: Callable[[], object]) -> object:
     built = _build()
     # A shared figure is only ever drawn: keep its dict form, made once, for every rerun and session.
-    return PrebuiltFigure(built) if isinstance(built, go.Figure) and not isinstance(built, PrebuiltFigure) else built
+    return (
+        PrebuiltFigure(built)
+        if isinstance(built, go.Figure) and not isinstance(built, PrebuiltFigure)
+        else built
+    )
 
 
 def grid(df: pd.DataFrame) -> pa.Table | pd.DataFrame:
@@ -284,15 +335,26 @@ def derived(build: Callable[..., T], *frames: Any, as_grid: bool = False, **kwar
     from cached frames; `as_grid=True` hands a built frame back as its Arrow table (`grid`), for
     st.dataframe only. The result is shared: callers must not change it. Inputs without 'as_of'
     are not cached."""
+
     def built() -> Any:
         out = build(*frames, **kwargs)
         return grid(out) if as_grid and isinstance(out, pd.DataFrame) else out
 
     if any("as_of" not in getattr(df, "attrs", {}) for df in frames):
         return built()  # type: ignore[no-any-return]
-    key = (build.__module__, build.__qualname__, as_grid,
-           tuple((df.attrs["as_of"], len(df) if hasattr(df, "__len__") else 0,
-                  tuple(getattr(df, "columns", ()))) for df in frames),
-           tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+    key = (
+        build.__module__,
+        build.__qualname__,
+        as_grid,
+        tuple(
+            (
+                df.attrs["as_of"],
+                len(df) if hasattr(df, "__len__") else 0,
+                tuple(getattr(df, "columns", ())),
+            )
+            for df in frames
+        ),
+        tuple(sorted((k, repr(v)) for k, v in kwargs.items())),
+    )
     # One text key: Streamlit hashes a tuple element by element (~1 ms), a string in one go.
     return _derived(repr(key), built)  # type: ignore[return-value]

@@ -92,6 +92,9 @@ def tune() -> bool:
             libc.mallopt(M_ARENA_MAX, MALLOC_ARENAS)
         threading.Thread(target=_tidy_forever, args=(libc,), name=THREAD_NAME, daemon=True).start()
         _started, _glibc = True, libc is not None
-        log.info("garbage collected every %.0f s off the rerun path; malloc arenas %s", TIDY_EVERY_S,
-                 f"capped at {MALLOC_ARENAS}" if libc is not None else "untouched (not glibc)")
+        log.info(
+            "garbage collected every %.0f s off the rerun path; malloc arenas %s",
+            TIDY_EVERY_S,
+            f"capped at {MALLOC_ARENAS}" if libc is not None else "untouched (not glibc)",
+        )
         return libc is not None

@@ -25,20 +25,41 @@ def filters(f: Frame) -> dict[str, Any]:
     actors, actions = sorted(set(values["actor"].dropna())), sorted(set(values["action"].dropna()))
     types = sorted(set(values["target_type"].dropna()))
     c1, c2, c3, c4 = st.columns(4)
-    picked_actors = c1.multiselect("Who", actors, default=urlstate.many("who", actors), key="audit_who")
-    picked_actions = c2.multiselect("Action", actions, default=urlstate.many("act", actions), key="audit_act")
+    picked_actors = c1.multiselect(
+        "Who", actors, default=urlstate.many("who", actors), key="audit_who"
+    )
+    picked_actions = c2.multiselect(
+        "Action", actions, default=urlstate.many("act", actions), key="audit_act"
+    )
     type_options = ["", *types]
-    target_type = c3.selectbox("Target type", type_options, format_func=lambda v: v or "(all)", key="audit_type",
-                               index=type_options.index(urlstate.choice("type", type_options, "")))
-    target_id = c4.text_input("Target id", urlstate.text("target"), key="audit_target", max_chars=255).strip()
-    urlstate.put(who=picked_actors, act=picked_actions, type=target_type or None, target=target_id or None)
-    filt = {"since": f.since, "until": f.until, "actors": tuple(picked_actors), "actions": tuple(picked_actions),
-            "target_type": target_type, "target_id": target_id}
+    target_type = c3.selectbox(
+        "Target type",
+        type_options,
+        format_func=lambda v: v or "(all)",
+        key="audit_type",
+        index=type_options.index(urlstate.choice("type", type_options, "")),
+    )
+    target_id = c4.text_input(
+        "Target id", urlstate.text("target"), key="audit_target", max_chars=255
+    ).strip()
+    urlstate.put(
+        who=picked_actors, act=picked_actions, type=target_type or None, target=target_id or None
+    )
+    filt = {
+        "since": f.since,
+        "until": f.until,
+        "actors": tuple(picked_actors),
+        "actions": tuple(picked_actions),
+        "target_type": target_type,
+        "target_id": target_id,
+    }
     previous = st.session_state.get("audit_filter_key")
     if previous != repr(filt):
         st.session_state["audit_filter_key"] = repr(filt)
         st.session_state[CURSOR] = []
-        if previous is not None:  # changed filters start on the newest page (a fresh link keeps its page)
+        if (
+            previous is not None
+        ):  # changed filters start on the newest page (a fresh link keeps its page)
             urlstate.remove("before")
     return filt
 
@@ -52,7 +73,9 @@ def _url_cursor() -> tuple[datetime, str] | None:
     try:
         at = datetime.fromisoformat(at_text)
     except ValueError:
-        st.warning("Ignored the URL parameter `before`: it is not a page position of this log.", icon="⚠️")
+        st.warning(
+            "Ignored the URL parameter `before`: it is not a page position of this log.", icon="⚠️"
+        )
         urlstate.remove("before")
         return None
     return (at if at.tzinfo else at.replace(tzinfo=UTC)), entry_id
@@ -80,17 +103,24 @@ def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
     everything = data.fetch(qa.audit_entries, limit=EXPORT_LIMIT, **filt)
     export_buttons(everything, key="audit_export", filename="audit_log")  # also empty: the columns
     if total > EXPORT_LIMIT:
-        st.caption(f"The export holds the newest {EXPORT_LIMIT:,} of these entries; narrow the filters for the rest.")
+        st.caption(
+            f"The export holds the newest {EXPORT_LIMIT:,} of these entries; narrow the filters for the rest."
+        )
     if rows.empty:
         st.info("No audit entries match.", icon="ℹ️")
         return rows
-    st.dataframe(to_tz(rows, f.tz)[["at", "actor", "action", "target_type", "target_id", "note"]], hide_index=True)
+    st.dataframe(
+        to_tz(rows, f.tz)[["at", "actor", "action", "target_type", "target_id", "note"]],
+        hide_index=True,
+    )
     c1, c2 = st.columns(2)
     if stack and c1.button("Newer", key="audit_newer", icon=":material/arrow_back:"):
         stack.pop()
         _put_position(stack)
         st.rerun()
-    if len(rows) == qa.PAGE_SIZE and c2.button("Older", key="audit_older", icon=":material/arrow_forward:"):
+    if len(rows) == qa.PAGE_SIZE and c2.button(
+        "Older", key="audit_older", icon=":material/arrow_forward:"
+    ):
         last = rows.iloc[-1]
         stack.append((last["at"].to_pydatetime(), str(last["id"])))
         _put_position(stack)
@@ -102,8 +132,12 @@ def detail(rows: pd.DataFrame, f: Frame) -> None:
     """One entry: before, after, and what changed between them."""
     if rows.empty:
         return
-    labels = {str(r.id): f"{r.at.astimezone(f.tz):%Y-%m-%d %H:%M:%S} · {r.action} · {r.target_id} · {str(r.id)[:8]}"
-              for r in rows.itertuples()}
+    labels = {
+        str(
+            r.id
+        ): f"{r.at.astimezone(f.tz):%Y-%m-%d %H:%M:%S} · {r.action} · {r.target_id} · {str(r.id)[:8]}"
+        for r in rows.itertuples()
+    }
     picked = st.selectbox("Entry", list(labels), format_func=labels.get, key="audit_entry")
     rec = rows.set_index("id").loc[picked]
     st.text(f"{rec['actor']} · {rec['action']} · {rec['target_type']} {rec['target_id']}")

@@ -42,10 +42,14 @@ from ui.kit.widgets import (
 
 TABS = {"unresolved": "Unresolved", "resolved": "Resolved", "all": "All"}
 SEARCH_KEYS = {"service", "severity", "type", "is"}
-_TERM = re.compile(r'(?P<key>[A-Za-z_]+):(?:"(?P<qv>[^"]*)"|(?P<v>\S+))|"(?P<phrase>[^"]*)"|(?P<word>\S+)')
-SEARCH_HELP = ('Terms: service:NAME, severity:HIGH, type:NAME, is:unresolved / is:resolved / is:all, '
-               'plus free text searched in the message (case-insensitive). Quote values with spaces: '
-               'service:"my service".')
+_TERM = re.compile(
+    r'(?P<key>[A-Za-z_]+):(?:"(?P<qv>[^"]*)"|(?P<v>\S+))|"(?P<phrase>[^"]*)"|(?P<word>\S+)'
+)
+SEARCH_HELP = (
+    "Terms: service:NAME, severity:HIGH, type:NAME, is:unresolved / is:resolved / is:all, "
+    "plus free text searched in the message (case-insensitive). Quote values with spaces: "
+    'service:"my service".'
+)
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,14 @@ def parse_search(query: str) -> Search:
                 found[key].append(eq.severity_key(value) if key == "severity" else value)
         else:
             words.append(m.group("phrase") if m.group("phrase") is not None else m.group(0))
-    return Search(services=tuple(found["service"]), severities=tuple(found["severity"]), types=tuple(found["type"]),
-                  status=status, text=" ".join(w for w in words if w).strip(), problems=tuple(problems))
+    return Search(
+        services=tuple(found["service"]),
+        severities=tuple(found["severity"]),
+        types=tuple(found["type"]),
+        status=status,
+        text=" ".join(w for w in words if w).strip(),
+        problems=tuple(problems),
+    )
 
 
 def badges(row: pd.Series) -> str:
@@ -95,9 +105,11 @@ def badges(row: pd.Series) -> str:
     return " · ".join(out)
 
 
-BADGES_EXPLAINED = (f"🆕 New: first seen within the last {eq.NEW_WITHIN.days} days. ↩️ Regressed: an event arrived "
-                    f"after the group's last resolution. 📈 Escalating: at least {eq.ESCALATING_MIN_EVENTS} events and "
-                    f"more than {eq.ESCALATING_FACTOR:g}× the group's own rate over the preceding periods.")
+BADGES_EXPLAINED = (
+    f"🆕 New: first seen within the last {eq.NEW_WITHIN.days} days. ↩️ Regressed: an event arrived "
+    f"after the group's last resolution. 📈 Escalating: at least {eq.ESCALATING_MIN_EVENTS} events and "
+    f"more than {eq.ESCALATING_FACTOR:g}× the group's own rate over the preceding periods."
+)
 
 
 # --- facets --------------------------------------------------------------------------------------
@@ -108,7 +120,9 @@ FACETS = (("severity", "Severity"), ("service", "Service"), ("type", "Type"))
 def facet_counts(view: eq.ErrorView) -> dict[str, dict[str, int]]:
     """facet -> value -> events, from the view's facet rows (built once per view through `derived`)."""
     out: dict[str, dict[str, int]] = {name: {} for name, _ in FACETS}
-    for facet, value, n in zip(view.facets["facet"], view.facets["value"], view.facets["count"], strict=True):
+    for facet, value, n in zip(
+        view.facets["facet"], view.facets["value"], view.facets["count"], strict=True
+    ):
         out.setdefault(facet, {})[value] = int(n)
     return out
 
@@ -121,9 +135,14 @@ def facet_filters(view: eq.ErrorView, *, chosen: dict[str, list[str]]) -> dict[s
     for name, label in FACETS:
         counts = by_facet[name]
         options = list(dict.fromkeys([*counts, *chosen.get(name, [])]))
-        out[name] = row.multiselect(label, options, default=[o for o in chosen.get(name, []) if o in options],
-                                    format_func=lambda v, c=counts: f"{v} ({c.get(v, 0):,})",
-                                    key=f"errors_facet_{name}", placeholder="All")
+        out[name] = row.multiselect(
+            label,
+            options,
+            default=[o for o in chosen.get(name, []) if o in options],
+            format_func=lambda v, c=counts: f"{v} ({c.get(v, 0):,})",
+            key=f"errors_facet_{name}",
+            placeholder="All",
+        )
     return out
 
 
@@ -136,25 +155,49 @@ def tab_groups(view: eq.ErrorView, *, tab: str) -> pd.DataFrame:
 
 # --- group stream --------------------------------------------------------------------------------
 
-def group_table(groups: pd.DataFrame, sparks: pd.DataFrame, buckets: list[pd.Timestamp]) -> pd.DataFrame:
+
+def group_table(
+    groups: pd.DataFrame, sparks: pd.DataFrame, buckets: list[pd.Timestamp]
+) -> pd.DataFrame:
     """The groups as shown: badges, identity, counts, change, severity mix, a sparkline column."""
     by_fp: dict[str, dict[pd.Timestamp, int]] = {}
     for fp, b, n in zip(sparks["fingerprint"], sparks["bucket"], sparks["count"], strict=True):
         by_fp.setdefault(fp, {})[b] = int(n)
-    marks = [" · ".join(w for w, on in (("🆕 New", a), ("↩️ Regressed", b), ("📈 Escalating", c)) if on)
-             for a, b, c in zip(groups["new"].fillna(False), groups["regressed"].fillna(False),
-                                groups["escalating"].fillna(False), strict=True)]
-    return pd.DataFrame({
-        "badges": marks,
-        "error_type": groups["error_type"], "service": [s if isinstance(s, str) else eq.NO_SERVICE for s in groups["service"]],
-        "message": [eq.cut_cell(m) for m in groups["message"]], "events": groups["count"], "trend": [
-            [by_fp.get(fp, {}).get(b, 0) for b in buckets] for fp in groups["fingerprint"]],
-        "vs_prior": groups["change"], "unresolved": groups["unresolved"],
-        "severity_mix": [f"H {h} · M {m} · L {lo}" + (f" · other {o}" if o else "")
-                         for h, m, lo, o in zip(groups["high"], groups["medium"], groups["low"],
-                                                groups["other_severity"], strict=True)],
-        "first_seen": groups["first_seen"], "last_seen": groups["last_seen"],
-    })
+    marks = [
+        " · ".join(w for w, on in (("🆕 New", a), ("↩️ Regressed", b), ("📈 Escalating", c)) if on)
+        for a, b, c in zip(
+            groups["new"].fillna(False),
+            groups["regressed"].fillna(False),
+            groups["escalating"].fillna(False),
+            strict=True,
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "badges": marks,
+            "error_type": groups["error_type"],
+            "service": [s if isinstance(s, str) else eq.NO_SERVICE for s in groups["service"]],
+            "message": [eq.cut_cell(m) for m in groups["message"]],
+            "events": groups["count"],
+            "trend": [
+                [by_fp.get(fp, {}).get(b, 0) for b in buckets] for fp in groups["fingerprint"]
+            ],
+            "vs_prior": groups["change"],
+            "unresolved": groups["unresolved"],
+            "severity_mix": [
+                f"H {h} · M {m} · L {lo}" + (f" · other {o}" if o else "")
+                for h, m, lo, o in zip(
+                    groups["high"],
+                    groups["medium"],
+                    groups["low"],
+                    groups["other_severity"],
+                    strict=True,
+                )
+            ],
+            "first_seen": groups["first_seen"],
+            "last_seen": groups["last_seen"],
+        }
+    )
 
 
 # A window longer than this many default buckets gets wider ones (a custom range over years, or the
@@ -175,40 +218,79 @@ def window_bucket(since: datetime, until: datetime) -> int:
 def buckets_of(since: datetime, until: datetime, bucket_s: int) -> list[pd.Timestamp]:
     """Every bucket start of the window (so empty buckets show as 0 in sparklines)."""
     first = int(since.timestamp()) // bucket_s * bucket_s
-    return [pd.Timestamp(t, unit="s", tz="UTC") for t in range(first, int(until.timestamp()), bucket_s)]
+    return [
+        pd.Timestamp(t, unit="s", tz="UTC") for t in range(first, int(until.timestamp()), bucket_s)
+    ]
 
 
-def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, bucket_s: int, selected: str,
-                   truncated: bool = False) -> str:
+def groups_section(
+    f: Frame,
+    groups: pd.DataFrame,
+    sparks: pd.DataFrame,
+    *,
+    bucket_s: int,
+    selected: str,
+    truncated: bool = False,
+) -> str:
     """The group stream with single-row selection; returns the selected fingerprint ('' for none)."""
     st.caption(BADGES_EXPLAINED)
     if truncated:
-        st.warning(f"More than {eq.MAX_DISTINCT:,} distinct messages in this window: only the first are grouped. "
-                   "Narrow the filters.", icon="⚠️")
-    cfg = {"trend": st.column_config.LineChartColumn("trend", y_min=0),
-           "vs_prior": st.column_config.NumberColumn("vs prior", help="Events minus those of the period before, "
-                                                     "of the same length", format="%+d"),
-           "message": st.column_config.TextColumn("message (most frequent)", width="large")}
+        st.warning(
+            f"More than {eq.MAX_DISTINCT:,} distinct messages in this window: only the first are grouped. "
+            "Narrow the filters.",
+            icon="⚠️",
+        )
+    cfg = {
+        "trend": st.column_config.LineChartColumn("trend", y_min=0),
+        "vs_prior": st.column_config.NumberColumn(
+            "vs prior",
+            help="Events minus those of the period before, of the same length",
+            format="%+d",
+        ),
+        "message": st.column_config.TextColumn("message (most frequent)", width="large"),
+    }
     if groups.empty:
         st.success("No error groups match.", icon="✅")
         # The table is still drawn, empty: its headers say what a group shows, and the page keeps its shape.
-        st.dataframe(group_table(groups, sparks, []), hide_index=True, column_config=cfg, key="errors_groups_none")
+        st.dataframe(
+            group_table(groups, sparks, []),
+            hide_index=True,
+            column_config=cfg,
+            key="errors_groups_none",
+        )
         return ""
     fps = groups["fingerprint"].tolist()
     listed = hash(tuple(fps))
 
     def shown(g: pd.DataFrame, **_: object) -> pd.DataFrame:
         table = group_table(g, sparks, buckets_of(f.since, f.until, bucket_s))
-        if f.range_key == FUTURE:  # the period before "dated in the future" is all of the past: no comparison
+        if (
+            f.range_key == FUTURE
+        ):  # the period before "dated in the future" is all of the past: no comparison
             table["vs_prior"] = pd.array([pd.NA] * len(table), dtype="Int64")
         return shown_tz(table, f.tz)
 
     # Built once per cached view and group list (the sparklines come from the same view as the groups).
-    table = derived(shown, groups, as_grid=True, listed=listed, since=f.since, until=f.until, bucket_s=bucket_s,
-                    tz=str(f.tz))
+    table = derived(
+        shown,
+        groups,
+        as_grid=True,
+        listed=listed,
+        since=f.since,
+        until=f.until,
+        bucket_s=bucket_s,
+        tz=str(f.tz),
+    )
     pos = [fps.index(selected)] if selected in fps else []
-    event = st.dataframe(table, hide_index=True, column_config=cfg, on_select="rerun", selection_mode="single-row",
-                         key=f"errors_groups_{listed}", selection_default={"selection": {"rows": pos}})
+    event = st.dataframe(
+        table,
+        hide_index=True,
+        column_config=cfg,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"errors_groups_{listed}",
+        selection_default={"selection": {"rows": pos}},
+    )
     rows = event.selection.rows if hasattr(event, "selection") else []
     if rows:
         selected = fps[rows[0]]
@@ -217,11 +299,15 @@ def groups_section(f: Frame, groups: pd.DataFrame, sparks: pd.DataFrame, *, buck
 
 # --- one group -----------------------------------------------------------------------------------
 
+
 def window_params(f: Frame) -> dict[str, str]:
     """The page's time range as URL parameters (so a link opens the target on the same window)."""
     if f.range_key == "custom":
-        return {"range": "custom", "from": f.since.astimezone(f.tz).date().isoformat(),
-                "to": f.until.astimezone(f.tz).date().isoformat()}
+        return {
+            "range": "custom",
+            "from": f.since.astimezone(f.tz).date().isoformat(),
+            "to": f.until.astimezone(f.tz).date().isoformat(),
+        }
     return {} if f.range_key == "24h" else {"range": f.range_key}
 
 
@@ -231,14 +317,24 @@ def links(f: Frame, group: pd.Series) -> None:
     since_ts, until_ts = pd.Timestamp(f.since), pd.Timestamp(f.until)
     start = max(group["first_seen"], since_ts) - pd.Timedelta(hours=1)
     end = min(group["last_seen"] + pd.Timedelta(hours=1), until_ts)
-    params: dict[str, str] = {"hview": "history", "zoom": f"{int(max(start, since_ts).timestamp())}-"
-                                                          f"{int(end.timestamp())}", **window_params(f)}
+    params: dict[str, str] = {
+        "hview": "history",
+        "zoom": f"{int(max(start, since_ts).timestamp())}-{int(end.timestamp())}",
+        **window_params(f),
+    }
     if isinstance(group["service"], str):
         params["service"] = group["service"]
-    days = {"range": "custom", "from": start.astimezone(f.tz).date().isoformat(),
-            "to": end.astimezone(f.tz).date().isoformat()}
+    days = {
+        "range": "custom",
+        "from": start.astimezone(f.tz).date().isoformat(),
+        "to": end.astimezone(f.tz).date().isoformat(),
+    }
     row = st.container(horizontal=True)  # one block, not a column each
-    row.link_button("Health of this service at that time", "health?" + urlencode(params), icon=":material/monitor_heart:")
+    row.link_button(
+        "Health of this service at that time",
+        "health?" + urlencode(params),
+        icon=":material/monitor_heart:",
+    )
     row.link_button("Scans running then", "scans?" + urlencode(days), icon=":material/radar:")
 
 
@@ -308,7 +404,9 @@ def cursor_param(created_at: pd.Timestamp, error_id: str) -> str:
     return f"{pd.Timestamp(created_at).value // 1000}~{error_id}"  # whole microseconds (a float would round)
 
 
-def occurrences_table(f: Frame, occ: pd.DataFrame, *, chosen: set[str], version: int = 0) -> set[str]:
+def occurrences_table(
+    f: Frame, occ: pd.DataFrame, *, chosen: set[str], version: int = 0
+) -> set[str]:
     """The page of occurrences with multi-row selection; returns the selected ids (kept across pages).
 
     The table's key changes with its rows and `version` (bumped when the selection is cleared), so a
@@ -316,10 +414,18 @@ def occurrences_table(f: Frame, occ: pd.DataFrame, *, chosen: set[str], version:
     """
     ids = occ["id"].tolist()
     pos = [i for i, x in enumerate(ids) if x in chosen]
-    shown = derived(_occurrence_rows, occ, as_grid=True, tz=f.tz, rows=hash(tuple(ids)))  # built once per fetched page
-    event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="multi-row",
-                         key=f"errors_occ_{hash(tuple(ids))}_{version}", selection_default={"selection": {"rows": pos}},
-                         column_config={"message": st.column_config.TextColumn("message", width="large")})
+    shown = derived(
+        _occurrence_rows, occ, as_grid=True, tz=f.tz, rows=hash(tuple(ids))
+    )  # built once per fetched page
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="multi-row",
+        key=f"errors_occ_{hash(tuple(ids))}_{version}",
+        selection_default={"selection": {"rows": pos}},
+        column_config={"message": st.column_config.TextColumn("message", width="large")},
+    )
     rows = event.selection.rows if hasattr(event, "selection") else pos
     return (chosen - set(ids)) | {ids[i] for i in rows}
 
@@ -337,7 +443,9 @@ def _occurrence_row(one: pd.DataFrame, *, tz: Any, **_: object) -> pd.DataFrame:
 def raw_json_text(value: Any) -> str:
     """The details as JSON text, however deep (invalid JSON as it was stored)."""
     if isinstance(value, str):
-        return str(value) if isinstance(value, InvalidJSON) else json.dumps(value, ensure_ascii=False)
+        return (
+            str(value) if isinstance(value, InvalidJSON) else json.dumps(value, ensure_ascii=False)
+        )
     if json_depth(value) > MAX_JSON_DEPTH:
         return dumps_deep(value)
     return json.dumps(value, default=str, ensure_ascii=False, indent=1)
@@ -351,18 +459,26 @@ def occurrence_detail(f: Frame, error_id: str) -> None:
             st.info("This error no longer exists.", icon="ℹ️")
             return
         row = one.iloc[0]
-        st.dataframe(derived(_occurrence_row, one, as_grid=True, tz=f.tz, error_id=error_id), hide_index=True)
+        st.dataframe(
+            derived(_occurrence_row, one, as_grid=True, tz=f.tz, error_id=error_id), hide_index=True
+        )
         raw_severity = row["severity"]
         if raw_severity is not None and raw_severity != eq.severity_key(raw_severity):
             # Grouped and filtered as its trimmed upper-case form; the row holds it as written.
-            st.text(f"Severity as stored: {raw_severity!r} (counted as {eq.severity_key(raw_severity)!r})")
-        t1, t2, t3, t4 = st.tabs(["Message", "Details (JSON)", "Details (raw)", "Resolution history"])
+            st.text(
+                f"Severity as stored: {raw_severity!r} (counted as {eq.severity_key(raw_severity)!r})"
+            )
+        t1, t2, t3, t4 = st.tabs(
+            ["Message", "Details (JSON)", "Details (raw)", "Resolution history"]
+        )
         with t1:
             show_text(row["message"], key=f"errors_message_{error_id}", what="message")
         with t2:
             show_json(row["details"], key=f"errors_details_{error_id}")
         with t3:
-            show_text(raw_json_text(row["details"]), key=f"errors_details_raw_{error_id}", what="details")
+            show_text(
+                raw_json_text(row["details"]), key=f"errors_details_raw_{error_id}", what="details"
+            )
         with t4:
             resolution_history(f, error_id)
 
@@ -371,17 +487,27 @@ def resolution_history(f: Frame, error_id: str) -> None:
     """Who resolved or unresolved the occurrence, when, with which note (newest first)."""
     hist = data.fetch(eq.resolution_history, error_id=error_id)
     if hist.attrs.get("missing_table"):
-        st.warning(f"No resolution history: the table {commands.HISTORY_TABLE} does not exist in this database "
-                   f"yet. Create it with: {commands.MIGRATE_COMMAND}", icon="⚠️")
+        st.warning(
+            f"No resolution history: the table {commands.HISTORY_TABLE} does not exist in this database "
+            f"yet. Create it with: {commands.MIGRATE_COMMAND}",
+            icon="⚠️",
+        )
         return
     if hist.empty:
-        st.caption("Not resolved or unresolved through the console yet (the row above shows its current state).")
+        st.caption(
+            "Not resolved or unresolved through the console yet (the row above shows its current state)."
+        )
         return
-    st.dataframe(shown_tz(hist, f.tz), hide_index=True, key=f"errors_history_{error_id}",
-                 column_config={"note": st.column_config.TextColumn("note", width="large")})
+    st.dataframe(
+        shown_tz(hist, f.tz),
+        hide_index=True,
+        key=f"errors_history_{error_id}",
+        column_config={"note": st.column_config.TextColumn("note", width="large")},
+    )
 
 
 # --- resolve -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -399,8 +525,12 @@ class Scope:
 
     def key(self) -> dict[str, Any]:
         """The group's query arguments (type, service, messages, severity filter)."""
-        return {"error_type": self.error_type, "service": self.service, "messages": self.messages,
-                "severities": self.severities}
+        return {
+            "error_type": self.error_type,
+            "service": self.service,
+            "messages": self.messages,
+            "severities": self.severities,
+        }
 
     def signature(self) -> tuple[Any, ...]:
         """Equal while the same rows are on show (the window's end moves with the clock, its label does not)."""
@@ -408,8 +538,12 @@ class Scope:
 
 
 # Bulk actions: (resolves?, over the group's whole history?). The others act on what is shown.
-BULK = {"resolve_all": (True, False), "unresolve_all": (False, False),
-        "resolve_history": (True, True), "unresolve_history": (False, True)}
+BULK = {
+    "resolve_all": (True, False),
+    "unresolve_all": (False, False),
+    "resolve_history": (True, True),
+    "unresolve_history": (False, True),
+}
 
 
 def window_words(label: str) -> str:
@@ -437,8 +571,13 @@ def _bulk_label(action: str, n: int, label: str) -> str:
 
 def _report(result: commands.ResolveResult, verb: str) -> None:
     st.session_state["errors_flash"] = {
-        "verb": verb, "count": result.count, "missing": len(result.missing),
-        "already": [{"id": a.id, "by": a.actor or "(not through the console)", "at": a.at} for a in result.already],
+        "verb": verb,
+        "count": result.count,
+        "missing": len(result.missing),
+        "already": [
+            {"id": a.id, "by": a.actor or "(not through the console)", "at": a.at}
+            for a in result.already
+        ],
     }
 
 
@@ -449,8 +588,11 @@ def show_flash() -> None:
         return
     st.success(f"{flash['verb'].capitalize()} {flash['count']:,} error(s).", icon="✅")
     if flash["already"]:
-        st.warning(f"{len(flash['already']):,} error(s) were already {flash['verb']} by someone else; "
-                   "nothing was written for them:", icon="⚠️")
+        st.warning(
+            f"{len(flash['already']):,} error(s) were already {flash['verb']} by someone else; "
+            "nothing was written for them:",
+            icon="⚠️",
+        )
         st.dataframe(pd.DataFrame(flash["already"]), hide_index=True)
     if flash["missing"]:
         st.warning(f"{flash['missing']:,} error(s) no longer exist.", icon="⚠️")
@@ -458,8 +600,10 @@ def show_flash() -> None:
 
 def history_missing_note() -> str:
     """What to say while the resolution history table does not exist (the database not migrated)."""
-    return (f"Resolving is off: the table {commands.HISTORY_TABLE}, which keeps every earlier resolution note, "
-            f"does not exist in this database yet. Create it with: {commands.MIGRATE_COMMAND}")
+    return (
+        f"Resolving is off: the table {commands.HISTORY_TABLE}, which keeps every earlier resolution note, "
+        f"does not exist in this database yet. Create it with: {commands.MIGRATE_COMMAND}"
+    )
 
 
 def resolve_form(f: Frame, scope: Scope, *, selected: set[str], counts: eq.GroupCounts) -> None:
@@ -474,23 +618,35 @@ def resolve_form(f: Frame, scope: Scope, *, selected: set[str], counts: eq.Group
     can = allowed and history_ok
     n = {a: bulk_count(counts, tab=scope.tab, resolve=r, whole=w) for a, (r, w) in BULK.items()}
     with st.form("errors_resolve_form", clear_on_submit=False):
-        note = st.text_area("Note (required)", key="errors_note", max_chars=commands.MAX_NOTE_CHARS,
-                            placeholder="What was done, or why this is not a problem")
+        note = st.text_area(
+            "Note (required)",
+            key="errors_note",
+            max_chars=commands.MAX_NOTE_CHARS,
+            placeholder="What was done, or why this is not a problem",
+        )
         row = st.container(horizontal=True)  # one block, not a column each
         actions = {
-            "resolve_sel": row.form_submit_button(f"Resolve selected ({len(selected)})",
-                                                  disabled=not can or not selected, key="errors_resolve_sel"),
-            "unresolve_sel": row.form_submit_button(f"Unresolve selected ({len(selected)})",
-                                                    disabled=not can or not selected, key="errors_unresolve_sel"),
+            "resolve_sel": row.form_submit_button(
+                f"Resolve selected ({len(selected)})",
+                disabled=not can or not selected,
+                key="errors_resolve_sel",
+            ),
+            "unresolve_sel": row.form_submit_button(
+                f"Unresolve selected ({len(selected)})",
+                disabled=not can or not selected,
+                key="errors_unresolve_sel",
+            ),
         }
         for a in ("resolve_all", "unresolve_all"):
-            actions[a] = row.form_submit_button(_bulk_label(a, n[a], scope.label), disabled=not can or not n[a],
-                                                key=f"errors_{a}")
+            actions[a] = row.form_submit_button(
+                _bulk_label(a, n[a], scope.label), disabled=not can or not n[a], key=f"errors_{a}"
+            )
         st.caption("The whole history of the group, also outside this window:")
         whole = st.container(horizontal=True)
         for a in ("resolve_history", "unresolve_history"):
-            actions[a] = whole.form_submit_button(_bulk_label(a, n[a], scope.label), disabled=not can or not n[a],
-                                                  key=f"errors_{a}")
+            actions[a] = whole.form_submit_button(
+                _bulk_label(a, n[a], scope.label), disabled=not can or not n[a], key=f"errors_{a}"
+            )
     action = next((k for k, v in actions.items() if v), None)
     if action in BULK:
         _stage(scope, action, note, total=n[action])
@@ -510,10 +666,19 @@ def _stage(scope: Scope, action: str, note: str, *, total: int) -> None:
     resolve, whole = BULK[action]
     window = {} if whole else {"since": scope.since, "until": scope.until}
     with guard("Resolve"):
-        ids = data.fetch_uncached(eq.occurrence_ids, **scope.key(), status="unresolved" if resolve else "resolved",
-                                  **window)
-        st.session_state["errors_pending"] = {"sig": scope.signature(), "action": action, "ids": list(ids),
-                                              "note": note, "more": max(total, len(ids)) > eq.MAX_IDS}
+        ids = data.fetch_uncached(
+            eq.occurrence_ids,
+            **scope.key(),
+            status="unresolved" if resolve else "resolved",
+            **window,
+        )
+        st.session_state["errors_pending"] = {
+            "sig": scope.signature(),
+            "action": action,
+            "ids": list(ids),
+            "note": note,
+            "more": max(total, len(ids)) > eq.MAX_IDS,
+        }
 
 
 def _confirmation(f: Frame, scope: Scope) -> None:
@@ -521,7 +686,9 @@ def _confirmation(f: Frame, scope: Scope) -> None:
     pending = st.session_state.get("errors_pending")
     if not pending:
         return
-    if pending["sig"] != scope.signature():  # another group, window, tab or filter: not what was confirmed
+    if (
+        pending["sig"] != scope.signature()
+    ):  # another group, window, tab or filter: not what was confirmed
         st.session_state.pop("errors_pending", None)
         return
     resolve, whole = BULK[pending["action"]]
@@ -532,11 +699,16 @@ def _confirmation(f: Frame, scope: Scope) -> None:
         st.info(f"Nothing to {verb.lower()}: no {state} occurrences {where} any more.", icon="ℹ️")
         st.session_state.pop("errors_pending", None)
         return
-    st.warning(f"{verb} {n:,} occurrence{'' if n == 1 else 's'}? (the {state} ones {where}; each gets the "
-               "note below, and an earlier note stays in its resolution history)", icon="❓")
+    st.warning(
+        f"{verb} {n:,} occurrence{'' if n == 1 else 's'}? (the {state} ones {where}; each gets the "
+        "note below, and an earlier note stays in its resolution history)",
+        icon="❓",
+    )
     if pending["more"]:
-        st.caption(f"The group holds more than {eq.MAX_IDS:,}: this step takes the oldest {eq.MAX_IDS:,}; "
-                   "run it again for the rest.")
+        st.caption(
+            f"The group holds more than {eq.MAX_IDS:,}: this step takes the oldest {eq.MAX_IDS:,}; "
+            "run it again for the rest."
+        )
     st.code(pending["note"], language=None, wrap_lines=True)
     row = st.container(horizontal=True)
     if row.button(f"{verb} {n:,}", key="errors_confirm", type="primary", icon=":material/check:"):
@@ -577,13 +749,18 @@ def capped_note(f: Frame, view: eq.ErrorView) -> None:
     """Say plainly when the window (or the history before it) held more events than are grouped."""
     if view.capped_from is not None:
         start = pd.Timestamp(view.capped_from, tz="UTC").tz_convert(f.tz)
-        st.warning(f"This window holds more than {eq.MAX_WINDOW_EVENTS:,} errors: groups, facets and the timeline "
-                   f"count the newest {view.events:,} only (from {start:%Y-%m-%d %H:%M:%S} on). "
-                   "Choose a shorter time range to count them all.", icon="⚠️")
+        st.warning(
+            f"This window holds more than {eq.MAX_WINDOW_EVENTS:,} errors: groups, facets and the timeline "
+            f"count the newest {view.events:,} only (from {start:%Y-%m-%d %H:%M:%S} on). "
+            "Choose a shorter time range to count them all.",
+            icon="⚠️",
+        )
     if view.history_from is not None:
         start = pd.Timestamp(view.history_from, tz="UTC").tz_convert(f.tz)
-        st.caption(f"Badges and the change against the prior period consider the newest {eq.MAX_HISTORY_EVENTS:,} "
-                   f"errors before the window only (from {start:%Y-%m-%d %H:%M:%S} on).")
+        st.caption(
+            f"Badges and the change against the prior period consider the newest {eq.MAX_HISTORY_EVENTS:,} "
+            f"errors before the window only (from {start:%Y-%m-%d %H:%M:%S} on)."
+        )
 
 
 def _timeline_figure(view: eq.ErrorView, **kwargs: Any) -> Any:
@@ -593,10 +770,19 @@ def _timeline_figure(view: eq.ErrorView, **kwargs: Any) -> Any:
 def timeline_section(f: Frame, view: eq.ErrorView, *, bucket_s: int) -> None:
     """Error counts per severity over the window."""
     freshness(view, key="errors_timeline", tz=f.tz)
-    if view.timeline.empty:  # the chart is still drawn: a quiet window is a flat line, not a missing panel
+    if (
+        view.timeline.empty
+    ):  # the chart is still drawn: a quiet window is a flat line, not a missing panel
         st.caption("No errors in this window.")
-    fig = derived(_timeline_figure, view, tz=f.tz, bucket_s=bucket_s, since=pd.Timestamp(f.since),
-                  until=pd.Timestamp(f.until), title=f"Errors per severity, {f.label}")
+    fig = derived(
+        _timeline_figure,
+        view,
+        tz=f.tz,
+        bucket_s=bucket_s,
+        since=pd.Timestamp(f.since),
+        until=pd.Timestamp(f.until),
+        title=f"Errors per severity, {f.label}",
+    )
     st.plotly_chart(fig, key="errors_timeline_chart")
 
 

@@ -25,8 +25,14 @@ from ui.kit.format import bucket_seconds, clipped, human_age, shown_tz
 from ui.kit.frame import Frame, future_notice, rounded_now
 from ui.kit.widgets import derived, export_buttons, fmt_count, freshness, guard, show_json
 
-VIEWS = {"overview": "Overview", "history": "History", "timeline": "Service timeline", "latency": "Latency",
-         "incidents": "Incidents", "details": "Details"}
+VIEWS = {
+    "overview": "Overview",
+    "history": "History",
+    "timeline": "Service timeline",
+    "latency": "Latency",
+    "incidents": "Incidents",
+    "details": "Details",
+}
 LOOKBACK_MIN = (15, 30, 60, 120, 240, 720)
 # More state runs than this are drawn per history cell (worst state) instead of one bar each.
 MAX_DRAWN_RUNS = 1_500
@@ -43,20 +49,16 @@ BADGES = {
     "DOWN": ("❌", "red", "down"),
     hq.OTHER: ("❔", "violet", "a status outside HEALTHY / DEGRADED / DOWN, shown as written"),
 }
-OTHER_EXPLAINED = ("OTHER = a status the backend's vocabulary does not have (for example UNKNOWN, OFFLINE, "
-                   "ERROR, unhealthy). It is shown as written and counted neither up nor down in uptime.")
+OTHER_EXPLAINED = (
+    "OTHER = a status the backend's vocabulary does not have (for example UNKNOWN, OFFLINE, "
+    "ERROR, unhealthy). It is shown as written and counted neither up nor down in uptime."
+)
 PERCENTILES_EXPLAINED = (
     "p50: half of the checks answered faster than this (the typical check).  \n"
     "p95: 1 check in 20 was slower than this (what a bad moment feels like).  \n"
     "p99: 1 check in 100 was slower than this (the worst tail).  \n"
     "average: the mean, pulled up by a few slow checks."
 )
-
-
-
-
-
-
 
 
 def parse_zoom(raw: str) -> tuple[datetime, datetime] | None:
@@ -81,12 +83,8 @@ figure = derived
 # --- long database text in tables ------------------------------------------------------------------
 
 
-
-
-
-
-
 # --- the service in the URL ----------------------------------------------------------------------
+
 
 def service_param(name: str) -> str:
     """A service as the URL's `service` value: its name, or for a name the URL cannot carry (longer
@@ -136,13 +134,16 @@ def service_from_url(services: Sequence[str]) -> str | None:
     for name in services:
         if service_param(name) == raw:
             return name
-    st.warning("Ignored the URL parameter `service`: no service of that name has a health check.", icon="⚠️")
+    st.warning(
+        "Ignored the URL parameter `service`: no service of that name has a health check.", icon="⚠️"
+    )
     st.code(raw[:80], language=None)
     urlstate.remove("service")
     return None
 
 
 # --- live tiles --------------------------------------------------------------------------------
+
 
 def _tile(row: pd.Series) -> None:
     cat = str(row["category"])
@@ -158,15 +159,21 @@ def _tile(row: pd.Series) -> None:
         if stale:
             age = f"no check for {human_age(row['age_s'])}, usually every {human_age(row['interval_s'])}"
         else:
-            age = f"checked {human_age(row['age_s'])} ago" + ("" if pd.isna(row["interval_s"]) else
-                                                            f", usually every {human_age(row['interval_s'])}")
+            age = f"checked {human_age(row['age_s'])} ago" + (
+                ""
+                if pd.isna(row["interval_s"])
+                else f", usually every {human_age(row['interval_s'])}"
+            )
         st.caption(f"{age}  \n{meaning}")  # two lines, one element
 
 
 def tiles(status: pd.DataFrame) -> None:
     """A tile per service: status (icon + colour + text), age of the last check, STALE."""
     if status.empty:
-        st.info("No health checks recorded yet. The backend writes them to system_health_status.", icon="ℹ️")
+        st.info(
+            "No health checks recorded yet. The backend writes them to system_health_status.",
+            icon="ℹ️",
+        )
         return
     cols = st.columns(min(4, len(status)))
     for i, (_, row) in enumerate(status.iterrows()):
@@ -199,20 +206,29 @@ def future_section(f: Frame) -> None:
         if rows.empty:
             st.info("No health check is dated in the future.", icon="ℹ️")
             return
-        st.caption(f"{fmt_count(total, hq.COUNT_CAP)} check{'' if total == 1 else 's'} dated after now"
-                   + (f"; the {len(rows):,} soonest shown." if total > len(rows) else ".")
-                   + " The tiles and uptime below are the present.")
+        st.caption(
+            f"{fmt_count(total, hq.COUNT_CAP)} check{'' if total == 1 else 's'} dated after now"
+            + (f"; the {len(rows):,} soonest shown." if total > len(rows) else ".")
+            + " The tiles and uptime below are the present."
+        )
         st.dataframe(shown_tz(rows, f.tz), hide_index=True)
-        export_buttons(rows, key="health_future_export", filename="health_checks_dated_in_the_future")
+        export_buttons(
+            rows, key="health_future_export", filename="health_checks_dated_in_the_future"
+        )
 
 
 def future_count_notice() -> None:
     """How many checks are dated after now (no window ending now shows them), with a link to them."""
     with guard("Checks dated in the future"):
-        future_notice(data.fetch(hq.future_count, now=rounded_now()), noun="health check", page="pages/health.py")
+        future_notice(
+            data.fetch(hq.future_count, now=rounded_now()),
+            noun="health check",
+            page="pages/health.py",
+        )
 
 
 # --- uptime ------------------------------------------------------------------------------------
+
 
 def uptime_table(uptime: pd.DataFrame) -> pd.DataFrame:
     """Service x window uptime for display: 'Uptime 24h' ... (the windows in the frame) plus the checks
@@ -223,15 +239,20 @@ def uptime_table(uptime: pd.DataFrame) -> pd.DataFrame:
     windows = [k for k in hq.UPTIME_WINDOWS if k in present]
     other_col = f"Other-status checks ({windows[-1]})"
     rows: dict[str, dict[str, object]] = {}
-    for service, window, share, other in zip(uptime["service"], uptime["window"], uptime["uptime"], uptime["other"],
-                                             strict=True):
+    for service, window, share, other in zip(
+        uptime["service"], uptime["window"], uptime["uptime"], uptime["other"], strict=True
+    ):
         name = service if isinstance(service, str) else "All services"
-        row = rows.setdefault(name, {"service": name, **{f"Uptime {k}": float("nan") for k in windows},
-                                     other_col: None})
+        row = rows.setdefault(
+            name,
+            {"service": name, **{f"Uptime {k}": float("nan") for k in windows}, other_col: None},
+        )
         row[f"Uptime {window}"] = float("nan") if pd.isna(share) else float(share) * 100
         if window == windows[-1]:
             row[other_col] = None if pd.isna(other) else int(other)
-    out = pd.DataFrame(list(rows.values()), columns=["service", *[f"Uptime {k}" for k in windows], other_col])
+    out = pd.DataFrame(
+        list(rows.values()), columns=["service", *[f"Uptime {k}" for k in windows], other_col]
+    )
     out[other_col] = out[other_col].astype("Int64")
     return out
 
@@ -242,7 +263,9 @@ def uptime_section(*, until: datetime, degraded_down: bool) -> None:
 
     @st.fragment
     def _uptime() -> None:
-        long = _uptime_panel(until=until, degraded_down=degraded_down, long=urlstate.flag("long", False))
+        long = _uptime_panel(
+            until=until, degraded_down=degraded_down, long=urlstate.flag("long", False)
+        )
         urlstate.put(long=long)
 
     _uptime()
@@ -251,17 +274,27 @@ def uptime_section(*, until: datetime, degraded_down: bool) -> None:
 def _uptime_panel(*, until: datetime, degraded_down: bool, long: bool) -> bool:
     with guard("Uptime"):
         st.subheader("Uptime")
-        long = st.toggle("Show 30- and 90-day uptime", value=long, key="health_uptime_long",
-                         help="Off: the last 24 hours and 7 days. On: also 30 and 90 days (reads up to 90 days of "
-                              "checks, slower on a long history).")
+        long = st.toggle(
+            "Show 30- and 90-day uptime",
+            value=long,
+            key="health_uptime_long",
+            help="Off: the last 24 hours and 7 days. On: also 30 and 90 days (reads up to 90 days of "
+            "checks, slower on a long history).",
+        )
         windows = tuple(hq.UPTIME_WINDOWS) if long else hq.SHORT_WINDOWS
         up = data.fetch(hq.uptime, until=until, degraded_down=degraded_down, windows=windows)
         freshness(up, key="health_uptime")
         spans = "24 hours, 7, 30 and 90 days" if long else "24 hours and 7 days"
-        st.caption(f"Share of checks that were up, over the last {spans} (ending now). "
-                   + ("DEGRADED counts as down." if degraded_down else "DEGRADED counts as up."))
+        st.caption(
+            f"Share of checks that were up, over the last {spans} (ending now). "
+            + ("DEGRADED counts as down." if degraded_down else "DEGRADED counts as up.")
+        )
         table = uptime_table(up)
-        cfg = {c: st.column_config.NumberColumn(c, format="%.2f%%") for c in table.columns if c.startswith("Uptime")}
+        cfg = {
+            c: st.column_config.NumberColumn(c, format="%.2f%%")
+            for c in table.columns
+            if c.startswith("Uptime")
+        }
         st.dataframe(table, hide_index=True, column_config=cfg)
         export_buttons(up, key="health_uptime_export", filename="uptime")
     return long
@@ -269,13 +302,27 @@ def _uptime_panel(*, until: datetime, degraded_down: bool, long: bool) -> bool:
 
 # --- history -----------------------------------------------------------------------------------
 
-def history_section(f: Frame, *, since: datetime, until: datetime, service: str | None, degraded_down: bool,
-                    on_zoom: Callable[[datetime, datetime], None]) -> None:
+
+def history_section(
+    f: Frame,
+    *,
+    since: datetime,
+    until: datetime,
+    service: str | None,
+    degraded_down: bool,
+    on_zoom: Callable[[datetime, datetime], None],
+) -> None:
     """Status history cells (click a cell to zoom into it) and the state band."""
     bucket = bucket_seconds(since, until)
     with guard("Status history"):
-        hist = data.fetch(hq.status_history, since=since, until=until, bucket_s=bucket,
-                          degraded_down=degraded_down, service=service)
+        hist = data.fetch(
+            hq.status_history,
+            since=since,
+            until=until,
+            bucket_s=bucket,
+            degraded_down=degraded_down,
+            service=service,
+        )
         st.subheader("Status history")
         freshness(hist, key="health_history", tz=f.tz)
         if hist.empty:
@@ -283,7 +330,12 @@ def history_section(f: Frame, *, since: datetime, until: datetime, service: str 
         else:
             width = "5 minutes" if bucket == 300 else "hour" if bucket == 3600 else "day"
             fig = figure(charts.history_heatmap, hist, tz=f.tz, title=f"Uptime per {width}")
-            event = st.plotly_chart(fig, key=f"health_history_chart_{int(since.timestamp())}_{int(until.timestamp())}", on_select="rerun", selection_mode="points")
+            event = st.plotly_chart(
+                fig,
+                key=f"health_history_chart_{int(since.timestamp())}_{int(until.timestamp())}",
+                on_select="rerun",
+                selection_mode="points",
+            )
             points = _selection(event, "points")
             if points:
                 start = chart_time(points[0]["x"], f.tz)
@@ -296,18 +348,28 @@ def history_section(f: Frame, *, since: datetime, until: datetime, service: str 
         if band.drawn.empty:
             st.info("No state in this window.", icon="ℹ️")
             return
-        st.caption("Consecutive checks with the same state are one bar; the state before the window is carried "
-                   "in, and the current state is drawn up to now.")
+        st.caption(
+            "Consecutive checks with the same state are one bar; the state before the window is carried "
+            "in, and the current state is drawn up to now."
+        )
         if band.note:
             st.caption(band.note)
-        st.plotly_chart(figure(charts.state_timeline, band.drawn, tz=f.tz, title="State per service"),
-                        key="health_runs_chart")
-        export(band.exact if band.exact is not None else band.drawn, key="health_runs_export", filename="state_runs")
+        st.plotly_chart(
+            figure(charts.state_timeline, band.drawn, tz=f.tz, title="State per service"),
+            key="health_runs_chart",
+        )
+        export(
+            band.exact if band.exact is not None else band.drawn,
+            key="health_runs_export",
+            filename="state_runs",
+        )
 
 
 def export(df: pd.DataFrame, *, key: str, filename: str) -> None:
     """Export buttons; a big frame is converted only when asked for (it costs seconds per run)."""
-    if len(df) <= LAZY_EXPORT_ROWS or st.toggle(f"Prepare an export of {len(df):,} rows", key=f"{key}_on"):
+    if len(df) <= LAZY_EXPORT_ROWS or st.toggle(
+        f"Prepare an export of {len(df):,} rows", key=f"{key}_on"
+    ):
         export_buttons(df, key=key, filename=filename)
 
 
@@ -320,23 +382,39 @@ class Band:
     note: str = ""
 
 
-def state_band(*, since: datetime, until: datetime, service: str | None, degraded_down: bool = False) -> Band:
+def state_band(
+    *, since: datetime, until: datetime, service: str | None, degraded_down: bool = False
+) -> Band:
     """Exact state runs when the window is small enough; else (or when too many to draw) the worst
     state per history cell. Zooming in brings the exact runs back."""
     bucket = bucket_seconds(since, until)
-    hist = data.fetch(hq.status_history, since=since, until=until, bucket_s=bucket, degraded_down=degraded_down,
-                      service=service)
+    hist = data.fetch(
+        hq.status_history,
+        since=since,
+        until=until,
+        bucket_s=bucket,
+        degraded_down=degraded_down,
+        service=service,
+    )
     checks = int(hist["checks"].sum()) if not hist.empty else 0
     if checks > MAX_CHECKS_FOR_RUNS:
         band = derived(_band_of, hist, bucket_s=bucket, until=until)
-        return Band(band, None, f"{checks:,} checks in this window: drawn as the worst state per cell. Zoom in to "
-                                f"at most {MAX_CHECKS_FOR_RUNS:,} checks for every state change.")
+        return Band(
+            band,
+            None,
+            f"{checks:,} checks in this window: drawn as the worst state per cell. Zoom in to "
+            f"at most {MAX_CHECKS_FOR_RUNS:,} checks for every state change.",
+        )
     runs = data.fetch(hq.state_runs, since=since, until=until, service=service)
     if len(runs) <= MAX_DRAWN_RUNS:
         return Band(runs, runs)
     band = derived(_band_of, hist, bucket_s=bucket, until=until)
-    return Band(band, runs, f"{len(runs):,} state changes in this window: drawn as the worst state per cell. "
-                            "Zoom in (or export) for every change.")
+    return Band(
+        band,
+        runs,
+        f"{len(runs):,} state changes in this window: drawn as the worst state per cell. "
+        "Zoom in (or export) for every change.",
+    )
 
 
 def _band_of(hist: pd.DataFrame, *, bucket_s: int, until: datetime) -> pd.DataFrame:
@@ -347,8 +425,11 @@ def _band_of(hist: pd.DataFrame, *, bucket_s: int, until: datetime) -> pd.DataFr
 
 # --- service timeline --------------------------------------------------------------------------
 
+
 def _selection(event: object, kind: str) -> list[dict]:  # type: ignore[type-arg]
-    sel = event.get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", None)
+    sel = (
+        event.get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", None)
+    )
     if sel is None:
         return []
     found = sel.get(kind, []) if isinstance(sel, dict) else getattr(sel, kind, [])
@@ -362,27 +443,53 @@ def chart_time(value: object, tz: tzinfo) -> datetime:
     return ts.tz_convert("UTC").to_pydatetime()
 
 
-def timeline_section(f: Frame, *, since: datetime, until: datetime, service: str | None,
-                     on_zoom: Callable[[datetime, datetime], None]) -> datetime | None:
+def timeline_section(
+    f: Frame,
+    *,
+    since: datetime,
+    until: datetime,
+    service: str | None,
+    on_zoom: Callable[[datetime, datetime], None],
+) -> datetime | None:
     """Health band, errors per severity, failed/stalled scans and config activations on one axis.
     A box selection zooms every panel; a clicked point is returned as the moment to explain."""
     bucket = bucket_seconds(since, until)
     with guard("Service timeline"):
         band = state_band(since=since, until=until, service=service)
-        errs = data.fetch(eq.error_timeline, since=since, until=until, bucket_s=bucket,
-                          services=() if service is None else (service,))
+        errs = data.fetch(
+            eq.error_timeline,
+            since=since,
+            until=until,
+            bucket_s=bucket,
+            services=() if service is None else (service,),
+        )
         scans = data.fetch(tl.scan_problems, since=since, until=until, now=f.until, bucket_s=bucket)
         acts = data.fetch(tl.config_activations, since=since, until=until)
         st.subheader("Service timeline")
         freshness(band.drawn, key="health_timeline", tz=f.tz)
-        st.caption("One time axis for everything. Drag a box on any panel to zoom all of them; click a point to "
-                   "list what changed before that moment.")
+        st.caption(
+            "One time axis for everything. Drag a box on any panel to zoom all of them; click a point to "
+            "list what changed before that moment."
+        )
         if band.note:
             st.caption(band.note)
-        fig = figure(charts.service_timeline, band.drawn, errs, scans, acts, tz=f.tz, since=pd.Timestamp(since),
-                                      until=pd.Timestamp(until), title="All services" if service is None else "")
-        event = st.plotly_chart(fig, key=f"health_timeline_chart_{int(since.timestamp())}_{int(until.timestamp())}",
-                                on_select="rerun", selection_mode=("points", "box"))
+        fig = figure(
+            charts.service_timeline,
+            band.drawn,
+            errs,
+            scans,
+            acts,
+            tz=f.tz,
+            since=pd.Timestamp(since),
+            until=pd.Timestamp(until),
+            title="All services" if service is None else "",
+        )
+        event = st.plotly_chart(
+            fig,
+            key=f"health_timeline_chart_{int(since.timestamp())}_{int(until.timestamp())}",
+            on_select="rerun",
+            selection_mode=("points", "box"),
+        )
         boxes = _selection(event, "box")
         if boxes and len(boxes[0].get("x", [])) == 2:
             a, b = sorted(chart_time(x, f.tz) for x in boxes[0]["x"])
@@ -393,16 +500,25 @@ def timeline_section(f: Frame, *, since: datetime, until: datetime, service: str
     return None
 
 
-def changes_panel(f: Frame, *, moment: datetime, explicit: bool, lookback: int, service: str | None) -> None:
+def changes_panel(
+    f: Frame, *, moment: datetime, explicit: bool, lookback: int, service: str | None
+) -> None:
     """The look-back control and what changed before `moment` (a clicked or URL moment when `explicit`,
     else the end of the window). A fragment: changing the look-back reruns only this panel."""
 
     @st.fragment
     def _changes() -> None:
         l1, l2 = st.columns([1, 3], vertical_alignment="bottom")
-        minutes = l1.selectbox("Look back", LOOKBACK_MIN, index=LOOKBACK_MIN.index(lookback),
-                               format_func=lambda m: f"{m} minutes", key="health_lookback")
-        if explicit and l2.button("Explain the end of the window instead", key="health_moment_reset"):
+        minutes = l1.selectbox(
+            "Look back",
+            LOOKBACK_MIN,
+            index=LOOKBACK_MIN.index(lookback),
+            format_func=lambda m: f"{m} minutes",
+            key="health_lookback",
+        )
+        if explicit and l2.button(
+            "Explain the end of the window instead", key="health_moment_reset"
+        ):
             urlstate.remove("at")
             st.rerun()
         urlstate.put(lookback=None if minutes == DEFAULT_LOOKBACK_MIN else minutes)
@@ -417,22 +533,34 @@ def changes_section(f: Frame, *, moment: datetime, minutes: int, service: str | 
         changes = data.fetch(tl.changes_before, at=moment, minutes=minutes, service=service)
         st.subheader("What changed before this?")
         freshness(changes, key="health_changes", tz=f.tz)
-        st.caption(f"In the {minutes} minutes before {moment.astimezone(f.tz):%Y-%m-%d %H:%M:%S} ({f.tz_name}): "
-                   "status transitions, error groups seen for the first time, failed scans, config activations.")
+        st.caption(
+            f"In the {minutes} minutes before {moment.astimezone(f.tz):%Y-%m-%d %H:%M:%S} ({f.tz_name}): "
+            "status transitions, error groups seen for the first time, failed scans, config activations."
+        )
         if changes.empty:
             st.text("Nothing changed in that period.")
             return
-        st.dataframe(shown_tz(clipped(changes, ("what", "service", "ref")), f.tz), hide_index=True,
-                     column_config={"what": st.column_config.TextColumn("what", width="large")})
+        st.dataframe(
+            shown_tz(clipped(changes, ("what", "service", "ref")), f.tz),
+            hide_index=True,
+            column_config={"what": st.column_config.TextColumn("what", width="large")},
+        )
         export(changes, key="health_changes_export", filename="changes_before")
 
 
 # --- latency -----------------------------------------------------------------------------------
 
+
 def latency_section(f: Frame, *, since: datetime, until: datetime, service: str) -> None:
     """p50/p95/p99/average response time and error_count_24h over time for one service."""
     with guard("Latency"):
-        lat = data.fetch(hq.latency, since=since, until=until, bucket_s=bucket_seconds(since, until), service=service)
+        lat = data.fetch(
+            hq.latency,
+            since=since,
+            until=until,
+            bucket_s=bucket_seconds(since, until),
+            service=service,
+        )
         st.subheader("Response time")
         freshness(lat, key="health_latency", tz=f.tz)
         st.caption(PERCENTILES_EXPLAINED)
@@ -442,19 +570,35 @@ def latency_section(f: Frame, *, since: datetime, until: datetime, service: str)
         parsed, bad, missing = (int(lat[c].sum()) for c in ("parsed", "unparseable", "missing"))
         a, b, c = st.columns(3)
         a.metric("Checks with a number", f"{parsed:,}")
-        b.metric("Unparseable", f"{bad:,} unparseable", help="Text in response_time_ms that is not a number; "
-                 "left out of the figures, never counted as 0.")
-        c.metric("Missing", f"{missing:,}", help="NULL response_time_ms. The backend writes 0 as NULL.")
-        st.plotly_chart(figure(charts.latency_lines, lat, tz=f.tz, title=f"Response time (ms), {f.label}"),
-                        key="health_latency_chart")
+        b.metric(
+            "Unparseable",
+            f"{bad:,} unparseable",
+            help="Text in response_time_ms that is not a number; "
+            "left out of the figures, never counted as 0.",
+        )
+        c.metric(
+            "Missing", f"{missing:,}", help="NULL response_time_ms. The backend writes 0 as NULL."
+        )
+        st.plotly_chart(
+            figure(charts.latency_lines, lat, tz=f.tz, title=f"Response time (ms), {f.label}"),
+            key="health_latency_chart",
+        )
         errs_bad = int(lat["errors_unparseable"].sum())
-        st.plotly_chart(figure(charts.error_count_lines, lat, tz=f.tz, title="error_count_24h reported by the checks"),
-                        key="health_errcount_chart")
+        st.plotly_chart(
+            figure(
+                charts.error_count_lines,
+                lat,
+                tz=f.tz,
+                title="error_count_24h reported by the checks",
+            ),
+            key="health_errcount_chart",
+        )
         st.caption(f"error_count_24h: {errs_bad:,} unparseable (left out, never counted as 0).")
         export_buttons(lat, key="health_latency_export", filename="latency")
 
 
 # --- details -----------------------------------------------------------------------------------
+
 
 def details_section(f: Frame, *, service: str, until: datetime) -> None:
     """The latest check's details JSON of one service."""
@@ -472,6 +616,7 @@ def details_section(f: Frame, *, service: str, until: datetime) -> None:
 
 
 # --- incidents ---------------------------------------------------------------------------------
+
 
 def incident_key(row: pd.Series) -> str:
     """An incident's id in the URL: its start (epoch seconds) and service."""
@@ -496,13 +641,17 @@ def incidents_section(f: Frame, *, since: datetime, until: datetime, service: st
 
     @st.fragment
     def _incidents() -> None:
-        chosen = _incidents_panel(f, since=since, until=until, service=service, selected=urlstate.text("incident"))
+        chosen = _incidents_panel(
+            f, since=since, until=until, service=service, selected=urlstate.text("incident")
+        )
         urlstate.put(incident=chosen or None)
 
     _incidents()
 
 
-def _incidents_panel(f: Frame, *, since: datetime, until: datetime, service: str | None, selected: str) -> str:
+def _incidents_panel(
+    f: Frame, *, since: datetime, until: datetime, service: str | None, selected: str
+) -> str:
     with guard("Incidents"):
         band = state_band(since=since, until=until, service=service)
         inc = derived(_incidents_of, band.exact if band.exact is not None else band.drawn)
@@ -510,18 +659,28 @@ def _incidents_panel(f: Frame, *, since: datetime, until: datetime, service: str
         freshness(band.drawn, key="health_incidents", tz=f.tz)
         if band.exact is None:
             st.caption(band.note.replace("drawn as", "incidents from"))
-        st.caption("An incident is a run of checks that were not HEALTHY, from the first such check to the next "
-                   "HEALTHY one (ongoing when none came yet); its worst state is the worst check in it.")
+        st.caption(
+            "An incident is a run of checks that were not HEALTHY, from the first such check to the next "
+            "HEALTHY one (ongoing when none came yet); its worst state is the worst check in it."
+        )
         if inc.empty:
             st.success("No incidents in this window.", icon="✅")
             return ""
-        keys = [f"{int(t.timestamp())}:{svc}" for t, svc in zip(inc["start"], inc["service"], strict=True)]
+        keys = [
+            f"{int(t.timestamp())}:{svc}"
+            for t, svc in zip(inc["start"], inc["service"], strict=True)
+        ]
         shown = shown_tz(inc, f.tz)
         shown["duration_min"] = (inc["duration_s"] / 60).round(1)
         pos = [keys.index(selected)] if selected in keys else []
-        event = st.dataframe(shown.drop(columns=["duration_s"]), hide_index=True, on_select="rerun",
-                             selection_mode="single-row", key=f"health_incidents_table_{hash(tuple(keys))}",
-                             selection_default={"selection": {"rows": pos}})
+        event = st.dataframe(
+            shown.drop(columns=["duration_s"]),
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"health_incidents_table_{hash(tuple(keys))}",
+            selection_default={"selection": {"rows": pos}},
+        )
         export(inc, key="health_incidents_export", filename="incidents")
         rows = event.selection.rows if hasattr(event, "selection") else []
         if rows:
@@ -547,6 +706,11 @@ def _incident_errors(f: Frame, row: pd.Series) -> None:
             st.text("No errors of this service were logged during this incident.")
         else:
             cols = ["error_type", "message", "count", "unresolved", "first_seen", "last_seen"]
-            st.dataframe(shown_tz(clipped(groups[cols], ("error_type", "message")), f.tz), hide_index=True)
-        st.link_button("Open this service's errors", errors_link(service=row["service"], range_key=f.range_key),
-                       icon=":material/open_in_new:")
+            st.dataframe(
+                shown_tz(clipped(groups[cols], ("error_type", "message")), f.tz), hide_index=True
+            )
+        st.link_button(
+            "Open this service's errors",
+            errors_link(service=row["service"], range_key=f.range_key),
+            icon=":material/open_in_new:",
+        )

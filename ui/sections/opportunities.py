@@ -21,22 +21,57 @@ from ui.kit import urlstate
 from ui.kit.format import human_age, plain, position_key
 from ui.kit.frame import Frame, future_notice, rounded_now
 from ui.kit.nav import nav_link
-from ui.kit.widgets import PrebuiltFigure, derived, export_buttons, fmt_count, freshness, grid, guard, show_json, to_tz
+from ui.kit.widgets import (
+    PrebuiltFigure,
+    derived,
+    export_buttons,
+    fmt_count,
+    freshness,
+    grid,
+    guard,
+    show_json,
+    to_tz,
+)
 
 STALE_SNAPSHOT_S = 15 * 60  # the backend's longest snapshot TTL
 STALE_SCAN_S = 30 * 60
 RANGE_PARAMS = {"dte": "dte", "pop": "pop", "ev": "ev", "premium": "prem", "max_loss": "loss"}
-RANGE_LABELS = {"dte": "Days to expiration", "pop": "Probability of profit", "ev": "Expected value ($)",
-                "premium": "Premium", "max_loss": "Max loss ($)"}
-FACET_PARAMS = {"symbol": ("sym", "Symbols"), "strategy": ("strat", "Strategies"), "bias": ("bias", "Bias"),
-                "universe": ("universe", "Universe"), "scan_source": ("source", "Scan source")}
-SORT_LABELS = {"ev": "Expected value", "pop": "PoP", "premium": "Premium", "max_loss": "Max loss", "dte": "DTE",
-               "ev_per_max_loss": "EV / max loss", "premium_per_max_loss": "Premium / max loss",
-               "annualised_return": "Annualised return", "liquidity_score": "Liquidity", "underlying_price":
-               "Underlying price", "cache_hits": "Cache hits", "symbol": "Symbol", "strategy": "Strategy",
-               "expires_at": "Expires at", "created_at": "Created at (age)", "id": "Id"}
-CAVEAT = ("PoP and EV are the scanner's own model estimates, not market prices or guarantees; "
-          "premium / max loss assumes 100 shares per contract.")
+RANGE_LABELS = {
+    "dte": "Days to expiration",
+    "pop": "Probability of profit",
+    "ev": "Expected value ($)",
+    "premium": "Premium",
+    "max_loss": "Max loss ($)",
+}
+FACET_PARAMS = {
+    "symbol": ("sym", "Symbols"),
+    "strategy": ("strat", "Strategies"),
+    "bias": ("bias", "Bias"),
+    "universe": ("universe", "Universe"),
+    "scan_source": ("source", "Scan source"),
+}
+SORT_LABELS = {
+    "ev": "Expected value",
+    "pop": "PoP",
+    "premium": "Premium",
+    "max_loss": "Max loss",
+    "dte": "DTE",
+    "ev_per_max_loss": "EV / max loss",
+    "premium_per_max_loss": "Premium / max loss",
+    "annualised_return": "Annualised return",
+    "liquidity_score": "Liquidity",
+    "underlying_price": "Underlying price",
+    "cache_hits": "Cache hits",
+    "symbol": "Symbol",
+    "strategy": "Strategy",
+    "expires_at": "Expires at",
+    "created_at": "Created at (age)",
+    "id": "Id",
+}
+CAVEAT = (
+    "PoP and EV are the scanner's own model estimates, not market prices or guarantees; "
+    "premium / max loss assumes 100 shares per contract."
+)
 
 
 @dataclass(frozen=True)
@@ -50,15 +85,8 @@ class View:
     selected: int | None
 
 
-
-
-
-
-
-
-
-
 # ---- filters -----------------------------------------------------------------------------
+
 
 def facet_options(all_counts: pd.DataFrame) -> dict[str, tuple[dict[str, int], bool]]:
     """Per facet field: its values with their counts (most frequent first) and whether they were
@@ -66,11 +94,16 @@ def facet_options(all_counts: pd.DataFrame) -> dict[str, tuple[dict[str, int], b
     out: dict[str, tuple[dict[str, int], bool]] = {}
     for field in FACET_PARAMS:
         counts = all_counts[(all_counts["field"] == field) & all_counts["value"].notna()]
-        out[field] = (dict(zip(counts["value"], (int(c) for c in counts["count"]), strict=True)), is_sampled(counts))
+        out[field] = (
+            dict(zip(counts["value"], (int(c) for c in counts["count"]), strict=True)),
+            is_sampled(counts),
+        )
     return out
 
 
-def _multi(field: str, options_by_field: dict[str, tuple[dict[str, int], bool]], col: Any) -> tuple[tuple[str, ...], bool]:
+def _multi(
+    field: str, options_by_field: dict[str, tuple[dict[str, int], bool]], col: Any
+) -> tuple[tuple[str, ...], bool]:
     """A facet's multiselect; also whether its counts were taken over a capped sample."""
     param, label = FACET_PARAMS[field]
     by_value, sampled = options_by_field[field]
@@ -78,8 +111,13 @@ def _multi(field: str, options_by_field: dict[str, tuple[dict[str, int], bool]],
     if sampled:  # a value from the URL may simply lie outside the counted rows: keep it
         options += [v for v in urlstate.many(param) if v not in by_value]
     chosen = urlstate.many(param, allowed=options)
-    picked = col.multiselect(label, options, default=chosen, key=f"opp_{param}",
-                             format_func=lambda v: facet_label(v, by_value.get(v), sampled))
+    picked = col.multiselect(
+        label,
+        options,
+        default=chosen,
+        key=f"opp_{param}",
+        format_func=lambda v: facet_label(v, by_value.get(v), sampled),
+    )
     urlstate.put(**{param: picked})
     return tuple(picked), sampled
 
@@ -98,8 +136,10 @@ def facet_label(value: str, count: int | None, sampled: bool) -> str:
 
 def sampled_note() -> str:
     """Said under the filters when their counts come from a capped sample."""
-    return (f"More than {q.SAMPLE_CAP:,} snapshots match: the counts beside the options, the slider ranges "
-            f"and the charts are taken over {q.SAMPLE_CAP:,} of them (a count shown as N+ is at least N).")
+    return (
+        f"More than {q.SAMPLE_CAP:,} snapshots match: the counts beside the options, the slider ranges "
+        f"and the charts are taken over {q.SAMPLE_CAP:,} of them (a count shown as N+ is at least N)."
+    )
 
 
 # Slider bounds are kept within this magnitude (a hostile 1e300 would break the slider's arithmetic
@@ -143,7 +183,9 @@ def _finite(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def range_slider(name: str, data_lo: Any, data_hi: Any, wanted: tuple[float, float] | None) -> RangeSlider:
+def range_slider(
+    name: str, data_lo: Any, data_hi: Any, wanted: tuple[float, float] | None
+) -> RangeSlider:
     """The slider for metric `name` over data bounds [data_lo, data_hi] (+-inf, NaN or None: no
     bound) with the range `wanted` from the URL. A wanted range beyond the data widens the slider
     instead of being clamped; days to expiration are whole (a URL range rounds outwards)."""
@@ -168,13 +210,23 @@ def range_slider(name: str, data_lo: Any, data_hi: Any, wanted: tuple[float, flo
             value = cast(0.0, 1.0)
         span = 1 if whole else 1.0
         low, high = value[0], max(value[1], value[0] + span)
-        help_ = "All matching snapshots have the same value." if one is not None else "No values to filter by in this view."
+        help_ = (
+            "All matching snapshots have the same value."
+            if one is not None
+            else "No values to filter by in this view."
+        )
         return RangeSlider(low, high, value, step, None, help_)
     bounds = cast(lo, hi)
     start = want or bounds
-    return RangeSlider(min(bounds[0], start[0]), max(bounds[1], start[1]), start, step, bounds,
-                       "At either end the range is open on that side (values beyond it, unlimited ones "
-                       "included, are kept).")
+    return RangeSlider(
+        min(bounds[0], start[0]),
+        max(bounds[1], start[1]),
+        start,
+        step,
+        bounds,
+        "At either end the range is open on that side (values beyond it, unlimited ones "
+        "included, are kept).",
+    )
 
 
 def range_filter(spec: RangeSlider, chosen: tuple[float, float]) -> tuple[float, float] | None:
@@ -194,7 +246,9 @@ def range_filter(spec: RangeSlider, chosen: tuple[float, float]) -> tuple[float,
 
 def url_number(value: float) -> str:
     """A number for the URL that reads back exactly ('7', '0.5', '1234.5678')."""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+    return (
+        str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+    )
 
 
 def _range(name: str, bounds: pd.Series, col: Any) -> tuple[float, float] | None:
@@ -202,16 +256,33 @@ def _range(name: str, bounds: pd.Series, col: Any) -> tuple[float, float] | None
     raw = urlstate.text(param)
     wanted = parse_range(raw) if raw else None
     if raw and wanted is None:
-        st.warning(f"Ignored the URL parameter `{param}`: expected two numbers as lo~hi (lo not above hi).",
-                   icon="⚠️")
+        st.warning(
+            f"Ignored the URL parameter `{param}`: expected two numbers as lo~hi (lo not above hi).",
+            icon="⚠️",
+        )
         urlstate.remove(param)
     spec = range_slider(name, bounds.get(f"{name}_min"), bounds.get(f"{name}_max"), wanted)
     if spec.data_bounds is None:
-        col.slider(RANGE_LABELS[name], min_value=spec.min_value, max_value=spec.max_value, value=spec.value,
-                   step=spec.step, disabled=True, key=f"opp_{param}_none", help=spec.help)
+        col.slider(
+            RANGE_LABELS[name],
+            min_value=spec.min_value,
+            max_value=spec.max_value,
+            value=spec.value,
+            step=spec.step,
+            disabled=True,
+            key=f"opp_{param}_none",
+            help=spec.help,
+        )
         return wanted
-    value = col.slider(RANGE_LABELS[name], min_value=spec.min_value, max_value=spec.max_value, value=spec.value,
-                       key=f"opp_{param}", step=spec.step, help=spec.help)
+    value = col.slider(
+        RANGE_LABELS[name],
+        min_value=spec.min_value,
+        max_value=spec.max_value,
+        value=spec.value,
+        key=f"opp_{param}",
+        step=spec.step,
+        help=spec.help,
+    )
     chosen = (float(value[0]), float(value[1]))
     picked = range_filter(spec, chosen)
     urlstate.put(**{param: f"{url_number(chosen[0])}~{url_number(chosen[1])}" if picked else None})
@@ -233,15 +304,27 @@ def controls(f: Frame) -> tuple[q.Filters, View]:
         if box.button("Clear scan filter", key="opp_clear_scan"):
             urlstate.remove("scan", "after", "before")
             st.rerun()
-    base = q.Filters(now=rounded_now(), since=None if scan else f.since, until=None if scan else f.until,
-                     show_expired=show_expired, show_inactive=show_inactive, scan=scan)
+    base = q.Filters(
+        now=rounded_now(),
+        since=None if scan else f.since,
+        until=None if scan else f.until,
+        show_expired=show_expired,
+        show_inactive=show_inactive,
+        scan=scan,
+    )
     if not scan:
         with guard("Snapshots dated in the future"):
-            future_notice(data.fetch(q.future_count, **base.kwargs()), noun="snapshot", page="pages/opportunities.py")
+            future_notice(
+                data.fetch(q.future_count, **base.kwargs()),
+                noun="snapshot",
+                page="pages/opportunities.py",
+            )
     picked: dict[str, Any] = {}
     sampled = []
     with st.expander("Filters", expanded=True):
-        counts = data.fetch(q.all_facet_counts, **base.kwargs())  # the options: counts without selections
+        counts = data.fetch(
+            q.all_facet_counts, **base.kwargs()
+        )  # the options: counts without selections
         counts = derived(facet_options, counts)
         row = st.container(horizontal=True)
         picked["symbols"], s1 = _multi("symbol", counts, row)
@@ -266,10 +349,22 @@ def _view(flt: q.Filters) -> View:
     row = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not a column each
     sort = urlstate.choice("sort", sorts, q.DEFAULT_SORT)
     direction = urlstate.choice("dir", ["desc", "asc"], "desc")
-    sort = row.selectbox("Sort by", sorts, index=sorts.index(sort), key="opp_sort",
-                         format_func=lambda s: SORT_LABELS.get(s, s), width=320)
-    direction = row.segmented_control("Direction", ["desc", "asc"], default=direction, key="opp_dir") or "desc"
-    urlstate.put(sort=None if sort == q.DEFAULT_SORT else sort, dir=None if direction == "desc" else direction)
+    sort = row.selectbox(
+        "Sort by",
+        sorts,
+        index=sorts.index(sort),
+        key="opp_sort",
+        format_func=lambda s: SORT_LABELS.get(s, s),
+        width=320,
+    )
+    direction = (
+        row.segmented_control("Direction", ["desc", "asc"], default=direction, key="opp_dir")
+        or "desc"
+    )
+    urlstate.put(
+        sort=None if sort == q.DEFAULT_SORT else sort,
+        dir=None if direction == "desc" else direction,
+    )
     signature = _signature(flt, sort, direction)
     if st.session_state.get("opp_sig") not in (None, signature):
         urlstate.remove("after", "before")  # another filter or sort: back to the first page
@@ -291,8 +386,11 @@ def _cursor(param: str, sort: str) -> str | None:
     try:
         q.parse_cursor(raw, sort)
     except q.BadSort:
-        st.warning("Ignored the page position in the URL: it does not fit the sort column. "
-                   "Showing the first page.", icon="⚠️")
+        st.warning(
+            "Ignored the page position in the URL: it does not fit the sort column. "
+            "Showing the first page.",
+            icon="⚠️",
+        )
         urlstate.remove(param)
         return None
     return raw
@@ -300,13 +398,20 @@ def _cursor(param: str, sort: str) -> str | None:
 
 # ---- freshness and funnel --------------------------------------------------------------------
 
+
 def freshness_banner(f: Frame) -> None:
     """Age of the newest snapshot and of the newest completed scan; a warning when stale."""
     with guard("Freshness"):
         now = pd.Timestamp(rounded_now())
         fr = data.fetch(q.freshness, now=now.to_pydatetime()).iloc[0]
-        snap_age = (now - fr["newest_snapshot"]).total_seconds() if pd.notna(fr["newest_snapshot"]) else None
-        scan_age = (now - fr["newest_scan"]).total_seconds() if pd.notna(fr["newest_scan"]) else None
+        snap_age = (
+            (now - fr["newest_snapshot"]).total_seconds()
+            if pd.notna(fr["newest_snapshot"])
+            else None
+        )
+        scan_age = (
+            (now - fr["newest_scan"]).total_seconds() if pd.notna(fr["newest_scan"]) else None
+        )
         line = f"Newest snapshot: {human_age(snap_age)} old · newest completed scan: {human_age(scan_age)} old"
         if snap_age is None:
             st.info("No opportunity snapshots in this database yet.", icon="ℹ️")
@@ -323,10 +428,14 @@ def funnel_line(fun: pd.DataFrame) -> str:
     if fun.empty:
         return ""
     parts = [f"{fmt_count(int(fun['remaining'].iloc[0]), COUNT_CAP)} snapshots"]
-    for step, remaining, removed in zip(fun["step"].iloc[1:], fun["remaining"].iloc[1:], fun["removed"].iloc[1:],
-                                        strict=True):
-        parts.append(f"{step}: {fmt_count(int(remaining), COUNT_CAP)}" if pd.isna(removed)
-                     else f"{step} −{int(removed):,}")
+    for step, remaining, removed in zip(
+        fun["step"].iloc[1:], fun["remaining"].iloc[1:], fun["removed"].iloc[1:], strict=True
+    ):
+        parts.append(
+            f"{step}: {fmt_count(int(remaining), COUNT_CAP)}"
+            if pd.isna(removed)
+            else f"{step} −{int(removed):,}"
+        )
     return " → ".join(parts) + f" → {fmt_count(int(fun['remaining'].iloc[-1]), COUNT_CAP)} left"
 
 
@@ -338,9 +447,27 @@ def funnel_panel(flt: q.Filters) -> None:
 
 # ---- the screener ----------------------------------------------------------------------------
 
-TABLE_COLUMNS = ["id", "marker", "symbol", "strategy", "dte", "expires_at", "expires_in", "premium", "max_loss",
-                 "max_profit", "pop", "ev", "ev_per_max_loss", "premium_per_max_loss", "annualised_return",
-                 "liquidity_score", "underlying_price", "age", "cache_hits"]
+TABLE_COLUMNS = [
+    "id",
+    "marker",
+    "symbol",
+    "strategy",
+    "dte",
+    "expires_at",
+    "expires_in",
+    "premium",
+    "max_loss",
+    "max_profit",
+    "pop",
+    "ev",
+    "ev_per_max_loss",
+    "premium_per_max_loss",
+    "annualised_return",
+    "liquidity_score",
+    "underlying_price",
+    "age",
+    "cache_hits",
+]
 
 
 def expiry_label(expires_at: pd.Timestamp | None, now: pd.Timestamp) -> str:
@@ -358,12 +485,31 @@ def table_at(df: pd.DataFrame, *, tz: Any, now: datetime) -> pd.DataFrame:
     now = pd.Timestamp(now)
     out = to_tz(df, tz)
     out["expires_in"] = [expiry_label(e, now) for e in df["expires_at"]]
-    out["age"] = [human_age((now - c).total_seconds()) if pd.notna(c) else "–" for c in df["created_at"]]
-    unlimited = [", ".join(m for m in UNLIMITED_COLUMNS if isinstance(v := r[m], float) and math.isinf(v))
-                 for _, r in df[list(UNLIMITED_COLUMNS)].iterrows()] if len(df) else []
-    out["marker"] = [" ".join(x for x in (f"∞ unlimited: {u}" if u else "", f"⚠ column≠data: {m}" if m else "",
-                                          f"↩ from data: {d}" if d else "") if x)
-                     for u, m, d in zip(unlimited, df["mismatch"], df["from_data"], strict=True)]
+    out["age"] = [
+        human_age((now - c).total_seconds()) if pd.notna(c) else "–" for c in df["created_at"]
+    ]
+    unlimited = (
+        [
+            ", ".join(
+                m for m in UNLIMITED_COLUMNS if isinstance(v := r[m], float) and math.isinf(v)
+            )
+            for _, r in df[list(UNLIMITED_COLUMNS)].iterrows()
+        ]
+        if len(df)
+        else []
+    )
+    out["marker"] = [
+        " ".join(
+            x
+            for x in (
+                f"∞ unlimited: {u}" if u else "",
+                f"⚠ column≠data: {m}" if m else "",
+                f"↩ from data: {d}" if d else "",
+            )
+            if x
+        )
+        for u, m, d in zip(unlimited, df["mismatch"], df["from_data"], strict=True)
+    ]
     return plain(out[TABLE_COLUMNS])
 
 
@@ -371,18 +517,23 @@ UNLIMITED_COLUMNS = ("premium", "max_loss", "pop", "ev")  # metrics the backend 
 
 COLUMN_CONFIG = {
     "id": st.column_config.NumberColumn("id", format="%d"),
-    "marker": st.column_config.TextColumn("marker", help="∞ the backend stored an infinite value (unlimited); "
-                                          "⚠ the column and the value in data disagree (the column is shown); "
-                                          "↩ the column is empty, the value comes from data"),
+    "marker": st.column_config.TextColumn(
+        "marker",
+        help="∞ the backend stored an infinite value (unlimited); "
+        "⚠ the column and the value in data disagree (the column is shown); "
+        "↩ the column is empty, the value comes from data",
+    ),
     "dte": st.column_config.NumberColumn("DTE", format="%d"),
     "expires_in": st.column_config.TextColumn("time to expiry"),
     "pop": st.column_config.NumberColumn("PoP", format="%.2f"),
     "ev": st.column_config.NumberColumn("EV", format="%.2f"),
     "ev_per_max_loss": st.column_config.NumberColumn("EV / max loss", format="%.3f"),
-    "premium_per_max_loss": st.column_config.NumberColumn("premium / max loss", format="%.3f",
-                                                          help="premium x 100 / max loss"),
-    "annualised_return": st.column_config.NumberColumn("annualised", format="%.1f",
-                                                       help="premium / max loss x 365 / DTE"),
+    "premium_per_max_loss": st.column_config.NumberColumn(
+        "premium / max loss", format="%.3f", help="premium x 100 / max loss"
+    ),
+    "annualised_return": st.column_config.NumberColumn(
+        "annualised", format="%.1f", help="premium / max loss x 365 / DTE"
+    ),
     "max_profit": st.column_config.TextColumn("max profit (data)"),
 }
 
@@ -399,8 +550,14 @@ def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
     the selected id."""
     selected = urlstate.integer("sel", 0, lo=0, hi=2**62) or None  # read again: a panel rerun
     with guard("Screener"):
-        df = data.fetch(q.screener_page, sort=view.sort, descending=view.descending, after=view.after,
-                        before=view.before, **flt.kwargs())
+        df = data.fetch(
+            q.screener_page,
+            sort=view.sort,
+            descending=view.descending,
+            after=view.after,
+            before=view.before,
+            **flt.kwargs(),
+        )
         total = data.fetch(q.filtered_count, **flt.kwargs())
         backwards = view.before is not None
         rows = page_rows(df, backwards=backwards)
@@ -412,10 +569,21 @@ def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
             if ranked:
                 st.warning(ratio_sort_note(view.sort, ranked), icon="⚠️")
         # a new key per page and filter: a row selection is by position and must not carry over
-        key = "opp_table_" + position_key(view.after, view.before, _signature(flt, view.sort, view.descending))
-        shown = derived(_shown_rows, df, as_grid=True, backwards=backwards, tz=f.tz, now=rounded_now())
-        event = st.dataframe(shown, hide_index=True, width="stretch", key=key,
-                             on_select="rerun", selection_mode="single-row", column_config=COLUMN_CONFIG)
+        key = "opp_table_" + position_key(
+            view.after, view.before, _signature(flt, view.sort, view.descending)
+        )
+        shown = derived(
+            _shown_rows, df, as_grid=True, backwards=backwards, tz=f.tz, now=rounded_now()
+        )
+        event = st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            key=key,
+            on_select="rerun",
+            selection_mode="single-row",
+            column_config=COLUMN_CONFIG,
+        )
         picked = event.selection.rows if event and hasattr(event, "selection") else []
         if picked and picked[0] < len(rows):
             sel = int(rows.iloc[picked[0]]["id"])
@@ -429,9 +597,11 @@ def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
 
 def ratio_sort_note(sort: str, ranked: int) -> str:
     """Said above the screener when a ratio sort ranks only the newest matching snapshots."""
-    return (f"Sorted by {SORT_LABELS[sort]} among the newest {ranked:,} matching snapshots only: more match, "
-            "and ranking them all by a ratio means reading every one. Narrow the filters (time range, symbols, "
-            "strategies) for an order over all of them.")
+    return (
+        f"Sorted by {SORT_LABELS[sort]} among the newest {ranked:,} matching snapshots only: more match, "
+        "and ranking them all by a ratio means reading every one. Narrow the filters (time range, symbols, "
+        "strategies) for an order over all of them."
+    )
 
 
 def page_rows(df: pd.DataFrame, *, backwards: bool) -> pd.DataFrame:
@@ -445,15 +615,24 @@ def _shown_rows(df: pd.DataFrame, *, backwards: bool, tz: Any, now: datetime) ->
 
 def _pager(rows: pd.DataFrame, has_prev: bool, has_next: bool) -> None:
     bar = st.container(horizontal=True)  # one block, not a column each
-    if bar.button("First page", key="opp_first", disabled=not has_prev, icon=":material/first_page:"):
+    if bar.button(
+        "First page", key="opp_first", disabled=not has_prev, icon=":material/first_page:"
+    ):
         urlstate.remove("after", "before")
         st.rerun()
-    if bar.button("Previous", key="opp_prev", disabled=not has_prev or rows.empty, icon=":material/chevron_left:"):
+    if bar.button(
+        "Previous",
+        key="opp_prev",
+        disabled=not has_prev or rows.empty,
+        icon=":material/chevron_left:",
+    ):
         first = rows.iloc[0]
         urlstate.remove("after")
         urlstate.put(before=q.make_cursor(first["sort_value"], first["id"]))
         st.rerun()
-    if bar.button("Next", key="opp_next", disabled=not has_next or rows.empty, icon=":material/chevron_right:"):
+    if bar.button(
+        "Next", key="opp_next", disabled=not has_next or rows.empty, icon=":material/chevron_right:"
+    ):
         last = rows.iloc[-1]
         urlstate.remove("before")
         urlstate.put(after=q.make_cursor(last["sort_value"], last["id"]))
@@ -461,6 +640,7 @@ def _pager(rows: pd.DataFrame, has_prev: bool, has_next: bool) -> None:
 
 
 # ---- detail ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PayoffView:
@@ -495,8 +675,13 @@ def payoff_view(row: pd.Series) -> PayoffView:
     legs, only the reason (no figure)."""
     data = row["data"]
     spot = q.detail_metric(row, "underlying_price")
-    got = payoff.from_snapshot(data, strategy=row["strategy"], premium=q.detail_metric(row, "premium"), spot=spot,
-                               row=payoff.row_figures(data, max_loss=q.detail_metric(row, "max_loss")))
+    got = payoff.from_snapshot(
+        data,
+        strategy=row["strategy"],
+        premium=q.detail_metric(row, "premium"),
+        spot=spot,
+        row=payoff.row_figures(data, max_loss=q.detail_metric(row, "max_loss")),
+    )
     pos = got.position
     if pos is None:
         return PayoffView(f"No payoff chart: {got.reason}.", None, math.nan, math.nan, None)
@@ -504,10 +689,14 @@ def payoff_view(row: pd.Series) -> PayoffView:
     xs, ys = payoff.curve(pos, spot=spot)
     bes = payoff.break_evens(pos)
     best, worst = payoff.extremes(pos)
-    caption = (f"Legs ({pos.assumption}; net {'credit' if pos.credit else 'debit'} {pos.premium:,.2f}) · "
-               "Break-evens: " + (", ".join(f"{b:,.2f}" for b in bes) or "none"))
+    caption = (
+        f"Legs ({pos.assumption}; net {'credit' if pos.credit else 'debit'} {pos.premium:,.2f}) · "
+        "Break-evens: " + (", ".join(f"{b:,.2f}" for b in bes) or "none")
+    )
     figure = PrebuiltFigure(charts.payoff(xs, ys, break_evens=bes, spot=spot))
-    return PayoffView(caption, grid(pd.DataFrame(payoff.legs_table(pos))), best, worst, figure, got.findings)
+    return PayoffView(
+        caption, grid(pd.DataFrame(payoff.legs_table(pos))), best, worst, figure, got.findings
+    )
 
 
 def detail(selected: int | None, f: Frame) -> None:
@@ -551,7 +740,12 @@ def as_of_line(what: str, result: Any, f: Frame) -> str:
 def _scan_link(row: pd.Series) -> None:
     scan_id = row["scan_session_id"]
     if scan_id:
-        nav_link("pages/scans.py", "Open the scan that produced it", ":material/radar:", {"scan": str(scan_id)})
+        nav_link(
+            "pages/scans.py",
+            "Open the scan that produced it",
+            ":material/radar:",
+            {"scan": str(scan_id)},
+        )
     else:
         st.caption("No scan session recorded for this snapshot.")
 
@@ -579,19 +773,30 @@ def _payoff(view: PayoffView) -> None:
 
 
 def _persistence(row: pd.Series) -> None:
-    symbol, strategy, scan = str(row["symbol"]), str(row["strategy"]), row["scan_session_id"] or None
+    symbol, strategy, scan = (
+        str(row["symbol"]),
+        str(row["strategy"]),
+        row["scan_session_id"] or None,
+    )
     hist = data.fetch(q.persistence, symbol=symbol, strategy=strategy, scan_session_id=scan)
     if hist.empty:
         return
     if hist["source"].iloc[0] == "scans":
         st.metric("Reappeared in consecutive recent scans", f"{q.streak(hist)} of {len(hist)}")
     else:
-        st.caption(f"No scan link: EV and PoP across this symbol and strategy's last {len(hist)} snapshots.")
+        st.caption(
+            f"No scan link: EV and PoP across this symbol and strategy's last {len(hist)} snapshots."
+        )
     ev, pop = hist["ev"].dropna(), hist["pop"].dropna()
     if len(ev) > 1:
-        st.caption(f"EV drift {ev.iloc[0] - ev.iloc[-1]:+,.2f} · PoP drift "
-                   f"{(pop.iloc[0] - pop.iloc[-1]) if len(pop) > 1 else float('nan'):+.3f} (newest minus oldest)")
-    st.plotly_chart(derived(drift_figure, hist, symbol=symbol, strategy=strategy, scan=scan), key="opp_chart_drift")
+        st.caption(
+            f"EV drift {ev.iloc[0] - ev.iloc[-1]:+,.2f} · PoP drift "
+            f"{(pop.iloc[0] - pop.iloc[-1]) if len(pop) > 1 else float('nan'):+.3f} (newest minus oldest)"
+        )
+    st.plotly_chart(
+        derived(drift_figure, hist, symbol=symbol, strategy=strategy, scan=scan),
+        key="opp_chart_drift",
+    )
 
 
 def drift_figure(hist: pd.DataFrame, **_identity: object) -> Any:
@@ -602,7 +807,11 @@ def drift_figure(hist: pd.DataFrame, **_identity: object) -> Any:
 
 # ---- charts and export -----------------------------------------------------------------------
 
-FACET_FILTER_FIELDS = {"symbol": "symbols", "strategy": "strategies", **{k: k for k in q.DATA_FACETS}}
+FACET_FILTER_FIELDS = {
+    "symbol": "symbols",
+    "strategy": "strategies",
+    **{k: k for k in q.DATA_FACETS},
+}
 
 
 def _counts(flt: q.Filters, field: str) -> pd.DataFrame:
@@ -612,14 +821,18 @@ def _counts(flt: q.Filters, field: str) -> pd.DataFrame:
         counts = data.fetch(q.all_facet_counts, **flt.kwargs())
         return counts[counts["field"] == field].drop(columns="field").reset_index(drop=True)
     own = bool(getattr(flt, FACET_FILTER_FIELDS[field]))
-    return data.fetch(q.facet_counts, field=field, **({"own_filter": True} if own else {}), **flt.kwargs())
+    return data.fetch(
+        q.facet_counts, field=field, **({"own_filter": True} if own else {}), **flt.kwargs()
+    )
 
 
 @st.fragment
 def charts_panel(flt: q.Filters) -> None:
     """Risk/reward scatter (bounded sample), counts by strategy, symbol and data keys, DTE distribution.
     Read and drawn only while the expander is open (opening it reruns only this panel)."""
-    panel = st.expander("Charts of the filtered set", expanded=False, key="opp_charts", on_change="rerun")
+    panel = st.expander(
+        "Charts of the filtered set", expanded=False, key="opp_charts", on_change="rerun"
+    )
     if not panel.open:
         return
     with guard("Charts"), panel:
@@ -628,10 +841,12 @@ def charts_panel(flt: q.Filters) -> None:
         st.caption(f"Scatter of the best {len(sample):,} by EV (at most {q.SCATTER_LIMIT:,}).")
         st.plotly_chart(charts.risk_reward(sample), key="opp_chart_scatter")
         c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.counts_bar(_counts(flt, "strategy"),
-                                          "By strategy"), key="opp_chart_strategy")
-        c2.plotly_chart(charts.counts_bar(_counts(flt, "symbol"),
-                                          "By symbol"), key="opp_chart_symbol")
+        c1.plotly_chart(
+            charts.counts_bar(_counts(flt, "strategy"), "By strategy"), key="opp_chart_strategy"
+        )
+        c2.plotly_chart(
+            charts.counts_bar(_counts(flt, "symbol"), "By symbol"), key="opp_chart_symbol"
+        )
         dte = data.fetch(q.dte_histogram, **kw)
         st.plotly_chart(charts.dte_histogram(dte), key="opp_chart_dte")
         cols = st.columns(len(q.DATA_FACETS))
@@ -639,8 +854,10 @@ def charts_panel(flt: q.Filters) -> None:
         for i, key in enumerate(q.DATA_FACETS):
             counts = _counts(flt, key)
             sampled = sampled or is_sampled(counts)
-            cols[i].plotly_chart(charts.counts_bar(counts.fillna({"value": "(absent)"}), f"data.{key}"),
-                                 key=f"opp_chart_{key}")
+            cols[i].plotly_chart(
+                charts.counts_bar(counts.fillna({"value": "(absent)"}), f"data.{key}"),
+                key=f"opp_chart_{key}",
+            )
         if sampled:
             st.caption(f"The bars count {q.SAMPLE_CAP:,} of the matching snapshots (more match).")
         freshness(sample, key="opp_charts")
@@ -650,10 +867,16 @@ def export_panel(flt: q.Filters, view: View) -> None:
     """CSV and JSON of the whole filtered set, read only when asked for."""
     with guard("Export"):
         signature = _signature(flt, view.sort, view.descending)
-        if st.button("Prepare export of the filtered set", key="opp_export", icon=":material/download:"):
+        if st.button(
+            "Prepare export of the filtered set", key="opp_export", icon=":material/download:"
+        ):
             st.session_state["opp_export_sig"] = signature
         if st.session_state.get("opp_export_sig") == signature:
-            rows = data.fetch_uncached(q.export_rows, sort=view.sort, descending=view.descending, **flt.kwargs())
+            rows = data.fetch_uncached(
+                q.export_rows, sort=view.sort, descending=view.descending, **flt.kwargs()
+            )
             if len(rows) >= q.EXPORT_LIMIT:
-                st.warning(f"The export holds the first {q.EXPORT_LIMIT:,} rows; narrow the filters for the rest.")
+                st.warning(
+                    f"The export holds the first {q.EXPORT_LIMIT:,} rows; narrow the filters for the rest."
+                )
             export_buttons(rows, key="opp_export_files", filename="opportunities")

@@ -26,13 +26,31 @@ from ui.kit import urlstate
 from ui.kit.format import clipped, human_age, plain, position_key
 from ui.kit.frame import FUTURE, Frame, future_notice, rounded_now
 from ui.kit.nav import nav_link
-from ui.kit.widgets import derived, export_buttons, fmt_count, freshness, guard, show_json, show_text, to_tz
+from ui.kit.widgets import (
+    derived,
+    export_buttons,
+    fmt_count,
+    freshness,
+    guard,
+    show_json,
+    show_text,
+    to_tz,
+)
 from ui.kit.widgets import grid as as_grid
 
-STATE_COLOURS = {"RUNNING": charts.BLUE, "STALLED": charts.AMBER, "COMPLETED": charts.GREEN, "FAILED": charts.RED,
-                 "CANCELLED": charts.GREY}
-INCONSISTENCIES = ("completed before started", "started in the future", "running but has a completion time",
-                   "completed without a completion time")
+STATE_COLOURS = {
+    "RUNNING": charts.BLUE,
+    "STALLED": charts.AMBER,
+    "COMPLETED": charts.GREEN,
+    "FAILED": charts.RED,
+    "CANCELLED": charts.GREY,
+}
+INCONSISTENCIES = (
+    "completed before started",
+    "started in the future",
+    "running but has a completion time",
+    "completed without a completion time",
+)
 # The per-strategy panel's views (tab labels, also the URL values of `sview`).
 VIEWS = ("Table", "Success and duration", "Opportunities over time", "Outcome grid")
 
@@ -50,9 +68,17 @@ class ScanView:
     def kwargs(self, f: Frame) -> dict[str, Any]:
         """Keyword arguments of the run-list queries (running and stalled scans are listed whatever the
         window, except in the window of rows dated in the future)."""
-        return {"since": f.since, "until": f.until, "now": rounded_now(), "states": self.states,
-                "strategies": self.strategies, "failed_only": self.failed_only, "running_now": self.running_now,
-                "unfinished": f.range_key != FUTURE, "thresholds": self.thresholds}
+        return {
+            "since": f.since,
+            "until": f.until,
+            "now": rounded_now(),
+            "states": self.states,
+            "strategies": self.strategies,
+            "failed_only": self.failed_only,
+            "running_now": self.running_now,
+            "unfinished": f.range_key != FUTURE,
+            "thresholds": self.thresholds,
+        }
 
 
 def running_for(seconds: float | None) -> str:
@@ -78,16 +104,22 @@ def thresholds() -> q.Thresholds | None:
     return None
 
 
-def _facet(field: str, param: str, label: str, base: dict[str, Any], col: Any,
-           extra: tuple[str, ...] = ()) -> tuple[tuple[str, ...], bool]:
+def _facet(
+    field: str, param: str, label: str, base: dict[str, Any], col: Any, extra: tuple[str, ...] = ()
+) -> tuple[tuple[str, ...], bool]:
     counts = pd.DataFrame({"value": [], "count": []})
     with guard(f"{label} counts"):  # a slow count must not take the page down with it
         counts = data.fetch(q.facet_counts, field=field, **base)
     capped = bool(counts.attrs.get("capped", False))
     counts = counts[counts["value"].notna()]
     by_value = dict(zip(counts["value"], counts["count"], strict=True))
-    at_least = {v for v, low in zip(counts["value"], counts.get("at_least", [False] * len(counts)), strict=True)
-                if low}
+    at_least = {
+        v
+        for v, low in zip(
+            counts["value"], counts.get("at_least", [False] * len(counts)), strict=True
+        )
+        if low
+    }
     options = list(dict.fromkeys([*by_value, *extra]))
     chosen = urlstate.many(param, allowed=options)
 
@@ -95,7 +127,9 @@ def _facet(field: str, param: str, label: str, base: dict[str, Any], col: Any,
         plus = "+" if v in at_least or (capped and v not in by_value) else ""
         return f"{v} ({by_value.get(v, 0):,}{plus})"
 
-    picked = col.multiselect(label, options, default=chosen, key=f"scans_{param}", format_func=shown)
+    picked = col.multiselect(
+        label, options, default=chosen, key=f"scans_{param}", format_func=shown
+    )
     urlstate.put(**{param: picked})
     return tuple(picked), capped
 
@@ -106,17 +140,24 @@ def controls(f: Frame) -> ScanView:
     # Rows are horizontal containers: one block each, where st.columns adds a block per column.
     bar = st.container(horizontal=True, vertical_alignment="center")
     failed_only = bar.toggle("Failed only", value=urlstate.flag("failed"), key="scans_failed")
-    running_now = bar.toggle("Running now", value=urlstate.flag("running"), key="scans_running",
-                             help="RUNNING and STALLED scans, however long ago they started")
+    running_now = bar.toggle(
+        "Running now",
+        value=urlstate.flag("running"),
+        key="scans_running",
+        help="RUNNING and STALLED scans, however long ago they started",
+    )
     urlstate.put(failed=failed_only, running=running_now)
-    bar.caption(f"STALLED = running longer than the larger of {q.STALL_FLOOR_S // 60} min and "
-                f"{q.STALL_FACTOR:g} x the strategy's p95 duration (its last {q.STALL_SAMPLE} completed runs "
-                f"of the last {q.STALL_LOOKBACK_S // 86400} days).")
+    bar.caption(
+        f"STALLED = running longer than the larger of {q.STALL_FLOOR_S // 60} min and "
+        f"{q.STALL_FACTOR:g} x the strategy's p95 duration (its last {q.STALL_SAMPLE} completed runs "
+        f"of the last {q.STALL_LOOKBACK_S // 86400} days)."
+    )
     th = thresholds()
     base = ScanView((), (), failed_only, running_now, th).kwargs(f)
     row = st.container(horizontal=True)
-    states, capped_a = _facet("state", "state", "Status", {**base, "strategies": _url_many("strat")}, row,
-                              q.STATES)
+    states, capped_a = _facet(
+        "state", "state", "Status", {**base, "strategies": _url_many("strat")}, row, q.STATES
+    )
     strategies, capped_b = _facet("strategy", "strat", "Strategy", {**base, "states": states}, row)
     if capped_a or capped_b:
         st.caption(f"Counts are of the newest {COUNT_CAP:,} matching runs: N+ means at least N.")
@@ -132,17 +173,30 @@ def notices(v: ScanView, f: Frame) -> None:
     scans dated in the future that it leaves out (with a link to them)."""
     with guard("Scans outside the window"):
         kw = v.kwargs(f)
-        out = data.fetch(q.outside_window, since=kw["since"], until=kw["until"], now=kw["now"],
-                         thresholds=v.thresholds).iloc[0]
+        out = data.fetch(
+            q.outside_window,
+            since=kw["since"],
+            until=kw["until"],
+            now=kw["now"],
+            thresholds=v.thresholds,
+        ).iloc[0]
         future_notice(int(out["future"]), noun="scan", page="pages/scans.py")
         running, stalled = int(out["running"]), int(out["stalled"])
         if not kw["unfinished"] or v.running_now or running + stalled == 0:
             return
         n = running + stalled
         what = f"{n:,} scan{'s' if n != 1 else ''} started outside this window {'are' if n != 1 else 'is'} still "
-        what += (f"running ({stalled:,} stalled)" if stalled and running else "stalled" if stalled else "running")
-        text = (f"{what}; the oldest has been running for {running_for(out['oldest_elapsed_s'])}. They are listed "
-                "with this window's runs (by start time); “Running now” lists only running and stalled scans.")
+        what += (
+            f"running ({stalled:,} stalled)"
+            if stalled and running
+            else "stalled"
+            if stalled
+            else "running"
+        )
+        text = (
+            f"{what}; the oldest has been running for {running_for(out['oldest_elapsed_s'])}. They are listed "
+            "with this window's runs (by start time); “Running now” lists only running and stalled scans."
+        )
         if stalled:
             st.warning(text, icon="⏳")
         else:
@@ -160,7 +214,10 @@ def _cursor(param: str) -> str | None:
     try:
         q.parse_cursor(raw)
     except (ValueError, TypeError):
-        st.warning("Ignored the page position in the URL: it is not valid. Showing the first page.", icon="⚠️")
+        st.warning(
+            "Ignored the page position in the URL: it is not valid. Showing the first page.",
+            icon="⚠️",
+        )
         urlstate.remove(param)
         return None
     return raw
@@ -168,13 +225,26 @@ def _cursor(param: str) -> str | None:
 
 # ---- run table and detail (one fragment) -----------------------------------------------------
 
-RUN_TABLE = ["id", "strategy", "state", "started_at", "completed_at", "duration_s", "running_for",
-             "opportunities_found", "symbols", "inconsistency", "status"]
+RUN_TABLE = [
+    "id",
+    "strategy",
+    "state",
+    "started_at",
+    "completed_at",
+    "duration_s",
+    "running_for",
+    "opportunities_found",
+    "symbols",
+    "inconsistency",
+    "status",
+]
 RUN_COLUMN_CONFIG = {
-    "state": st.column_config.MultiselectColumn("state", options=list(STATE_COLOURS),
-                                                color=list(STATE_COLOURS.values())),
-    "inconsistency": st.column_config.MultiselectColumn("inconsistency", options=[f"⚠ {v}" for v in INCONSISTENCIES],
-                                                        color=charts.AMBER),
+    "state": st.column_config.MultiselectColumn(
+        "state", options=list(STATE_COLOURS), color=list(STATE_COLOURS.values())
+    ),
+    "inconsistency": st.column_config.MultiselectColumn(
+        "inconsistency", options=[f"⚠ {v}" for v in INCONSISTENCIES], color=charts.AMBER
+    ),
     "duration_s": st.column_config.NumberColumn("duration (s)", format="%.2f"),
     "opportunities_found": st.column_config.NumberColumn("found"),
 }
@@ -184,7 +254,9 @@ def run_frame(df: pd.DataFrame, *, tz: tzinfo) -> pd.DataFrame:
     """Runs as shown: times in the user's zone, how long unfinished runs have been going."""
     out = to_tz(df, tz)
     unfinished = df["state"].isin(["RUNNING", "STALLED"])
-    out["running_for"] = [running_for(e) if u else "" for e, u in zip(df["elapsed_s"], unfinished, strict=True)]
+    out["running_for"] = [
+        running_for(e) if u else "" for e, u in zip(df["elapsed_s"], unfinished, strict=True)
+    ]
     out["inconsistency"] = out["inconsistency"].map(lambda v: f"⚠ {v}" if v else "")
     return plain(out[RUN_TABLE])
 
@@ -211,7 +283,9 @@ def _go(**cursor: str | None) -> None:
     urlstate.put(**cursor)
 
 
-def _page(v: ScanView, f: Frame, after: str | None, before: str | None) -> tuple[pd.DataFrame, int, bool, bool]:
+def _page(
+    v: ScanView, f: Frame, after: str | None, before: str | None
+) -> tuple[pd.DataFrame, int, bool, bool]:
     """The rows of the page at the URL's position, the list's capped count, and whether earlier /
     later pages exist."""
     kw = v.kwargs(f)
@@ -221,7 +295,12 @@ def _page(v: ScanView, f: Frame, after: str | None, before: str | None) -> tuple
             return df.tail(PAGE_SIZE), int(df.attrs["total"]), True, True
         urlstate.remove("before")  # back at the start: show the full first page
     df = data.fetch(q.run_list, after=None if before else after, **kw)
-    return df.head(PAGE_SIZE), int(df.attrs["total"]), bool(after and not before), len(df) > PAGE_SIZE
+    return (
+        df.head(PAGE_SIZE),
+        int(df.attrs["total"]),
+        bool(after and not before),
+        len(df) > PAGE_SIZE,
+    )
 
 
 def run_table(v: ScanView, f: Frame) -> str | None:
@@ -233,11 +312,22 @@ def run_table(v: ScanView, f: Frame) -> str | None:
             urlstate.remove("before")
             before = None
         rows, total, has_prev, has_next = _page(v, f, after, before)
-        st.caption(f"{fmt_count(total, COUNT_CAP)} scan{'' if total == 1 else 's'} · {len(rows)} on this page · "
-                   "newest first")
-        key = "scans_table_" + position_key(after, before, v.states, v.strategies, v.failed_only, v.running_now)
-        event = st.dataframe(derived(_run_grid, rows, tz=f.tz), hide_index=True, width="stretch", key=key, on_select="rerun",
-                             selection_mode="single-row", column_config=RUN_COLUMN_CONFIG)
+        st.caption(
+            f"{fmt_count(total, COUNT_CAP)} scan{'' if total == 1 else 's'} · {len(rows)} on this page · "
+            "newest first"
+        )
+        key = "scans_table_" + position_key(
+            after, before, v.states, v.strategies, v.failed_only, v.running_now
+        )
+        event = st.dataframe(
+            derived(_run_grid, rows, tz=f.tz),
+            hide_index=True,
+            width="stretch",
+            key=key,
+            on_select="rerun",
+            selection_mode="single-row",
+            column_config=RUN_COLUMN_CONFIG,
+        )
         picked = event.selection.rows if event and hasattr(event, "selection") else []
         if picked and picked[0] < len(rows) and rows.iloc[picked[0]]["id"] != selected:
             selected = str(rows.iloc[picked[0]]["id"])
@@ -245,20 +335,46 @@ def run_table(v: ScanView, f: Frame) -> str | None:
             urlstate.remove("cmp")
         first, last = (rows.iloc[0], rows.iloc[-1]) if len(rows) else (None, None)
         pager = st.container(horizontal=True)
-        pager.button("First page", key="scans_first", disabled=not has_prev, icon=":material/first_page:",
-                  on_click=_go, kwargs={"after": None, "before": None})
-        pager.button("Previous", key="scans_prev", disabled=not has_prev or first is None,
-                  icon=":material/chevron_left:", on_click=_go,
-                  kwargs={"after": None, "before": q.make_cursor(first["started_at"], first["id"])
-                          if first is not None else None})
-        pager.button("Next", key="scans_next", disabled=not has_next or last is None, icon=":material/chevron_right:",
-                  on_click=_go, kwargs={"before": None, "after": q.make_cursor(last["started_at"], last["id"])
-                                        if last is not None else None})
+        pager.button(
+            "First page",
+            key="scans_first",
+            disabled=not has_prev,
+            icon=":material/first_page:",
+            on_click=_go,
+            kwargs={"after": None, "before": None},
+        )
+        pager.button(
+            "Previous",
+            key="scans_prev",
+            disabled=not has_prev or first is None,
+            icon=":material/chevron_left:",
+            on_click=_go,
+            kwargs={
+                "after": None,
+                "before": q.make_cursor(first["started_at"], first["id"])
+                if first is not None
+                else None,
+            },
+        )
+        pager.button(
+            "Next",
+            key="scans_next",
+            disabled=not has_next or last is None,
+            icon=":material/chevron_right:",
+            on_click=_go,
+            kwargs={
+                "before": None,
+                "after": q.make_cursor(last["started_at"], last["id"])
+                if last is not None
+                else None,
+            },
+        )
         freshness(rows, key="scans_table", tz=f.tz)
     return selected
 
 
 # ---- per strategy ----------------------------------------------------------------------------
+
 
 @st.fragment
 def strategy_panel(f: Frame, th: q.Thresholds | None = None) -> None:
@@ -267,36 +383,62 @@ def strategy_panel(f: Frame, th: q.Thresholds | None = None) -> None:
     with guard("Per strategy"):
         st.subheader(f"Per strategy, {f.label}")
         now = rounded_now()
-        stats = data.fetch(q.strategy_stats, since=f.since, until=f.until, now=now, thresholds=th,
-                           unfinished=f.range_key != FUTURE)
+        stats = data.fetch(
+            q.strategy_stats,
+            since=f.since,
+            until=f.until,
+            now=now,
+            thresholds=th,
+            unfinished=f.range_key != FUTURE,
+        )
         if stats.empty:
             st.caption("No scans in this time range.")
             return
         if stats.attrs.get("capped"):
-            st.caption(f"The range holds more than {q.AGG_CAP:,} runs: these figures cover its newest "
-                       f"{q.AGG_CAP:,}.")
-        if "scans_sview" not in st.session_state:  # a new session or a shared link: the view from the URL
+            st.caption(
+                f"The range holds more than {q.AGG_CAP:,} runs: these figures cover its newest "
+                f"{q.AGG_CAP:,}."
+            )
+        if (
+            "scans_sview" not in st.session_state
+        ):  # a new session or a shared link: the view from the URL
             st.session_state["scans_sview"] = urlstate.choice("sview", VIEWS, VIEWS[0])
         tabs = st.tabs(list(VIEWS), key="scans_sview", on_change="rerun")
         active = st.session_state.get("scans_sview", VIEWS[0])
         urlstate.put(sview=active if active != VIEWS[0] else None)
         with tabs[0]:
             if tabs[0].open is not False:
-                st.dataframe(derived(grid, stats), hide_index=True, width="stretch",
-                             column_config={"success_rate": st.column_config.NumberColumn(format="percent")})
+                st.dataframe(
+                    derived(grid, stats),
+                    hide_index=True,
+                    width="stretch",
+                    column_config={"success_rate": st.column_config.NumberColumn(format="percent")},
+                )
         with tabs[1]:
             if tabs[1].open:
-                st.plotly_chart(derived(figure, stats, kind="bars", tz=f.tz), key="scans_chart_bars")
+                st.plotly_chart(
+                    derived(figure, stats, kind="bars", tz=f.tz), key="scans_chart_bars"
+                )
         bucket = q.bucket_seconds(f.since, f.until)
         for i, kind in ((2, "time"), (3, "grid")):
             with tabs[i]:
                 if tabs[i].open:
-                    tl = data.fetch(q.strategy_timeline, since=f.since, until=f.until, now=now, bucket_s=bucket,
-                                    thresholds=th)
-                    st.plotly_chart(derived(figure, tl, kind=kind, tz=f.tz), key=f"scans_chart_{kind}")
+                    tl = data.fetch(
+                        q.strategy_timeline,
+                        since=f.since,
+                        until=f.until,
+                        now=now,
+                        bucket_s=bucket,
+                        thresholds=th,
+                    )
+                    st.plotly_chart(
+                        derived(figure, tl, kind=kind, tz=f.tz), key=f"scans_chart_{kind}"
+                    )
         if tabs[3].open:
-            st.caption(f"Grid cells are {human_age(bucket)} wide, coloured by their worst outcome: "
-                       "failed, stalled (amber), running, cancelled, completed.")
+            st.caption(
+                f"Grid cells are {human_age(bucket)} wide, coloured by their worst outcome: "
+                "failed, stalled (amber), running, cancelled, completed."
+            )
         freshness(stats, key="scans_stats", tz=f.tz)
 
 
@@ -314,10 +456,13 @@ def figure(df: pd.DataFrame, *, kind: str, tz: tzinfo) -> go.Figure:
 
 # ---- one scan --------------------------------------------------------------------------------
 
+
 def detail(selected: str | None, f: Frame, *, thresholds: q.Thresholds | None = None) -> None:
     """The selected scan: times, parameters and symbols, error message, opportunities, errors, compare."""
     if selected is None:
-        st.caption("Select a run to see its parameters, error, opportunities and the errors logged during it.")
+        st.caption(
+            "Select a run to see its parameters, error, opportunities and the errors logged during it."
+        )
         return
     with guard("Scan detail"):
         ov = data.fetch(q.scan_overview, scan_id=selected, now=rounded_now(), thresholds=thresholds)
@@ -329,8 +474,11 @@ def detail(selected: str | None, f: Frame, *, thresholds: q.Thresholds | None = 
         st.subheader("Scan detail")
         st.text(f"{row['strategy']} · {row['status']} · {row['id']}")
         if row["state"] == "STALLED":
-            st.warning(f"Stalled: running for {running_for(row['elapsed_s'])}, over the "
-                       f"{running_for(row['threshold_s'])} threshold.", icon="⏳")
+            st.warning(
+                f"Stalled: running for {running_for(row['elapsed_s'])}, over the "
+                f"{running_for(row['threshold_s'])} threshold.",
+                icon="⏳",
+            )
         if row["inconsistency"]:
             st.warning(f"Inconsistent times: {row['inconsistency']}.", icon="⚠️")
         c1, c2 = st.columns(2)
@@ -354,12 +502,18 @@ def detail(selected: str | None, f: Frame, *, thresholds: q.Thresholds | None = 
 def _opportunities(ov: q.ScanOverview, scan_id: str, f: Frame) -> None:
     st.markdown("**Opportunities it produced**")
     opps, n = ov.opportunities, ov.opportunity_count
-    st.caption(f"{fmt_count(n, COUNT_CAP)} snapshots link to this scan"
-               + (f" (best {q.DETAIL_LIMIT} shown)" if n > len(opps) else ""))
+    st.caption(
+        f"{fmt_count(n, COUNT_CAP)} snapshots link to this scan"
+        + (f" (best {q.DETAIL_LIMIT} shown)" if n > len(opps) else "")
+    )
     if not opps.empty:
         st.dataframe(derived(_opportunity_grid, ov, tz=f.tz), hide_index=True, width="stretch")
-        nav_link("pages/opportunities.py", "Open them in Opportunities", ":material/trending_up:",
-                 {"scan": scan_id, "expired": "1", "inactive": "1"})
+        nav_link(
+            "pages/opportunities.py",
+            "Open them in Opportunities",
+            ":material/trending_up:",
+            {"scan": scan_id, "expired": "1", "inactive": "1"},
+        )
 
 
 def _opportunity_grid(ov: q.ScanOverview, *, tz: tzinfo) -> pa.Table | pd.DataFrame:
@@ -380,7 +534,9 @@ def _errors(scan_id: str, f: Frame) -> None:
 
 
 def _errors_grid(errs: pd.DataFrame, *, tz: tzinfo) -> pa.Table | pd.DataFrame:
-    shown = errs.assign(details=errs["details"].map(lambda x: json.dumps(x, default=str) if x is not None else None))
+    shown = errs.assign(
+        details=errs["details"].map(lambda x: json.dumps(x, default=str) if x is not None else None)
+    )
     return grid(clipped(shown, ("error_type", "service", "severity", "message", "details")), tz=tz)
 
 
@@ -393,8 +549,13 @@ def _compare(ov: q.ScanOverview, row: pd.Series, f: Frame) -> None:
     compare = urlstate.text("cmp", max_len=urlstate.MAX_ID_LEN) or None
     wanted = compare if compare in ids else ids[0]
     c1, c2 = st.columns([3, 1])
-    other = c1.selectbox("Other run (same strategy)", ids, index=ids.index(wanted), key="scans_cmp",
-                         format_func=lambda i: label.get(i, i))
+    other = c1.selectbox(
+        "Other run (same strategy)",
+        ids,
+        index=ids.index(wanted),
+        key="scans_cmp",
+        format_func=lambda i: label.get(i, i),
+    )
     all_keys = c2.toggle("Show all keys", value=urlstate.flag("allkeys"), key="scans_allkeys")
     urlstate.put(cmp=other if other != ids[0] else None, allkeys=all_keys)
     params = data.fetch(q.scan_parameters, scan_ids=(str(row["id"]), other))
@@ -407,33 +568,48 @@ def _compare(ov: q.ScanOverview, row: pd.Series, f: Frame) -> None:
         st.dataframe(diff, hide_index=True, width="stretch")
 
 
-def _compare_choices(ov: q.ScanOverview, *, exclude: str, tz: tzinfo) -> tuple[list[str], dict[str, str]]:
+def _compare_choices(
+    ov: q.ScanOverview, *, exclude: str, tz: tzinfo
+) -> tuple[list[str], dict[str, str]]:
     """The other runs to compare with (ids, newest first) and their picker labels."""
     others = ov.recent[ov.recent["id"] != exclude]
     ids = [str(i) for i in others["id"]]
     started = others["started_at"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M:%S")
-    return ids, {i: f"{t} · {s} · {i[:8]}" for i, t, s in zip(ids, started, others["status"], strict=True)}
+    return ids, {
+        i: f"{t} · {s} · {i[:8]}" for i, t, s in zip(ids, started, others["status"], strict=True)
+    }
 
 
-def _diff_grid(params: pd.DataFrame, *, a: str, b: str, changed_only: bool) -> pa.Table | pd.DataFrame | None:
+def _diff_grid(
+    params: pd.DataFrame, *, a: str, b: str, changed_only: bool
+) -> pa.Table | pd.DataFrame | None:
     """The key-by-key comparison of two runs' parameters and symbols (None when one is gone)."""
     by_id = params.set_index("id")
     if a not in by_id.index or b not in by_id.index:
         return None
     pa_, pb = by_id.loc[a], by_id.loc[b]
-    diff = q.param_diff({"parameters": pa_["scan_parameters"], "symbols_scanned": pa_["symbols_scanned"]},
-                        {"parameters": pb["scan_parameters"], "symbols_scanned": pb["symbols_scanned"]},
-                        changed_only=changed_only)
-    return grid(clipped(diff, ("key", "a", "b")).rename(columns={"a": "this run", "b": "other run"}))
+    diff = q.param_diff(
+        {"parameters": pa_["scan_parameters"], "symbols_scanned": pa_["symbols_scanned"]},
+        {"parameters": pb["scan_parameters"], "symbols_scanned": pb["symbols_scanned"]},
+        changed_only=changed_only,
+    )
+    return grid(
+        clipped(diff, ("key", "a", "b")).rename(columns={"a": "this run", "b": "other run"})
+    )
 
 
 def export_panel(v: ScanView, f: Frame) -> None:
     """CSV and JSON of the whole filtered run list, read only when a file is asked for."""
     with guard("Export"):
         signature = repr((v.states, v.strategies, v.failed_only, v.running_now, f.range_key))
-        if st.button("Prepare export of the filtered runs", key="scans_export", icon=":material/download:"):
+        if st.button(
+            "Prepare export of the filtered runs", key="scans_export", icon=":material/download:"
+        ):
             st.session_state["scans_export_sig"] = signature
         if st.session_state.get("scans_export_sig") == signature:
             kwargs = v.kwargs(f)
-            export_buttons(lambda: data.fetch_uncached(q.export_runs, **kwargs), key="scans_export_files",
-                           filename="scan_sessions")
+            export_buttons(
+                lambda: data.fetch_uncached(q.export_runs, **kwargs),
+                key="scans_export_files",
+                filename="scan_sessions",
+            )

@@ -23,7 +23,11 @@ def include_name(name: str | None, type_: str, _parent: Any) -> bool:
 
 def run_migrations_online() -> None:
     config = context.config
-    url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or load_settings().database_url
+    url = (
+        config.attributes.get("url")
+        or config.get_main_option("sqlalchemy.url")
+        or load_settings().database_url
+    )
     connection = config.attributes.get("connection")
     if connection is not None:
         _run(connection)

@@ -29,19 +29,29 @@ def conversations(f: Frame, row: dict[str, Any]) -> None:
         c1.metric("Conversations", fmt_count(int(totals["conversations"].sum())))
         c2.metric("Tokens", fmt_count(int(totals["tokens"].fillna(0).sum())))
         c3.metric("Cost (USD)", f"${totals['cost_usd'].fillna(0).sum():.4f}")
-        st.dataframe(totals[["model_used", "conversations", "tokens", "cost_usd", "unparsed_costs"]], hide_index=True)
+        st.dataframe(
+            totals[["model_used", "conversations", "tokens", "cost_usd", "unparsed_costs"]],
+            hide_index=True,
+        )
     if chats.empty:
-        st.info("No AI conversations for this config (the backend does not persist them at its HEAD).", icon="ℹ️")
+        st.info(
+            "No AI conversations for this config (the backend does not persist them at its HEAD).",
+            icon="ℹ️",
+        )
         return
-    st.caption(f"The latest {len(chats)} conversation(s), oldest first. Messages are shown as plain text.")
+    st.caption(
+        f"The latest {len(chats)} conversation(s), oldest first. Messages are shown as plain text."
+    )
     for chat in chats.itertuples():
         with st.chat_message("user"):
             st.text(chat.user_message or "")
         with st.chat_message("assistant"):
             st.text(chat.ai_response or "")
-            st.text(f"{local_time(chat.created_at, f.tz)} · {chat.model_used or 'unknown model'} · "
-                    f"{'' if pd.isna(chat.tokens_used) else int(chat.tokens_used)} tokens · "
-                    f"{_cost(chat.cost_usd, chat.estimated_cost)}")
+            st.text(
+                f"{local_time(chat.created_at, f.tz)} · {chat.model_used or 'unknown model'} · "
+                f"{'' if pd.isna(chat.tokens_used) else int(chat.tokens_used)} tokens · "
+                f"{_cost(chat.cost_usd, chat.estimated_cost)}"
+            )
     export_buttons(chats, key="sandbox_ai_export", filename="ai_conversations")
 
 

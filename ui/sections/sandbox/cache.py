@@ -32,18 +32,33 @@ def cache(f: Frame) -> None:
     symbols, types = sorted(set(summary["symbol"])), sorted(set(summary["data_type"]))
     c1, c2, c3 = st.columns([2, 2, 1])
     symbol_options = ["", *symbols]
-    symbol = c1.selectbox("Symbol", symbol_options, key="sandbox_cache_symbol", format_func=lambda v: v or "(all)",
-                          index=symbol_options.index(urlstate.choice("sym", symbol_options, "")))
-    dtype = c2.selectbox("Data type", ["", *types], key="sandbox_cache_type", format_func=lambda v: v or "(all)")
+    symbol = c1.selectbox(
+        "Symbol",
+        symbol_options,
+        key="sandbox_cache_symbol",
+        format_func=lambda v: v or "(all)",
+        index=symbol_options.index(urlstate.choice("sym", symbol_options, "")),
+    )
+    dtype = c2.selectbox(
+        "Data type", ["", *types], key="sandbox_cache_type", format_func=lambda v: v or "(all)"
+    )
     only_expired = c3.toggle("Expired only", key="sandbox_cache_expired")
     urlstate.put(sym=symbol or None)
     filter_key = repr((symbol, dtype, only_expired))
     if st.session_state.get("sandbox_cache_filter", filter_key) != filter_key:
         urlstate.remove("after")  # other filters start on the first page
     st.session_state["sandbox_cache_filter"] = filter_key
-    after = urlstate.text("after")  # keyset position (the last key of the previous page), in the URL
-    page = data.fetch(q.cache_entries, now=f.until, symbol=symbol, data_type=dtype, expired_only=only_expired,
-                      after_key=after)
+    after = urlstate.text(
+        "after"
+    )  # keyset position (the last key of the previous page), in the URL
+    page = data.fetch(
+        q.cache_entries,
+        now=f.until,
+        symbol=symbol,
+        data_type=dtype,
+        expired_only=only_expired,
+        after_key=after,
+    )
     st.dataframe(to_tz(page, f.tz).drop(columns=["id"]), hide_index=True)
     n1, n2 = st.columns(2)
     if after and n1.button("First page", key="sandbox_cache_first"):
@@ -55,7 +70,9 @@ def cache(f: Frame) -> None:
     export_buttons(page, key="sandbox_cache_export", filename="historical_cache_page")
     if not page.empty:
         labels = dict(zip(page["id"], page["cache_key"], strict=True))
-        entry_id = st.selectbox("View entry", list(labels), format_func=labels.get, key="sandbox_cache_entry")
+        entry_id = st.selectbox(
+            "View entry", list(labels), format_func=labels.get, key="sandbox_cache_entry"
+        )
         entry = data.fetch(q.cache_entry, entry_id=entry_id)
         if not entry.empty:
             show_json(entry.iloc[0]["data"])
@@ -65,13 +82,19 @@ def _purge(f: Frame, expired: int) -> None:
     if not expired:
         return
     allowed = f.identity.can(PURGE_CACHE)
-    if st.button(f"Purge {expired} expired entr{'y' if expired == 1 else 'ies'}", key="sandbox_purge",
-                 icon=":material/delete_sweep:", disabled=not allowed,
-                 help=None if allowed else "Needs the ops or admin role"):
+    if st.button(
+        f"Purge {expired} expired entr{'y' if expired == 1 else 'ies'}",
+        key="sandbox_purge",
+        icon=":material/delete_sweep:",
+        disabled=not allowed,
+        help=None if allowed else "Needs the ops or admin role",
+    ):
         st.session_state[CONFIRM] = True
     if not st.session_state.get(CONFIRM):
         return
-    st.warning(f"Delete the {expired} expired cache entries? This is recorded in the audit log.", icon="⚠️")
+    st.warning(
+        f"Delete the {expired} expired cache entries? This is recorded in the audit log.", icon="⚠️"
+    )
     c1, c2 = st.columns(2)
     if c1.button("Yes, purge", key="sandbox_purge_yes", type="primary"):
         st.session_state.pop(CONFIRM, None)
@@ -96,8 +119,10 @@ def usage(f: Frame) -> None:
         st.info(f"No sandbox activity in the {f.label}.", icon="ℹ️")
         return
     if (stats["source"] == "live").all():
-        st.caption("sandbox_stats holds no rows for this window (the backend never writes it): figures are "
-                   "computed live from configs, test runs and AI conversations, as the backend's API does.")
+        st.caption(
+            "sandbox_stats holds no rows for this window (the backend never writes it): figures are "
+            "computed live from configs, test runs and AI conversations, as the backend's API does."
+        )
     else:
         st.caption("From the sandbox_stats table.")
     st.dataframe(to_tz(stats, f.tz), hide_index=True)

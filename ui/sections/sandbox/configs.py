@@ -25,8 +25,17 @@ ACTIVE_WIDTH_PX = 160
 PICK_LABELS = "sandbox_pick_labels"  # config id -> picker label, fixed per session
 TABLE_PICK = "sandbox_table_pick"  # the table selection last acted on
 CONFIRM = "sandbox_confirm"  # (action, config id) waiting for confirmation
-LIST_COLUMNS = ["name", "strategy_id", "user_id", "version", "is_active", "updated_at", "deployed_at", "test_runs",
-                "ai_conversations"]
+LIST_COLUMNS = [
+    "name",
+    "strategy_id",
+    "user_id",
+    "version",
+    "is_active",
+    "updated_at",
+    "deployed_at",
+    "test_runs",
+    "ai_conversations",
+]
 
 
 def filters() -> tuple[tuple[str, ...], tuple[str, ...], str]:
@@ -36,11 +45,22 @@ def filters() -> tuple[tuple[str, ...], tuple[str, ...], str]:
     users = sorted(set(values["user_id"].dropna()))
     # Rows are horizontal containers: one block each, where st.columns adds a block per column.
     row = st.container(horizontal=True)
-    picked_s = row.multiselect("Strategy", strategies, default=urlstate.many("strategy", strategies),
-                              key="sandbox_strategy_filter")
-    picked_u = row.multiselect("User", users, default=urlstate.many("user", users), key="sandbox_user_filter")
-    active = row.selectbox("Active", ACTIVE_CHOICES, index=ACTIVE_CHOICES.index(urlstate.choice("active",
-                           ACTIVE_CHOICES, "all")), key="sandbox_active_filter", width=ACTIVE_WIDTH_PX)
+    picked_s = row.multiselect(
+        "Strategy",
+        strategies,
+        default=urlstate.many("strategy", strategies),
+        key="sandbox_strategy_filter",
+    )
+    picked_u = row.multiselect(
+        "User", users, default=urlstate.many("user", users), key="sandbox_user_filter"
+    )
+    active = row.selectbox(
+        "Active",
+        ACTIVE_CHOICES,
+        index=ACTIVE_CHOICES.index(urlstate.choice("active", ACTIVE_CHOICES, "all")),
+        key="sandbox_active_filter",
+        width=ACTIVE_WIDTH_PX,
+    )
     urlstate.put(strategy=picked_s, user=picked_u, active=None if active == "all" else active)
     return tuple(picked_s), tuple(picked_u), active
 
@@ -51,11 +71,18 @@ def config_list(f: Frame, configs: pd.DataFrame, *, filtered: bool = False) -> N
     freshness(configs, key="sandbox_configs", tz=f.tz)
     if configs.empty:
         st.info(_empty_message(f, filtered=filtered), icon="ℹ️")
-    st.dataframe(derived(config_grid, configs, tz=f.tz), hide_index=True, key="sandbox_config_table",
-                 on_select="rerun", selection_mode="single-row")
+    st.dataframe(
+        derived(config_grid, configs, tz=f.tz),
+        hide_index=True,
+        key="sandbox_config_table",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
     if configs.empty:
         return
-    picked = tuple(st.session_state.get("sandbox_config_table", {}).get("selection", {}).get("rows", []))
+    picked = tuple(
+        st.session_state.get("sandbox_config_table", {}).get("selection", {}).get("rows", [])
+    )
     # Act on a click only once: a row that stays ticked must not override a later choice in the picker.
     if picked != st.session_state.get(TABLE_PICK):
         st.session_state[TABLE_PICK] = picked
@@ -77,7 +104,7 @@ def _empty_message(f: Frame, *, filtered: bool) -> str:
     if filtered:
         return "No configs match the filters. Clear a filter to see more."
     if f.identity.can(EDIT_CONFIG):
-        return "No configs yet. Create one with the \"New config\" button below."
+        return 'No configs yet. Create one with the "New config" button below.'
     return "No configs yet. A strategy developer (or an admin) can create the first one."
 
 
@@ -99,13 +126,24 @@ def pick_config(f: Frame, configs: pd.DataFrame) -> str:
         options.append(current)  # a config outside the filters (or just created) stays selectable
     labels = {"": "(choose a config)", NEW: "➕ New config", **names}
     # The URL decides on a fresh page; afterwards the widget's own state (set through go_to).
-    index = {} if "sandbox_pick" in st.session_state else {"index": options.index(current)
-                                                             if current in options else 0}
+    index = (
+        {}
+        if "sandbox_pick" in st.session_state
+        else {"index": options.index(current) if current in options else 0}
+    )
     row = st.container(horizontal=True, vertical_alignment="bottom")
-    chosen = row.selectbox("Config", options, format_func=lambda v: labels.get(v, v), key="sandbox_pick", **index)
+    chosen = row.selectbox(
+        "Config", options, format_func=lambda v: labels.get(v, v), key="sandbox_pick", **index
+    )
     urlstate.put(config=chosen or None)
-    if f.identity.can(EDIT_CONFIG) and row.button("New config", key="sandbox_new", type="primary",
-                                                  icon=":material/add:", disabled=chosen == NEW, width="content"):
+    if f.identity.can(EDIT_CONFIG) and row.button(
+        "New config",
+        key="sandbox_new",
+        type="primary",
+        icon=":material/add:",
+        disabled=chosen == NEW,
+        width="content",
+    ):
         go_to(NEW)
         st.rerun()
     return chosen
@@ -114,19 +152,31 @@ def pick_config(f: Frame, configs: pd.DataFrame) -> str:
 def actions(f: Frame, row: dict[str, Any]) -> None:
     """Clone, activate/deactivate and delete buttons, each write behind a confirmation."""
     bar = st.container(horizontal=True)
-    if bar.button("Clone", key="sandbox_clone", icon=":material/content_copy:",
-                 disabled=not f.identity.can(EDIT_CONFIG)):
+    if bar.button(
+        "Clone",
+        key="sandbox_clone",
+        icon=":material/content_copy:",
+        disabled=not f.identity.can(EDIT_CONFIG),
+    ):
         start_clone(row)
         go_to(NEW)
         st.rerun()
     verb = "deactivate" if row["is_active"] else "activate"
-    if bar.button(verb.capitalize(), key="sandbox_toggle", icon=":material/power_settings_new:",
-                 disabled=not f.identity.can(ACTIVATE_CONFIG)):
+    if bar.button(
+        verb.capitalize(),
+        key="sandbox_toggle",
+        icon=":material/power_settings_new:",
+        disabled=not f.identity.can(ACTIVATE_CONFIG),
+    ):
         st.session_state[CONFIRM] = (verb, row["id"])
     deps = int(row.get("test_runs") or 0) + int(row.get("ai_conversations") or 0)
-    if bar.button("Delete", key="sandbox_delete", icon=":material/delete:",
-                 disabled=not f.identity.can(DELETE_CONFIG),
-                 help="Only configs without test runs or AI conversations can be deleted"):
+    if bar.button(
+        "Delete",
+        key="sandbox_delete",
+        icon=":material/delete:",
+        disabled=not f.identity.can(DELETE_CONFIG),
+        help="Only configs without test runs or AI conversations can be deleted",
+    ):
         st.session_state[CONFIRM] = ("delete" if deps == 0 else "blocked", row["id"])
     _confirmation(f, row)
 
@@ -137,16 +187,24 @@ def _confirmation(f: Frame, row: dict[str, Any]) -> None:
         return
     action = pending[0]
     if action == "blocked":
-        st.warning("This config has test runs or AI conversations, so it cannot be deleted. "
-                   "Deactivate it instead?", icon="⚠️")
+        st.warning(
+            "This config has test runs or AI conversations, so it cannot be deleted. "
+            "Deactivate it instead?",
+            icon="⚠️",
+        )
         action = "deactivate" if row["is_active"] else ""
     elif action == "activate":
-        st.warning("Activate this config? Any other active config of the same strategy is deactivated "
-                   "in the same step.", icon="⚠️")
+        st.warning(
+            "Activate this config? Any other active config of the same strategy is deactivated "
+            "in the same step.",
+            icon="⚠️",
+        )
     elif action == "deactivate":
         st.warning("Deactivate this config?", icon="⚠️")
     else:
-        st.warning("Delete this config for good? Its version history and audit trail are kept.", icon="⚠️")
+        st.warning(
+            "Delete this config for good? Its version history and audit trail are kept.", icon="⚠️"
+        )
     st.text(f"{row['name']}  ({row['strategy_id']})")
     c1, c2 = st.columns(2)
     if action and c1.button(f"Yes, {action}", key="sandbox_confirm_yes", type="primary"):
@@ -165,10 +223,18 @@ def _do(f: Frame, action: str, row: dict[str, Any]) -> None:
             go_to(None)
             flash("Config deleted.")
         else:
-            others = cmd.set_active(engine, identity=f.identity, config_id=row["id"], active=action == "activate")
+            others = cmd.set_active(
+                engine, identity=f.identity, config_id=row["id"], active=action == "activate"
+            )
             if action == "activate":
-                flash("Config activated." + (f" {len(others)} other config(s) of the strategy deactivated."
-                                             if others else ""))
+                flash(
+                    "Config activated."
+                    + (
+                        f" {len(others)} other config(s) of the strategy deactivated."
+                        if others
+                        else ""
+                    )
+                )
             else:
                 flash("Config deactivated.")
     except (PermissionDenied, ConflictError, SQLAlchemyError) as exc:
@@ -184,5 +250,7 @@ def summary(row: dict[str, Any], f: Frame) -> None:
     when = "never" if pd.isna(deployed) else f"{deployed.astimezone(f.tz):%Y-%m-%d %H:%M}"
     state = "ACTIVE" if row["is_active"] else "inactive"
     version = "? (not a whole number)" if pd.isna(row["version"]) else int(row["version"])
-    st.text(f"{row['name']} · {row['strategy_id']} · user {row['user_id']} · version {version} · "
-            f"{state} · deployed {when}")
+    st.text(
+        f"{row['name']} · {row['strategy_id']} · user {row['user_id']} · version {version} · "
+        f"{state} · deployed {when}"
+    )

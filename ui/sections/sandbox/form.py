@@ -42,9 +42,17 @@ FIELD_LABELS = {
     "universe.primary_symbols": "Primary symbols (comma or space separated)",
     "universe.universe_name": "Universe name",
 }
-META = {"name": ("Name", cs.NAME_MAX), "strategy_id": ("Strategy id", cs.STRATEGY_MAX),
-        "user_id": ("User", cs.USER_MAX), "note": ("Note (why this change)", cs.NOTE_MAX)}
-WRITE_PROBLEMS = ("permission", "conflict", "database")  # refusals of the write itself, shown by the buttons
+META = {
+    "name": ("Name", cs.NAME_MAX),
+    "strategy_id": ("Strategy id", cs.STRATEGY_MAX),
+    "user_id": ("User", cs.USER_MAX),
+    "note": ("Note (why this change)", cs.NOTE_MAX),
+}
+WRITE_PROBLEMS = (
+    "permission",
+    "conflict",
+    "database",
+)  # refusals of the write itself, shown by the buttons
 
 
 GOTO = "sandbox_goto"  # a config to select on the next run (the picker widget is already drawn in this one)
@@ -99,11 +107,22 @@ def new_draft(row: dict[str, Any] | None, *, name: str | None = None) -> dict[st
     row = row or {}
     loaded = {k: row.get(k) for k in ("name", "strategy_id", "user_id", "config_data")}
     text, oversized = _editable_text(row.get("config_data"))
-    return {"loaded": loaded, "config_id": row.get("id"), "loaded_version": _version_of(row) if row else 0,
-            "name": name if name is not None else str(row.get("name") or ""),
-            "strategy_id": str(row.get("strategy_id") or ""), "user_id": str(row.get("user_id") or "default_user"),
-            "json": text, "oversized": oversized, "note": "", "token": uuid.uuid4().hex,
-            "checked": False, "saving": False, "errors": {}, "conflict": None}
+    return {
+        "loaded": loaded,
+        "config_id": row.get("id"),
+        "loaded_version": _version_of(row) if row else 0,
+        "name": name if name is not None else str(row.get("name") or ""),
+        "strategy_id": str(row.get("strategy_id") or ""),
+        "user_id": str(row.get("user_id") or "default_user"),
+        "json": text,
+        "oversized": oversized,
+        "note": "",
+        "token": uuid.uuid4().hex,
+        "checked": False,
+        "saving": False,
+        "errors": {},
+        "conflict": None,
+    }
 
 
 def start_clone(row: dict[str, Any]) -> None:
@@ -136,6 +155,7 @@ def _parsed(text: str) -> Any:
 
 # --- every edit goes into the draft at once ----------------------------------------------------------
 
+
 def _sync(d: dict[str, Any], key: str) -> None:
     """Take what the user changed in any widget since the last run into the draft, then show the draft
     in every widget: the raw JSON holds what the fields hold, and the fields what the JSON holds.
@@ -160,10 +180,18 @@ def _sync(d: dict[str, Any], key: str) -> None:
     if isinstance(base, dict):  # the fields are disabled while the JSON is not an object
         d["json"] = cs.to_json_text(cs.apply_fields(base, typed))
     data = _parsed(d["json"])
-    shown = {f"f_{p}": v for p, v in cs.fields_from_data(data).items()} if isinstance(data, dict) else {}
+    shown = (
+        {f"f_{p}": v for p, v in cs.fields_from_data(data).items()}
+        if isinstance(data, dict)
+        else {}
+    )
     # An edited field keeps the text as typed ("7 , 21"), not as the JSON would write it.
     shown.update({f"f_{p}": v for p, v in typed.items()})
-    for what, value in {**{m: d[m][: META[m][1]] for m in META}, "json": d["json"], **shown}.items():
+    for what, value in {
+        **{m: d[m][: META[m][1]] for m in META},
+        "json": d["json"],
+        **shown,
+    }.items():
         wkey = _wkey(d, key, what)
         if state.get(wkey) != value:
             state[wkey] = value
@@ -184,13 +212,20 @@ def _on_fix_dotted(key: str) -> None:
 
 # --- validation and the write ----------------------------------------------------------------------
 
+
 def _validate(d: dict[str, Any]) -> tuple[cs.Draft | None, cs.Report]:
-    return cs.validate(name=d["name"], strategy_id=d["strategy_id"], user_id=d["user_id"], config_json=d["json"])
+    return cs.validate(
+        name=d["name"], strategy_id=d["strategy_id"], user_id=d["user_id"], config_json=d["json"]
+    )
 
 
 def _unchanged(d: dict[str, Any], valid: cs.Draft) -> bool:
-    now = {"name": valid.name, "strategy_id": valid.strategy_id, "user_id": valid.user_id,
-           "config_data": valid.config_data}
+    now = {
+        "name": valid.name,
+        "strategy_id": valid.strategy_id,
+        "user_id": valid.user_id,
+        "config_data": valid.config_data,
+    }
     return d["config_id"] is not None and now == d["loaded"]
 
 
@@ -207,19 +242,36 @@ def _save(f: Frame, d: dict[str, Any], valid: cs.Draft, note: str, key: str) -> 
     engine = data.write_engine()
     try:
         if d["config_id"] is None:
-            new_id = cmd.create_config(engine, identity=f.identity, name=valid.name, strategy_id=valid.strategy_id,
-                                       user_id=valid.user_id, config_data=valid.config_data, note=note or None)
+            new_id = cmd.create_config(
+                engine,
+                identity=f.identity,
+                name=valid.name,
+                strategy_id=valid.strategy_id,
+                user_id=valid.user_id,
+                config_data=valid.config_data,
+                note=note or None,
+            )
             done[d["token"]] = 1
             go_to(new_id)
             flash("Config created (version 1, inactive).")
         else:
-            res = cmd.save_config(engine, identity=f.identity, config_id=d["config_id"],
-                                  loaded_version=d["loaded_version"], name=valid.name,
-                                  strategy_id=valid.strategy_id, user_id=valid.user_id,
-                                  config_data=valid.config_data, note=note or None)
+            res = cmd.save_config(
+                engine,
+                identity=f.identity,
+                config_id=d["config_id"],
+                loaded_version=d["loaded_version"],
+                name=valid.name,
+                strategy_id=valid.strategy_id,
+                user_id=valid.user_id,
+                config_data=valid.config_data,
+                note=note or None,
+            )
             done[d["token"]] = res.version
-            flash(f"Already saved as version {res.version}; the repeated click was ignored." if res.repeated
-                  else f"Saved as version {res.version}.")
+            flash(
+                f"Already saved as version {res.version}; the repeated click was ignored."
+                if res.repeated
+                else f"Saved as version {res.version}."
+            )
     except cmd.SaveConflict as exc:
         d["conflict"] = {"current": exc.current_version}
         data.invalidate("sandbox")
@@ -244,6 +296,7 @@ def _write_failed(d: dict[str, Any], exc: Exception) -> None:
 
 
 # --- drawing ---------------------------------------------------------------------------------------
+
 
 def _problems_at(problems: dict[str, list[str]], *keys: str) -> None:
     """The problems of `keys`, right where they are called (below their field); plain text only."""
@@ -271,16 +324,23 @@ def _fields(d: dict[str, Any], key: str, problems: dict[str, list[str]], report:
     data = _parsed(d["json"])
     editable = isinstance(data, dict)
     if not editable:
-        st.info("The raw JSON is not a JSON object yet: fix it in the Raw JSON tab. The fields show what it "
-                "holds once it parses.", icon="ℹ️")
+        st.info(
+            "The raw JSON is not a JSON object yet: fix it in the Raw JSON tab. The fields show what it "
+            "holds once it parses.",
+            icon="ℹ️",
+        )
     unknown = report.unknown_messages()
     for section in cs.SECTIONS:
         st.caption(section.capitalize())
         row = st.container(horizontal=True)  # one block, where st.columns adds one per column
         for path in (p for p in FIELD_LABELS if p.startswith(section + ".")):
             cell = row.container()
-            cell.text_input(FIELD_LABELS[path], max_chars=cs.FIELD_MAX_CHARS, key=_wkey(d, key, f"f_{path}"),
-                            disabled=not editable)
+            cell.text_input(
+                FIELD_LABELS[path],
+                max_chars=cs.FIELD_MAX_CHARS,
+                key=_wkey(d, key, f"f_{path}"),
+                disabled=not editable,
+            )
             with cell:
                 _problems_at(problems, path)
         _problems_at(problems, section)
@@ -294,20 +354,38 @@ def _fields(d: dict[str, Any], key: str, problems: dict[str, list[str]], report:
             st.text(f"⚠️ {message}")
 
 
-def _raw(d: dict[str, Any], key: str, problems: dict[str, list[str]], report: cs.Report,
-         shown_elsewhere: set[str]) -> None:
-    st.text_area("config_data (JSON)", height=300, max_chars=cs.MAX_JSON_CHARS, key=_wkey(d, key, "json"),
-                 help=f"At most {cs.MAX_JSON_CHARS:,} characters")
+def _raw(
+    d: dict[str, Any],
+    key: str,
+    problems: dict[str, list[str]],
+    report: cs.Report,
+    shown_elsewhere: set[str],
+) -> None:
+    st.text_area(
+        "config_data (JSON)",
+        height=300,
+        max_chars=cs.MAX_JSON_CHARS,
+        key=_wkey(d, key, "json"),
+        help=f"At most {cs.MAX_JSON_CHARS:,} characters",
+    )
     _problems_at(problems, *[k for k in problems if k not in shown_elsewhere])
     if d["oversized"]:
-        st.warning(f"The stored config_data has {d['oversized']:,} characters, more than the editor takes "
-                   f"({cs.MAX_JSON_CHARS:,}): it was not loaded. Whatever you write here replaces it when saved.",
-                   icon="⚠️")
+        st.warning(
+            f"The stored config_data has {d['oversized']:,} characters, more than the editor takes "
+            f"({cs.MAX_JSON_CHARS:,}): it was not loaded. Whatever you write here replaces it when saved.",
+            icon="⚠️",
+        )
         with st.expander("The stored config_data"):
             show_json(d["loaded"]["config_data"], key=f"sandbox_stored_{key}")
     if report.dotted_keys:
-        st.button("Fix dotted keys", key=_wkey(d, key, "fixdots"), icon=":material/build:", on_click=_on_fix_dotted,
-                  args=(key,), help="Move top-level keys like \"universe.primary_symbols\" into their section")
+        st.button(
+            "Fix dotted keys",
+            key=_wkey(d, key, "fixdots"),
+            icon=":material/build:",
+            on_click=_on_fix_dotted,
+            args=(key,),
+            help='Move top-level keys like "universe.primary_symbols" into their section',
+        )
 
 
 def _summary(d: dict[str, Any], report: cs.Report, problems: dict[str, list[str]]) -> None:
@@ -325,8 +403,15 @@ def _summary(d: dict[str, Any], report: cs.Report, problems: dict[str, list[str]
             st.error("Not saved. Your draft is kept.", icon="🚫")
             _problems_at(problems, k)
     if d["checked"] and not problems:
-        extra = f" ({len(report.unknown_keys)} unknown, kept as they are)" if report.unknown_keys else ""
-        st.success(f"Valid: {report.keys_checked} keys checked{extra}. Nothing is saved until you save.", icon="✅")
+        extra = (
+            f" ({len(report.unknown_keys)} unknown, kept as they are)"
+            if report.unknown_keys
+            else ""
+        )
+        st.success(
+            f"Valid: {report.keys_checked} keys checked{extra}. Nothing is saved until you save.",
+            icon="✅",
+        )
 
 
 def _version_notices(d: dict[str, Any], row: dict[str, Any] | None, key: str) -> None:
@@ -336,12 +421,18 @@ def _version_notices(d: dict[str, Any], row: dict[str, Any] | None, key: str) ->
         return
     current = _version_of(row)
     if current is None or d["loaded_version"] is None:
-        st.warning("This config's stored version is not a whole number, so no new version can be saved over it. "
-                   "Clone it to keep your changes as a new config.", icon="⚠️")
+        st.warning(
+            "This config's stored version is not a whole number, so no new version can be saved over it. "
+            "Clone it to keep your changes as a new config.",
+            icon="⚠️",
+        )
         return
     if current == d["loaded_version"]:
         return
-    st.info(f"Version {current} was saved since this form loaded version {d['loaded_version']}.", icon="ℹ️")
+    st.info(
+        f"Version {current} was saved since this form loaded version {d['loaded_version']}.",
+        icon="ℹ️",
+    )
     if st.button(f"Load version {current} (discard my draft)", key=f"sandbox_loadnew_{key}"):
         _drafts().pop(key, None)
         st.rerun()
@@ -353,13 +444,21 @@ def conflict_panel(f: Frame, d: dict[str, Any], key: str) -> None:
     if current is None:
         st.error("This config was deleted since you loaded it. Your draft is kept.", icon="🚫")
         if st.button("Create a new config from my draft", key=f"sandbox_recreate_{key}"):
-            _drafts()[NEW] = {**d, "config_id": None, "loaded_version": 0, "conflict": None,
-                              "token": uuid.uuid4().hex}
+            _drafts()[NEW] = {
+                **d,
+                "config_id": None,
+                "loaded_version": 0,
+                "conflict": None,
+                "token": uuid.uuid4().hex,
+            }
             go_to(NEW)
             st.rerun()
         return
-    st.warning(f"Someone saved version {current} after you loaded version {d['loaded_version']}. "
-               "Nothing was saved; your draft is kept.", icon="⚠️")
+    st.warning(
+        f"Someone saved version {current} after you loaded version {d['loaded_version']}. "
+        "Nothing was saved; your draft is kept.",
+        icon="⚠️",
+    )
     hist = data.fetch(q.config_history, config_id=d["config_id"])
     between = hist[(hist["version"] > d["loaded_version"]) & (hist["version"] <= current)]
     st.dataframe(between[["version", "changed_by", "changed_at", "note"]], hide_index=True)
@@ -371,13 +470,17 @@ def conflict_panel(f: Frame, d: dict[str, Any], key: str) -> None:
     if len(new):
         with st.expander(f"The whole config_data of version {current}"):
             show_json(new.iloc[0], key=f"sandbox_conflict_json_{key}")
-    st.caption(f"Saving your draft on top makes it version {current + 1} as it stands: where the other save changed "
-               "a key your draft also holds, your draft's value wins.")
+    st.caption(
+        f"Saving your draft on top makes it version {current + 1} as it stands: where the other save changed "
+        "a key your draft also holds, your draft's value wins."
+    )
     c1, c2 = st.columns(2)
     if c1.button(f"Reload version {current} (discard my draft)", key=f"sandbox_reload_{key}"):
         _drafts().pop(key, None)
         st.rerun()
-    if c2.button(f"Save my draft on top of version {current}", key=f"sandbox_ontop_{key}", type="primary"):
+    if c2.button(
+        f"Save my draft on top of version {current}", key=f"sandbox_ontop_{key}", type="primary"
+    ):
         d["loaded_version"], d["conflict"], d["loaded"] = current, None, {}  # {}: never "unchanged"
         d["checked"], d["saving"], d["errors"] = True, True, {}
         valid, _ = _validate(d)
@@ -413,11 +516,18 @@ def editor(f: Frame, row: dict[str, Any] | None) -> None:
         _raw(d, key, problems, report, at_fields)
     _meta_input(d, key, "note", problems)
     buttons = st.container(horizontal=True)
-    buttons.button("Check", key=_wkey(d, key, "check"), icon=":material/rule:", on_click=_on_check, args=(key,))
+    buttons.button(
+        "Check", key=_wkey(d, key, "check"), icon=":material/rule:", on_click=_on_check, args=(key,)
+    )
     label = "Create config" if row is None else "Save new version"
     unnumbered = row is not None and d["loaded_version"] is None
-    if buttons.button(label, key=_wkey(d, key, "save"), type="primary", icon=":material/save:",
-                      disabled=not can_edit or unnumbered):
+    if buttons.button(
+        label,
+        key=_wkey(d, key, "save"),
+        type="primary",
+        icon=":material/save:",
+        disabled=not can_edit or unnumbered,
+    ):
         d["checked"], d["saving"], d["errors"] = True, True, {}
         if valid is not None:
             _save(f, d, valid, d["note"], key)

@@ -25,12 +25,22 @@ def trend_figure(runs: pd.DataFrame, tz: tzinfo) -> go.Figure:
     ordered = runs.sort_values("created_at")
     when = ordered["created_at"].dt.tz_convert(tz)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=when, y=ordered["opportunities_found"].astype("float"), name="Opportunities"),
-                  secondary_y=False)
-    fig.add_trace(go.Scatter(x=when, y=ordered["avg_expected_value"], name="Average EV", mode="lines+markers"),
-                  secondary_y=True)
-    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title="Test runs over time",
-                      legend={"orientation": "h"})
+    fig.add_trace(
+        go.Bar(x=when, y=ordered["opportunities_found"].astype("float"), name="Opportunities"),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=when, y=ordered["avg_expected_value"], name="Average EV", mode="lines+markers"
+        ),
+        secondary_y=True,
+    )
+    fig.update_layout(
+        height=320,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        title="Test runs over time",
+        legend={"orientation": "h"},
+    )
     fig.update_yaxes(title_text="opportunities", secondary_y=False)
     fig.update_yaxes(title_text="average EV ($)", secondary_y=True)
     return fig
@@ -41,14 +51,23 @@ def runs(f: Frame, row: dict[str, Any]) -> None:
     table = data.fetch(q.config_runs, config_id=row["id"])
     freshness(table, key="sandbox_runs", tz=f.tz)
     if table.empty:
-        st.info("This config has no test runs (the backend keeps successful runs of the last 30 days).", icon="ℹ️")
+        st.info(
+            "This config has no test runs (the backend keeps successful runs of the last 30 days).",
+            icon="ℹ️",
+        )
         return
-    st.dataframe(to_tz(table, f.tz)[["created_at", "execution_time_ms", "opportunities_found", *METRIC_COLUMNS,
-                                      "shape"]], hide_index=True)
+    st.dataframe(
+        to_tz(table, f.tz)[
+            ["created_at", "execution_time_ms", "opportunities_found", *METRIC_COLUMNS, "shape"]
+        ],
+        hide_index=True,
+    )
     export_buttons(table, key="sandbox_runs_export", filename="test_runs")
     st.plotly_chart(trend_figure(table, f.tz), key="sandbox_runs_chart")
-    labels = {str(r.id): f"{local_time(r.created_at, f.tz)} · {r.opportunities_found} opps · {r.id}"
-              for r in table.itertuples()}
+    labels = {
+        str(r.id): f"{local_time(r.created_at, f.tz)} · {r.opportunities_found} opps · {r.id}"
+        for r in table.itertuples()
+    }
     ids = list(labels)
     _detail(st.selectbox("Run", ids, format_func=labels.get, key="sandbox_run_pick"))
     if len(ids) >= 2:
@@ -68,7 +87,9 @@ def _detail(run_id: str) -> None:
     with c2:
         st.caption("Results")
         show_json(rec["test_results"])
-    opps = rec["test_results"].get("opportunities") if isinstance(rec["test_results"], dict) else None
+    opps = (
+        rec["test_results"].get("opportunities") if isinstance(rec["test_results"], dict) else None
+    )
     if isinstance(opps, list) and opps:
         st.caption(f"Opportunities of this run: {len(opps)}")
         st.dataframe(opportunity_table(opps), hide_index=True)
@@ -77,8 +98,12 @@ def _detail(run_id: str) -> None:
 def opportunity_table(opps: list[Any]) -> pd.DataFrame:
     """A run's opportunities as a table; nested values (legs) as JSON text (made without recursion:
     a stored value may nest as deep as the parser allowed, deeper than json.dumps goes in a page)."""
-    rows = [{k: (canonical(v) if isinstance(v, dict | list) else v) for k, v in o.items()}
-            if isinstance(o, dict) else {"value": canonical(o)} for o in opps]
+    rows = [
+        {k: (canonical(v) if isinstance(v, dict | list) else v) for k, v in o.items()}
+        if isinstance(o, dict)
+        else {"value": canonical(o)}
+        for o in opps
+    ]
     frame = pd.DataFrame(rows)
     return frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
 

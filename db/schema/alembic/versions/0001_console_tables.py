@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
     )
     op.create_index("ix_console_audit_log_at", "console_audit_log", ["at"])
-    op.create_index("ix_console_audit_log_target", "console_audit_log", ["target_type", "target_id"])
+    op.create_index(
+        "ix_console_audit_log_target", "console_audit_log", ["target_type", "target_id"]
+    )
     op.create_table(
         "console_config_history",
         sa.Column("id", Str(64), primary_key=True),

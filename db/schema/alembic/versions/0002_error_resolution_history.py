@@ -26,8 +26,11 @@ def upgrade() -> None:
         sa.Column("action", Str(32), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
     )
-    op.create_index("ix_console_error_resolution_history_error", "console_error_resolution_history",
-                    ["error_id", "at"])
+    op.create_index(
+        "ix_console_error_resolution_history_error",
+        "console_error_resolution_history",
+        ["error_id", "at"],
+    )
 
 
 def downgrade() -> None:
