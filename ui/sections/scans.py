@@ -562,7 +562,7 @@ def _compare(ov: q.ScanOverview, row: pd.Series, f: Frame) -> None:
     diff = derived(_diff_grid, params, a=str(row["id"]), b=other, changed_only=not all_keys)
     if diff is None:
         return
-    if diff.num_rows == 0:
+    if len(diff) == 0:
         st.caption("Identical parameters and symbols.")
     else:
         st.dataframe(diff, hide_index=True, width="stretch")
