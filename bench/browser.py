@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.common import CHROMIUM, CHROMIUM_ARGS, OUT, median
+from bench.common import OUT, median
+from harness.browser import launched_chromium
 
 # The state of the main area: the script state, and whether every visible dataframe and chart
 # (not in a collapsed expander) has rendered. Elements load their JavaScript lazily (a skeleton
@@ -96,33 +97,25 @@ def measure(
     The servers take turns page by page and run by run (floor, big, floor, big, ...): a change of the
     machine's load during the measure weighs on both sides of a ratio alike.
     """
-    from playwright.sync_api import sync_playwright
-
     out: dict[str, dict[str, Any]] = {name: {} for name in bases}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            for base in bases.values():
-                _visible_after(
-                    browser, base + "/"
-                )  # the entry page first: a fresh server's deep links need it
-            for path in url_paths:
-                first = {
-                    name: _visible_after(browser, f"{base}/{path}") for name, base in bases.items()
+    with launched_chromium() as browser:
+        for base in bases.values():  # the entry page first: a fresh server's deep links need it
+            _visible_after(browser, base + "/")
+        for path in url_paths:
+            first = {
+                name: _visible_after(browser, f"{base}/{path}") for name, base in bases.items()
+            }
+            steady: dict[str, list[tuple[float | None, str]]] = {name: [] for name in bases}
+            for _ in range(runs):
+                for name, base in bases.items():
+                    steady[name].append(_visible_after(browser, f"{base}/{path}"))
+            for name in bases:
+                times = [t for t, _ in steady[name] if t is not None]
+                out[name][path] = {
+                    "first_s": first[name][0],
+                    "median_s": median(times),
+                    "all": [round(t, 3) for t in times],
+                    "element": first[name][1],
+                    "failures": sum(1 for t, _ in steady[name] if t is None),
                 }
-                steady: dict[str, list[tuple[float | None, str]]] = {name: [] for name in bases}
-                for _ in range(runs):
-                    for name, base in bases.items():
-                        steady[name].append(_visible_after(browser, f"{base}/{path}"))
-                for name in bases:
-                    times = [t for t, _ in steady[name] if t is not None]
-                    out[name][path] = {
-                        "first_s": first[name][0],
-                        "median_s": median(times),
-                        "all": [round(t, 3) for t in times],
-                        "element": first[name][1],
-                        "failures": sum(1 for t, _ in steady[name] if t is None),
-                    }
-        finally:
-            browser.close()
     return out

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from db.engine import make_engine
 from db.models import Base
+from harness.browser import CHROMIUM, chromium_available, launched_chromium, playwright_available
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +57,7 @@ SERVER_URLS = {
     ),
     "mariadb": os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
+REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER", "") not in ("", "0", "false")
 REQUIRED = {e.strip() for e in os.environ.get("REQUIRE_ENGINES", "").split(",") if e.strip()}
 ENGINE_KINDS = ["sqlite", "postgresql", "mariadb"]
 
@@ -291,3 +293,29 @@ def still_clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
         ) is ui.kit.frame.rounded_now:
             monkeypatch.setattr(mod, "rounded_now", lambda: fixed)
     return fixed
+
+
+def _browser_missing() -> str:
+    if not chromium_available():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    return "" if playwright_available() else "playwright is not installed"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium, with Playwright to drive it: skips without them, fails instead under
+    REQUIRE_BROWSER=1 (as .ci/run sets)."""
+    missing = _browser_missing()
+    if missing and REQUIRE_BROWSER:
+        pytest.fail(f"{missing}; the real-browser tests need it and REQUIRE_BROWSER=1 is set")
+    if missing:
+        pytest.skip(f"{missing}; the real-browser tests need it")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: str) -> Iterator[Any]:
+    """The one headless Chromium of this test process, shared by every test that drives a browser:
+    while Playwright's sync API is open, a second one (or asyncio.run) refuses to start in its thread."""
+    with launched_chromium() as launched:
+        yield launched

@@ -1,18 +1,8 @@
-"""Real-browser helpers: start the dashboard as the README does, prepare its database, drive
-Chromium, and look for error elements and database text turned into HTML."""
+"""Real-browser helpers: prepare the dashboard's database, drive its pages in Chromium, and look
+for error elements and database text turned into HTML (harness/ starts the server and browser)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,125 +10,7 @@ from robust_support import prepare_database  # noqa: F401 - re-exported for the 
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SERVER_START_TIMEOUT_S = 90
 RUN_TIMEOUT_MS = 60_000
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """A running `streamlit run app.py` on a port of its own."""
-
-    port: int
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-    env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-
-    def rss_kb(self) -> int:
-        """Resident memory of the server process (kB, from /proc)."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
-
-
-def _healthy(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-@contextmanager
-def running_server(
-    database_url: str,
-    log_dir: Path,
-    *,
-    extra_env: dict[str, str] | None = None,
-    args: Sequence[str] = (),
-) -> Iterator[Server]:
-    """Start the dashboard as the README does (`streamlit run app.py`, plus `args`), wait for health, stop it."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-    for name in ("STREAMLIT_SERVER_ADDRESS", "STREAMLIT_SERVER_ALLOWED_HOSTS", "DATABASE_READ_URL"):
-        env.pop(name, None)
-    log_path = log_dir / f"streamlit-{port}.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-                *args,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(port=port, proc=proc, log_path=log_path, env=env)
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(server.base):
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"streamlit exited with {proc.returncode}:\n{server.log()[-3000:]}"
-                )
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"streamlit not healthy after {SERVER_START_TIMEOUT_S}s:\n{server.log()[-3000:]}"
-                )
-            time.sleep(0.3)
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
-
-def chromium_available() -> bool:
-    return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
 
 
 # --- in the page ------------------------------------------------------------------------

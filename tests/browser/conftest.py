@@ -1,4 +1,5 @@
-"""Fixtures of the real-browser tests: a dashboard server on demo data, Debian's Chromium.
+"""Fixtures of the real-browser tests: a dashboard server on demo data, and a fresh page of the
+session's Chromium (tests/conftest.py's `browser`).
 
 Without /usr/bin/chromium the tests skip with a reason; with REQUIRE_BROWSER=1 (as .ci/run
 sets) they fail instead. Nothing here writes to data/console.db: the server gets DATABASE_URL
@@ -7,7 +8,6 @@ pointing at a temporary SQLite file.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +17,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "robustness"))  # robust_support
 
-from browser_support import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    Server,
-    chromium_available,
-    prepare_database,
-    running_server,
-)
+from browser_support import prepare_database  # noqa: E402
 
-REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER", "") not in ("", "0", "false")
+from harness.server import Server, running_server  # noqa: E402
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -36,42 +29,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
 
 
-def _require_chromium() -> None:
-    if chromium_available():
-        return
-    msg = f"Chromium not found at {CHROMIUM} (apt-get install chromium); browser tests need it"
-    if REQUIRE_BROWSER:
-        pytest.fail(msg + " and REQUIRE_BROWSER=1 is set")
-    pytest.skip(msg)
-
-
 @pytest.fixture(scope="session")
-def chromium() -> str:
-    """The Chromium executable (skips, or fails under REQUIRE_BROWSER=1, when missing)."""
-    _require_chromium()
-    return CHROMIUM
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the whole session."""
-    _require_chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if REQUIRE_BROWSER:
-            pytest.fail("playwright is not installed and REQUIRE_BROWSER=1 is set")
-        pytest.skip("playwright is not installed")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def demo_db(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A temporary SQLite file with all tables and demo data (demo.generate), shared by the session."""
-    _require_chromium()
     path = tmp_path_factory.mktemp("demo") / "console.db"
     url = f"sqlite:///{path}"
     info = prepare_database(url, demo=True)
@@ -81,7 +41,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def server(demo_db: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The dashboard on demo data, for the whole session."""
-    with running_server(demo_db["url"], tmp_path_factory.mktemp("logs")) as srv:
+    with running_server(demo_db["url"], tmp_path_factory.mktemp("logs") / "streamlit.log") as srv:
         yield srv
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from browser_support import error_elements, open_page, running_server, screenshot
+from browser_support import error_elements, open_page, screenshot
+
+from harness.server import running_server
 
 
 def _view(page: Any) -> dict[str, Any]:
@@ -29,18 +31,18 @@ def _view(page: Any) -> dict[str, Any]:
 def test_deep_link_first_request_matches_normal_view(
     browser: Any, demo_db: dict[str, Any], tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    with running_server(demo_db["url"], tmp_path) as srv:
+    with running_server(demo_db["url"], tmp_path / "streamlit.log") as srv:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         first = context.new_page()
-        open_page(first, f"{srv.base}/errors?range=7d")  # the server's very first request
+        open_page(first, f"{srv.base_url}/errors?range=7d")  # the server's very first request
         deep = _view(first)
         screenshot(first, "deeplink-first-request-errors")
         context.close()
 
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         normal = context.new_page()
-        open_page(normal, f"{srv.base}/")
-        open_page(normal, f"{srv.base}/errors?range=7d")
+        open_page(normal, f"{srv.base_url}/")
+        open_page(normal, f"{srv.base_url}/errors?range=7d")
         via_root = _view(normal)
         context.close()
 

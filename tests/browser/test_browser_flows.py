@@ -9,14 +9,12 @@ from typing import Any
 
 import pytest
 from browser_support import (
-    Server,
     click_grid_row,
     error_elements,
     grids,
     open_page,
     prepare_database,
     query_of,
-    running_server,
     screenshot,
     wait_for_rerun,
     wait_for_run,
@@ -28,6 +26,7 @@ from db.commands.sandbox import create_config
 from db.engine import make_engine
 from db.models import CriticalErrorLog, SandboxStrategyConfig
 from db.own_models import AuditLog
+from harness.server import Server, running_server
 
 CONFIG = {
     "trading": {
@@ -71,7 +70,7 @@ def app(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]
         config_data=CONFIG,
     )
     engine.dispose()
-    with running_server(url, path.parent) as srv:
+    with running_server(url, path.parent / "streamlit.log") as srv:
         yield App(srv, url, config_id)
 
 
@@ -126,7 +125,7 @@ def _open_group_with_first_occurrence_selected(page: Any, base: str) -> str:
 def test_resolve_flow(app: App, browser: Any) -> None:
     context, page = _context_page(browser)
     try:
-        _open_group_with_first_occurrence_selected(page, app.server.base)
+        _open_group_with_first_occurrence_selected(page, app.server.base_url)
         _submit(page, "Resolve selected (1)")  # no note yet
         assert "A note is required" in _alert_with(page, "A note is required"), _alerts(page)
         _note(page, "Note (required)", "restarted the market data feed (browser test)")
@@ -152,8 +151,8 @@ def test_resolve_race_between_two_browsers(app: App, browser: Any) -> None:
     ctx_a, a = _context_page(browser)
     ctx_b, b = _context_page(browser)
     try:
-        group = _open_group_with_first_occurrence_selected(a, app.server.base)
-        group_b = _open_group_with_first_occurrence_selected(b, app.server.base)
+        group = _open_group_with_first_occurrence_selected(a, app.server.base_url)
+        group_b = _open_group_with_first_occurrence_selected(b, app.server.base_url)
         assert group == group_b
         _note(a, "Note (required)", "fixed by A")
         _submit(a, "Resolve selected (1)")
@@ -203,7 +202,7 @@ def test_config_stays_open_after_someone_else_saves(app: App, browser: Any) -> N
     ctx_b, b = _context_page(browser)
     try:
         for pg in (a, b):
-            open_page(pg, f"{app.server.base}/sandbox?config={app.config_id}")
+            open_page(pg, f"{app.server.base_url}/sandbox?config={app.config_id}")
         version = _config_row(app)[0]
         _set_name(a, f"Saved by A at v{version}")
         _submit(a, "Save new version")
@@ -227,7 +226,7 @@ def test_config_edit_with_conflict_between_two_browsers(app: App, browser: Any) 
     ctx_b, b = _context_page(browser)
     try:
         for pg in (a, b):
-            open_page(pg, f"{app.server.base}/sandbox?config={app.config_id}")
+            open_page(pg, f"{app.server.base_url}/sandbox?config={app.config_id}")
             assert pg.get_by_role("button", name="Save new version").count(), _alerts(pg)
         start_version = _config_row(app)[0]
 
@@ -242,7 +241,7 @@ def test_config_edit_with_conflict_between_two_browsers(app: App, browser: Any) 
             and "JSON syntax error" in a.locator('[data-testid="stMain"]').inner_text()
         )
         assert _config_row(app)[0] == start_version
-        open_page(a, f"{app.server.base}/sandbox?config={app.config_id}")
+        open_page(a, f"{app.server.base_url}/sandbox?config={app.config_id}")
         if a.get_by_role("button", name="Reload version").count():
             a.get_by_role("button", name="Reload version").first.click()
             wait_for_rerun(a)

@@ -25,7 +25,8 @@ def _load_module() -> Any:
 
 def test_concurrent_sessions(chromium: str) -> None:
     load = _load_module()
-    # Its own thread: the async Playwright run needs a thread without the sync API's event loop.
+    # Its own thread: bench/load.py runs asyncio, which cannot start where the session's sync
+    # Playwright (the `browser` fixture of an earlier test in this process) keeps its loop.
     with ThreadPoolExecutor(1) as pool:
         result = pool.submit(
             load.run_load,

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from browser_support import (
-    Server,
     click_grid_row,
     download,
     error_elements,
@@ -19,20 +18,20 @@ from browser_support import (
     open_page,
     prepare_database,
     reveal_exports,
-    running_server,
     screenshot,
     wait_for_run,
 )
 from robust_support import PAGE_IDS, PAGES, PageSpec
 
 from demo.messy import MARKER, REMOTE
+from harness.server import Server, running_server
 
 
 @pytest.fixture(scope="module")
 def messy_server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     path = tmp_path_factory.mktemp("messy-browser") / "messy.db"
     prepare_database(f"sqlite:///{path}", demo=False, messy_seed=21)
-    with running_server(f"sqlite:///{path}", path.parent) as srv:
+    with running_server(f"sqlite:///{path}", path.parent / "streamlit.log") as srv:
         yield srv
 
 
@@ -59,7 +58,7 @@ def _expand_all(page: Any) -> None:
 
 @pytest.mark.parametrize("spec", PAGES, ids=PAGE_IDS)
 def test_no_element_from_database_text(messy_server: Server, page: Any, spec: PageSpec) -> None:
-    open_page(page, f"{messy_server.base}/{spec.url_path}?range=30d")
+    open_page(page, f"{messy_server.base_url}/{spec.url_path}?range=30d")
     _check(page, spec, "open")
     _expand_all(page)
     _check(page, spec, "tabs and expanders")

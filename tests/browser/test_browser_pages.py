@@ -117,14 +117,14 @@ def _crosslink(page: Any, spec: PageSpec) -> bool:
 @pytest.mark.parametrize("spec", PAGES, ids=PAGE_IDS)
 def test_page_in_browser(server: Any, page: Any, spec: PageSpec) -> None:
     """Open, views, export, select a row (detail), cross-link, then the sidebar time range."""
-    open_page(page, f"{server.base}/{spec.url_path}?range=30d")
+    open_page(page, f"{server.base_url}/{spec.url_path}?range=30d")
     _no_errors(page, f"{spec.name}: open")
     assert spec.title in page.locator("h1").first.inner_text()
     screenshot(page, f"page-{spec.name}")
     done = set()
     if _views(page, spec):
         done.add("views")
-    open_page(page, f"{server.base}/{spec.url_path}?range=30d")
+    open_page(page, f"{server.base_url}/{spec.url_path}?range=30d")
     if _export(page, spec):
         done.add("export")
     if _select_row(page, spec):
@@ -133,7 +133,7 @@ def test_page_in_browser(server: Any, page: Any, spec: PageSpec) -> None:
             done.add("export")
     if _crosslink(page, spec):
         done.add("crosslink")
-    open_page(page, f"{server.base}/{spec.url_path}?range=30d")
+    open_page(page, f"{server.base_url}/{spec.url_path}?range=30d")
     for key in ("7d", "24h"):
         set_time_range(page, key)
         _no_errors(page, f"{spec.name}: time range {key}")

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
-from browser_support import ARTIFACTS, Server
+from browser_support import ARTIFACTS
+
+from harness.server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAD_FIXTURE = ROOT.parent / "shared" / "fixtures" / "origin-head.db"
@@ -113,7 +115,7 @@ class Site:
     def link(self, path: str, **params: str) -> str:
         """A URL of the console with the data set's window and the given parameters."""
         query = {**self.window, **params}
-        return f"{self.server.base}/{path}" + (f"?{urlencode(query)}" if query else "")
+        return f"{self.server.base_url}/{path}" + (f"?{urlencode(query)}" if query else "")
 
     def query(self, stmt: Any) -> list[Any]:
         from db.engine import make_engine

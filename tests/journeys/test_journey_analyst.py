@@ -69,8 +69,8 @@ def _money(text: str) -> float | None:
     return float(re.sub(r"[$,]", "", m.group(0))) if m else None
 
 
-def test_analyst_sitting(site: Site, journey_browser: Any) -> None:
-    with sitting("analyst", site, journey_browser) as j:
+def test_analyst_sitting(site: Site, browser: Any) -> None:
+    with sitting("analyst", site, browser) as j:
         with j.step("Scans"):
             j.goto(site.link("scans"))
             text = main_text(j)

@@ -43,10 +43,10 @@ def _notes(site: Site, note: str) -> dict[str, Any]:
     return {r.id: r.resolved_at for r in rows}
 
 
-def test_ops_start_of_shift(site: Site, journey_browser: Any) -> None:
+def test_ops_start_of_shift(site: Site, browser: Any) -> None:
     note = f"restarted the feed, shift {uuid.uuid4().hex[:6]}"
     undo_note = f"came back after the restart {uuid.uuid4().hex[:6]}"
-    with sitting("ops", site, journey_browser) as j:
+    with sitting("ops", site, browser) as j:
         with j.step("Health at the start of the shift"):
             j.goto(site.link("health"))
             text = main_text(j)

@@ -97,10 +97,10 @@ def _config(site: Site, config_id: str) -> Any:
     return rows[0] if rows else None
 
 
-def test_strategy_developer_sitting(site: Site, journey_browser: Any) -> None:
+def test_strategy_developer_sitting(site: Site, browser: Any) -> None:
     tag = uuid.uuid4().hex[:6]
     name = f"Journey config {tag}"
-    with sitting("strategy", site, journey_browser) as j:
+    with sitting("strategy", site, browser) as j:
         with j.step("Sandbox"):
             j.goto(site.link("sandbox"))
             j.check("Sandbox" in main_text(j), "the Sandbox page has no title")

@@ -3,11 +3,10 @@ activation, no checks at all, one check), on the figure itself and on the page."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -107,17 +106,11 @@ def test_every_panel_has_a_trace_over_the_window() -> None:
     assert fig.layout.yaxis.type == "category"
 
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
-
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("REQUIRE_BROWSER"), reason="no Chromium"
-)
 @pytest.mark.parametrize("activations", [0, 1])
-def test_the_drawn_chart_has_date_ticks_over_the_window(tmp_path: Path, activations: int) -> None:
+def test_the_drawn_chart_has_date_ticks_over_the_window(
+    tmp_path: Path, browser: Any, activations: int
+) -> None:
     """The figure as Chromium draws it: the shared bottom axis shows the window's dates."""
-    from playwright.sync_api import sync_playwright
-
     from ui.charts.monitor import service_timeline
 
     fig = service_timeline(
@@ -129,29 +122,18 @@ def test_the_drawn_chart_has_date_ticks_over_the_window(tmp_path: Path, activati
     )
     html = tmp_path / "timeline.html"
     fig.write_html(str(html), include_plotlyjs=True)
-
-    def drawn_ticks() -> list[str]:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    try:
+        page.goto(html.as_uri())
+        page.wait_for_selector("g.x4tick text", state="attached", timeout=20_000)
+        ticks = list(
+            page.evaluate(
+                "() => Array.from(document.querySelectorAll('g.x4tick text'))"
+                ".map(t => t.textContent)"
             )
-            try:
-                page = browser.new_page(viewport={"width": 1000, "height": 700})
-                page.goto(html.as_uri())
-                page.wait_for_selector("g.x4tick text", state="attached", timeout=20_000)
-                return list(
-                    page.evaluate(
-                        "() => Array.from(document.querySelectorAll('g.x4tick text'))"
-                        ".map(t => t.textContent)"
-                    )
-                )
-            finally:
-                browser.close()
-
-    # In a thread of its own: a session-wide Playwright of other browser tests in this worker keeps an
-    # event loop running in the main thread, where the sync API refuses to start.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ticks = pool.submit(drawn_ticks).result()
+        )
+    finally:
+        page.close()
     assert ticks[0].startswith("12:00") and "Mar 1, 2026" in ticks[0]
     assert "00:00Mar 2, 2026" in ticks and ticks[-1] == "12:00"
 

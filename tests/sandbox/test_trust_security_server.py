@@ -4,10 +4,8 @@ local mode, every permission, without any cookie (issue 12, Security)."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
+import socket
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,15 +14,10 @@ import pytest
 from db.engine import make_engine
 from db.models import Base
 from db.own_models import OwnBase
-from tests.conftest import ROOT
-
-sys.path.insert(
-    0, str(ROOT / "tests" / "robustness")
-)  # robust_support, which browser_support imports
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from browser_support import running_server  # noqa: E402
+from harness.server import running_server
 
 websockets = pytest.importorskip("websockets")
+sync_client = pytest.importorskip("websockets.sync.client")
 ANSWER_WAIT_S = 60
 LOCAL = "Local mode"
 STOPPED = "The console is stopped: its sign-in settings are broken"
@@ -40,7 +33,9 @@ def _server(tmp_path: Path, *args: str) -> Iterator[tuple[int, Path]]:
         OwnBase.metadata.create_all(eng)
         eng.dispose()
     with running_server(
-        f"sqlite:///{db}", tmp_path, args=("--secrets.files", str(tmp_path / "none.toml"), *args)
+        f"sqlite:///{db}",
+        tmp_path / "streamlit.log",
+        args=("--secrets.files", str(tmp_path / "none.toml"), *args),
     ) as srv:
         yield srv.port, srv.log_path
 
@@ -57,18 +52,16 @@ def _texts(raw: bytes) -> list[str]:
     return [body] if isinstance(body, str) else []
 
 
-async def _session(port: int, host: str, origin: str | None) -> list[str]:
+def _run(port: int, host: str, origin: str | None) -> list[str]:
     """Connect as a browser that reached 127.0.0.1:`port` through the name `host` would, run the
     first page, and return every text the server sent (raises if the handshake is refused)."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    url = f"ws://{host}:{port}/_stcore/stream"
     texts: list[str] = []
-    async with websockets.connect(
-        url,
-        host="127.0.0.1",
-        port=port,
+    with sync_client.connect(
+        f"ws://{host}:{port}/_stcore/stream",
+        sock=socket.create_connection(("127.0.0.1", port), timeout=30),
         origin=origin,
         subprotocols=["streamlit"],
         max_size=None,
@@ -77,9 +70,9 @@ async def _session(port: int, host: str, origin: str | None) -> list[str]:
         msg = BackMsg()
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_name = ""
-        await ws.send(msg.SerializeToString())
+        ws.send(msg.SerializeToString())
         while True:
-            raw = await asyncio.wait_for(ws.recv(), timeout=ANSWER_WAIT_S)
+            raw = ws.recv(timeout=ANSWER_WAIT_S)
             raw = raw if isinstance(raw, bytes) else raw.encode()
             texts += _texts(raw)
             fm = ForwardMsg.FromString(raw)
@@ -88,13 +81,6 @@ async def _session(port: int, host: str, origin: str | None) -> list[str]:
                 and fm.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
             ):
                 return texts
-
-
-def _run(port: int, host: str, origin: str | None) -> list[str]:
-    # In a thread of its own: an earlier test in this worker (Playwright's sync API) may have left
-    # an event loop running in the main thread, where asyncio.run refuses to start.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _session(port, host, origin)).result()
 
 
 def test_a_websocket_whose_host_is_not_localhost_is_refused(tmp_path: Path) -> None:
