@@ -14,16 +14,18 @@ import sys
 from sqlalchemy import DefaultClause, Engine, Index, MetaData, Table, inspect, text
 
 from db.engine import make_engine
-from db.models import CriticalErrorLog, SystemHealthStatus
+from db.models import Base
 from db.settings import BrokenSettings, configured_url, safe_url
 
-TABLES = (CriticalErrorLog.__table__, SystemHealthStatus.__table__)
+_ERRORS: Table = Base.metadata.tables["critical_error_logs"]
+_HEALTH: Table = Base.metadata.tables["system_health_status"]
+TABLES = (_ERRORS, _HEALTH)
 INDEXES = (
-    ("idx_critical_error_logs_error_type", CriticalErrorLog.__table__, "error_type"),
-    ("idx_critical_error_logs_created_at", CriticalErrorLog.__table__, "created_at"),
-    ("idx_critical_error_logs_resolved_at", CriticalErrorLog.__table__, "resolved_at"),
-    ("idx_system_health_service_name", SystemHealthStatus.__table__, "service_name"),
-    ("idx_system_health_check_timestamp", SystemHealthStatus.__table__, "check_timestamp"),
+    ("idx_critical_error_logs_error_type", _ERRORS, "error_type"),
+    ("idx_critical_error_logs_created_at", _ERRORS, "created_at"),
+    ("idx_critical_error_logs_resolved_at", _ERRORS, "resolved_at"),
+    ("idx_system_health_service_name", _HEALTH, "service_name"),
+    ("idx_system_health_check_timestamp", _HEALTH, "check_timestamp"),
 )
 
 

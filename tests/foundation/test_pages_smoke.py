@@ -14,6 +14,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine
+from db.models import Base
 from tests.foundation.conftest import FIXTURES, ROOT
 
 TIMEOUT_S = 60
@@ -216,10 +217,8 @@ def test_page_recovers_when_the_database_comes_back(
     _assert_clean(at, "pages/scans.py")
     assert "cannot be reached" in _texts(at) or "operational problem" in _texts(at)
     path.rmdir()
-    from db import create_tables
-
     eng = make_engine(url, read_timeout=False)
-    create_tables(eng)
+    Base.metadata.create_all(eng)
     eng.dispose()
     next(b for b in at.button if b.label == "Retry").click().run()
     _assert_clean(at, "pages/scans.py")

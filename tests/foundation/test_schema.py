@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, inspect, select
@@ -327,37 +326,3 @@ def test_json_columns_store_plain_json_text_on_sqlite(sqlite_url: str) -> None:
         raw = conn.exec_driver_sql("SELECT data FROM sandbox_historical_cache").scalar_one()
     assert json.loads(raw) == PAYLOAD
     eng.dispose()
-
-
-# --- the seed's names -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def seed_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    import db
-
-    path = tmp_path / "seed.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
-    db.default_engine.cache_clear()
-    yield path
-    db.default_engine().dispose()
-    db.default_engine.cache_clear()
-
-
-def test_seed_names_work_on_the_configured_database(seed_env: Path) -> None:
-    import db
-
-    db.create_tables()
-    assert set(inspect(db.default_engine()).get_table_names()) == set(BACKEND_TABLES)
-    gen = db.get_db()
-    session = next(gen)
-    session.add(ScanSession(strategy="theta_crop"))
-    session.commit()
-    assert session.scalars(select(ScanSession.status)).one() == "RUNNING"
-    gen.close()
-    with db.SessionLocal() as s2:
-        assert s2.scalars(select(ScanSession.strategy)).all() == ["theta_crop"]
-    assert seed_env.exists()
-    assert db.Base is Base
-    db.drop_tables()
-    assert inspect(db.default_engine()).get_table_names() == []

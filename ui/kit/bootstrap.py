@@ -6,12 +6,10 @@ import threading
 from dataclasses import dataclass, field
 
 import streamlit as st
-from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from db import data
 from db.errors import classify
-from db.models import Base, ScanSession
 from db.settings import Settings
 
 DEMO_ROWS = 20_000  # rows per big table on first start: tens of thousands in all
@@ -30,25 +28,17 @@ def _state(url: str) -> _SetupState:
 
 
 def _set_up() -> None:
-    from db.schema import migrate
-    from demo import generate as demo
+    from db.schema import setup
+    from demo import generate  # late import: the demo generator is only needed on a first start
 
     engine = data.write_engine()
-    missing = [t for t in Base.metadata.tables if not inspect(engine).has_table(t)]
-    Base.metadata.create_all(engine)
-    migrate.upgrade(engine)
-    with engine.connect() as conn:
-        empty = conn.execute(select(func.count()).select_from(ScanSession)).scalar_one() == 0
-    if missing or empty:
+    if setup.prepare(engine):
         bar = st.progress(0.0, text="First start: loading demo data…")
-        demo.generate(
-            engine,
-            rows=DEMO_ROWS,
-            seed=DEMO_SEED,
-            progress=lambda frac, what: bar.progress(
-                min(max(frac, 0.0), 1.0), text=f"Demo data: {what}"
-            ),
-        )
+
+        def progress(frac: float, what: str) -> None:
+            bar.progress(min(max(frac, 0.0), 1.0), text=f"Demo data: {what}")
+
+        generate.generate(engine, rows=DEMO_ROWS, seed=DEMO_SEED, progress=progress)
         bar.empty()
         data.invalidate()
 
