@@ -52,7 +52,7 @@ def epoch_bucket(col: Any, seconds: int) -> ColumnElement[int]:
     if seconds <= 0:
         raise ValueError("bucket width must be positive")
     e = epoch_seconds(col)
-    return e - (e % seconds)  # type: ignore[no-any-return]
+    return e - (e % seconds)
 
 
 def time_bucket(col: Any, unit: str) -> ColumnElement[int]:

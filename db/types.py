@@ -30,12 +30,12 @@ def Str(length: int | None = None) -> String:  # noqa: N802 - reads like a type
     """A VARCHAR that is bare on SQLite/PostgreSQL (as the backend creates it) and bounded on MySQL."""
     if length is not None:
         return String(length)
-    return String().with_variant(String(MYSQL_VARCHAR_LENGTH), "mysql", "mariadb")  # type: ignore[return-value]
+    return String().with_variant(String(MYSQL_VARCHAR_LENGTH), "mysql", "mariadb")
 
 
 def UtcDateTime() -> DateTime:  # noqa: N802
     """Naive-UTC DATETIME; microsecond precision on MySQL, where DATETIME would drop it."""
-    return DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")  # type: ignore[return-value]
+    return DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def naive_utc(value: datetime) -> datetime:
@@ -45,7 +45,7 @@ def naive_utc(value: datetime) -> datetime:
 
 def Double() -> Float:  # noqa: N802
     """FLOAT on SQLite/PostgreSQL; DOUBLE on MySQL, whose FLOAT is single precision."""
-    return Float().with_variant(mysql.DOUBLE(asdecimal=False), "mysql", "mariadb")  # type: ignore[return-value]
+    return Float().with_variant(mysql.DOUBLE(asdecimal=False), "mysql", "mariadb")
 
 
 def loads_lenient(text: str) -> Any:
