@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
-    Select,
     and_,
     bindparam,
     case,
@@ -37,7 +36,6 @@ from db.sqlfuncs import epoch_bucket, exact, exact_eq, exact_in
 from db.types import naive_utc
 from domain.fingerprint import fingerprint, normalise_message
 
-STATUSES = ("unresolved", "resolved", "all")
 SEVERITIES = ("HIGH", "MEDIUM", "LOW")
 NO_SERVICE = "(none)"  # how a NULL service is shown and filtered
 # How many periods of the same length before the window form a group's trailing baseline.
@@ -51,7 +49,6 @@ ESCALATING_MIN_EVENTS = 10
 ESCALATING_FACTOR = 3.0
 # Distinct (type, service, message) triples read per window at most (the grouping bound).
 MAX_DISTINCT = 20_000
-MAX_BUCKET_ROWS = 200_000
 # Error ids a single resolve may touch (a bigger group is resolved in several steps).
 MAX_IDS = 10_000
 # Resolution history rows shown per event at most.
@@ -148,121 +145,6 @@ def _window(since: datetime, until: datetime) -> tuple[datetime, datetime, datet
     baseline = min(length * BASELINE_PERIODS, BASELINE_MAX)
     history = min(since - baseline, until - HISTORY_MIN)
     return since - length, since - baseline, history
-
-
-def _triples_stmt(
-    since: datetime, until: datetime, where: list[ColumnElement[bool]]
-) -> Select[Any]:
-    s, u = naive_utc(since), naive_utc(until)
-    prior, base, history = (naive_utc(t) for t in _window(since, until))
-    in_range = and_(E.created_at >= s, E.created_at < u)
-    sev = _sev()
-
-    def n(cond: ColumnElement[bool]) -> Any:
-        return func.sum(case((cond, 1), else_=0))
-
-    t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
-    return (
-        select(
-            t.label("error_type"),
-            sv.label("service"),
-            m.label("message"),
-            n(in_range).label("count"),
-            n(and_(E.created_at >= prior, E.created_at < s)).label("prior_count"),
-            n(and_(E.created_at >= base, E.created_at < s)).label("baseline_count"),
-            n(and_(in_range, E.resolved_at.is_(None))).label("unresolved"),
-            func.min(E.created_at).label("first_seen"),
-            func.max(case((in_range, E.created_at))).label("last_seen"),
-            func.max(E.resolved_at).label("last_resolved_at"),
-            func.max(case((E.resolved_at.is_(None), E.created_at))).label("last_unresolved_at"),
-            n(and_(in_range, sev == "HIGH")).label("high"),
-            n(and_(in_range, sev == "MEDIUM")).label("medium"),
-            n(and_(in_range, sev == "LOW")).label("low"),
-        )
-        .where(E.created_at >= history, E.created_at < u, *where)
-        .group_by(t, sv, m)
-        .having(n(in_range) > 0)
-        .limit(MAX_DISTINCT)
-    )
-
-
-TRIPLE_COLUMNS = {
-    "error_type": "str",
-    "service": "str",
-    "message": "str",
-    "count": "Int64",
-    "prior_count": "Int64",
-    "baseline_count": "Int64",
-    "unresolved": "Int64",
-    "first_seen": "utc",
-    "last_seen": "utc",
-    "last_resolved_at": "utc",
-    "last_unresolved_at": "utc",
-    "high": "Int64",
-    "medium": "Int64",
-    "low": "Int64",
-}
-
-
-def merge_groups(triples: pd.DataFrame, *, since: datetime, until: datetime) -> pd.DataFrame:
-    """Exact (type, service, message) counts merged into fingerprint groups, with their badges."""
-    if triples.empty:
-        return frame([], GROUP_COLUMNS)
-    t = triples.copy()
-    t["fingerprint"] = [
-        fingerprint(a, b, c) for a, b, c in zip(t.error_type, t.service, t.message, strict=True)
-    ]
-    t = t.sort_values(["fingerprint", "count"], ascending=[True, False], kind="stable")
-    sums = ["count", "prior_count", "baseline_count", "unresolved", "high", "medium", "low"]
-    g = t.groupby("fingerprint", sort=False)
-    out = g[sums].sum()
-    out = out.join(
-        g[["first_seen", "last_resolved_at", "last_unresolved_at"]].agg(
-            {"first_seen": "min", "last_resolved_at": "max", "last_unresolved_at": "max"}
-        )
-    )
-    out["last_seen"] = g["last_seen"].max()
-    first = t.drop_duplicates("fingerprint").set_index(
-        "fingerprint"
-    )  # keeps NULL services (g.first() skips them)
-    out["error_type"], out["service"], out["message"] = (
-        first.error_type,
-        first.service,
-        first.message,
-    )
-    out["messages"] = g["message"].agg(tuple)
-    out["distinct_messages"] = g.size()
-    out = out.reset_index()
-    return _badges(out, since=since, until=until)
-
-
-def _badges(out: pd.DataFrame, *, since: datetime, until: datetime) -> pd.DataFrame:
-    length = until - since
-    _, base_start, _ = _window(since, until)
-    periods = max((since - base_start) / length, 1e-9)
-    out["other_severity"] = out["count"] - out["high"] - out["medium"] - out["low"]
-    out["change"] = out["count"] - out["prior_count"]
-    out["baseline_expected"] = out["baseline_count"].astype("float64") / periods
-    until_ts = pd.Timestamp(naive_utc(until), tz="UTC")
-    out["new"] = out["first_seen"] >= until_ts - NEW_WITHIN
-    out["regressed"] = (
-        out["last_unresolved_at"].notna()
-        & out["last_resolved_at"].notna()
-        & (out["last_unresolved_at"] > out["last_resolved_at"])
-    )
-    out["escalating"] = (
-        (out["count"] >= ESCALATING_MIN_EVENTS)
-        & (out["baseline_count"] > 0)
-        & (out["count"] > ESCALATING_FACTOR * out["baseline_expected"])
-    )
-    out = out.sort_values(["last_seen", "count"], ascending=[False, False], kind="stable")
-    for col in (
-        "error_type",
-        "service",
-        "message",
-    ):  # keep NULL services None (pandas made them NaN)
-        out[col] = out[col].map(lambda v: v if isinstance(v, str) else None)
-    return frame(out[list(GROUP_COLUMNS)].to_dict("records"), GROUP_COLUMNS)
 
 
 # --- one read of the window and two of its history, rolled up -----------------------------------
@@ -384,16 +266,62 @@ def _cutoff(session: Session, lo: datetime, hi: datetime, limit: int) -> datetim
     return _ts(session.execute(stmt).scalar())
 
 
+class WindowRow(NamedTuple):
+    """The window's events of one (type, service, message, bucket, severity, resolved or not)."""
+
+    error_type: str
+    service: str | None
+    message: str
+    bucket: int  # epoch seconds of the bucket's start
+    severity: str | None
+    unresolved: int  # 1: these events are unresolved; 0: resolved
+    events: int
+    first_at: Any  # database times: naive, aware or ISO text by driver (read through `_ts`)
+    last_at: Any
+    last_resolved_at: Any
+
+
+class BaselineRow(NamedTuple):
+    """The baseline periods' events of one (type, service, message, severity), before the window."""
+
+    error_type: str
+    service: str | None
+    message: str
+    severity: str | None
+    prior_count: int | None  # of the period just before the window, as long as it
+    baseline_count: int | None
+    first_at: Any
+    last_resolved_at: Any
+    last_unresolved_at: Any
+
+
+class LifeRow(NamedTuple):
+    """One message's life in the older history: first seen, last resolution, last unresolved event."""
+
+    error_type: str
+    service: str | None
+    message: str
+    first_at: Any
+    last_resolved_at: Any
+    last_unresolved_at: Any
+
+
 def _window_rows(
-    session: Session, *, lo: datetime, hi: datetime, bucket_s: int, above: datetime | None
-) -> list[Any]:
-    """Events in [lo, hi) (newer than `above` when capped) per (type, service, message, bucket,
-    severity, unresolved): count, first, last, last resolution."""
+    session: Session,
+    *,
+    lo: datetime,
+    hi: datetime,
+    bucket_s: int,
+    above: datetime | None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> list[WindowRow]:
+    """Events in [lo, hi) (newer than `above` when capped), per (type, service, message, bucket,
+    severity, resolved or not); `where` narrows them in SQL."""
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
     b, sev = epoch_bucket(E.created_at, bucket_s), _sev()
     open_ = case((E.resolved_at.is_(None), 1), else_=0)
     # One lower bound, so the index range starts at the cutoff (a second bound is only a filter).
-    where = [E.created_at > above if above is not None else E.created_at >= lo, E.created_at < hi]
+    lower = E.created_at > above if above is not None else E.created_at >= lo
     stmt = (
         select(
             t,
@@ -407,50 +335,54 @@ def _window_rows(
             func.max(E.created_at),
             func.max(E.resolved_at),
         )
-        .where(*where)
+        .where(lower, E.created_at < hi, *where)
         .group_by(t, sv, m, b, sev, open_)
     )
-    return list(session.execute(stmt).all())
+    return [WindowRow._make(r) for r in session.execute(stmt)]
 
 
 def _history_rows(
-    session: Session, *, since: datetime, until: datetime, above: datetime | None
-) -> list[Any]:
-    """The baseline before the window (BASELINE_PERIODS periods) per (type, service, message, severity):
-    the prior period's and the baseline's counts, first seen, last resolution, last unresolved event."""
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    above: datetime | None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> list[BaselineRow]:
+    """The baseline periods before the window (BASELINE_PERIODS of them) per (type, service,
+    message, severity); `where` narrows them in SQL."""
     s = naive_utc(since)
     prior, base, _ = (naive_utc(x) for x in _window(since, until))
     t, sv, m, sev = exact(E.error_type), exact(E.service), exact(E.message), _sev()
-
-    def n(cond: ColumnElement[bool]) -> Any:
-        return func.sum(case((cond, 1), else_=0))
-
+    lower = E.created_at > above if above is not None and above >= base else E.created_at >= base
     stmt = (
         select(
             t,
             sv,
             m,
             sev,
-            n(E.created_at >= prior),
+            func.sum(case((E.created_at >= prior, 1), else_=0)),
             func.count(),
             func.min(E.created_at),
             func.max(E.resolved_at),
             func.max(case((E.resolved_at.is_(None), E.created_at))),
         )
-        .where(
-            E.created_at > above if above is not None and above >= base else E.created_at >= base,
-            E.created_at < s,
-        )
+        .where(lower, E.created_at < s, *where)
         .group_by(t, sv, m, sev)
     )
-    return list(session.execute(stmt).all())
+    return [BaselineRow._make(r) for r in session.execute(stmt)]
 
 
 def _older_rows(
-    session: Session, *, since: datetime, until: datetime, above: datetime | None
-) -> list[Any]:
-    """Before the baseline, back to the history start: per (type, service, message) first seen, last
-    resolution, last unresolved event (the group's life, for the New and Regressed badges).
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    above: datetime | None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> list[LifeRow]:
+    """Before the baseline, back to the history start: each message's life (for the New and
+    Regressed badges); `where` narrows them in SQL.
 
     Grouped by the message alone (SQLite sorts every row of a GROUP BY, and a shorter key costs
     less), with the type and service checked to be one per message; the few messages logged under
@@ -458,10 +390,10 @@ def _older_rows(
     """
     _, base, history = (naive_utc(x) for x in _window(since, until))
     t, sv, m = exact(E.error_type), exact(E.service), exact(E.message)
-    where = [
-        E.created_at > above if above is not None and above >= history else E.created_at >= history,
-        E.created_at < base,
-    ]
+    lower = (
+        E.created_at > above if above is not None and above >= history else E.created_at >= history
+    )
+    bounds = [lower, E.created_at < base, *where]
     life = (
         func.min(E.created_at),
         func.max(E.resolved_at),
@@ -478,20 +410,19 @@ def _older_rows(
             func.count(),
             *life,
         )
-        .where(*where)
+        .where(*bounds)
         .group_by(m)
     ).all()
-    out: list[Any] = []
+    out: list[LifeRow] = []
     mixed: list[str] = []
-    for msg, t_lo, t_hi, s_lo, s_hi, with_service, total, *rest in rows:
+    for msg, t_lo, t_hi, s_lo, s_hi, with_service, total, first, last_res, last_open in rows:
         if t_lo != t_hi or s_lo != s_hi or 0 < int(with_service) < int(total):
             mixed.append(msg)
         else:
-            out.append((t_lo, s_lo, msg, *rest))
+            out.append(LifeRow(t_lo, s_lo, msg, first, last_res, last_open))
     for chunk in (mixed[i : i + 500] for i in range(0, len(mixed), 500)):
-        out += session.execute(
-            select(t, sv, m, *life).where(*where, exact_in(E.message, chunk)).group_by(t, sv, m)
-        ).all()
+        stmt = select(t, sv, m, *life).where(*bounds, exact_in(E.message, chunk)).group_by(t, sv, m)
+        out += [LifeRow._make(r) for r in session.execute(stmt)]
     return out
 
 
@@ -643,242 +574,309 @@ def _probe_rows(
     return counts, life
 
 
-class _Triple:
-    """Running totals of one exact (type, service, message) over the window and its history."""
+# --- the roll-up: aggregate rows -> facets, timeline, totals per message -> fingerprint groups --
 
-    __slots__ = (
-        "count",
-        "unresolved",
-        "high",
-        "medium",
-        "low",
-        "last_seen",
-        "first_seen",
-        "last_resolved_at",
-        "last_unresolved_at",
-        "prior_count",
-        "baseline_count",
-        "buckets",
+
+@dataclass(slots=True)
+class _Life:
+    """A message's (or group's) life: first seen, last resolution, last unresolved event."""
+
+    first_seen: datetime | None = None
+    last_resolved_at: datetime | None = None
+    last_unresolved_at: datetime | None = None
+
+    def fold(
+        self, first: datetime | None, resolved: datetime | None, unresolved: datetime | None
+    ) -> None:
+        self.first_seen = _min(self.first_seen, first)
+        self.last_resolved_at = _max(self.last_resolved_at, resolved)
+        self.last_unresolved_at = _max(self.last_unresolved_at, unresolved)
+
+
+@dataclass(slots=True)
+class _Totals:
+    """Running totals of one exact (type, service, message) over the window and its baseline."""
+
+    count: int = 0
+    unresolved: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    prior_count: int = 0
+    baseline_count: int = 0
+    last_seen: datetime | None = None
+    life: _Life = field(default_factory=_Life)
+    buckets: dict[int, int] = field(default_factory=dict)
+
+    def add(self, row: WindowRow, bucket: int, n: int, last: datetime | None) -> None:
+        """One window row (already filtered) into the totals."""
+        self.buckets[bucket] = self.buckets.get(bucket, 0) + n
+        self.count += n
+        sev = row.severity or ""
+        if sev in SEVERITIES:
+            setattr(self, sev.lower(), getattr(self, sev.lower()) + n)
+        self.last_seen = _max(self.last_seen, last)
+        if row.unresolved:
+            self.unresolved += n
+
+
+@dataclass
+class _RollUp:
+    """What the aggregate rows give once the filters are applied."""
+
+    totals: dict[_Key, _Totals] = field(default_factory=dict)
+    facets: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {"severity": {}, "service": {}, "type": {}}
+    )
+    timeline: dict[tuple[int, str], int] = field(default_factory=dict)
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class _KeyOk:
+    """Which filters one message's key passes: all, and all but each facet's own (for its counts)."""
+
+    all: bool
+    but_severity: bool
+    but_service: bool
+    but_type: bool
+
+
+def _key_ok(flt: _Filter, key: _Key) -> _KeyOk:
+    return _KeyOk(
+        flt.key_ok(key),
+        flt.key_ok(key, "severity"),
+        flt.key_ok(key, "service"),
+        flt.key_ok(key, "type"),
     )
 
-    def __init__(self) -> None:
-        self.count = self.unresolved = self.high = self.medium = self.low = 0
-        self.prior_count = self.baseline_count = 0
-        self.last_seen: datetime | None = None
-        self.first_seen: datetime | None = None
-        self.last_resolved_at: datetime | None = None
-        self.last_unresolved_at: datetime | None = None
-        self.buckets: dict[int, int] = {}
+
+def _count(counts: dict[Any, int], value: Any, n: int) -> None:
+    counts[value] = counts.get(value, 0) + n
 
 
 def _roll_up(
-    window: list[Any], recent: list[Any], older: list[Any], flt: _Filter
-) -> tuple[dict[_Key, _Triple], dict[str, dict[str, int]], dict[tuple[int, str], int], bool]:
-    """(triples passing the filters, facet counts, timeline counts, truncated) from the aggregate rows.
+    window: list[WindowRow], recent: list[BaselineRow], older: list[LifeRow], flt: _Filter
+) -> _RollUp:
+    """Facet counts, timeline counts and the totals of each message passing the filters.
 
-    Counts follow every filter; a group's life (first seen, last resolution, last unresolved event:
-    the New and Regressed badges) is the group's own, whatever the severity filter.
+    Counts follow every filter; a message's life (first seen, last resolution, last unresolved
+    event: the New and Regressed badges) is its own, whatever the severity filter.
     """
-    triples: dict[_Key, _Triple] = {}
-    facets: dict[str, dict[str, int]] = {"severity": {}, "service": {}, "type": {}}
-    timeline: dict[tuple[int, str], int] = {}
-    key_ok: dict[_Key, tuple[bool, bool, bool, bool]] = {}
-    life: dict[_Key, list[datetime | None]] = {}
-    truncated = False
-    for (
-        error_type,
-        service,
-        message,
-        bucket,
-        severity,
-        open_,
-        n,
-        first_at,
-        last_at,
-        last_res,
-    ) in window:
-        key = (error_type, service, message)
-        ok = key_ok.get(key)
-        if ok is None:
-            ok = key_ok[key] = (
-                flt.key_ok(key),
-                flt.key_ok(key, "severity"),
-                flt.key_ok(key, "service"),
-                flt.key_ok(key, "type"),
-            )
-        sev = severity or ""
-        n = int(n)
+    out = _RollUp()
+    oks: dict[_Key, _KeyOk] = {}
+    life: dict[_Key, _Life] = {}
+    for row in window:
+        key = (row.error_type, row.service, row.message)
+        ok = oks.get(key) or oks.setdefault(key, _key_ok(flt, key))
+        sev, n = row.severity or "", int(row.events)
         sev_ok = flt.severity_ok(sev)
-        if ok[1]:
-            facets["severity"][sev] = facets["severity"].get(sev, 0) + n
-        if ok[2] and sev_ok:
-            name = service if service is not None else NO_SERVICE
-            facets["service"][name] = facets["service"].get(name, 0) + n
-        if ok[3] and sev_ok:
-            facets["type"][error_type] = facets["type"].get(error_type, 0) + n
-        if not ok[0]:
+        if ok.but_severity:
+            _count(out.facets["severity"], sev, n)
+        if ok.but_service and sev_ok:
+            _count(out.facets["service"], NO_SERVICE if row.service is None else row.service, n)
+        if ok.but_type and sev_ok:
+            _count(out.facets["type"], row.error_type, n)
+        if not ok.all:
             continue
-        last = _ts(last_at)
-        _live(life, key, _ts(first_at), _ts(last_res), last if open_ else None)
+        last = _ts(row.last_at)
+        life.setdefault(key, _Life()).fold(
+            _ts(row.first_at), _ts(row.last_resolved_at), last if row.unresolved else None
+        )
         if not sev_ok:
             continue
-        b = int(bucket)
-        timeline[(b, sev)] = timeline.get((b, sev), 0) + n
-        tri = triples.get(key)
-        if tri is None:
-            if len(triples) >= MAX_DISTINCT:
-                truncated = True
+        bucket = int(row.bucket)
+        _count(out.timeline, (bucket, sev), n)
+        totals = out.totals.get(key)
+        if totals is None:
+            if len(out.totals) >= MAX_DISTINCT:
+                out.truncated = True
                 continue
-            tri = triples[key] = _Triple()
-        tri.buckets[b] = tri.buckets.get(b, 0) + n
-        tri.count += n
-        if sev in SEVERITIES:
-            setattr(tri, sev.lower(), getattr(tri, sev.lower()) + n)
-        tri.last_seen = _max(tri.last_seen, last)
-        if open_:
-            tri.unresolved += n
-    for (
-        error_type,
-        service,
-        message,
-        severity,
-        prior,
-        baseline,
-        first,
-        last_res,
-        last_open,
-    ) in recent:
-        key = (error_type, service, message)
-        if key not in triples:
-            continue
-        _live(life, key, _ts(first), _ts(last_res), _ts(last_open))
-        if flt.severity_ok(severity):
-            tri = triples[key]
-            tri.prior_count += int(prior or 0)
-            tri.baseline_count += int(baseline or 0)
-    for error_type, service, message, first, last_res, last_open in older:
-        key = (error_type, service, message)
-        if key in triples:
-            _live(life, key, _ts(first), _ts(last_res), _ts(last_open))
-    for key, tri in triples.items():
-        tri.first_seen, tri.last_resolved_at, tri.last_unresolved_at = life[key]
-    return triples, facets, timeline, truncated
+            totals = out.totals[key] = _Totals()
+        totals.add(row, bucket, n, last)
+    for b in recent:
+        key = (b.error_type, b.service, b.message)
+        if key in out.totals:
+            life[key].fold(_ts(b.first_at), _ts(b.last_resolved_at), _ts(b.last_unresolved_at))
+            if flt.severity_ok(b.severity):
+                out.totals[key].prior_count += int(b.prior_count or 0)
+                out.totals[key].baseline_count += int(b.baseline_count or 0)
+    for o in older:
+        key = (o.error_type, o.service, o.message)
+        if key in out.totals:
+            life[key].fold(_ts(o.first_at), _ts(o.last_resolved_at), _ts(o.last_unresolved_at))
+    for key, totals in out.totals.items():
+        totals.life = life[key]
+    return out
 
 
-def _live(
-    life: dict[_Key, list[datetime | None]],
-    key: _Key,
-    first: datetime | None,
-    resolved: datetime | None,
-    open_last: datetime | None,
-) -> None:
-    """Fold one row's first seen, last resolution and last unresolved event into a message's life."""
-    cur = life.get(key)
-    if cur is None:
-        life[key] = [first, resolved, open_last]
-    else:
-        cur[0], cur[1], cur[2] = (
-            _min(cur[0], first),
-            _max(cur[1], resolved),
-            _max(cur[2], open_last),
-        )
+class Group(NamedTuple):
+    """One fingerprint group as the page shows it (a row of GROUP_COLUMNS)."""
+
+    fingerprint: str
+    error_type: str
+    service: str | None
+    message: str  # the most frequent of its messages
+    count: int  # type: ignore[assignment]  # the column's name; shadows tuple.count, unused here
+    prior_count: int
+    change: int
+    unresolved: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    last_resolved_at: datetime | None
+    high: int
+    medium: int
+    low: int
+    other_severity: int
+    new: bool
+    regressed: bool
+    escalating: bool
+    baseline_expected: float
+    messages: tuple[str, ...]
+    distinct_messages: int
 
 
-def _group_records(
-    triples: dict[_Key, _Triple], *, since: datetime, until: datetime
-) -> tuple[list[dict[str, Any]], dict[str, dict[int, int]]]:
-    """Fingerprint groups (GROUP_COLUMNS records, newest first) and their events per bucket."""
-    by_fp: dict[str, list[tuple[_Key, _Triple]]] = {}
-    for key, tri in triples.items():
-        by_fp.setdefault(fingerprint(*key), []).append((key, tri))
-    length = until - since
+@dataclass(frozen=True)
+class _Badges:
+    new: bool
+    regressed: bool
+    escalating: bool
+    baseline_expected: float
+
+
+def _badges(
+    count: int, baseline_count: int, life: _Life, *, since: datetime, until: datetime
+) -> _Badges:
+    """The badge rule: New (first seen within NEW_WITHIN of the window's end), Regressed (an
+    unresolved event after the last resolution), Escalating (at least ESCALATING_MIN_EVENTS events
+    and more than ESCALATING_FACTOR times the baseline periods' mean)."""
     _, base_start, _ = _window(since, until)
-    periods = max((since - base_start) / length, 1e-9)
-    new_after = naive_utc(until) - NEW_WITHIN
-    records: list[dict[str, Any]] = []
+    periods = max((since - base_start) / (until - since), 1e-9)
+    expected = baseline_count / periods
+    first, resolved, unresolved = life.first_seen, life.last_resolved_at, life.last_unresolved_at
+    return _Badges(
+        new=first is not None and first >= naive_utc(until) - NEW_WITHIN,
+        regressed=bool(unresolved and resolved and unresolved > resolved),
+        escalating=count >= ESCALATING_MIN_EVENTS
+        and baseline_count > 0
+        and count > ESCALATING_FACTOR * expected,
+        baseline_expected=expected,
+    )
+
+
+def _group(
+    fp: str, members: list[tuple[_Key, _Totals]], *, since: datetime, until: datetime
+) -> Group:
+    """The group of one fingerprint from its messages' totals (the most frequent message first)."""
+    (error_type, service, message), _ = members[0]
+    totals = [t for _, t in members]
+    life = _Life()
+    for t in totals:
+        life.fold(t.life.first_seen, t.life.last_resolved_at, t.life.last_unresolved_at)
+    count, prior = sum(t.count for t in totals), sum(t.prior_count for t in totals)
+    high, medium, low = (sum(getattr(t, s) for t in totals) for s in ("high", "medium", "low"))
+    badges = _badges(count, sum(t.baseline_count for t in totals), life, since=since, until=until)
+    return Group(
+        fingerprint=fp,
+        error_type=error_type,
+        service=service,
+        message=message,
+        count=count,
+        prior_count=prior,
+        change=count - prior,
+        unresolved=sum(t.unresolved for t in totals),
+        first_seen=life.first_seen,
+        last_seen=max((t.last_seen for t in totals if t.last_seen), default=None),
+        last_resolved_at=life.last_resolved_at,
+        high=high,
+        medium=medium,
+        low=low,
+        other_severity=count - high - medium - low,
+        new=badges.new,
+        regressed=badges.regressed,
+        escalating=badges.escalating,
+        baseline_expected=badges.baseline_expected,
+        messages=tuple(k[2] for k, _ in members),
+        distinct_messages=len(members),
+    )
+
+
+def _groups(
+    totals: dict[_Key, _Totals], *, since: datetime, until: datetime
+) -> tuple[list[Group], dict[str, dict[int, int]]]:
+    """Fingerprint groups (newest first) and their events per bucket, from each message's totals."""
+    by_fp: dict[str, list[tuple[_Key, _Totals]]] = {}
+    for key, t in totals.items():
+        by_fp.setdefault(fingerprint(*key), []).append((key, t))
+    groups: list[Group] = []
     sparks: dict[str, dict[int, int]] = {}
     for fp, members in by_fp.items():
-        members.sort(key=lambda kt: (-kt[1].count, kt[0][2]))  # most frequent message first
-        (error_type, service, message), _ = members[0]
-        tris = [t for _, t in members]
-        r: dict[str, Any] = {
-            "fingerprint": fp,
-            "error_type": error_type,
-            "service": service,
-            "message": message,
-        }
-        for col in (
-            "count",
-            "prior_count",
-            "baseline_count",
-            "unresolved",
-            "high",
-            "medium",
-            "low",
-        ):
-            r[col] = sum(getattr(t, col) for t in tris)
-        r["last_seen"] = max((t.last_seen for t in tris if t.last_seen), default=None)
-        r["first_seen"] = min((t.first_seen for t in tris if t.first_seen), default=None)
-        r["last_resolved_at"] = max(
-            (t.last_resolved_at for t in tris if t.last_resolved_at), default=None
-        )
-        last_open = max((t.last_unresolved_at for t in tris if t.last_unresolved_at), default=None)
-        r["other_severity"] = r["count"] - r["high"] - r["medium"] - r["low"]
-        r["change"] = r["count"] - r["prior_count"]
-        r["baseline_expected"] = r["baseline_count"] / periods
-        r["new"] = r["first_seen"] is not None and r["first_seen"] >= new_after
-        r["regressed"] = bool(
-            last_open and r["last_resolved_at"] and last_open > r["last_resolved_at"]
-        )
-        r["escalating"] = (
-            r["count"] >= ESCALATING_MIN_EVENTS
-            and r["baseline_count"] > 0
-            and r["count"] > ESCALATING_FACTOR * r["baseline_expected"]
-        )
-        r["messages"] = tuple(k[2] for k, _ in members)
-        r["distinct_messages"] = len(members)
-        records.append(r)
-        spark: dict[int, int] = {}
-        for t in tris:
+        members.sort(key=lambda kt: (-kt[1].count, kt[0][2]))
+        groups.append(_group(fp, members, since=since, until=until))
+        spark = sparks[fp] = {}
+        for _, t in members:
             for b, n in t.buckets.items():
-                spark[b] = spark.get(b, 0) + n
-        sparks[fp] = spark
-    records.sort(key=lambda r: (r["last_seen"] or datetime.min, r["count"]), reverse=True)
-    return records, sparks
+                _count(spark, b, n)
+    groups.sort(key=lambda g: (g.last_seen or datetime.min, g.count), reverse=True)
+    return groups, sparks
 
 
-def _columns(cols: dict[str, list[Any]], dtypes: dict[str, str]) -> pd.DataFrame:
-    """The frame `frame()` would build, straight from column lists (no per-cell coercion: these values
-    are already Python ints, floats, bools, str/None, naive-UTC datetimes/None or epoch seconds).
-    The columns are built first and the frame once (inserting them one by one costs ~1 ms each)."""
-    n = len(next(iter(cols.values()), []))
-    index = pd.RangeIndex(n)
-    arrays: dict[str, Any] = {}
-    for col, dtype in dtypes.items():
-        values = cols.get(col, [])
-        if dtype == "utc":
-            if values and all(isinstance(v, int) for v in values):
-                stamps = pd.to_datetime(values, unit="s", utc=True).as_unit("us")
-            else:  # naive UTC (or None)
-                stamps = pd.DatetimeIndex(values, dtype="datetime64[us]").tz_localize("UTC")
-            arrays[col] = stamps.array
-        elif dtype in ("Int64", "float", "bool"):
-            arrays[col] = pd.array(
-                values, dtype={"Int64": "Int64", "float": "float64", "bool": "boolean"}[dtype]
-            )
-        else:  # object, as frame() keeps text (pandas 3 would infer its string dtype and turn None into NaN)
-            arrays[col] = pd.Series(values, dtype=object, index=index)
-    return pd.DataFrame(arrays, index=index)
+def _view(
+    window: list[WindowRow],
+    recent: list[BaselineRow],
+    older: list[LifeRow],
+    flt: _Filter,
+    *,
+    since: datetime,
+    until: datetime,
+) -> ErrorView:
+    """The groups, facets, timeline and sparklines from the aggregate rows of one window."""
+    rolled = _roll_up(window, recent, older, flt)
+    groups, sparks = _groups(rolled.totals, since=since, until=until)
+    facets = [
+        {"facet": name, "value": value, "count": n}
+        for name, counts in rolled.facets.items()
+        for value, n in sorted(counts.items(), key=lambda vc: -vc[1])[:FACET_VALUES_MAX]
+    ]
+    timeline = [
+        {"bucket": b, "severity": sev, "count": n}
+        for (b, sev), n in sorted(rolled.timeline.items())
+    ]
+    cells = [
+        {"fingerprint": fp, "bucket": b, "count": n}
+        for fp, by_bucket in sparks.items()
+        for b, n in sorted(by_bucket.items())
+    ]
+    return ErrorView(
+        groups=frame(groups, GROUP_COLUMNS),
+        facets=frame(facets, FACET_COLUMNS),
+        timeline=frame(timeline, TIMELINE_COLUMNS),
+        sparks=frame(cells, SPARK_COLUMNS),
+        events=sum(int(r.events) for r in window),
+        truncated=rolled.truncated,
+    )
 
 
-def _facet_frame(facets: dict[str, dict[str, int]]) -> pd.DataFrame:
-    cols: dict[str, list[Any]] = {"facet": [], "value": [], "count": []}
-    for name, counts in facets.items():
-        for value, n in sorted(counts.items(), key=lambda vc: -vc[1])[:FACET_VALUES_MAX]:
-            cols["facet"].append(name)
-            cols["value"].append(value)
-            cols["count"].append(n)
-    return _columns(cols, FACET_COLUMNS)
+def _history(
+    session: Session,
+    window: list[WindowRow],
+    flt: _Filter,
+    *,
+    since: datetime,
+    until: datetime,
+    events: int,
+    above: datetime | None,
+) -> tuple[list[BaselineRow], list[LifeRow]]:
+    """The history before the window: probed per message of the window when that is cheaper
+    (see `_probe_keys`), else read whole; both give the same rows."""
+    keys = _probe_keys(session, window, flt, history_events=events)
+    if keys is not None:
+        recent, older = _probe_rows(session, keys, since=since, until=until, above=above)
+        return [BaselineRow._make(r) for r in recent], [LifeRow._make(r) for r in older]
+    return (
+        _history_rows(session, since=since, until=until, above=above),
+        _older_rows(session, since=since, until=until, above=above),
+    )
 
 
 def error_view(
@@ -909,45 +907,12 @@ def error_view(
         else None
     )
     flt = _filter(services, severities, types, text)
-    keys = _probe_keys(session, window, flt, history_events=history_events)
-    if (
-        keys is not None
-    ):  # the history of the window's own messages only, through the message indexes
-        recent, older = _probe_rows(session, keys, since=since, until=until, above=hist_capped)
-    else:
-        recent = _history_rows(session, since=since, until=until, above=hist_capped)
-        older = _older_rows(session, since=since, until=until, above=hist_capped)
-    triples, facets, timeline, truncated = _roll_up(window, recent, older, flt)
-    records, sparks = _group_records(triples, since=since, until=until)
-    groups = _columns({col: [r[col] for r in records] for col in GROUP_COLUMNS}, GROUP_COLUMNS)
-    points = sorted(timeline.items())
-    tl = _columns(
-        {
-            "bucket": [b for (b, _), _ in points],
-            "severity": [s for (_, s), _ in points],
-            "count": [n for _, n in points],
-        },
-        TIMELINE_COLUMNS,
+    recent, older = _history(
+        session, window, flt, since=since, until=until, events=history_events, above=hist_capped
     )
-    cells = [(fp, b, n) for fp, sb in sparks.items() for b, n in sorted(sb.items())]
-    sp = _columns(
-        {
-            "fingerprint": [c[0] for c in cells],
-            "bucket": [c[1] for c in cells],
-            "count": [c[2] for c in cells],
-        },
-        SPARK_COLUMNS,
-    )
-    return ErrorView(
-        groups=groups,
-        facets=_facet_frame(facets),
-        timeline=tl,
-        sparks=sp,
-        events=sum(int(r[6]) for r in window),
-        capped_from=capped,
-        history_from=hist_capped,
-        truncated=truncated,
-    )
+    view = _view(window, recent, older, flt, since=since, until=until)
+    view.capped_from, view.history_from = capped, hist_capped
+    return view
 
 
 def by_status(groups: pd.DataFrame, status: str) -> pd.DataFrame:
@@ -988,56 +953,6 @@ def error_groups(
     out = by_status(view.groups, status)
     out.attrs["truncated"] = view.truncated
     return out
-
-
-def facet_counts(
-    session: Session,
-    *,
-    since: datetime,
-    until: datetime,
-    services: Sequence[str] = (),
-    severities: Sequence[str] = (),
-    types: Sequence[str] = (),
-    text: str = "",
-) -> pd.DataFrame:
-    """Occurrences in the window per severity, service and type (each facet ignores its own filter).
-
-    Columns: facet ('severity'|'service'|'type'), value, count.
-    """
-    return error_view(
-        session,
-        since=since,
-        until=until,
-        bucket_s=_whole(since, until),
-        services=services,
-        severities=severities,
-        types=types,
-        text=text,
-    ).facets
-
-
-def group_buckets(
-    session: Session,
-    *,
-    since: datetime,
-    until: datetime,
-    bucket_s: int,
-    services: Sequence[str] = (),
-    severities: Sequence[str] = (),
-    types: Sequence[str] = (),
-    text: str = "",
-) -> pd.DataFrame:
-    """Events per fingerprint per time bucket (for sparklines). Columns: fingerprint, bucket (utc), count."""
-    return error_view(
-        session,
-        since=since,
-        until=until,
-        bucket_s=bucket_s,
-        services=services,
-        severities=severities,
-        types=types,
-        text=text,
-    ).sparks
 
 
 def error_timeline(
@@ -1325,26 +1240,19 @@ def future_count(session: Session, *, after: datetime) -> int:
 def groups_during(
     session: Session, *, service: str | None, start: datetime, end: datetime
 ) -> pd.DataFrame:
-    """The error groups of one service logged in [start, end) (an incident). Columns GROUP_COLUMNS."""
-    svc: list[ColumnElement[bool]] = (
-        [E.service.is_(None)] if service is None else [exact_eq(E.service, service)]
-    )
-    rows = session.execute(_triples_stmt(start, end, svc)).all()
-    return merge_groups(frame(rows, TRIPLE_COLUMNS), since=start, until=end)
-
-
-def distinct_count(session: Session, *, since: datetime, until: datetime) -> int:
-    """Events in the window (capped at COUNT_CAP)."""
-    return capped_count(
-        session,
-        select(E.id).where(E.created_at >= naive_utc(since), E.created_at < naive_utc(until)),
-        COUNT_CAP,
-    )
+    """The error groups of one service logged in [start, end) (an incident), counted whole (no
+    event caps). Columns GROUP_COLUMNS."""
+    svc = [E.service.is_(None)] if service is None else [exact_eq(E.service, service)]
+    lo, hi = naive_utc(start), naive_utc(end)
+    whole = _whole(start, end)
+    window = _window_rows(session, lo=lo, hi=hi, bucket_s=whole, above=None, where=svc)
+    recent = _history_rows(session, since=start, until=end, above=None, where=svc)
+    older = _older_rows(session, since=start, until=end, above=None, where=svc)
+    return _view(window, recent, older, _Filter(), since=start, until=end).groups
 
 
 __all__ = [
     "NO_SERVICE",
-    "STATUSES",
     "ErrorView",
     "GroupCounts",
     "by_status",
@@ -1352,12 +1260,9 @@ __all__ = [
     "error_timeline",
     "cut_cell",
     "error_view",
-    "facet_counts",
     "future_count",
-    "group_buckets",
     "group_counts",
     "groups_during",
-    "merge_groups",
     "normalise_message",
     "occurrence",
     "occurrence_export",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas.testing as pdt
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -13,9 +14,15 @@ from tests.monitor.conftest import NOW, add_errors, ago
 SINCE, UNTIL = NOW - timedelta(hours=24), NOW
 
 
-def groups(engine: Engine, **kw):  # type: ignore[no-untyped-def]
+def view(engine: Engine, **kw):  # type: ignore[no-untyped-def]
+    """What the Errors page reads: one view of the window (groups of every status, facets, sparks)."""
     with Session(engine) as s:
-        return q.error_groups(s, since=SINCE, until=UNTIL, **{"status": "all", **kw})
+        return q.error_view(s, since=SINCE, until=UNTIL, bucket_s=3600, **kw)
+
+
+def groups(engine: Engine, status: str = "all", **kw):  # type: ignore[no-untyped-def]
+    """The groups of one status tab, as the page keeps them (`by_status`)."""
+    return q.by_status(view(engine, **kw).groups, status)
 
 
 def test_messages_differing_in_values_merge_into_one_group(engine: Engine) -> None:
@@ -188,8 +195,7 @@ def test_facet_counts_ignore_their_own_filter(engine: Engine) -> None:
             {"service": None, "severity": "LOW", "created_at": ago(hours=1)},
         ],
     )
-    with Session(engine) as s:
-        f = q.facet_counts(s, since=SINCE, until=UNTIL, severities=("LOW",))
+    f = view(engine, severities=("LOW",)).facets
     sev = dict(zip(f[f.facet == "severity"].value, f[f.facet == "severity"]["count"], strict=True))
     svc = dict(zip(f[f.facet == "service"].value, f[f.facet == "service"]["count"], strict=True))
     assert sev == {"HIGH": 1, "LOW": 2}
@@ -206,10 +212,14 @@ def test_timeline_and_sparkline_buckets(engine: Engine) -> None:
         ],
     )
     with Session(engine) as s:
-        tl = q.error_timeline(s, since=SINCE, until=UNTIL, bucket_s=3600)
-        sp = q.group_buckets(s, since=SINCE, until=UNTIL, bucket_s=3600)
-    got = {(b.hour, sev): n for b, sev, n in zip(tl.bucket, tl.severity, tl["count"], strict=True)}
-    assert got == {(10, "HIGH"): 2, (11, "LOW"): 1}
+        health_tl = q.error_timeline(s, since=SINCE, until=UNTIL, bucket_s=3600)  # Health's
+    v = view(engine)
+    sp = v.sparks
+    for tl in (health_tl, v.timeline):
+        got = {
+            (b.hour, sev): n for b, sev, n in zip(tl.bucket, tl.severity, tl["count"], strict=True)
+        }
+        assert got == {(10, "HIGH"): 2, (11, "LOW"): 1}
     assert sorted(zip(sp.bucket.dt.hour, sp["count"], strict=True)) == [(10, 2), (11, 1)]
 
 
@@ -241,3 +251,40 @@ def test_occurrences_page_by_keyset_newest_first(engine: Engine) -> None:
         )
     assert first["id"].tolist() == ids[:2] and second["id"].tolist() == ids[2:4]
     assert first.attrs["total"] == 5
+
+
+def test_an_incident_lists_the_groups_the_errors_page_shows_for_its_service(engine: Engine) -> None:
+    add_errors(
+        engine,
+        [
+            {
+                "service": "a",
+                "message": "Disk 1 full",
+                "created_at": ago(hours=1),
+                "severity": "HIGH",
+            },
+            {
+                "service": "a",
+                "message": "Disk 2 full",
+                "created_at": ago(hours=2),
+                "severity": "LOW",
+            },
+            {"service": "a", "message": "Disk 2 full", "created_at": ago(hours=30)},  # prior period
+            {"service": "b", "message": "Disk 1 full", "created_at": ago(hours=1)},
+            {
+                "service": None,
+                "message": "lost",
+                "created_at": ago(hours=3),
+                "resolved_at": ago(hours=2),
+                "resolution_notes": "x",
+            },
+        ],
+    )
+    with Session(engine) as s:
+        a = q.groups_during(s, service="a", start=SINCE, end=UNTIL)
+        none = q.groups_during(s, service=None, start=SINCE, end=UNTIL)
+    pdt.assert_frame_equal(a, groups(engine, services=("a",)))
+    pdt.assert_frame_equal(none, groups(engine, services=(q.NO_SERVICE,)))
+    assert (a["count"].tolist(), a["prior_count"].tolist(), a["low"].tolist()) == ([2], [1], [1])
+    assert a["distinct_messages"].tolist() == [2] and a["message"].tolist() == ["Disk 1 full"]
+    assert (none["message"].tolist(), none["unresolved"].tolist()) == (["lost"], [0])

@@ -68,9 +68,8 @@ def test_errors_group_detail_on_demo_data(monkeypatch: pytest.MonkeyPatch, demo_
     eng = make_engine(demo_url)
     until = rounded_now()
     with Session(eng) as s:
-        fp = eq.error_groups(s, since=until - timedelta(days=7), until=until, status="all")[
-            "fingerprint"
-        ].iloc[0]
+        view = eq.error_view(s, since=until - timedelta(days=7), until=until, bucket_s=3600)
+        fp = eq.by_status(view.groups, "all")["fingerprint"].iloc[0]
     eng.dispose()
     at = run_page(monkeypatch, demo_url, "errors", tab="all", range="7d", group=fp)
     no_exceptions(at)
