@@ -9,6 +9,7 @@ import streamlit as st
 
 from db import data
 from db.queries import errors as eq
+from db.queries.common import make_cursor
 from domain.fingerprint import is_fingerprint
 from ui.kit import urlstate
 from ui.kit.frame import future_notice
@@ -106,7 +107,7 @@ def _occurrences(scope: ui.Scope, occ_id: str, cursor: tuple[datetime, str] | No
             "Older", key="errors_next_page", icon=":material/navigate_next:"
         ):
             last = occ.iloc[-1]
-            urlstate.put(before=ui.cursor_param(last["created_at"], last["id"]))
+            urlstate.put(before=make_cursor(last["created_at"], last["id"]))
             st.rerun()
         if row.button("Clear selection", key="errors_clear_sel", disabled=not selected):
             sel_store[scope.fp] = []

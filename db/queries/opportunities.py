@@ -8,7 +8,6 @@ Filtering, sorting, counting and keyset pagination all happen in SQL.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Sequence
@@ -38,7 +37,8 @@ from sqlalchemy.sql.elements import BooleanClauseList
 
 from db.models import OpportunitySnapshot as O  # noqa: N817
 from db.models import ScanSession as S  # noqa: N817
-from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
+from db.queries import common
+from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, cursor_time, frame, read_cursor
 from db.sqlfuncs import exact, exact_eq, exact_in, json_number, json_text, likely
 from db.types import naive_utc
 
@@ -447,13 +447,13 @@ def _after(
 
 
 def parse_cursor(raw: str, sort: str) -> tuple[Any, int]:
-    """A cursor from the URL (JSON `[value, id]`) checked against the sort column; BadSort if wrong."""
+    """A cursor from the URL (`make_cursor`) checked against the sort column; BadSort if wrong."""
     if sort not in SORTS:
         raise BadSort(f"unknown sort column {sort!r}")
     kind = SORTS[sort][1]
     try:
-        value, row_id = json.loads(raw)
-    except (ValueError, TypeError) as exc:
+        value, row_id = read_cursor(raw)
+    except ValueError as exc:
         raise BadSort("the page cursor is not valid") from exc
     if isinstance(row_id, bool) or not isinstance(row_id, int):
         raise BadSort("the page cursor is not valid")
@@ -471,21 +471,15 @@ def parse_cursor(raw: str, sort: str) -> tuple[Any, int]:
         return value, row_id
     if kind == "time" and isinstance(value, str):
         try:
-            return naive_utc(datetime.fromisoformat(value)), row_id
+            return cursor_time(value), row_id
         except ValueError as exc:
             raise BadSort("the page cursor is not valid") from exc
     raise BadSort("the page cursor does not match the sort column")
 
 
 def make_cursor(value: Any, row_id: Any) -> str:
-    """The URL form of a cursor: JSON `[value, id]`."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
-        value = None
-    elif isinstance(value, datetime):
-        value = naive_utc(value).isoformat()  # type: ignore[union-attr]
-    elif hasattr(value, "item"):
-        value = value.item()
-    return json.dumps([value, int(row_id)], separators=(",", ":"))
+    """The URL form of a cursor: a row's sort value and id."""
+    return common.make_cursor(value, int(row_id))
 
 
 # Sort columns stored as NOT NULL: one index walk, no NULL part.

@@ -46,7 +46,8 @@ from sqlalchemy.types import Boolean, Float, String
 from db.models import CriticalErrorLog as E  # noqa: N817
 from db.models import OpportunitySnapshot as O  # noqa: N817
 from db.models import ScanSession as S  # noqa: N817
-from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
+from db.queries import common
+from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame, read_time_cursor
 from db.sqlfuncs import epoch_bucket, exact, exact_eq, exact_in, json_text
 from db.types import UtcDateTime, naive_utc
 from domain.jsondiff import flatten
@@ -428,17 +429,13 @@ def export_runs(
 
 
 def parse_cursor(raw: str) -> tuple[datetime, str]:
-    """A run-list cursor `[started_at ISO, id]`; ValueError when malformed."""
-    value, row_id = json.loads(raw)
-    if not isinstance(value, str) or not isinstance(row_id, str):
-        raise ValueError("bad cursor")
-    return naive_utc(datetime.fromisoformat(value)), row_id
+    """A run-list cursor (`make_cursor`): (started_at naive UTC, id); ValueError when malformed."""
+    return read_time_cursor(raw)
 
 
 def make_cursor(started_at: Any, row_id: str) -> str:
     """The URL form of a run-list cursor."""
-    ts = pd.Timestamp(started_at).tz_convert("UTC").tz_localize(None).to_pydatetime()
-    return json.dumps([ts.isoformat(), str(row_id)], separators=(",", ":"))
+    return common.make_cursor(started_at, str(row_id))
 
 
 def run_count(

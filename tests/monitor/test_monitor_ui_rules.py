@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
+import pytest
 
 from db.queries import health as hq
+from db.queries.common import make_cursor, read_cursor, read_time_cursor
 from ui.kit import format as fmt
 from ui.sections import errors as ue
 from ui.sections import health as uh
@@ -35,13 +37,63 @@ def test_unknown_keys_stay_free_text_and_bad_status_is_reported() -> None:
 def test_badges_are_plain_words() -> None:
     row = pd.Series({"new": True, "regressed": False, "escalating": True})
     assert ue.badges(row) == "🆕 New · 📈 Escalating"
+    groups = pd.DataFrame(
+        {
+            "new": pd.array([True, False, None], dtype="boolean"),
+            "regressed": pd.array([False, True, None], dtype="boolean"),
+            "escalating": pd.array([True, True, None], dtype="boolean"),
+        }
+    )
+    for col in ("error_type", "service", "message", "fingerprint"):
+        groups[col] = "x"
+    for col in ("count", "change", "unresolved", "high", "medium", "low", "other_severity"):
+        groups[col] = 1
+    groups["first_seen"] = groups["last_seen"] = pd.Timestamp("2026-03-02", tz="UTC")
+    sparks = pd.DataFrame({"fingerprint": [], "bucket": [], "count": []})
+    table = ue.group_table(groups, sparks, [])
+    assert table["badges"].tolist() == ["🆕 New · 📈 Escalating", "↩️ Regressed · 📈 Escalating", ""]
+
+
+def test_one_page_position_format_for_every_list() -> None:
+    # Times as naive-UTC ISO text (an aware time converted), numbers (and +-Infinity), text, NULL.
+    berlin = pd.Timestamp("2026-03-02 12:00:00", tz="Europe/Berlin")
+    assert make_cursor(berlin, "r1") == '["2026-03-02T11:00:00","r1"]'
+    assert read_time_cursor(make_cursor(datetime(2026, 3, 2, 11), "r1")) == (
+        datetime(2026, 3, 2, 11),
+        "r1",
+    )
+    assert read_cursor(make_cursor(float("inf"), 3)) == (float("inf"), 3)
+    assert read_cursor(make_cursor(float("nan"), 3)) == (None, 3)
+    assert read_cursor(make_cursor(pd.NaT, 3)) == (None, 3)
+    assert read_cursor(make_cursor("SPY", 4)) == ("SPY", 4)
+    hostile = [
+        '["2026-03-02T11:00:00","a\\u0000b"]',  # NUL: PostgreSQL would refuse the query
+        '["9999-12-31T23:59:59-05:00","x"]',  # past year 9999 in UTC
+        '["0001-01-01T00:00:00+01:00","x"]',
+        '["2026-03-02T11:00:00"]',
+        '{"a":1,"b":2}',
+        '[null,"x"]',
+        "[" * 5000,
+        "",
+    ]
+    for raw in hostile:
+        with pytest.raises(ValueError):
+            read_time_cursor(raw)
 
 
 def test_cursor_and_zoom_round_trip_and_reject_garbage() -> None:
     ts = pd.Timestamp("2026-03-02 11:59:58.123456", tz="UTC")
-    raw = ue.cursor_param(ts, "abc-1")
-    assert ue.parse_cursor(raw) == (ts.to_pydatetime(), "abc-1")
-    assert ue.parse_cursor("zzz") is None and ue.parse_cursor("12~") is None
+    raw = make_cursor(ts, "abc-1")
+    assert read_time_cursor(raw) == (datetime(2026, 3, 2, 11, 59, 58, 123456), "abc-1")
+    for garbage in (
+        "zzz",
+        "12~",
+        "1772452798123456~abc-1",
+        '["2026-03-02T11:59:58",7]',
+        "[" * 5000,
+    ):
+        with pytest.raises(ValueError):
+            read_time_cursor(garbage)
     a, b = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 1, 1, tzinfo=UTC)
     assert uh.parse_zoom(uh.zoom_param(a, b)) == (a, b)
     assert (

@@ -253,6 +253,12 @@ def test_without_the_history_table_the_page_names_the_command_and_writes_nothing
         "%00~x",
         "1e9~x",
         "1~" + "y" * 300,
+        "1772452798123456~x",  # the former format of this page
+        '["2026-03-02T11:00:00","a\\u0000"]',
+        '["9999-12-31T23:59:59-05:00","x"]',
+        '["2026-03-02T11:00:00",1]',
+        '{"a":1,"b":2}',
+        "[" * 5000,
     ],
 )
 def test_a_malformed_page_position_is_ignored_with_the_usual_message(

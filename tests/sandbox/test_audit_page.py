@@ -9,7 +9,7 @@ import pytest
 from db.commands import audit as audit_cmd
 from db.commands import sandbox as cmd
 from db.engine import make_engine, write_session
-from db.queries.common import PAGE_SIZE
+from db.queries.common import PAGE_SIZE, read_time_cursor
 from tests.sandbox.sandbox_rows import REAL_CONFIG, add_config
 from tests.sandbox.test_sandbox_page import open_page, texts, widget
 
@@ -80,7 +80,7 @@ def test_audit_page_pages_older_and_newer(monkeypatch, sqlite_url, dev):  # type
     assert len(second) == 5 and not set(second["target_id"]) & set(first["target_id"])
     position = at.query_params["before"]
     position = position[0] if isinstance(position, list) else position
-    assert "|" in position
+    read_time_cursor(position)  # the one page-position format of every list (raises if not)
     shared = open_page(
         monkeypatch, sqlite_url, user="analyst", page="pages/audit.py", before=position
     )  # the position travels in the URL

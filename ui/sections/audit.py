@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -10,6 +10,7 @@ import streamlit as st
 
 from db import data
 from db.queries import audit as qa
+from db.queries.common import make_cursor, read_time_cursor
 from ui.kit import urlstate
 from ui.kit.diff import diff
 from ui.kit.frame import Frame
@@ -65,24 +66,22 @@ def filters(f: Frame) -> dict[str, Any]:
 
 
 def _url_cursor() -> tuple[datetime, str] | None:
-    """The page position from the URL (`before=<ISO time>|<id>`), so a shared link opens the same page."""
+    """The page position from the URL (`before`), so a shared link opens the same page."""
     raw = urlstate.text("before")
     if not raw:
         return None
-    at_text, _, entry_id = raw.partition("|")
     try:
-        at = datetime.fromisoformat(at_text)
+        return read_time_cursor(raw)
     except ValueError:
         st.warning(
             "Ignored the URL parameter `before`: it is not a page position of this log.", icon="⚠️"
         )
         urlstate.remove("before")
         return None
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)), entry_id
 
 
 def _put_position(stack: list[tuple[datetime, str]]) -> None:
-    urlstate.put(before=f"{stack[-1][0].isoformat()}|{stack[-1][1]}" if stack else None)
+    urlstate.put(before=make_cursor(*stack[-1]) if stack else None)
 
 
 def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:

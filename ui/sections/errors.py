@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +23,7 @@ from db.commands import errors as commands
 from db.errors import PermissionDenied, ValidationFailed, classify
 from db.queries import errors as eq
 from db.queries import meta
+from db.queries.common import read_time_cursor
 from db.types import InvalidJSON
 from ui.charts import monitor as charts
 from ui.kit import urlstate
@@ -93,16 +94,12 @@ def parse_search(query: str) -> Search:
     )
 
 
-def badges(row: pd.Series) -> str:
-    """The group's badges as plain words."""
-    out = []
-    if bool(row["new"]):
-        out.append("🆕 New")
-    if bool(row["regressed"]):
-        out.append("↩️ Regressed")
-    if bool(row["escalating"]):
-        out.append("📈 Escalating")
-    return " · ".join(out)
+BADGES = (("new", "🆕 New"), ("regressed", "↩️ Regressed"), ("escalating", "📈 Escalating"))
+
+
+def badges(row: pd.Series | dict[str, Any]) -> str:
+    """The group's badges as plain words (a missing flag counts as off)."""
+    return " · ".join(word for col, word in BADGES if row[col] is not pd.NA and bool(row[col]))
 
 
 BADGES_EXPLAINED = (
@@ -163,18 +160,10 @@ def group_table(
     by_fp: dict[str, dict[pd.Timestamp, int]] = {}
     for fp, b, n in zip(sparks["fingerprint"], sparks["bucket"], sparks["count"], strict=True):
         by_fp.setdefault(fp, {})[b] = int(n)
-    marks = [
-        " · ".join(w for w, on in (("🆕 New", a), ("↩️ Regressed", b), ("📈 Escalating", c)) if on)
-        for a, b, c in zip(
-            groups["new"].fillna(False),
-            groups["regressed"].fillna(False),
-            groups["escalating"].fillna(False),
-            strict=True,
-        )
-    ]
+    flags = groups[[col for col, _ in BADGES]].fillna(False).to_dict("records")
     return pd.DataFrame(
         {
-            "badges": marks,
+            "badges": [badges(f) for f in flags],
             "error_type": groups["error_type"],
             "service": [s if isinstance(s, str) else eq.NO_SERVICE for s in groups["service"]],
             "message": [eq.cut_cell(m) for m in groups["message"]],
@@ -350,20 +339,6 @@ def group_header(group: pd.Series) -> None:
     show_text(group["message"], key=f"errors_group_message_{group['fingerprint']}", what="message")
 
 
-_CURSOR = re.compile(r"([0-9]{1,18})~([^\x00]{1,255})", re.DOTALL)
-
-
-def parse_cursor(raw: str) -> tuple[datetime, str] | None:
-    """'<epoch microseconds>~<id>' -> the keyset cursor; None when absent or malformed (never raises)."""
-    m = _CURSOR.fullmatch(raw or "")
-    if m is None:
-        return None
-    try:
-        return datetime.fromtimestamp(int(m.group(1)) / 1e6, UTC), m.group(2)
-    except (OverflowError, OSError, ValueError):  # past the year 9999
-        return None
-
-
 def ignore_param(name: str, value: str, expected: str) -> None:
     """Drop a malformed URL parameter with the usual message (the value shown as code, never Markdown)."""
     st.warning(f"Ignored the URL parameter `{name}`: the value is not {expected}.", icon="⚠️")
@@ -380,10 +355,13 @@ def _whole_param(name: str) -> str:
 def cursor_from_url() -> tuple[datetime, str] | None:
     """The occurrences' keyset cursor from `before`; a malformed one is ignored with a message."""
     raw = _whole_param("before")
-    cursor = parse_cursor(raw)
-    if raw and cursor is None:
-        ignore_param("before", raw, "a page position (<microseconds>~<id>) of this page")
-    return cursor
+    if not raw:
+        return None
+    try:
+        return read_time_cursor(raw)
+    except ValueError:
+        ignore_param("before", raw, "a page position of this page")
+        return None
 
 
 # The search box and its URL parameter hold at most this many characters.
@@ -397,11 +375,6 @@ def search_from_url() -> str:
         ignore_param("q", raw, f"a search of at most {MAX_SEARCH_CHARS} characters")
         return ""
     return urlstate.text("q", max_len=MAX_SEARCH_CHARS)
-
-
-def cursor_param(created_at: pd.Timestamp, error_id: str) -> str:
-    """The keyset cursor of a row, for the URL."""
-    return f"{pd.Timestamp(created_at).value // 1000}~{error_id}"  # whole microseconds (a float would round)
 
 
 def occurrences_table(
