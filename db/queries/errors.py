@@ -34,7 +34,7 @@ from db.own_models import ErrorResolution
 from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame, has_table
 from db.sqlfuncs import epoch_bucket, exact, exact_eq, exact_in
 from db.types import naive_utc
-from domain.fingerprint import fingerprint, normalise_message
+from domain.fingerprint import fingerprint
 
 SEVERITIES = ("HIGH", "MEDIUM", "LOW")
 NO_SERVICE = "(none)"  # how a NULL service is shown and filtered
@@ -157,6 +157,7 @@ def _window(since: datetime, until: datetime) -> tuple[datetime, datetime, datet
 # The worst case, a window holding a huge number of events, is bounded: only the newest
 # MAX_WINDOW_EVENTS events of the window (and MAX_HISTORY_EVENTS before it) are grouped, and the
 # result says from when on it counts (`capped_from`, `history_from`), so the page can say so plainly.
+# Health's incident groups (`groups_during`) are the same roll-up of one service's reads, uncapped.
 
 MAX_WINDOW_EVENTS = 50_000
 MAX_HISTORY_EVENTS = 100_000
@@ -1263,7 +1264,6 @@ __all__ = [
     "future_count",
     "group_counts",
     "groups_during",
-    "normalise_message",
     "occurrence",
     "occurrence_export",
     "occurrence_ids",
