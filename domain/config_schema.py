@@ -1,9 +1,19 @@
 """Validation of a sandbox config draft (name, strategy, user, config_data) before any write.
 
-Every rule reports per key, so the form can show each message next to what caused it:
-JSON syntax (line and column), top level an object, no NaN/Infinity, no duplicate keys, bounded
-size and depth, no NUL characters, types and ranges of the known keys, unknown keys listed,
-and the backend's dotted keys (`"universe.primary_symbols"`) flagged with a fix.
+The shape of config_data is the pydantic models below, one per section. As the backend reads it:
+
+    {
+      "trading": {"target_dte_range": [7, 21], "delta_target": 0.15,
+                  "max_positions": 3, "wing_widths": [5, 10, 15]},
+      "risk": {"profit_target": 0.5, "loss_limit": -2.0},
+      "universe": {"primary_symbols": ["SPY", "QQQ"], "universe_name": "thetacrop"}
+    }
+
+Every section and key is optional; other keys (top level or in a section) are kept as they are
+and listed as unknown. The backend's dotted keys (`"universe.primary_symbols"`) are flagged with a
+fix. Every problem is reported per key, in the words of MESSAGES, so the form shows each message
+next to what caused it. The JSON text itself is read by a strict parser first: pydantic's would not
+give the line and column of a syntax error, nor refuse duplicate keys or NaN.
 """
 
 from __future__ import annotations
@@ -13,20 +23,28 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, cast
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+)
+from pydantic.config import JsonDict
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from db.errors import ValidationFailed
 from domain.jsondiff import canonical, depth
 
 MAX_JSON_BYTES = 64 * 1024  # a config is a few hundred bytes; 64 KiB leaves room, refuses dumps
-MAX_JSON_CHARS = (
-    MAX_JSON_BYTES  # the raw-JSON editor takes at most this many characters (max_chars)
-)
+MAX_JSON_CHARS = MAX_JSON_BYTES  # the raw-JSON editor takes at most this many characters
 FIELD_MAX_CHARS = 8 * 1024  # one structured field (500 symbols fit)
 NOTE_MAX = 2000  # the note saved with a version ("why this change")
-INDENT_DEPTH = (
-    50  # deeper documents are shown on one line (json.dumps with indent recurses per level)
-)
+INDENT_DEPTH = 50  # deeper documents are shown on one line (json.dumps recurses per level)
 MAX_DEPTH = 8  # nesting levels of objects/arrays
 NAME_MAX = 200  # sandbox_strategy_configs.name is String(200)
 STRATEGY_MAX = 100  # strategy_id is String(100)
@@ -34,23 +52,197 @@ USER_MAX = 50  # user_id is String(50)
 MAX_SYMBOLS = 500
 MAX_WINGS = 20
 MAX_DTE = 3650
-TICKER = re.compile(r"^[A-Z0-9][A-Z0-9.\-^/]{0,9}$")
-
-SECTIONS = ("trading", "risk", "universe")
-KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "trading": ("target_dte_range", "delta_target", "max_positions", "wing_widths"),
-    "risk": ("profit_target", "loss_limit"),
-    "universe": ("primary_symbols", "universe_name"),
-}
+TICKER = r"^[A-Z0-9][A-Z0-9.\-^/]{0,9}$"
 ROOT = "config_data"
 
 
-class _Duplicate(ValueError):  # noqa: N818 - internal signal, not an error for users
-    pass
+# --- the shape of a config ------------------------------------------------------------------------
 
 
-class _NonFinite(ValueError):  # noqa: N818
-    pass
+def says(problem: str, limit: int | None = None, **others: str) -> Any:
+    """An optional key and what the form says of it: `problem` when its type or shape is wrong;
+    `others` per kind of problem ("range", "too_long", "item": one element of a list, or a custom
+    kind), the first listed winning. {values} and {n} are filled in from what was found."""
+    messages: JsonDict = {"type": problem, **others}
+    return Field(default=None, max_length=limit, json_schema_extra={"messages": messages})
+
+
+def _refuse(kind: str, found: Callable[[Any], Any], *, before: bool = False) -> Any:
+    """A rule beyond pydantic's constraints: refused as `kind` when `found` returns something."""
+
+    def check(value: Any) -> Any:
+        if hit := found(value):
+            raise PydanticCustomError(kind, kind, {"values": hit})
+        return value
+
+    return BeforeValidator(check) if before else AfterValidator(check)
+
+
+def _repeated(symbols: list[str]) -> str:
+    return ", ".join(sorted({s for s in symbols if symbols.count(s) > 1})[:5])
+
+
+# JSON numbers: an int is a number, a bool is not; NaN and Infinity are not.
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Whole = Annotated[int, Strict()]
+Ticker = Annotated[str, Strict(), Field(pattern=TICKER)]
+
+
+class _Section(BaseModel):
+    """A section's known keys are checked when present; keys it does not know are kept."""
+
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
+
+
+class Trading(_Section):
+    """`trading`: which option spreads the backend opens, and how many at once."""
+
+    target_dte_range: Annotated[
+        tuple[Annotated[Whole, Field(ge=0)], Annotated[Whole, Field(le=MAX_DTE)]],
+        _refuse("order", lambda pair: pair[0] >= pair[1]),
+    ] = says(
+        "must be two whole numbers [min, max], e.g. [7, 21]",
+        range=f"must lie between 0 and {MAX_DTE} days",
+        order="must be increasing: the first number smaller than the second",
+    )
+    """Days to expiry of the options opened, [min, max]."""
+    delta_target: Annotated[Number, Field(gt=0, lt=1)] = says(
+        "must be a number, e.g. 0.15", range="must be between 0 and 1 (exclusive)"
+    )
+    """Delta of the short options."""
+    max_positions: Annotated[Whole, Field(ge=1, le=1000)] = says(
+        "must be a whole number", range="must be between 1 and 1000"
+    )
+    """Positions open at the same time."""
+    wing_widths: Annotated[list[Annotated[Number, Field(gt=0)]], Field(min_length=1)] = says(
+        "must be a non-empty list of numbers, e.g. [5, 10, 15]",
+        MAX_WINGS,
+        too_long=f"must have at most {MAX_WINGS} widths",
+        item="must contain only positive numbers",
+    )
+    """Distances between the short and the long strike tried, in dollars."""
+
+
+class Risk(_Section):
+    """`risk`: when an open position is closed."""
+
+    profit_target: Annotated[Number, Field(gt=0, le=10)] = says(
+        "must be a number (a fraction of the credit, e.g. 0.5)",
+        range="must be above 0 and at most 10",
+    )
+    """Take the profit at this fraction of the credit."""
+    # The backend's own UI writes -2.0, its JSON files 2.0 or 0.9: the sign is accepted either way.
+    loss_limit: Annotated[Number, Field(ge=-100, le=100), _refuse("range", lambda v: v == 0)] = (
+        says(
+            "must be a number (a multiple of the credit, e.g. 2.0)",
+            range="must be non-zero and between -100 and 100",
+        )
+    )
+    """Stop the loss at this multiple of the credit."""
+
+
+class Universe(_Section):
+    """`universe`: the underlyings scanned."""
+
+    primary_symbols: Annotated[
+        list[Ticker], Field(min_length=1), _refuse("repeated", _repeated)
+    ] = says(
+        "must be a non-empty list of ticker symbols",
+        MAX_SYMBOLS,
+        too_long=f"must have at most {MAX_SYMBOLS} symbols",
+        item="has values that are not upper-case tickers: {values}",
+        repeated="lists some symbols twice: {values}",
+    )
+    """Upper-case tickers, each once."""
+    universe_name: Annotated[
+        str, Strict(), _refuse("type", lambda v: isinstance(v, str) and not v.strip(), before=True)
+    ] = says("must be a non-empty text", 100, too_long="must be at most 100 characters")
+    """A label for the list of symbols."""
+
+
+class ConfigData(BaseModel):
+    """config_data: the three known sections (null counts as absent); other keys are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    trading: Trading | None = says("must be a JSON object")
+    risk: Risk | None = says("must be a JSON object")
+    universe: Universe | None = says("must be a JSON object")
+
+
+Text = Annotated[
+    str,
+    Field(min_length=1),
+    _refuse("nul", lambda text: "\x00" in text),
+    BeforeValidator(lambda value: str(value or "").strip()),
+]
+
+
+def _text(limit: int) -> Any:
+    too_long = f"must be at most {limit} characters (it has {{n}})"
+    return says("is required", limit, too_long=too_long, nul="contains a NUL character")
+
+
+class Names(BaseModel):
+    """The columns beside config_data, stripped; their limits are the columns' lengths."""
+
+    name: Text = _text(NAME_MAX)
+    strategy_id: Text = _text(STRATEGY_MAX)
+    user_id: Text = _text(USER_MAX)
+
+
+MODELS: dict[str, type[BaseModel]] = {"trading": Trading, "risk": Risk, "universe": Universe}
+SECTIONS = tuple(MODELS)
+KNOWN_KEYS = {section: tuple(model.model_fields) for section, model in MODELS.items()}
+
+
+# What the form shows, per key and kind of problem (see `says`): the models' own words.
+_PREFIXED: list[tuple[str, type[BaseModel]]] = [("", Names), ("", ConfigData)]
+MESSAGES: dict[str, dict[str, str]] = {
+    prefix + key: cast(Any, info.json_schema_extra)["messages"]
+    for prefix, model in _PREFIXED + [(f"{s}.", m) for s, m in MODELS.items()]
+    for key, info in model.model_fields.items()
+}
+
+_RANGE = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+_TOO_LONG = {"too_long", "string_too_long"}
+
+
+def _kind(error: ErrorDetails, messages: dict[str, str], *, item: bool) -> str:
+    """The MESSAGES kind of one pydantic error."""
+    kind = error["type"]
+    if item and "item" in messages:
+        kind = "item"
+    elif kind in _RANGE or (kind == "float_type" and _is_int(error["input"])):
+        kind = "range"  # an int too large for a float is out of range, not "not a number"
+    elif kind in _TOO_LONG:
+        kind = "too_long"
+    return kind if kind in messages else "type"
+
+
+def _message(key: str, errors: list[ErrorDetails], *, item_at: int) -> str:
+    """One message for `key`: the first kind of MESSAGES[key] among its errors, filled in."""
+    messages = MESSAGES[key]
+    kinds = [_kind(e, messages, item=len(e["loc"]) > item_at) for e in errors]
+    kind = next(k for k in messages if k in kinds)
+    found = [e for e, k in zip(errors, kinds, strict=True) if k == kind]
+    context = dict(found[0].get("ctx") or {})
+    if kind == "item":
+        context["values"] = ", ".join(repr(e["input"]) for e in found[:5])
+    context.setdefault("n", context.get("actual_length", len(str(found[0]["input"]))))
+    return messages[kind].format(**context)
+
+
+def _report(exc: ValidationError, report: Report, *, item_at: int) -> None:
+    """Each key's errors as one message; a key is the first `item_at` parts of the error's place."""
+    by_key: dict[str, list[ErrorDetails]] = {}
+    for error in exc.errors():
+        by_key.setdefault(".".join(map(str, error["loc"][:item_at])), []).append(error)
+    for key, errors in by_key.items():
+        report.add(key, _message(key, errors, item_at=item_at))
+
+
+# --- the report -----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -61,9 +253,8 @@ class Report:
     unknown_keys: list[str] = field(default_factory=list)
     dotted_keys: list[str] = field(default_factory=list)
     data: Any = None
-    keys_checked: int = (
-        0  # keys of config_data looked at: top-level ones outside the sections, and each section's
-    )
+    # keys of config_data looked at: top-level ones outside the sections, and each section's
+    keys_checked: int = 0
 
     def unknown_messages(self) -> dict[str, str]:
         """One warning per unknown key (allowed and kept: the backend's own configs carry some)."""
@@ -83,6 +274,17 @@ class Report:
         self.errors.setdefault(key, []).append(message)
 
 
+# --- JSON text ------------------------------------------------------------------------------------
+
+
+class _Duplicate(ValueError):  # noqa: N818 - internal signal, not an error for users
+    pass
+
+
+class _NonFinite(ValueError):  # noqa: N818
+    pass
+
+
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -94,6 +296,14 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise _NonFinite(name)
+
+
+def _int(digits: str) -> int | float:
+    """A JSON integer; one too long for Python to read (over 4300 digits) is infinite, as in a float."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
 
 
 def parse_json(text: str, report: Report) -> Any:
@@ -108,7 +318,9 @@ def parse_json(text: str, report: Report) -> Any:
         report.add(ROOT, "is empty: write a JSON object such as {}")
         return None
     try:
-        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constant)
+        return json.loads(
+            text, object_pairs_hook=_pairs, parse_constant=_no_constant, parse_int=_int
+        )
     except _Duplicate as exc:
         report.add(ROOT, f"the key {exc.args[0]!r} appears twice in one object")
     except _NonFinite as exc:
@@ -142,99 +354,14 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _is_num(v: Any) -> bool:
-    return (_is_int(v) or isinstance(v, float)) and math.isfinite(float(v))
+# --- validation -----------------------------------------------------------------------------------
 
 
-def _dte(v: Any) -> str | None:
-    if not isinstance(v, list) or len(v) != 2 or not all(_is_int(x) for x in v):
-        return "must be two whole numbers [min, max], e.g. [7, 21]"
-    if v[0] < 0 or v[1] > MAX_DTE:
-        return f"must lie between 0 and {MAX_DTE} days"
-    if v[0] >= v[1]:
-        return "must be increasing: the first number smaller than the second"
-    return None
-
-
-def _delta(v: Any) -> str | None:
-    if not _is_num(v):
-        return "must be a number, e.g. 0.15"
-    return None if 0 < v < 1 else "must be between 0 and 1 (exclusive)"
-
-
-def _positions(v: Any) -> str | None:
-    if not _is_int(v):
-        return "must be a whole number"
-    return None if 1 <= v <= 1000 else "must be between 1 and 1000"
-
-
-def _wings(v: Any) -> str | None:
-    if not isinstance(v, list) or not v:
-        return "must be a non-empty list of numbers, e.g. [5, 10, 15]"
-    if len(v) > MAX_WINGS:
-        return f"must have at most {MAX_WINGS} widths"
-    if not all(_is_num(x) and x > 0 for x in v):
-        return "must contain only positive numbers"
-    return None
-
-
-def _profit(v: Any) -> str | None:
-    if not _is_num(v):
-        return "must be a number (a fraction of the credit, e.g. 0.5)"
-    return None if 0 < v <= 10 else "must be above 0 and at most 10"
-
-
-def _loss(v: Any) -> str | None:
-    if not _is_num(v):
-        return "must be a number (a multiple of the credit, e.g. 2.0)"
-    # The backend's own UI writes -2.0, its JSON files 2.0 or 0.9: the sign is accepted either way.
-    return None if v != 0 and abs(v) <= 100 else "must be non-zero and between -100 and 100"
-
-
-def _symbols(v: Any) -> str | None:
-    if not isinstance(v, list) or not v:
-        return "must be a non-empty list of ticker symbols"
-    if len(v) > MAX_SYMBOLS:
-        return f"must have at most {MAX_SYMBOLS} symbols"
-    bad = [s for s in v if not isinstance(s, str) or not TICKER.match(s)]
-    if bad:
-        return f"has values that are not upper-case tickers: {', '.join(map(repr, bad[:5]))}"
-    dupes = sorted({s for s in v if v.count(s) > 1})
-    return f"lists some symbols twice: {', '.join(dupes[:5])}" if dupes else None
-
-
-def _universe_name(v: Any) -> str | None:
-    if not isinstance(v, str) or not v.strip():
-        return "must be a non-empty text"
-    return None if len(v) <= 100 else "must be at most 100 characters"
-
-
-RULES: dict[str, Callable[[Any], str | None]] = {
-    "trading.target_dte_range": _dte,
-    "trading.delta_target": _delta,
-    "trading.max_positions": _positions,
-    "trading.wing_widths": _wings,
-    "risk.profit_target": _profit,
-    "risk.loss_limit": _loss,
-    "universe.primary_symbols": _symbols,
-    "universe.universe_name": _universe_name,
-}
-
-
-def check_config_data(data: Any, report: Report) -> None:
-    """Structure, known keys' types and ranges, unknown and dotted keys of parsed config_data."""
-    if not isinstance(data, dict):
-        report.add(ROOT, f"the top level must be a JSON object {{...}}, not {type(data).__name__}")
-        return
-    if depth(data, stop_at=MAX_DEPTH + 1) > MAX_DEPTH:
-        report.add(ROOT, f"is nested more than {MAX_DEPTH} levels deep")
-        return
-    for path in _walk_strings(data, ROOT):
-        report.add(path, "contains a NUL character or a non-finite number")
+def _other_keys(data: dict[str, Any], report: Report) -> None:
+    """Count the keys looked at; list the dotted (as errors) and the unknown ones."""
+    sections = [body for key, body in data.items() if key in SECTIONS and isinstance(body, dict)]
     report.keys_checked += sum(1 for key in data if key not in SECTIONS)
-    report.keys_checked += sum(
-        len(body) for key, body in data.items() if key in SECTIONS and isinstance(body, dict)
-    )
+    report.keys_checked += sum(len(body) for body in sections)
     for key in data:
         section, dot, sub = key.partition(".")
         if dot and section in SECTIONS:
@@ -248,28 +375,25 @@ def check_config_data(data: Any, report: Report) -> None:
             report.unknown_keys.append(key)
     for section in SECTIONS:
         body = data.get(section)
-        if body is None:
-            continue
-        if not isinstance(body, dict):
-            report.add(section, "must be a JSON object")
-            continue
-        report.unknown_keys += [f"{section}.{k}" for k in body if k not in KNOWN_KEYS[section]]
-        for sub in KNOWN_KEYS[section]:
-            if sub in body:
-                problem = RULES[f"{section}.{sub}"](body[sub])
-                if problem:
-                    report.add(f"{section}.{sub}", problem)
+        if isinstance(body, dict):
+            report.unknown_keys += [f"{section}.{k}" for k in body if k not in KNOWN_KEYS[section]]
 
 
-def _text_field(report: Report, key: str, value: Any, limit: int) -> str:
-    text = str(value or "").strip()
-    if not text:
-        report.add(key, "is required")
-    elif len(text) > limit:
-        report.add(key, f"must be at most {limit} characters (it has {len(text)})")
-    elif "\x00" in text:
-        report.add(key, "contains a NUL character")
-    return text
+def check_config_data(data: Any, report: Report) -> None:
+    """Structure, known keys' types and ranges, unknown and dotted keys of parsed config_data."""
+    if not isinstance(data, dict):
+        report.add(ROOT, f"the top level must be a JSON object {{...}}, not {type(data).__name__}")
+        return
+    if depth(data, stop_at=MAX_DEPTH + 1) > MAX_DEPTH:
+        report.add(ROOT, f"is nested more than {MAX_DEPTH} levels deep")
+        return
+    for path in _walk_strings(data, ROOT):
+        report.add(path, "contains a NUL character or a non-finite number")
+    _other_keys(data, report)
+    try:
+        ConfigData.model_validate(data)
+    except ValidationError as exc:
+        _report(exc, report, item_at=2)
 
 
 @dataclass(frozen=True)
@@ -282,21 +406,27 @@ class Draft:
     config_data: dict[str, Any]
 
 
+def _names(report: Report, **values: Any) -> Names | None:
+    try:
+        return Names.model_validate(values)
+    except ValidationError as exc:
+        _report(exc, report, item_at=1)
+        return None
+
+
 def validate(
     *, name: Any, strategy_id: Any, user_id: Any, config_json: str
 ) -> tuple[Draft | None, Report]:
     """Validate every field of a draft; the Draft is None when any error was found."""
     report = Report()
-    clean_name = _text_field(report, "name", name, NAME_MAX)
-    clean_strategy = _text_field(report, "strategy_id", strategy_id, STRATEGY_MAX)
-    clean_user = _text_field(report, "user_id", user_id, USER_MAX)
+    names = _names(report, name=name, strategy_id=strategy_id, user_id=user_id)
     data = parse_json(config_json, report)
     if ROOT not in report.errors:
         report.data = data
         check_config_data(data, report)
-    if not report.ok:
+    if names is None or not report.ok:
         return None, report
-    return Draft(clean_name, clean_strategy, clean_user, data), report
+    return Draft(names.name, names.strategy_id, names.user_id, data), report
 
 
 def readable_version(value: Any) -> int | None:

@@ -93,7 +93,7 @@ def test_escaped_nul_inside_a_value_is_refused() -> None:
             ["aapl", "MSFT"],
             "has values that are not upper-case tickers: 'aapl'",
         ),
-        ("universe.primary_symbols", ["AAPL", "AAPL"], "twice: AAPL"),
+        ("universe.primary_symbols", ["AAPL", "AAPL"], "lists some symbols twice: AAPL"),
         ("universe.universe_name", " ", "non-empty text"),
         ("universe.universe_name", "x" * 101, "at most 100"),
     ],
@@ -170,8 +170,9 @@ def test_require_valid_raises_with_every_key() -> None:
             name="", strategy_id="S", user_id="u", config_data={"trading": {"delta_target": 2}}
         )
     assert set(info.value.errors) == {"name", "trading.delta_target"}
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as info:
         cs.require_valid(name="n", strategy_id="S", user_id="u", config_data={"x": float("nan")})
+    assert info.value.errors == {"config_data": ["is not JSON-serialisable or holds NaN/Infinity"]}
 
 
 def test_fields_round_trip_keeps_unknown_keys() -> None:
@@ -215,33 +216,23 @@ def test_validation_never_raises(text: str) -> None:
 
 
 def _messages() -> list[list[str]]:
-    """Every message the validator can produce, as its fixed text pieces (f-string fields left out)."""
+    """Every message the validator can produce, as its fixed text pieces: the models' MESSAGES
+    ({values} and {n} left out), and the texts the JSON and structure checks write themselves
+    (report.add, ValidationFailed; f-string fields left out)."""
     import ast
+    import re
     from pathlib import Path
 
-    tree = ast.parse(Path(cs.__file__).read_text())
-    found: list[list[str]] = []
-    for fn in ast.walk(tree):
-        if not isinstance(fn, ast.FunctionDef) or fn.name in (
-            "fields_from_data",
-            "to_json_text",
-            "_split",
-            "_editable_text",
-            "_field_value",
-        ):
-            continue
-        for node in ast.walk(fn):
-            value = None
-            if isinstance(node, ast.Return) and isinstance(
-                node.value, ast.Constant | ast.JoinedStr
-            ):
-                value = node.value
-            elif (
-                isinstance(node, ast.Call)
-                and getattr(node.func, "attr", "") == "add"
-                and len(node.args) == 2
-            ):
-                value = node.args[1]
+    found = [
+        re.split(r"\{\w+\}", text) for kinds in cs.MESSAGES.values() for text in kinds.values()
+    ]
+    for node in ast.walk(ast.parse(Path(cs.__file__).read_text())):
+        values: list[ast.expr] = []
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add":
+            values = node.args[1:2]
+        elif isinstance(node, ast.Dict):
+            values = [e for v in node.values if isinstance(v, ast.List) for e in v.elts]
+        for value in values:
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 found.append([value.value])
             elif isinstance(value, ast.JoinedStr):
