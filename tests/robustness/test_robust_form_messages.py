@@ -440,9 +440,11 @@ def _templates(node: ast.AST) -> list[str]:
 
 
 def _schema_messages() -> list[str]:
-    """Message templates of domain/config_schema.py: returned by a rule, or passed to report.add / ValidationFailed."""
-    tree = ast.parse((ROOT / "db" / "config_schema.py").read_text(encoding="utf-8"))
-    found: list[str] = []
+    """Message templates of domain/config_schema.py: its models' MESSAGES, or passed to report.add /
+    ValidationFailed."""
+    tree = ast.parse((ROOT / "domain" / "config_schema.py").read_text(encoding="utf-8"))
+    # the models' messages: cs.MESSAGES, "{values}"/"{n}" standing for what was found
+    found = [re.sub(r"\{\w+\}", HOLE, m) for kinds in cs.MESSAGES.values() for m in kinds.values()]
     for node in ast.walk(tree):
         if isinstance(node, ast.Return) and node.value is not None:
             found += _templates(node.value)
