@@ -10,13 +10,13 @@ def test_config_table_is_built_once_per_read(monkeypatch, sqlite_url):  # type: 
     import ui.sections.sandbox.configs as sb
 
     built: list[int] = []
-    original = sb.config_grid
+    original = sb.config_table
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
         built.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(sb, "config_grid", counted)
+    monkeypatch.setattr(sb, "config_table", counted)
     seeded(sqlite_url, name="First", at=T0 + DAY)
     seeded(sqlite_url, name="Second")
     at = open_page(monkeypatch, sqlite_url)

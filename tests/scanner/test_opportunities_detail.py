@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 
 import pandas as pd
-import plotly.io as pio
 import pytest
 from sqlalchemy.orm import Session
 
@@ -15,8 +14,6 @@ from db.engine import make_engine
 from db.queries import opportunities as q
 from tests.scanner.conftest import snapshot
 from tests.scanner.test_pages import WINDOW, _seed_sqlite, open_page, texts
-from ui.charts import scanner as charts
-from ui.kit.widgets import PrebuiltFigure
 
 # a put credit spread from short/long strikes only: sell 100, buy 90 for 3.00 -> max loss 700, BE 97
 SPREAD = {"premium": 3.0, "short_strike": 100, "long_strike": 90}
@@ -60,28 +57,6 @@ def test_detail_holds_each_metric_as_column_and_as_data(opp_engine) -> None:
         "column",
         "data",
     ]
-
-
-# ---- figures ----------------------------------------------------------------------------------
-
-
-def test_prebuilt_figure_sends_the_same_chart() -> None:
-    fig = charts.payoff(
-        [90.0, 100.0, 110.0], [-100.0, 200.0, -100.0], break_evens=[93.0, 107.0], spot=100.0
-    )
-    pre = PrebuiltFigure(fig)
-    assert pio.to_json(pre.to_dict(), validate=False) == pio.to_json(fig.to_dict(), validate=False)
-    hist = pd.DataFrame(
-        {
-            "started_at": pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC"),
-            "ev": [1.0, None, 2.0],
-            "pop": [0.5, 0.6, None],
-        }
-    )
-    drift = charts.drift(hist)
-    assert pio.to_json(PrebuiltFigure(drift).to_dict(), validate=False) == pio.to_json(
-        drift.to_dict(), validate=False
-    )
 
 
 # ---- the page ---------------------------------------------------------------------------------

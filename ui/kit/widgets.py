@@ -13,8 +13,6 @@ from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
 import pandas as pd
-import plotly.graph_objects as go
-import pyarrow as pa
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit.errors import StreamlitDuplicateElementKey
@@ -22,6 +20,7 @@ from streamlit.errors import StreamlitDuplicateElementKey
 from db import data
 from db.errors import DbProblem, classify
 from db.types import InvalidJSON, dumps_deep
+from perf.derived import derived as perf_derived
 
 log = logging.getLogger("console.ui")
 
@@ -281,80 +280,7 @@ def to_tz(df: pd.DataFrame, tz: tzinfo, columns: list[str] | None = None) -> pd.
     return out
 
 
-class PrebuiltFigure(go.Figure):
-    """A figure whose dict form is computed once, for figures shown again on every rerun.
-
-    st.plotly_chart calls `to_dict()`, which deep-copies every property and encodes every array
-    again on each call (2-5 ms a chart a rerun); this figure hands back the dict made when it was
-    built. Build it once (ui.kit.widgets.derived) and treat it as read-only.
-    """
-
-    def __init__(self, fig: go.Figure) -> None:
-        super().__init__(
-            layout={"template": {}}, _validate=False
-        )  # an empty shell (no template copy)
-        self._prebuilt = fig.to_dict()
-
-    def to_dict(self) -> dict[str, Any]:
-        return self._prebuilt
-
-    def to_plotly_json(self) -> dict[str, Any]:
-        return self._prebuilt
-
-
-@st.cache_resource(ttl=120, max_entries=64, show_spinner=False)
-def _derived(key: str, _build: Callable[[], object]) -> object:
-    built = _build()
-    # A shared figure is only ever drawn: keep its dict form, made once, for every rerun and session.
-    return (
-        PrebuiltFigure(built)
-        if isinstance(built, go.Figure) and not isinstance(built, PrebuiltFigure)
-        else built
-    )
-
-
-def grid(df: pd.DataFrame) -> pa.Table | pd.DataFrame:
-    """The frame as the Arrow table st.dataframe sends (no index, no attrs). Made once through
-    `derived(..., as_grid=True)`: converting a frame costs 1-10 ms on every rerun, sending a ready
-    table ~0.05 ms. Values Arrow refuses (mixed types in one column, from strange data) keep the
-    frame, which st.dataframe then converts with its own fixes."""
-    plain = df.copy(deep=False)
-    plain.attrs = {}
-    try:
-        return pa.Table.from_pandas(plain, preserve_index=False)
-    except (pa.ArrowException, TypeError, ValueError):
-        return plain
-
-
 def derived(build: Callable[..., T], *frames: Any, as_grid: bool = False, **kwargs: object) -> T:
-    """`build(*frames, **kwargs)`, computed once and reused by later reruns (and sessions) while its
-    inputs are the same: the frames (or other results of data.fetch) are named by their cache time
-    ('as_of', set by data.fetch), length and columns, the other arguments by value. For plotly
-    figures (tens of milliseconds to build, more than the rest of a warm rerun; st.plotly_chart
-    only reads them; they come back as PrebuiltFigure, their dict form made once) and frames derived
-    from cached frames; `as_grid=True` hands a built frame back as its Arrow table (`grid`), for
-    st.dataframe only. The result is shared: callers must not change it. Inputs without 'as_of'
-    are not cached."""
-
-    def built() -> Any:
-        out = build(*frames, **kwargs)
-        return grid(out) if as_grid and isinstance(out, pd.DataFrame) else out
-
-    if any("as_of" not in getattr(df, "attrs", {}) for df in frames):
-        return built()  # type: ignore[no-any-return]
-    key = (
-        build.__module__,
-        build.__qualname__,
-        as_grid,
-        tuple(
-            (
-                df.attrs["as_of"],
-                len(df) if hasattr(df, "__len__") else 0,
-                tuple(getattr(df, "columns", ())),
-            )
-            for df in frames
-        ),
-        tuple(sorted((k, repr(v)) for k, v in kwargs.items())),
-    )
-    # One text key: Streamlit hashes a tuple element by element (~1 ms), a string in one go.
-    return _derived(repr(key), built)  # type: ignore[return-value]
+    """perf.derived.derived; `as_grid` is ignored (pre-built Arrow tables are gone, perf/README.md)
+    until ui/sections/errors.py stops passing it."""
+    return perf_derived(build, *frames, **kwargs)

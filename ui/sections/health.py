@@ -19,11 +19,12 @@ from db import data
 from db.queries import errors as eq
 from db.queries import health as hq
 from db.queries import timeline as tl
+from perf.derived import derived
 from ui.charts import monitor as charts
 from ui.kit import urlstate
 from ui.kit.format import bucket_seconds, clipped, human_age, shown_tz
 from ui.kit.frame import Frame, future_notice, rounded_now
-from ui.kit.widgets import derived, export_buttons, fmt_count, freshness, guard, show_json
+from ui.kit.widgets import export_buttons, fmt_count, freshness, guard, show_json
 
 VIEWS = {
     "overview": "Overview",

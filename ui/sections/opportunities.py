@@ -9,25 +9,22 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
 from db import data
 from db.queries import opportunities as q
 from db.queries.common import COUNT_CAP, PAGE_SIZE
 from domain import payoff
+from perf.derived import derived
 from ui.charts import scanner as charts
 from ui.kit import urlstate
 from ui.kit.format import human_age, plain, position_key
 from ui.kit.frame import Frame, future_notice, rounded_now
 from ui.kit.nav import nav_link
 from ui.kit.widgets import (
-    PrebuiltFigure,
-    derived,
     export_buttons,
     fmt_count,
     freshness,
-    grid,
     guard,
     show_json,
     to_tz,
@@ -90,7 +87,7 @@ class View:
 
 def facet_options(all_counts: pd.DataFrame) -> dict[str, tuple[dict[str, int], bool]]:
     """Per facet field: its values with their counts (most frequent first) and whether they were
-    counted over a capped sample. Built once per counts read (ui.kit.widgets.derived)."""
+    counted over a capped sample. Built once per counts read (perf.derived)."""
     out: dict[str, tuple[dict[str, int], bool]] = {}
     for field in FACET_PARAMS:
         counts = all_counts[(all_counts["field"] == field) & all_counts["value"].notna()]
@@ -481,7 +478,7 @@ def expiry_label(expires_at: pd.Timestamp | None, now: pd.Timestamp) -> str:
 def table_at(df: pd.DataFrame, *, tz: Any, now: datetime) -> pd.DataFrame:
     """The page rows as shown in a display timezone at a (rounded) clock: derived times, markers for
     stale columns and data fallbacks. Built once per page read, timezone and clock step
-    (ui.kit.widgets.derived)."""
+    (perf.derived)."""
     now = pd.Timestamp(now)
     out = to_tz(df, tz)
     out["expires_in"] = [expiry_label(e, now) for e in df["expires_at"]]
@@ -572,9 +569,7 @@ def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
         key = "opp_table_" + position_key(
             view.after, view.before, _signature(flt, view.sort, view.descending)
         )
-        shown = derived(
-            _shown_rows, df, as_grid=True, backwards=backwards, tz=f.tz, now=rounded_now()
-        )
+        shown = derived(_shown_rows, df, backwards=backwards, tz=f.tz, now=rounded_now())
         event = st.dataframe(
             shown,
             hide_index=True,
@@ -647,7 +642,7 @@ class PayoffView:
     """A snapshot's position at expiry, as the detail shows it; or, without a figure, why none."""
 
     caption: str
-    legs: pa.Table | pd.DataFrame | None  # as st.dataframe sends it (ui.kit.widgets.grid)
+    legs: pd.DataFrame | None
     best: float
     worst: float
     figure: Any
@@ -656,17 +651,16 @@ class PayoffView:
 
 @dataclass(frozen=True)
 class DetailView:
-    """What the detail draws from one `snapshot_detail` read (built once per read: the payoff
-    figure took ~20 ms, more than the rest of a warm rerun of the panel)."""
+    """What the detail draws from one `snapshot_detail` read (built once per read, through `derived`)."""
 
-    values: pa.Table | pd.DataFrame  # as st.dataframe sends it (ui.kit.widgets.grid)
+    values: pd.DataFrame
     payoff: PayoffView
 
 
 def detail_view(d: pd.DataFrame, *, snapshot_id: int) -> DetailView:
     """The metric table and the payoff (or why there is none) of the snapshot read in `d`."""
     row = d.iloc[0]
-    return DetailView(values=grid(q.metric_values(d)), payoff=payoff_view(row))
+    return DetailView(values=q.metric_values(d), payoff=payoff_view(row))
 
 
 def payoff_view(row: pd.Series) -> PayoffView:
@@ -693,9 +687,9 @@ def payoff_view(row: pd.Series) -> PayoffView:
         f"Legs ({pos.assumption}; net {'credit' if pos.credit else 'debit'} {pos.premium:,.2f}) · "
         "Break-evens: " + (", ".join(f"{b:,.2f}" for b in bes) or "none")
     )
-    figure = PrebuiltFigure(charts.payoff(xs, ys, break_evens=bes, spot=spot))
+    figure = charts.payoff(xs, ys, break_evens=bes, spot=spot)
     return PayoffView(
-        caption, grid(pd.DataFrame(payoff.legs_table(pos))), best, worst, figure, got.findings
+        caption, pd.DataFrame(payoff.legs_table(pos)), best, worst, figure, got.findings
     )
 
 
@@ -801,8 +795,8 @@ def _persistence(row: pd.Series) -> None:
 
 def drift_figure(hist: pd.DataFrame, **_identity: object) -> Any:
     """The drift chart of one persistence read (the keywords only name whose history it is, so that
-    ui.kit.widgets.derived keys on them too)."""
-    return charts.drift(hist)  # derived keeps it as a PrebuiltFigure
+    perf.derived keys on them too)."""
+    return charts.drift(hist)
 
 
 # ---- charts and export -----------------------------------------------------------------------

@@ -14,20 +14,19 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-import pyarrow as pa
 import streamlit as st
 
 from db import data
 from db.queries import meta
 from db.queries import scans as q
 from db.queries.common import COUNT_CAP, PAGE_SIZE
+from perf.derived import derived
 from ui.charts import scanner as charts
 from ui.kit import urlstate
 from ui.kit.format import clipped, human_age, plain, position_key
 from ui.kit.frame import FUTURE, Frame, future_notice, rounded_now
 from ui.kit.nav import nav_link
 from ui.kit.widgets import (
-    derived,
     export_buttons,
     fmt_count,
     freshness,
@@ -36,7 +35,6 @@ from ui.kit.widgets import (
     show_text,
     to_tz,
 )
-from ui.kit.widgets import grid as as_grid
 
 STATE_COLOURS = {
     "RUNNING": charts.BLUE,
@@ -261,15 +259,8 @@ def run_frame(df: pd.DataFrame, *, tz: tzinfo) -> pd.DataFrame:
     return plain(out[RUN_TABLE])
 
 
-def grid(df: pd.DataFrame, *, tz: tzinfo | None = None) -> pa.Table | pd.DataFrame:
-    """A result as the Arrow table st.dataframe sends (ui.kit.widgets.grid), times in `tz`. Built through
-    `derived`, once per cached result: converting a frame costs about 1 ms on every rerun, sending a
-    table ~0.03 ms."""
-    return as_grid(to_tz(df, tz) if tz else df)
-
-
-def _run_grid(df: pd.DataFrame, *, tz: tzinfo) -> pa.Table | pd.DataFrame:
-    return grid(run_frame(df, tz=tz))
+def _run_table(df: pd.DataFrame, *, tz: tzinfo) -> pd.DataFrame:
+    return run_frame(df, tz=tz)
 
 
 @st.fragment
@@ -320,7 +311,7 @@ def run_table(v: ScanView, f: Frame) -> str | None:
             after, before, v.states, v.strategies, v.failed_only, v.running_now
         )
         event = st.dataframe(
-            derived(_run_grid, rows, tz=f.tz),
+            derived(_run_table, rows, tz=f.tz),
             hide_index=True,
             width="stretch",
             key=key,
@@ -409,7 +400,7 @@ def strategy_panel(f: Frame, th: q.Thresholds | None = None) -> None:
         with tabs[0]:
             if tabs[0].open is not False:
                 st.dataframe(
-                    derived(grid, stats),
+                    stats,
                     hide_index=True,
                     width="stretch",
                     column_config={"success_rate": st.column_config.NumberColumn(format="percent")},
@@ -443,9 +434,8 @@ def strategy_panel(f: Frame, th: q.Thresholds | None = None) -> None:
 
 
 def figure(df: pd.DataFrame, *, kind: str, tz: tzinfo) -> go.Figure:
-    """One per-strategy chart of a fetched result, times in `tz`. Pages build it through `derived`:
-    once per cached result and zone, shared by reruns (plotly checks every property while building,
-    about 50 ms a figure; drawing a built one takes about 5 ms), never changed after."""
+    """One per-strategy chart of a fetched result, times in `tz`. Pages build it through `derived`
+    (shared by reruns, never changed after)."""
     shown = plain(to_tz(df, tz))
     if kind == "bars":
         return charts.strategy_bars(shown)
@@ -507,7 +497,7 @@ def _opportunities(ov: q.ScanOverview, scan_id: str, f: Frame) -> None:
         + (f" (best {q.DETAIL_LIMIT} shown)" if n > len(opps) else "")
     )
     if not opps.empty:
-        st.dataframe(derived(_opportunity_grid, ov, tz=f.tz), hide_index=True, width="stretch")
+        st.dataframe(derived(_opportunity_table, ov, tz=f.tz), hide_index=True, width="stretch")
         nav_link(
             "pages/opportunities.py",
             "Open them in Opportunities",
@@ -516,8 +506,8 @@ def _opportunities(ov: q.ScanOverview, scan_id: str, f: Frame) -> None:
         )
 
 
-def _opportunity_grid(ov: q.ScanOverview, *, tz: tzinfo) -> pa.Table | pd.DataFrame:
-    return grid(ov.opportunities, tz=tz)
+def _opportunity_table(ov: q.ScanOverview, *, tz: tzinfo) -> pd.DataFrame:
+    return to_tz(ov.opportunities, tz)
 
 
 def _errors(scan_id: str, f: Frame) -> None:
@@ -530,14 +520,14 @@ def _errors(scan_id: str, f: Frame) -> None:
         if errs.empty:
             st.caption("None between its start and end from its strategy or the scanner services.")
             return
-        st.dataframe(derived(_errors_grid, errs, tz=f.tz), hide_index=True, width="stretch")
+        st.dataframe(derived(_errors_table, errs, tz=f.tz), hide_index=True, width="stretch")
 
 
-def _errors_grid(errs: pd.DataFrame, *, tz: tzinfo) -> pa.Table | pd.DataFrame:
+def _errors_table(errs: pd.DataFrame, *, tz: tzinfo) -> pd.DataFrame:
     shown = errs.assign(
         details=errs["details"].map(lambda x: json.dumps(x, default=str) if x is not None else None)
     )
-    return grid(clipped(shown, ("error_type", "service", "severity", "message", "details")), tz=tz)
+    return to_tz(clipped(shown, ("error_type", "service", "severity", "message", "details")), tz)
 
 
 def _compare(ov: q.ScanOverview, row: pd.Series, f: Frame) -> None:
@@ -559,7 +549,7 @@ def _compare(ov: q.ScanOverview, row: pd.Series, f: Frame) -> None:
     all_keys = c2.toggle("Show all keys", value=urlstate.flag("allkeys"), key="scans_allkeys")
     urlstate.put(cmp=other if other != ids[0] else None, allkeys=all_keys)
     params = data.fetch(q.scan_parameters, scan_ids=(str(row["id"]), other))
-    diff = derived(_diff_grid, params, a=str(row["id"]), b=other, changed_only=not all_keys)
+    diff = derived(_diff_table, params, a=str(row["id"]), b=other, changed_only=not all_keys)
     if diff is None:
         return
     if len(diff) == 0:
@@ -580,9 +570,7 @@ def _compare_choices(
     }
 
 
-def _diff_grid(
-    params: pd.DataFrame, *, a: str, b: str, changed_only: bool
-) -> pa.Table | pd.DataFrame | None:
+def _diff_table(params: pd.DataFrame, *, a: str, b: str, changed_only: bool) -> pd.DataFrame | None:
     """The key-by-key comparison of two runs' parameters and symbols (None when one is gone)."""
     by_id = params.set_index("id")
     if a not in by_id.index or b not in by_id.index:
@@ -593,9 +581,7 @@ def _diff_grid(
         {"parameters": pb["scan_parameters"], "symbols_scanned": pb["symbols_scanned"]},
         changed_only=changed_only,
     )
-    return grid(
-        clipped(diff, ("key", "a", "b")).rename(columns={"a": "this run", "b": "other run"})
-    )
+    return clipped(diff, ("key", "a", "b")).rename(columns={"a": "this run", "b": "other run"})
 
 
 def export_panel(v: ScanView, f: Frame) -> None:

@@ -6,7 +6,6 @@ from datetime import tzinfo
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,9 +14,10 @@ from db.auth import ACTIVATE_CONFIG, DELETE_CONFIG, EDIT_CONFIG
 from db.commands import sandbox as cmd
 from db.errors import ConflictError, PermissionDenied
 from db.queries import sandbox as q
+from perf.derived import derived
 from ui.kit import urlstate
 from ui.kit.frame import Frame
-from ui.kit.widgets import derived, export_buttons, freshness, grid, report_refusal, to_tz
+from ui.kit.widgets import export_buttons, freshness, report_refusal, to_tz
 from ui.sections.sandbox.form import GOTO, NEW, flash, go_to, start_clone
 
 ACTIVE_CHOICES = ["all", "active", "inactive"]
@@ -72,7 +72,7 @@ def config_list(f: Frame, configs: pd.DataFrame, *, filtered: bool = False) -> N
     if configs.empty:
         st.info(_empty_message(f, filtered=filtered), icon="ℹ️")
     st.dataframe(
-        derived(config_grid, configs, tz=f.tz),
+        derived(config_table, configs, tz=f.tz),
         hide_index=True,
         key="sandbox_config_table",
         on_select="rerun",
@@ -94,10 +94,9 @@ def config_list(f: Frame, configs: pd.DataFrame, *, filtered: bool = False) -> N
     export_buttons(configs, key="sandbox_configs_export", filename="sandbox_configs")
 
 
-def config_grid(configs: pd.DataFrame, *, tz: tzinfo) -> pa.Table | pd.DataFrame:
-    """The listed columns as the Arrow table st.dataframe sends, times in `tz`; built through `derived`,
-    once per cached read (converting the frame on every rerun cost more than the rest of the list)."""
-    return grid(to_tz(configs, tz)[LIST_COLUMNS])  # without the read time kept in attrs
+def config_table(configs: pd.DataFrame, *, tz: tzinfo) -> pd.DataFrame:
+    """The listed columns, times in `tz`."""
+    return to_tz(configs, tz)[LIST_COLUMNS]
 
 
 def _empty_message(f: Frame, *, filtered: bool) -> str:
