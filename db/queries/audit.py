@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, and_, func, or_, select
@@ -28,15 +29,15 @@ AUDIT_COLUMNS = {
 
 
 def _filtered(
-    stmt: Select,
+    stmt: Select[Any],
     *,
     since: datetime,
     until: datetime,
-    actors: tuple[str, ...],  # type: ignore[type-arg]
+    actors: tuple[str, ...],
     actions: tuple[str, ...],
     target_type: str,
     target_id: str,
-) -> Select:  # type: ignore[type-arg]
+) -> Select[Any]:
     stmt = stmt.where(L.at >= naive_utc(since), L.at < naive_utc(until))
     if actors:
         stmt = stmt.where(exact_in(L.actor, list(actors)))

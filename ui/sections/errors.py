@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -124,6 +125,10 @@ def facet_counts(view: eq.ErrorView) -> dict[str, dict[str, int]]:
     return out
 
 
+def _with_count(counts: dict[str, int]) -> Callable[[str], str]:
+    return lambda value: f"{value} ({counts.get(value, 0):,})"
+
+
 def facet_filters(view: eq.ErrorView, *, chosen: dict[str, list[str]]) -> dict[str, list[str]]:
     """Three multiselects (severity, service, type) whose options show their counts; returns the choice."""
     out: dict[str, list[str]] = {}
@@ -136,7 +141,7 @@ def facet_filters(view: eq.ErrorView, *, chosen: dict[str, list[str]]) -> dict[s
             label,
             options,
             default=[o for o in chosen.get(name, []) if o in options],
-            format_func=lambda v, c=counts: f"{v} ({c.get(v, 0):,})",
+            format_func=_with_count(counts),
             key=f"errors_facet_{name}",
             placeholder="All",
         )
