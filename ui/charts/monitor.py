@@ -6,12 +6,13 @@ from __future__ import annotations
 import copy
 import html
 from datetime import tzinfo
-from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from perf import figures
 
 STATE_COLOURS = {"HEALTHY": "#2e7d32", "DEGRADED": "#f9a825", "DOWN": "#c62828", "OTHER": "#6a1b9a"}
 SEVERITY_COLOURS = {"HIGH": "#c62828", "MEDIUM": "#ef6c00", "LOW": "#1565c0"}
@@ -31,15 +32,13 @@ def _local(series: pd.Series, tz: tzinfo) -> pd.Series:
 
 def _wall_times(series: pd.Series, tz: tzinfo) -> list[str]:
     """Times as the display zone's wall-clock ISO text: what plotly writes for tz-aware times itself,
-    as a plain list (st.plotly_chart copies and converts array data on every rerun; lists pass as they are)."""
+    as a plain list."""
     return list(_local(series, tz).dt.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
 def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    """A figure from plain trace and layout dicts, not validated property by property: plotly's
-    validation costs 5-30 ms per figure, more than the rest of a rerun, and st.plotly_chart only
-    serialises the figure. The dicts use plotly's own property names, as a validated figure would."""
-    return go.Figure(data=data, layout=layout, _validate=False)
+    """A figure from plain trace and layout dicts (perf.figures: not validated)."""
+    return figures.figure(data, layout)
 
 
 def _title(text: str) -> dict[str, str]:
@@ -288,9 +287,9 @@ def _state_lines(runs: pd.DataFrame, *, tz: tzinfo) -> list[dict[str, Any]]:
     return traces
 
 
-@cache
+@figures.built_once
 def _timeline_layout() -> dict[str, Any]:
-    """The four stacked panels sharing one time axis (built once: make_subplots takes ~20 ms)."""
+    """The four stacked panels sharing one time axis (make_subplots validates what it builds)."""
     from plotly.subplots import make_subplots
 
     fig = make_subplots(

@@ -13,6 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from perf import figures
+
 AMBER = "#f0a202"
 RED = "#d62728"
 GREEN = "#2ca02c"
@@ -52,15 +54,15 @@ def _layout(fig: go.Figure, title: str, **kw: Any) -> go.Figure:
 def _plain_figure(
     traces: list[dict[str, Any]], layout: dict[str, Any], title: str, height: int = HEIGHT
 ) -> go.Figure:
-    """A figure from plain trace and layout dicts (built by our own code, so not validated) with the
-    common title, height and margins of `_layout`."""
+    """A figure from plain trace and layout dicts (perf.figures: not validated) with the common
+    title, height and margins of `_layout`."""
     full = {
         **layout,
         "title": {"text": title},
         "height": height,
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
     }
-    return go.Figure(data=traces, layout=full, _validate=False)
+    return figures.figure(traces, full)
 
 
 # ---- opportunities ---------------------------------------------------------------------------
@@ -131,8 +133,7 @@ def payoff(
     xs: list[float], ys: list[float], *, break_evens: list[float], spot: float | None
 ) -> go.Figure:
     """P/L at expiry over underlying prices, with break-evens and the spot price marked. Plain trace
-    and layout dicts: validating them property by property cost ~20 ms a selection."""
-    # zero line and markers as layout shapes in one go: add_hline/add_vline cost ~20 ms each
+    and layout dicts (perf.figures); the lines and marks as layout shapes."""
     shapes: list[dict[str, Any]] = [_rule("y", 0, line_color=GREY, line_width=1)]
     annotations: list[dict[str, Any]] = []
     marks = [(be, f"BE {be:,.2f}", "dot", AMBER) for be in break_evens]
@@ -191,7 +192,7 @@ def _rule(axis: str, at: float, **line: Any) -> dict[str, Any]:
 
 def drift(hist: pd.DataFrame) -> go.Figure:
     """EV and PoP of one symbol+strategy across recent scans (absent scans left as gaps), PoP on a
-    second y axis. Plain trace dicts: make_subplots and per-property validation cost ~50 ms."""
+    second y axis. Plain trace dicts (perf.figures)."""
     traces = [
         {
             "type": "scatter",
