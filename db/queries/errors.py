@@ -925,37 +925,6 @@ def by_status(groups: pd.DataFrame, status: str) -> pd.DataFrame:
     return groups.reset_index(drop=True)
 
 
-def error_groups(
-    session: Session,
-    *,
-    since: datetime,
-    until: datetime,
-    status: str = "unresolved",
-    services: Sequence[str] = (),
-    severities: Sequence[str] = (),
-    types: Sequence[str] = (),
-    text: str = "",
-) -> pd.DataFrame:
-    """Fingerprint groups seen in [since, until): counts, first/last seen, severity mix, badges.
-
-    Columns GROUP_COLUMNS; `status` keeps groups with unresolved events ('unresolved'), without
-    ('resolved') or all. attrs['truncated'] is True when the window had too many distinct messages.
-    """
-    view = error_view(
-        session,
-        since=since,
-        until=until,
-        bucket_s=_whole(since, until),
-        services=services,
-        severities=severities,
-        types=types,
-        text=text,
-    )
-    out = by_status(view.groups, status)
-    out.attrs["truncated"] = view.truncated
-    return out
-
-
 def error_timeline(
     session: Session,
     *,
@@ -1257,7 +1226,6 @@ __all__ = [
     "ErrorView",
     "GroupCounts",
     "by_status",
-    "error_groups",
     "error_timeline",
     "cut_cell",
     "error_view",

@@ -552,7 +552,8 @@ def _real_group(url: str) -> Group:
     engine = make_engine(url)
     try:
         with Session(engine) as s:
-            groups = eq.error_groups(s, since=since, until=until, status="all")
+            view = eq.error_view(s, since=since, until=until, bucket_s=3600)
+            groups = eq.by_status(view.groups, "all")
             for _, g in groups.iterrows():
                 key = {
                     "error_type": g["error_type"],
