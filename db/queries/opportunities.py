@@ -239,8 +239,9 @@ class Filters:
                 out.append((f"{label} in selection", exact_in(facet_expr(label), values)))
         for name in RANGE_FILTERS:
             bounds = getattr(self, name)
-            if bounds is not None and range_condition(metric(name), bounds) is not None:
-                out.append((range_label(name, bounds), range_condition(metric(name), bounds)))
+            cond = None if bounds is None else range_condition(metric(name), bounds)
+            if cond is not None:
+                out.append((range_label(name, bounds), cond))
         return out
 
     def hinted_steps(self, dense: int = 0) -> list[tuple[str, ColumnElement[bool]]]:
@@ -252,7 +253,7 @@ class Filters:
         for label, cond in self.steps():
             if dense >= 2 or (dense and label in BASE_STEPS):
                 # each conjunct on its own: SQLite looks inside an AND in likelihood() and drops the hint
-                cond = and_(*(likely(c, DENSE_LIKELIHOOD) for c in _conjuncts(cond)))  # type: ignore[arg-type]
+                cond = and_(*(likely(c, DENSE_LIKELIHOOD) for c in _conjuncts(cond)))
             out.append((label, cond))
         return out
 
@@ -297,7 +298,7 @@ def range_label(name: str, bounds: tuple[float, float]) -> str:
 
 def _conjuncts(cond: ColumnElement[bool]) -> list[ColumnElement[bool]]:
     if isinstance(cond, BooleanClauseList) and cond.operator is operators.and_:
-        return [c for clause in cond.clauses for c in _conjuncts(clause)]  # type: ignore[arg-type]
+        return [c for clause in cond.clauses for c in _conjuncts(clause)]
     return [cond]
 
 
@@ -412,21 +413,21 @@ def _greater(expr: Any, value: Any) -> ColumnElement[bool]:
     """expr > value, also for value +-inf (written against MAX_FLOAT: MariaDB cannot bind infinity)."""
     if isinstance(value, float) and math.isinf(value):
         return false() if value > 0 else expr >= -MAX_FLOAT
-    return expr > value  # type: ignore[no-any-return]
+    return expr > value
 
 
 def _less(expr: Any, value: Any) -> ColumnElement[bool]:
     """expr < value, also for value +-inf."""
     if isinstance(value, float) and math.isinf(value):
         return expr <= MAX_FLOAT if value > 0 else false()
-    return expr < value  # type: ignore[no-any-return]
+    return expr < value
 
 
 def _equal(expr: Any, value: Any) -> ColumnElement[bool]:
     """expr = value, also for value +-inf."""
     if isinstance(value, float) and math.isinf(value):
         return expr > MAX_FLOAT if value > 0 else expr < -MAX_FLOAT
-    return expr == value  # type: ignore[no-any-return]
+    return expr == value
 
 
 def _after(
