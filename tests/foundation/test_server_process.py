@@ -1,17 +1,17 @@
-"""The server process: memory tuning once per process, garbage collected off the rerun path, and
-at most three pages running at once."""
+"""The server process (perf.memory): memory tuning once per process, garbage collected off the
+rerun path; with CONSOLE_PERF=off, Streamlit's own collection after every run."""
 
 from __future__ import annotations
 
 import gc
 import threading
-import tomllib
 import weakref
-from pathlib import Path
 
-from ui.perf import memory
+import pytest
+from streamlit import config
 
-ROOT = Path(__file__).resolve().parents[2]
+import perf
+from perf import memory
 
 
 def _tidiers() -> list[threading.Thread]:
@@ -27,10 +27,20 @@ def test_tune_starts_one_tidying_thread_however_often_it_is_called() -> None:
     assert tidiers[0].daemon  # never keeps the server from exiting
 
 
-def test_streamlit_does_not_collect_after_every_rerun_and_the_tidier_collects_cycles() -> None:
-    # A full collection after each run held the GIL ~0.1 s per rerun for every session.
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["runner"]["postScriptGC"] is False
+def test_streamlit_collects_after_every_rerun_only_when_switched_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(perf.SWITCH, "off")
+    assert memory.tune() is False
+    assert config.get_option("runner.postScriptGC") is True
+    monkeypatch.setenv(perf.SWITCH, "on")
+    memory.tune()
+    assert config.get_option("runner.postScriptGC") is False
+
+
+def test_the_tidier_collects_cycles() -> None:
+    memory.tune()
+    assert memory.frozen.wait(30)  # the thread's startup freeze is behind us (it would keep a, b)
 
     class Node:
         other: object = None
@@ -46,37 +56,3 @@ def test_streamlit_does_not_collect_after_every_rerun_and_the_tidier_collects_cy
         assert gone() is None
     finally:
         gc.enable()
-
-
-def test_at_most_three_pages_run_at_once_and_the_rest_wait_their_turn() -> None:
-    from ui.kit import page
-
-    lock = threading.Lock()
-    running = {"now": 0, "most": 0, "done": 0}
-    release = threading.Event()
-
-    def fake_page() -> None:
-        with lock:
-            running["now"] += 1
-            running["most"] = max(running["most"], running["now"])
-        release.wait(5)
-        with lock:
-            running["now"] -= 1
-            running["done"] += 1
-
-    threads = [threading.Thread(target=page.run_guarded, args=(fake_page, "t")) for _ in range(7)]
-    for t in threads:
-        t.start()
-    deadline = threading.Event()
-    for _ in range(100):  # until three are inside (the others are queued)
-        with lock:
-            if running["now"] == page.MAX_RUNNING_PAGES:
-                break
-        deadline.wait(0.02)
-    with lock:
-        assert running["now"] == page.MAX_RUNNING_PAGES
-    release.set()
-    for t in threads:
-        t.join(10)
-    assert running["done"] == 7  # every queued page ran
-    assert running["most"] == page.MAX_RUNNING_PAGES

@@ -2,62 +2,36 @@
 
 from __future__ import annotations
 
-import functools
-import os
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from types import CodeType
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+import ui
 from db import data
 from db.auth import VIEW
 from db.errors import classify
 from db.queries import meta
+from perf import memory
 from ui.kit.frame import Frame, frame, framed, is_framed
 from ui.kit.widgets import guard, show_problem
-from ui.perf import memory
-
-# Page scripts running at once in this process. Python runs one thread at a time, so more
-# would not finish sooner: they would interleave, each holding its working memory, and every
-# one of them would finish late. The rest wait their turn (first come, first served).
-MAX_RUNNING_PAGES = 3
-_slots = threading.BoundedSemaphore(MAX_RUNNING_PAGES)
-
-
-@contextmanager
-def _slot() -> Iterator[None]:
-    if not _slots.acquire(timeout=0.05):
-        with st.spinner("Many people are using the console right now: your page is next…"):
-            _slots.acquire()
-    try:
-        yield
-    finally:
-        _slots.release()
 
 
 def run_guarded(run: Callable[[], object], title: str) -> None:
     """Run a page; a database failure no panel caught is still a clear message, never a trace."""
-    memory.tune()  # once per process: the server's malloc arenas and trimming
-    with _slot():
-        try:
-            run()
-        except SQLAlchemyError as exc:
-            show_problem(classify(exc), where=title)
-
-
-@functools.lru_cache(maxsize=32)
-def _compiled(path: str, mtime_ns: int) -> CodeType:
-    return compile(Path(path).read_bytes(), path, "exec")
+    memory.tune(preload=ui)
+    try:
+        run()
+    except SQLAlchemyError as exc:
+        show_problem(classify(exc), where=title)
 
 
 def _run_page(path: str) -> None:
-    """Run a page file as __main__ (compiled once per version of the file)."""
-    code = _compiled(path, os.stat(path).st_mtime_ns)
+    """Run a page file as __main__."""
+    code = compile(Path(path).read_bytes(), path, "exec")
+    # Correctness, not speed: the page runs again inside app.py's frame and guard.
     exec(code, {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__})  # noqa: S102 - our own page file
 
 
