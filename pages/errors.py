@@ -9,7 +9,6 @@ import streamlit as st
 
 from db import data
 from db.queries import errors as eq
-from db.queries.common import make_cursor
 from domain.fingerprint import is_fingerprint
 from ui.kit import urlstate
 from ui.kit.frame import future_notice
@@ -36,26 +35,7 @@ if not urlstate.text("group"):  # an occurrence and a page position belong to a 
     urlstate.remove("occ", "before")
 
 # --- search, tabs and facets ---------------------------------------------------------------------
-s1, s2 = st.columns([3, 2], vertical_alignment="bottom")
-query = s1.text_input(
-    "Search",
-    value=query,
-    key="errors_q",
-    help=ui.SEARCH_HELP,
-    max_chars=ui.MAX_SEARCH_CHARS,
-    placeholder='service:opportunity_cache severity:high "price data"',
-)
-search = ui.parse_search(query)
-for bad in search.problems:
-    st.warning("Ignored a search term that is not is:unresolved, is:resolved or is:all:", icon="⚠️")
-    st.code(bad, language=None)
-tab = (
-    search.status
-    or s2.segmented_control(
-        "Status", list(ui.TABS), default=tab, format_func=ui.TABS.get, key="errors_tab"
-    )
-    or tab
-)
+query, search, tab = ui.search_bar(query, tab)
 bucket = ui.window_bucket(f.since, f.until)
 for name in chosen:  # a facet changed in this run: its widget already holds the new choice
     chosen[name] = list(st.session_state.get(f"errors_facet_{name}", chosen[name]))
@@ -99,17 +79,7 @@ def _occurrences(scope: ui.Scope, occ_id: str, cursor: tuple[datetime, str] | No
             f, occ, chosen=set(sel_store.get(scope.fp, ())), version=version
         )
         sel_store[scope.fp] = sorted(selected)
-        row = st.container(horizontal=True)  # one block, not a column each
-        if cursor and row.button("Newest", key="errors_first_page", icon=":material/first_page:"):
-            urlstate.remove("before")
-            st.rerun()
-        if len(occ) == eq.PAGE_SIZE and row.button(
-            "Older", key="errors_next_page", icon=":material/navigate_next:"
-        ):
-            last = occ.iloc[-1]
-            urlstate.put(before=make_cursor(last["created_at"], last["id"]))
-            st.rerun()
-        if row.button("Clear selection", key="errors_clear_sel", disabled=not selected):
+        if ui.occurrence_pager(occ, cursor=cursor, selected=selected):
             sel_store[scope.fp] = []
             st.session_state["errors_sel_version"] = version + 1
             st.rerun()

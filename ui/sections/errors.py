@@ -24,7 +24,7 @@ from db.commands import errors as commands
 from db.errors import PermissionDenied, ValidationFailed, classify
 from db.queries import errors as eq
 from db.queries import meta
-from db.queries.common import read_time_cursor
+from db.queries.common import make_cursor, read_time_cursor
 from db.types import InvalidJSON
 from ui.charts import monitor as charts
 from ui.kit import urlstate
@@ -773,3 +773,43 @@ def export_groups(groups: pd.DataFrame) -> None:
         return out
 
     export_buttons(build, key="errors_groups_export", filename="error_groups")
+
+
+def search_bar(query: str, tab: str) -> tuple[str, Search, str]:
+    """The search box and the status tabs: the query, what it asks for, and the tab shown."""
+    s1, s2 = st.columns([3, 2], vertical_alignment="bottom")
+    query = s1.text_input(
+        "Search",
+        value=query,
+        key="errors_q",
+        help=SEARCH_HELP,
+        max_chars=MAX_SEARCH_CHARS,
+        placeholder='service:opportunity_cache severity:high "price data"',
+    )
+    search = parse_search(query)
+    for bad in search.problems:
+        st.warning(
+            "Ignored a search term that is not is:unresolved, is:resolved or is:all:", icon="⚠️"
+        )
+        st.code(bad, language=None)
+    if search.status:  # the query names the status: no tabs
+        return query, search, search.status
+    picked = s2.segmented_control(
+        "Status", list(TABS), default=tab, format_func=TABS.__getitem__, key="errors_tab"
+    )
+    return query, search, picked or tab
+
+
+def occurrence_pager(occ: pd.DataFrame, *, cursor: object, selected: object) -> bool:
+    """Newest / Older / Clear selection in one row; True when the selection is to be cleared."""
+    row = st.container(horizontal=True)  # one block, not a column each
+    if cursor and row.button("Newest", key="errors_first_page", icon=":material/first_page:"):
+        urlstate.remove("before")
+        st.rerun()
+    if len(occ) == eq.PAGE_SIZE and row.button(
+        "Older", key="errors_next_page", icon=":material/navigate_next:"
+    ):
+        last = occ.iloc[-1]
+        urlstate.put(before=make_cursor(last["created_at"], last["id"]))
+        st.rerun()
+    return row.button("Clear selection", key="errors_clear_sel", disabled=not selected)
