@@ -17,9 +17,7 @@ import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     Select,
-    String,
     and_,
-    bindparam,
     case,
     func,
     literal,
@@ -33,6 +31,7 @@ from db.models import SystemHealthStatus as H
 from db.queries.common import COUNT_CAP, PAGE_SIZE, capped_count, frame
 from db.sqlfuncs import epoch_bucket, epoch_seconds, exact, exact_eq, safe_number
 from db.types import naive_utc
+from perf import probes
 
 KNOWN = ("HEALTHY", "DEGRADED", "DOWN")
 OTHER = "OTHER"
@@ -53,15 +52,6 @@ MAX_PROBED_SERVICES = 60
 INTERVAL_HISTORY = timedelta(days=7)
 STALE_FACTOR = 2.0
 MAX_CHANGES = 50_000
-# A window holding more checks than PROBE_ABOVE is counted by index range probes, one per (service,
-# time range) through the (service_name, check_timestamp) index: each groups only its own rows by the
-# raw status, so no per-row expression (bucket arithmetic, age tiers) and no sort of the whole window
-# (about 3x less work at a million checks). At most MAX_PROBES probes; beyond, one grouped statement.
-# SQLite only (it sorts to group and evaluates expressions slowly); PostgreSQL and MariaDB hash-aggregate
-# one statement faster than they answer many small ones.
-PROBE_ABOVE = 50_000
-MAX_PROBES = 2_000
-PROBE_DIALECTS = ("sqlite",)
 
 
 def category(state: str | None) -> str:
@@ -139,60 +129,6 @@ def percentiles_of(
 def _dialect(session: Session) -> str:
     name = session.get_bind().dialect.name
     return "mysql" if name in ("mysql", "mariadb") else name
-
-
-def _more_checks_than(
-    session: Session, lo: datetime, hi: datetime, n: int, *, service: str | None = None
-) -> bool:
-    """True when more than `n` checks lie in [lo, hi] (reads at most n + 1 index entries)."""
-    sub = (
-        select(H.check_timestamp)
-        .where(H.check_timestamp >= lo, H.check_timestamp <= hi, *_service_where(service))
-        .limit(n + 1)
-        .subquery()
-    )
-    return int(session.execute(select(func.count()).select_from(sub)).scalar_one()) > n
-
-
-def _sqlite_time(ts: datetime, *, fraction: bool) -> str:
-    return ts.strftime(
-        "%Y-%m-%d %H:%M:%S.%f" if fraction or ts.microsecond else "%Y-%m-%d %H:%M:%S"
-    )
-
-
-def _probe_counts(
-    session: Session,
-    names: Sequence[str],
-    ranges: Sequence[tuple[datetime, datetime]],
-    *,
-    left_open: bool,
-) -> list[tuple[str, int, str, int]]:
-    """(service, range index, status as written, checks) per service and time range, by one index range
-    probe each: [lo, hi) or, with left_open, (lo, hi]."""
-    sqlite = _dialect(session) == "sqlite"
-    # SQLite compares times as text, and a check may be stored as '12:00:00' or '12:00:00.000000'.
-    # '>= lo' and '< hi' are right for both when a whole second binds without the fraction;
-    # '> lo' and '<= hi' when it binds with it (the bucket arithmetic puts both at 12:00).
-    bound = String() if sqlite else None
-    lo, hi = bindparam("lo", type_=bound), bindparam("hi", type_=bound)
-    name = bindparam("name", type_=String())
-    ts = H.check_timestamp
-    in_range = and_(ts > lo, ts <= hi) if left_open else and_(ts >= lo, ts < hi)
-    stmt = (
-        select(H.status, func.count().label("n"))
-        .where(exact_eq(H.service_name, name), in_range)
-        .group_by(H.status)
-    )
-    out = []
-    for svc in names:
-        for i, (a, b) in enumerate(ranges):
-            params = {
-                "name": svc,
-                "lo": _sqlite_time(a, fraction=left_open) if sqlite else a,
-                "hi": _sqlite_time(b, fraction=left_open) if sqlite else b,
-            }
-            out += [(svc, i, r.status, r.n) for r in session.execute(stmt, params)]
-    return out
 
 
 # --- current state -----------------------------------------------------------------------------
@@ -466,11 +402,11 @@ def uptime(
     u = naive_utc(until)
     spans = [UPTIME_WINDOWS[k] for k in keys]
     ranges = [(u - span, u - (spans[i - 1] if i else timedelta(0))) for i, span in enumerate(spans)]
-    names = services(session) if _dialect(session) in PROBE_DIALECTS else ()
+    names = services(session) if probes.probing(session) else ()
     if (
-        names and len(names) * len(ranges) <= MAX_PROBES
+        names and len(names) * len(ranges) <= probes.MAX_PROBES
     ):  # a few probes per service: cheaper at any size
-        found = _probe_counts(session, names, ranges, left_open=True)
+        found = probes.probe_counts(session, names, ranges, left_open=True)
     else:
         svc, tier = exact(H.service_name), _tier(u, spans)
         stmt = (
@@ -535,7 +471,7 @@ def status_history(
     """Checks per service and time bucket by state, the bucket's uptime and worst state. Columns HISTORY_COLUMNS.
 
     SQL counts per (service, bucket, status as written): one grouped statement, or on SQLite, for a
-    window of more than PROBE_ABOVE checks, one index range probe per service and bucket. The few
+    window of more than perf.probes.PROBE_ABOVE checks, one index range probe per service and bucket. The few
     status spellings per cell are folded into categories here.
     """
     s, u = naive_utc(since), naive_utc(until)
@@ -544,12 +480,12 @@ def status_history(
     found: list[tuple[str, int, str, int]]
     names: Sequence[str] = ()
     if (
-        _dialect(session) in PROBE_DIALECTS
-        and len(starts) <= MAX_PROBES
-        and _more_checks_than(session, s, u, PROBE_ABOVE, service=service)
+        probes.probing(session)
+        and len(starts) <= probes.MAX_PROBES
+        and probes.more_checks_than(session, s, u, probes.PROBE_ABOVE, service=service)
     ):
         names = [service] if service is not None else services(session)
-    if names and len(names) * len(starts) <= MAX_PROBES:
+    if names and len(names) * len(starts) <= probes.MAX_PROBES:
 
         def at(epoch: int) -> datetime:
             return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
@@ -557,7 +493,7 @@ def status_history(
         ranges = [(max(at(b), s), min(at(b + bucket_s), u)) for b in starts]
         found = [
             (svc_, starts[i], status, n)
-            for svc_, i, status, n in _probe_counts(session, names, ranges, left_open=False)
+            for svc_, i, status, n in probes.probe_counts(session, names, ranges, left_open=False)
         ]
     else:
         b = epoch_bucket(H.check_timestamp, bucket_s)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db.queries import health as q
+from perf import probes
 from tests.monitor.conftest import NOW, add_checks, ago
 
 DAY = NOW - timedelta(hours=24)
@@ -366,11 +367,11 @@ def test_big_windows_are_counted_by_index_probes_with_the_same_result(
     results = {}
     for probe_above, max_probes in (
         (10**9, 0),
-        (0, q.MAX_PROBES),
+        (0, probes.MAX_PROBES),
     ):  # one grouped statement, then probes
-        monkeypatch.setattr(q, "PROBE_ABOVE", probe_above)
-        monkeypatch.setattr(q, "MAX_PROBES", max_probes)
-        monkeypatch.setattr(q, "PROBE_DIALECTS", ("sqlite", "postgresql", "mysql"))
+        monkeypatch.setattr(probes, "PROBE_ABOVE", probe_above)
+        monkeypatch.setattr(probes, "MAX_PROBES", max_probes)
+        monkeypatch.setattr(probes, "PROBE_DIALECTS", ("sqlite", "postgresql", "mysql"))
         with Session(engine) as s:
             results[probe_above] = (
                 q.status_history(s, since=DAY, until=NOW, bucket_s=3600),
