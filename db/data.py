@@ -1,4 +1,5 @@
-"""The cached data-access module: the only place that caches, and the pages' one door to data.
+"""The cached data-access module: the only place that caches reads, and the pages' one door to data
+(values built from reads may be shared too: perf.derived).
 
 Pages call `fetch(query_fn, **kwargs)`: the query function (from `db.queries.*`, a session in
 and a DataFrame or small value out) runs on the read engine, its result is cached per domain
@@ -122,8 +123,8 @@ def _run(fn: Callable[..., T], kwargs: dict[str, Any]) -> tuple[datetime, T]:
 
 
 def _make_cache(domain: str) -> Callable[..., tuple[datetime, Any]]:
-    # One text key (function, URL, arguments): Streamlit hashes a tuple of arguments element by
-    # element (~1 ms a call for a query with eight arguments), a string in one go.
+    # One text key (function, URL, arguments): Streamlit hashes a string in one go, a tuple of
+    # arguments element by element.
     def cached(key: str, _fn: Callable[..., Any]) -> Any:
         return _run(_fn, {})
 
