@@ -71,6 +71,8 @@ def _decoded(value: Any) -> Any:
         return {k: _decoded(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decoded(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return "NaN"  # NaN != NaN: compare it as text
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
