@@ -16,15 +16,6 @@ BENCH = ROOT / "bench"
 DBS = BENCH / "dbs"
 OUT = BENCH / "out"
 NAIVE_PAGE = BENCH / "naive_page.py"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 # The big tables the demo generator grows, and the page that shows each.
 BIG_TABLES = (
     "system_health_status",
