@@ -4,7 +4,7 @@ back and forward), collecting every problem it sees instead of stopping at the f
 
 A problem is: a server exception (a traceback or an exception line in the server's log), "This app
 has encountered an error" or an exception element, an error alert the step did not expect, a
-browser console error, anything the page took more than 10 s to finish or show, or a check of the
+browser console error, anything the page did not finish or show within 60 s, or a check of the
 step that did not hold. A step that cannot go on (a control that is not there) ends the journey;
 that too is a problem, named with its step.
 """
@@ -32,8 +32,10 @@ HEAD_FIXTURE = ROOT.parent / "shared" / "fixtures" / "origin-head.db"
 DATASETS = ("demo", "messy", "origin-head")
 DEMO_ROWS = 400  # rows per big table: enough for every panel, small enough for a quick server
 MESSY_SEED = 21
-SLOW_S = 10.0  # an element or a run slower than this is a problem (the journey still waits on)
-GIVE_UP_S = 60.0  # ... up to this, then the step cannot go on
+# Speed is the benchmark's job (bench/), not a test's: a run or element slower than SLOW_S is
+# noted in the journey's printed log; only one that never comes within GIVE_UP_S fails a step.
+SLOW_S = 10.0
+GIVE_UP_S = 60.0
 BACK_FORWARD_EVERY = 10
 
 
@@ -261,6 +263,7 @@ class Journey:
     browser: Any
     contexts: list[Any] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    slow: list[str] = field(default_factory=list)
     done: list[str] = field(default_factory=list)
     step_no: int = 0
     timings: list[str] = field(default_factory=list)
@@ -320,7 +323,7 @@ class Journey:
 
     # -- waiting --
     def settle(self, page: Any = None, *, started: bool = False) -> None:
-        """Wait until the script run is over and no element still loads; over 10 s is a problem."""
+        """Wait until the script run is over and no element still loads (over 60 s ends the step)."""
         page = page or self.page
         if not started:  # a rerun may start a moment after the action
             try:
@@ -353,15 +356,17 @@ class Journey:
         try:
             wait(max(int(left * 1000), 1))
             return
-        except Exception:  # noqa: BLE001 - slower than 10 s: a problem, but wait on
-            self.problem(f"{what} took over {SLOW_S:.0f} s")
+        except Exception:  # noqa: BLE001 - slower than 10 s: noted, and wait on
+            self.slow.append(
+                f"step {self.step_no} ({self.current}): {what} took over {SLOW_S:.0f} s"
+            )
         try:
             wait(int((GIVE_UP_S - SLOW_S) * 1000))
         except Exception as exc:  # noqa: BLE001
             raise StepFailed(f"{what} did not finish within {GIVE_UP_S:.0f} s") from exc
 
     def find(self, locator: Any, what: str, *, page: Any = None) -> Any:
-        """The first visible match of `locator`; over 10 s is a problem, none at all ends the step."""
+        """The first visible match of `locator`; none within 60 s ends the step."""
         t0 = time.monotonic()
         self._until(
             page or self.page,
@@ -524,6 +529,8 @@ def sitting(person: str, site: Site, browser: Any) -> Iterator[Journey]:
     finally:
         j.close()
         print(f"{person} on {site.dataset}:", "; ".join(j.timings))
+        if j.slow:
+            print("slow (see bench/ for speed):", "; ".join(j.slow))
     assert not j.problems, j.verdict()
 
 
