@@ -1,4 +1,5 @@
-"""Audit log sections: filters (in the URL), a keyset-paged table, one entry's before/after and diff."""
+"""Audit log sections: filters (in the URL), the page position, counts, export, the entry table with
+its pager, one entry's before/after and diff. The page reads; these draw what they are given."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from db import data
 from db.queries import audit as qa
 from db.queries.common import make_cursor, read_time_cursor
 from ui.kit import urlstate
@@ -20,9 +20,9 @@ CURSOR = "audit_cursor"  # stack of (at, id) page starts, for "newer" after "old
 EXPORT_LIMIT = 5_000
 
 
-def filters(f: Frame) -> dict[str, Any]:
-    """Actor, action, target type and target id filters over the window's audit rows."""
-    values = data.fetch(qa.audit_filter_values, since=f.since, until=f.until)
+def filters(f: Frame, values: pd.DataFrame) -> dict[str, Any]:
+    """Actor, action, target type and target id filters over the window's audit rows (`values`:
+    their distinct actor, action and target_type); the query keywords they give."""
     actors, actions = sorted(set(values["actor"].dropna())), sorted(set(values["action"].dropna()))
     types = sorted(set(values["target_type"].dropna()))
     c1, c2, c3, c4 = st.columns(4)
@@ -84,34 +84,45 @@ def _put_position(stack: list[tuple[datetime, str]]) -> None:
     urlstate.put(before=make_cursor(*stack[-1]) if stack else None)
 
 
-def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
-    """The current page of entries (newest first) with older/newer navigation (position in the URL)."""
+def position() -> list[tuple[datetime, str]]:
+    """The stack of page starts (newest page: empty), seeded from the URL's `before` so a shared
+    link opens the same page; the top is the position of the page to read."""
     stack: list[tuple[datetime, str]] = st.session_state.setdefault(CURSOR, [])
     cursor = _url_cursor()
     if not stack and cursor is not None:
         stack.append(cursor)
     _put_position(stack)
-    before_at, before_id = stack[-1] if stack else (None, "")
-    rows = data.fetch(qa.audit_entries, before_at=before_at, before_id=before_id, **filt)
-    total = data.fetch(qa.audit_count, **filt)
+    return stack
+
+
+def summary(f: Frame, rows: pd.DataFrame, total: int) -> None:
+    """When the page was read, and how many entries match, people on the page, rows shown."""
     freshness(rows, key="audit", tz=f.tz)
     c1, c2, c3 = st.columns(3)
     c1.metric(f"Entries ({f.label})", fmt_count(total, qa.COUNT_CAP))
     c2.metric("People on this page", fmt_count(rows["actor"].nunique()))
     c3.metric("Shown", fmt_count(len(rows)))
-    everything = data.fetch(qa.audit_entries, limit=EXPORT_LIMIT, **filt)
-    export_buttons(everything, key="audit_export", filename="audit_log")  # also empty: the columns
+
+
+def export(everything: pd.DataFrame, total: int) -> None:
+    """CSV and JSON of the newest EXPORT_LIMIT matching entries (also when empty: the columns)."""
+    export_buttons(everything, key="audit_export", filename="audit_log")
     if total > EXPORT_LIMIT:
         st.caption(
             f"The export holds the newest {EXPORT_LIMIT:,} of these entries; narrow the filters for the rest."
         )
-    if rows.empty:
-        st.info("No audit entries match.", icon="ℹ️")
-        return rows
+
+
+def table(rows: pd.DataFrame, f: Frame) -> None:
+    """The page's entries, newest first, times in the user's zone."""
     st.dataframe(
         to_tz(rows, f.tz)[["at", "actor", "action", "target_type", "target_id", "note"]],
         hide_index=True,
     )
+
+
+def pager(stack: list[tuple[datetime, str]], rows: pd.DataFrame) -> None:
+    """Newer (back up the stack) and Older (past the page's last entry); the position in the URL."""
     c1, c2 = st.columns(2)
     if stack and c1.button("Newer", key="audit_newer", icon=":material/arrow_back:"):
         stack.pop()
@@ -124,20 +135,17 @@ def page(f: Frame, filt: dict[str, Any]) -> pd.DataFrame:
         stack.append((last["at"].to_pydatetime(), str(last["id"])))
         _put_position(stack)
         st.rerun()
-    return rows
 
 
 def detail(rows: pd.DataFrame, f: Frame) -> None:
-    """One entry: before, after, and what changed between them."""
-    if rows.empty:
-        return
+    """One entry of the page: before, after, and what changed between them."""
     labels = {
         str(
             r.id
         ): f"{r.at.astimezone(f.tz):%Y-%m-%d %H:%M:%S} · {r.action} · {r.target_id} · {str(r.id)[:8]}"
         for r in rows.itertuples()
     }
-    picked = st.selectbox("Entry", list(labels), format_func=labels.get, key="audit_entry")
+    picked = st.selectbox("Entry", list(labels), format_func=labels.__getitem__, key="audit_entry")
     rec = rows.set_index("id").loc[picked]
     st.text(f"{rec['actor']} · {rec['action']} · {rec['target_type']} {rec['target_id']}")
     if rec["note"]:
