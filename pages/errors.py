@@ -10,10 +10,11 @@ import streamlit as st
 from db import data
 from db.queries import errors as eq
 from domain.fingerprint import is_fingerprint
+from perf.derived import derived
 from ui.kit import urlstate
 from ui.kit.frame import future_notice
 from ui.kit.page import start
-from ui.kit.widgets import derived, export_buttons, fmt_count, freshness, guard
+from ui.kit.widgets import export_buttons, fmt_count, freshness, guard
 from ui.sections import errors as ui
 
 f = start("Errors", tables=("critical_error_logs",))

@@ -16,18 +16,12 @@ import pandas as pd
 from sqlalchemy import (
     ColumnElement,
     and_,
-    bindparam,
     case,
     func,
-    literal_column,
-    null,
     or_,
     select,
-    union_all,
 )
-from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
 
 from db.models import CriticalErrorLog as E
 from db.own_models import ErrorResolution
@@ -427,154 +421,6 @@ def _older_rows(
     return out
 
 
-# --- the history of the window's own messages, probed per message -------------------------------
-# With the message indexes (SQLite: (error_type, service, message, created_at, severity) and
-# (error_type, service, message, resolved_at, created_at); see MESSAGE_INDEXES) the history before
-# the window is read only for the messages the window holds: per message one index range over the
-# baseline periods (prior and baseline counts per severity) and three index probes over the whole
-# history (first seen, last resolution, last unresolved event). That costs what the window holds,
-# not what the history holds. Without those indexes, on a short history, with more than PROBE_MAX
-# messages, or on PostgreSQL/MariaDB (faster reading it whole), the history is read and grouped as a
-# whole; both give `_roll_up` the same rows, so the counts and badges are the same either way.
-
-MESSAGE_INDEXES = ("ix_console_view_errors_message", "ix_console_view_errors_message_resolved")
-PROBE_MAX = 400  # distinct (type, service, message) of a window probed at most
-# A message's probes cost about what reading this many history events costs (SQLite, cProfile): a
-# short history (a young database) is read whole, a long one probed.
-PROBE_ROWS_PER_KEY = 300
-# PostgreSQL and MariaDB hash-aggregate the whole history in one statement faster than they probe
-# (measured at 100k rows: 0.25 vs 0.45 s and 1.0 vs 0.9 s); their probe forms stay tested.
-PROBE_DIALECTS = ("sqlite",)
-_INDEX_SQL = {
-    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'critical_error_logs' "
-    "AND name IN (:a, :b)",
-    "postgresql": "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() "
-    "AND tablename = 'critical_error_logs' AND indexname IN (:a, :b)",
-    "mysql": "SELECT count(DISTINCT index_name) FROM information_schema.statistics WHERE table_schema = DATABASE() "
-    "AND table_name = 'critical_error_logs' AND index_name IN (:a, :b)",
-}
-
-
-def has_message_indexes(session: Session) -> bool:
-    """Whether both message indexes of MESSAGE_INDEXES exist (the per-message history probes need them)."""
-    name = session.get_bind().dialect.name
-    sql = _INDEX_SQL.get("mysql" if name in ("mysql", "mariadb") else name)
-    if sql is None:
-        return False
-    a, b = MESSAGE_INDEXES
-    return int(session.execute(sql_text(sql), {"a": a, "b": b}).scalar() or 0) == len(
-        MESSAGE_INDEXES
-    )
-
-
-def _probe_keys(
-    session: Session, window: list[Any], flt: _Filter, *, history_events: int
-) -> list[_Key] | None:
-    """The window's (type, service, message) keys the filters keep, when probing them is cheaper than
-    reading the `history_events` events before the window and the message indexes exist; None means:
-    read the whole history."""
-    keys = list(dict.fromkeys((r[0], r[1], r[2]) for r in window))
-    keys = [k for k in keys if flt.key_ok(k)]
-    if len(keys) > PROBE_MAX or len(keys) * PROBE_ROWS_PER_KEY > history_events:
-        return None
-    if session.get_bind().dialect.name not in PROBE_DIALECTS:
-        return None
-    return keys if has_message_indexes(session) else None
-
-
-def _probe_stmt(
-    *,
-    dialect: str,
-    null_service: bool,
-    hist_lo: ColumnElement[bool],
-    base_lo: ColumnElement[bool],
-    s: datetime,
-    prior: datetime,
-) -> Executable:
-    """One message's probes, bound to :t, :s and :m: a first row (0, NULL, NULL, NULL, first seen, last
-    resolution, last unresolved event) over the history, then (1, severity, prior, baseline, NULL x3)
-    per severity over the baseline periods."""
-    svc = E.service.is_(None) if null_service else exact_eq(E.service, bindparam("s"))
-    key = [exact_eq(E.error_type, bindparam("t")), svc, exact_eq(E.message, bindparam("m"))]
-    if (
-        dialect == "postgresql"
-    ):  # its message indexes key on md5(message) (a btree refuses long text)
-        key.append(func.md5(E.message) == func.md5(bindparam("m", type_=E.message.type)))
-    sev = _sev()
-    in_history = and_(hist_lo, E.created_at < s)
-    first = select(func.min(E.created_at)).where(*key, in_history).scalar_subquery()
-    if dialect == "sqlite":
-        # Newest resolution first along the (message, resolved_at) index, the time bounds only a filter
-        # there: inside a CASE, else SQLite takes the created_at range of the other index and sorts.
-        last_res = (
-            select(E.resolved_at)
-            .where(*key, E.resolved_at.is_not(None), case((in_history, 1), else_=0) == 1)
-            .order_by(E.resolved_at.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-    else:  # the planner's own max() rewrite walks (message, resolved_at) backwards, its estimates kept
-        last_res = (
-            select(func.max(E.resolved_at))
-            .where(*key, E.resolved_at.is_not(None), in_history)
-            .scalar_subquery()
-        )
-    last_open = (
-        select(func.max(E.created_at))
-        .where(*key, E.resolved_at.is_(None), in_history)
-        .scalar_subquery()
-    )
-    life: Any = select(literal_column("0"), null(), null(), null(), first, last_res, last_open)
-    counts: Any = (
-        select(
-            literal_column("1"),
-            sev,
-            func.sum(case((E.created_at >= prior, 1), else_=0)),
-            func.count(),
-            null(),
-            null(),
-            null(),
-        )
-        .where(*key, base_lo, E.created_at < s)
-        .group_by(sev)
-    )
-    return union_all(life, counts)
-
-
-def _probe_rows(
-    session: Session, keys: list[_Key], *, since: datetime, until: datetime, above: datetime | None
-) -> tuple[list[Any], list[Any]]:
-    """The rows `_history_rows` and `_older_rows` would give for `keys`, through per-message index probes:
-    (type, service, message, severity, prior, baseline, None x3) per severity seen in the baseline, and
-    (type, service, message, first seen, last resolution, last unresolved event) over the whole history."""
-    s = naive_utc(since)
-    prior, base, history = (naive_utc(x) for x in _window(since, until))
-    # The same bounds as the whole-history reads: the history cap moves their lower bound up.
-    hist_lo = E.created_at > above if above is not None else E.created_at >= history
-    base_lo = E.created_at > above if above is not None and above >= base else E.created_at >= base
-    dialect = session.get_bind().dialect.name
-    stmts = {
-        none: _probe_stmt(
-            dialect=dialect, null_service=none, hist_lo=hist_lo, base_lo=base_lo, s=s, prior=prior
-        )
-        for none in (False, True)
-    }
-    conn = session.connection()  # Core: one compiled statement, executed once per message
-    counts: list[Any] = []
-    life: list[Any] = []
-    for key in keys:
-        error_type, service, message = key
-        params = {"t": error_type, "m": message, **({} if service is None else {"s": service})}
-        for kind, severity, n_prior, n_base, first, last_res, last_open in conn.execute(
-            stmts[service is None], params
-        ):
-            if int(kind):
-                counts.append((*key, severity, n_prior, n_base, None, None, None))
-            else:
-                life.append((*key, first, last_res, last_open))
-    return counts, life
-
-
 # --- the roll-up: aggregate rows -> facets, timeline, totals per message -> fingerprint groups --
 
 
@@ -858,28 +704,6 @@ def _view(
     )
 
 
-def _history(
-    session: Session,
-    window: list[WindowRow],
-    flt: _Filter,
-    *,
-    since: datetime,
-    until: datetime,
-    events: int,
-    above: datetime | None,
-) -> tuple[list[BaselineRow], list[LifeRow]]:
-    """The history before the window: probed per message of the window when that is cheaper
-    (see `_probe_keys`), else read whole; both give the same rows."""
-    keys = _probe_keys(session, window, flt, history_events=events)
-    if keys is not None:
-        recent, older = _probe_rows(session, keys, since=since, until=until, above=above)
-        return [BaselineRow._make(r) for r in recent], [LifeRow._make(r) for r in older]
-    return (
-        _history_rows(session, since=since, until=until, above=above),
-        _older_rows(session, since=since, until=until, above=above),
-    )
-
-
 def error_view(
     session: Session,
     *,
@@ -908,9 +732,8 @@ def error_view(
         else None
     )
     flt = _filter(services, severities, types, text)
-    recent, older = _history(
-        session, window, flt, since=since, until=until, events=history_events, above=hist_capped
-    )
+    recent = _history_rows(session, since=since, until=until, above=hist_capped)
+    older = _older_rows(session, since=since, until=until, above=hist_capped)
     view = _view(window, recent, older, flt, since=since, until=until)
     view.capped_from, view.history_from = capped, hist_capped
     return view

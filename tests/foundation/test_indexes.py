@@ -64,11 +64,12 @@ def test_the_cli_applies(engine: Engine, db_url: str, capsys) -> None:  # type: 
     assert len(_ours(engine)) == len(_mine(engine))
 
 
+MESSAGE_INDEXES = (f"{indexes.PREFIX}errors_message", f"{indexes.PREFIX}errors_message_resolved")
+
+
 def test_the_whole_message_indexes_are_recommended_on_sqlite_only(
     engine: Engine, db_url: str, capsys
 ) -> None:  # type: ignore[no-untyped-def]
-    from db.queries.errors import MESSAGE_INDEXES
-
     assert indexes.main(["--url", db_url]) == 0
     out = capsys.readouterr().out
     on_sqlite = engine.dialect.name == "sqlite"

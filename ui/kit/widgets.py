@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, tzinfo
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -20,12 +20,10 @@ from streamlit.errors import StreamlitDuplicateElementKey
 from db import data
 from db.errors import DbProblem, classify
 from db.types import InvalidJSON, dumps_deep
-from perf.derived import derived as perf_derived
 
 log = logging.getLogger("console.ui")
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-T = TypeVar("T")
 
 
 def show_problem(problem: DbProblem, *, where: str = "") -> None:
@@ -278,9 +276,3 @@ def to_tz(df: pd.DataFrame, tz: tzinfo, columns: list[str] | None = None) -> pd.
         if col in out and isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.tz_convert(tz)
     return out
-
-
-def derived(build: Callable[..., T], *frames: Any, as_grid: bool = False, **kwargs: object) -> T:
-    """perf.derived.derived; `as_grid` is ignored (pre-built Arrow tables are gone, perf/README.md)
-    until ui/sections/errors.py stops passing it."""
-    return perf_derived(build, *frames, **kwargs)

@@ -26,13 +26,13 @@ from db.queries import errors as eq
 from db.queries import meta
 from db.queries.common import make_cursor, read_time_cursor
 from db.types import InvalidJSON
+from perf.derived import derived
 from ui.charts import monitor as charts
 from ui.kit import urlstate
 from ui.kit.format import bucket_seconds, shown_tz
 from ui.kit.frame import FUTURE, Frame
 from ui.kit.widgets import (
     MAX_JSON_DEPTH,
-    derived,
     dumps_deep,
     export_buttons,
     freshness,
@@ -268,7 +268,6 @@ def groups_section(
     table = derived(
         shown,
         groups,
-        as_grid=True,
         listed=listed,
         since=f.since,
         until=f.until,
@@ -393,7 +392,7 @@ def occurrences_table(
     ids = occ["id"].tolist()
     pos = [i for i, x in enumerate(ids) if x in chosen]
     shown = derived(
-        _occurrence_rows, occ, as_grid=True, tz=f.tz, rows=hash(tuple(ids))
+        _occurrence_rows, occ, tz=f.tz, rows=hash(tuple(ids))
     )  # built once per fetched page
     event = st.dataframe(
         shown,
@@ -437,9 +436,7 @@ def occurrence_detail(f: Frame, error_id: str) -> None:
             st.info("This error no longer exists.", icon="ℹ️")
             return
         row = one.iloc[0]
-        st.dataframe(
-            derived(_occurrence_row, one, as_grid=True, tz=f.tz, error_id=error_id), hide_index=True
-        )
+        st.dataframe(derived(_occurrence_row, one, tz=f.tz, error_id=error_id), hide_index=True)
         raw_severity = row["severity"]
         if raw_severity is not None and raw_severity != eq.severity_key(raw_severity):
             # Grouped and filtered as its trimmed upper-case form; the row holds it as written.
