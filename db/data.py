@@ -199,7 +199,7 @@ def fetch(fn: Callable[..., T], /, **kwargs: Any) -> T:
         # ISO text, not a datetime: Arrow serialises attrs as JSON when a frame is shown.
         result.attrs["as_of"] = as_of.isoformat()
         result.attrs[CACHE_REF] = ref  # a digest: the key itself names the database URL
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def fetch_uncached(fn: Callable[..., T], /, **kwargs: Any) -> T:

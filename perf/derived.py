@@ -28,7 +28,7 @@ def derived(build: Callable[..., T], *frames: Any, **kwargs: object) -> T:
         return build(*frames, **kwargs)
 
     if not perf.enabled() or any("as_of" not in getattr(df, "attrs", {}) for df in frames):
-        return built()  # type: ignore[no-any-return]
+        return built()
     key = (
         build.__module__,
         build.__qualname__,

@@ -122,7 +122,7 @@ def percentiles_of(
             else_=literal(0.0),
         )
         cols.append(func.sum(weight).label(f"p{j}"))
-    outer_keys = [inner.c[k.name] for k in keys]  # type: ignore[attr-defined]
+    outer_keys = [inner.c[k.name] for k in keys]
     return select(*outer_keys, *cols).group_by(*outer_keys)
 
 

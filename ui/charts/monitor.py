@@ -306,7 +306,7 @@ def _timeline_layout() -> dict[str, Any]:
         ),
     )
     fig.update_yaxes(showticklabels=False, row=4, col=1)
-    return fig.layout.to_plotly_json()  # type: ignore[no-any-return]
+    return fig.layout.to_plotly_json()
 
 
 def _row(trace: dict[str, Any], row: int) -> dict[str, Any]:

@@ -263,7 +263,7 @@ def frame() -> Frame:
     """The page frame of this run: built once, shared by app.py and the page."""
     existing = getattr(_local, "frame", None)
     if existing is not None:
-        return existing  # type: ignore[no-any-return]
+        return existing
     from ui.kit.nav import fallback_links
 
     fallback_links()  # run without app.py: Streamlit's own page list is hidden (config.toml)

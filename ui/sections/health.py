@@ -427,7 +427,7 @@ def _band_of(hist: pd.DataFrame, *, bucket_s: int, until: datetime) -> pd.DataFr
 # --- service timeline --------------------------------------------------------------------------
 
 
-def _selection(event: object, kind: str) -> list[dict]:  # type: ignore[type-arg]
+def _selection(event: object, kind: str) -> list[dict]:
     sel = (
         event.get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", None)
     )

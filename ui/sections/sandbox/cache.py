@@ -71,7 +71,7 @@ def cache(f: Frame) -> None:
     if not page.empty:
         labels = dict(zip(page["id"], page["cache_key"], strict=True))
         entry_id = st.selectbox(
-            "View entry", list(labels), format_func=labels.get, key="sandbox_cache_entry"
+            "View entry", list(labels), format_func=labels.__getitem__, key="sandbox_cache_entry"
         )
         entry = data.fetch(q.cache_entry, entry_id=entry_id)
         if not entry.empty:

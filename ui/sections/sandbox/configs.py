@@ -125,7 +125,7 @@ def pick_config(f: Frame, configs: pd.DataFrame) -> str:
         options.append(current)  # a config outside the filters (or just created) stays selectable
     labels = {"": "(choose a config)", NEW: "➕ New config", **names}
     # The URL decides on a fresh page; afterwards the widget's own state (set through go_to).
-    index = (
+    index: dict[str, Any] = (
         {}
         if "sandbox_pick" in st.session_state
         else {"index": options.index(current) if current in options else 0}

@@ -69,7 +69,9 @@ def runs(f: Frame, row: dict[str, Any]) -> None:
         for r in table.itertuples()
     }
     ids = list(labels)
-    _detail(st.selectbox("Run", ids, format_func=labels.get, key="sandbox_run_pick"))
+    picked = st.selectbox("Run", ids, format_func=labels.__getitem__, key="sandbox_run_pick")
+    if picked is not None:
+        _detail(picked)
     if len(ids) >= 2:
         _compare(table, ids, labels)
 
@@ -111,8 +113,8 @@ def opportunity_table(opps: list[Any]) -> pd.DataFrame:
 def _compare(table: pd.DataFrame, ids: list[str], labels: dict[str, str]) -> None:
     st.subheader("Compare two runs")
     c1, c2 = st.columns(2)
-    a = c1.selectbox("Run a", ids, index=1, format_func=labels.get, key="sandbox_run_a")
-    b = c2.selectbox("Run b", ids, index=0, format_func=labels.get, key="sandbox_run_b")
+    a = c1.selectbox("Run a", ids, index=1, format_func=labels.__getitem__, key="sandbox_run_a")
+    b = c2.selectbox("Run b", ids, index=0, format_func=labels.__getitem__, key="sandbox_run_b")
     da, db_ = data.fetch(q.run_detail, run_id=a), data.fetch(q.run_detail, run_id=b)
     if da.empty or db_.empty:
         return
