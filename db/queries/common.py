@@ -30,7 +30,7 @@ def frame(
     """
     columns = _columns_of(rows, list(dtypes))
     index = pd.RangeIndex(len(rows))
-    # One frame from the typed columns: assigning them one by one costs ~0.5-1 ms a column.
+    # One frame from the typed columns (assigning them one by one copies the frame each time).
     return pd.DataFrame(
         {col: _typed(columns[col], dtype, index) for col, dtype in dtypes.items()}, index=index
     )

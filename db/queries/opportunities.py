@@ -370,7 +370,7 @@ RAW_METRIC_COLUMNS = tuple(f"{kind}_{m}" for m in METRICS for kind in ("column",
 def _snapshots(*extra: Any) -> Select[Any]:
     """Snapshots with each metric's column and `data` value read once (`column_<metric>`,
     `data_<metric>`), for `_page_select` to build on: written out in place, the page's 30-odd
-    metric expressions repeated each JSON read (a 67 KB statement, ~15 ms to build and compile)."""
+    metric expressions repeated each JSON read (a statement many times larger, slow to compile)."""
     cols: list[Any] = [
         O.id,
         O.opportunity_id,
