@@ -19,13 +19,12 @@ from perf.derived import derived
 from ui.charts import scanner as charts
 from ui.kit import urlstate
 from ui.kit.format import human_age, plain, position_key
-from ui.kit.frame import Frame, future_notice, rounded_now
+from ui.kit.frame import Frame, rounded_now
 from ui.kit.nav import nav_link
 from ui.kit.widgets import (
     export_buttons,
     fmt_count,
     freshness,
-    guard,
     show_json,
     to_tz,
 )
@@ -286,9 +285,9 @@ def _range(name: str, bounds: pd.Series, col: Any) -> tuple[float, float] | None
     return picked
 
 
-def controls(f: Frame) -> tuple[q.Filters, View]:
-    """The filter widgets (URL-backed) and the resulting filters and view."""
-    scan = urlstate.text("scan", max_len=urlstate.MAX_ID_LEN) or None
+def scan_bar(scan: str | None) -> tuple[bool, bool]:
+    """The expired and inactive toggles (in the URL) and, for one scan's snapshots, its id with a
+    button that clears it; whether expired and inactive snapshots are shown."""
     # Rows are horizontal containers: one block each, where st.columns adds a block per column.
     top = st.container(horizontal=True, vertical_alignment="center")
     show_expired = top.toggle("Show expired", value=urlstate.flag("expired"), key="opp_expired")
@@ -301,47 +300,34 @@ def controls(f: Frame) -> tuple[q.Filters, View]:
         if box.button("Clear scan filter", key="opp_clear_scan"):
             urlstate.remove("scan", "after", "before")
             st.rerun()
-    base = q.Filters(
-        now=rounded_now(),
-        since=None if scan else f.since,
-        until=None if scan else f.until,
-        show_expired=show_expired,
-        show_inactive=show_inactive,
-        scan=scan,
-    )
-    if not scan:
-        with guard("Snapshots dated in the future"):
-            future_notice(
-                data.fetch(q.future_count, **base.kwargs()),
-                noun="snapshot",
-                page="pages/opportunities.py",
-            )
+    return show_expired, show_inactive
+
+
+def facets(all_counts: pd.DataFrame) -> tuple[dict[str, Any], bool]:
+    """The facet multiselects (URL-backed) over `all_facet_counts` (counts without selections):
+    the filter keywords they set, and whether any count was taken over a capped sample."""
+    counts = derived(facet_options, all_counts)
     picked: dict[str, Any] = {}
-    sampled = []
-    with st.expander("Filters", expanded=True):
-        counts = data.fetch(
-            q.all_facet_counts, **base.kwargs()
-        )  # the options: counts without selections
-        counts = derived(facet_options, counts)
-        row = st.container(horizontal=True)
-        picked["symbols"], s1 = _multi("symbol", counts, row)
-        picked["strategies"], s2 = _multi("strategy", counts, row)
-        sampled += [s1, s2]
-        row = st.container(horizontal=True)
-        for key in q.DATA_FACETS:
-            picked[key], s3 = _multi(key, counts, row)
-            sampled.append(s3)
-        bounds = data.fetch(q.metric_bounds, **base.kwargs()).iloc[0]
-        row = st.container(horizontal=True)
-        for name in q.RANGE_FILTERS:
-            picked[name] = _range(name, bounds, row)
-        if any(sampled):
-            st.caption(sampled_note())
-    flt = replace(base, **picked)
-    return flt, _view(flt)
+    row = st.container(horizontal=True)
+    picked["symbols"], s1 = _multi("symbol", counts, row)
+    picked["strategies"], s2 = _multi("strategy", counts, row)
+    sampled = [s1, s2]
+    row = st.container(horizontal=True)
+    for key in q.DATA_FACETS:
+        picked[key], s3 = _multi(key, counts, row)
+        sampled.append(s3)
+    return picked, any(sampled)
 
 
-def _view(flt: q.Filters) -> View:
+def ranges(bounds: pd.Series) -> dict[str, Any]:
+    """The range sliders (URL-backed) over the data's `metric_bounds`; the ranges they set."""
+    row = st.container(horizontal=True)
+    return {name: _range(name, bounds, row) for name in q.RANGE_FILTERS}
+
+
+def sort_bar(flt: q.Filters) -> View:
+    """Sort column and direction (in the URL), and the page position and selection; another filter
+    or sort goes back to the first page."""
     sorts = list(q.SORTS)
     row = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not a column each
     sort = urlstate.choice("sort", sorts, q.DEFAULT_SORT)
@@ -396,27 +382,21 @@ def _cursor(param: str, sort: str) -> str | None:
 # ---- freshness and funnel --------------------------------------------------------------------
 
 
-def freshness_banner(f: Frame) -> None:
-    """Age of the newest snapshot and of the newest completed scan; a warning when stale."""
-    with guard("Freshness"):
-        now = pd.Timestamp(rounded_now())
-        fr = data.fetch(q.freshness, now=now.to_pydatetime()).iloc[0]
-        snap_age = (
-            (now - fr["newest_snapshot"]).total_seconds()
-            if pd.notna(fr["newest_snapshot"])
-            else None
-        )
-        scan_age = (
-            (now - fr["newest_scan"]).total_seconds() if pd.notna(fr["newest_scan"]) else None
-        )
-        line = f"Newest snapshot: {human_age(snap_age)} old · newest completed scan: {human_age(scan_age)} old"
-        if snap_age is None:
-            st.info("No opportunity snapshots in this database yet.", icon="ℹ️")
-        elif snap_age > STALE_SNAPSHOT_S or scan_age is None or scan_age > STALE_SCAN_S:
-            st.warning(f"Stale data. {line}.", icon="⏱️")
-        else:
-            st.success(line, icon="✅")
-        st.caption(CAVEAT)
+def freshness_banner(fr: pd.Series, *, now: pd.Timestamp) -> None:
+    """Age of the newest snapshot and of the newest completed scan (a `freshness` row) at `now`; a
+    warning when stale."""
+    snap_age = (
+        (now - fr["newest_snapshot"]).total_seconds() if pd.notna(fr["newest_snapshot"]) else None
+    )
+    scan_age = (now - fr["newest_scan"]).total_seconds() if pd.notna(fr["newest_scan"]) else None
+    line = f"Newest snapshot: {human_age(snap_age)} old · newest completed scan: {human_age(scan_age)} old"
+    if snap_age is None:
+        st.info("No opportunity snapshots in this database yet.", icon="ℹ️")
+    elif snap_age > STALE_SNAPSHOT_S or scan_age is None or scan_age > STALE_SCAN_S:
+        st.warning(f"Stale data. {line}.", icon="⏱️")
+    else:
+        st.success(line, icon="✅")
+    st.caption(CAVEAT)
 
 
 def funnel_line(fun: pd.DataFrame) -> str:
@@ -436,10 +416,9 @@ def funnel_line(fun: pd.DataFrame) -> str:
     return " → ".join(parts) + f" → {fmt_count(int(fun['remaining'].iloc[-1]), COUNT_CAP)} left"
 
 
-def funnel_panel(flt: q.Filters) -> None:
+def funnel(fun: pd.DataFrame) -> None:
     """How many rows each active filter removes, in order, as one line."""
-    with guard("Filter funnel"):
-        st.caption("Filter funnel: " + funnel_line(data.fetch(q.funnel, **flt.kwargs())))
+    st.caption("Filter funnel: " + funnel_line(fun))
 
 
 # ---- the screener ----------------------------------------------------------------------------
@@ -535,58 +514,47 @@ COLUMN_CONFIG = {
 }
 
 
-@st.fragment
-def table_and_detail(flt: q.Filters, view: View, f: Frame) -> None:
-    """The screener and the selected row's detail: selecting a row reruns only this panel."""
-    selected = screener(flt, view, f)
-    detail(selected, f)
-
-
-def screener(flt: q.Filters, view: View, f: Frame) -> int | None:
-    """The 100-row page, its count, the pager and row selection (kept in the URL by id); returns
-    the selected id."""
-    selected = urlstate.integer("sel", 0, lo=0, hi=2**62) or None  # read again: a panel rerun
-    with guard("Screener"):
-        df = data.fetch(
-            q.screener_page,
-            sort=view.sort,
-            descending=view.descending,
-            after=view.after,
-            before=view.before,
-            **flt.kwargs(),
-        )
-        total = data.fetch(q.filtered_count, **flt.kwargs())
-        backwards = view.before is not None
-        rows = page_rows(df, backwards=backwards)
-        has_prev = len(df) > PAGE_SIZE if backwards else view.after is not None
-        has_next = True if backwards else len(df) > PAGE_SIZE
-        st.caption(f"{fmt_count(total, COUNT_CAP)} matching snapshots · {len(rows)} on this page")
-        if view.sort in q.RATIO_SORTS:
-            ranked = data.fetch(q.sort_candidates, sort=view.sort, **flt.kwargs())
-            if ranked:
-                st.warning(ratio_sort_note(view.sort, ranked), icon="⚠️")
-        # a new key per page and filter: a row selection is by position and must not carry over
-        key = "opp_table_" + position_key(
-            view.after, view.before, _signature(flt, view.sort, view.descending)
-        )
-        shown = derived(_shown_rows, df, backwards=backwards, tz=f.tz, now=rounded_now())
-        event = st.dataframe(
-            shown,
-            hide_index=True,
-            width="stretch",
-            key=key,
-            on_select="rerun",
-            selection_mode="single-row",
-            column_config=COLUMN_CONFIG,
-        )
-        picked = event.selection.rows if event and hasattr(event, "selection") else []
-        if picked and picked[0] < len(rows):
-            sel = int(rows.iloc[picked[0]]["id"])
-            if sel != selected:
-                urlstate.put(sel=sel)  # the detail below follows in this same run
-                selected = sel
-        _pager(rows, has_prev, has_next)
-        freshness(df, key="opp_table", tz=f.tz)
+def screener(
+    df: pd.DataFrame,
+    *,
+    total: int,
+    ranked: int | None,
+    flt: q.Filters,
+    view: View,
+    f: Frame,
+    selected: int | None,
+) -> int | None:
+    """The 100-row page of a `screener_page` read, its count (`ranked`: how many a ratio sort ranks,
+    None or 0 when all), the pager and row selection (kept in the URL by id); returns the selected id."""
+    backwards = view.before is not None
+    rows = page_rows(df, backwards=backwards)
+    has_prev = len(df) > PAGE_SIZE if backwards else view.after is not None
+    has_next = True if backwards else len(df) > PAGE_SIZE
+    st.caption(f"{fmt_count(total, COUNT_CAP)} matching snapshots · {len(rows)} on this page")
+    if ranked:
+        st.warning(ratio_sort_note(view.sort, ranked), icon="⚠️")
+    # a new key per page and filter: a row selection is by position and must not carry over
+    key = "opp_table_" + position_key(
+        view.after, view.before, _signature(flt, view.sort, view.descending)
+    )
+    shown = derived(_shown_rows, df, backwards=backwards, tz=f.tz, now=rounded_now())
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        key=key,
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config=COLUMN_CONFIG,
+    )
+    picked = event.selection.rows if event and hasattr(event, "selection") else []
+    if picked and picked[0] < len(rows):
+        sel = int(rows.iloc[picked[0]]["id"])
+        if sel != selected:
+            urlstate.put(sel=sel)  # the detail below follows in this same run
+            selected = sel
+    _pager(rows, has_prev, has_next)
+    freshness(df, key="opp_table", tz=f.tz)
     return selected
 
 
@@ -693,34 +661,30 @@ def payoff_view(row: pd.Series) -> PayoffView:
     )
 
 
-def detail(selected: int | None, f: Frame) -> None:
-    """The selected snapshot: metrics (column vs data), data JSON, legs, payoff, scan link, persistence."""
-    if selected is None:
-        st.caption("Select a row to see its legs, payoff and history.")
+def detail(d: pd.DataFrame, *, selected: int, f: Frame) -> None:
+    """The snapshot of a `snapshot_detail` read: metrics (column vs data), data JSON, legs, payoff,
+    scan link, persistence."""
+    if d.empty:
+        st.info(f"No snapshot with id {selected} (it may have been cleaned up).", icon="ℹ️")
         return
-    with guard("Snapshot detail"):
-        d = data.fetch(q.snapshot_detail, snapshot_id=selected)
-        if d.empty:
-            st.info(f"No snapshot with id {selected} (it may have been cleaned up).", icon="ℹ️")
-            return
-        row = d.iloc[0]
-        view = derived(detail_view, d, snapshot_id=selected)
-        st.subheader(f"Snapshot #{selected}")
-        st.text(f"{row['symbol']} · {row['strategy']} · {row['opportunity_id']}")
-        left, right = st.columns(2)
-        with left:
-            st.caption("Metrics: column and value inside data (the column is used when present)")
-            st.dataframe(view.values, hide_index=True, width="stretch")
-            if q.is_unlimited(row["max_profit"]):
-                st.caption("max_profit in data: Unlimited")
-            _scan_link(row)
-        with right:
-            st.caption("data")
-            show_json(row["data"], key="opp_detail_data")
-        _payoff(view.payoff)
-        _persistence(row)
-        # the screener's Refresh above reads this panel again too: no second button
-        st.caption(as_of_line("Detail", d, f))
+    row = d.iloc[0]
+    view = derived(detail_view, d, snapshot_id=selected)
+    st.subheader(f"Snapshot #{selected}")
+    st.text(f"{row['symbol']} · {row['strategy']} · {row['opportunity_id']}")
+    left, right = st.columns(2)
+    with left:
+        st.caption("Metrics: column and value inside data (the column is used when present)")
+        st.dataframe(view.values, hide_index=True, width="stretch")
+        if q.is_unlimited(row["max_profit"]):
+            st.caption("max_profit in data: Unlimited")
+        _scan_link(row)
+    with right:
+        st.caption("data")
+        show_json(row["data"], key="opp_detail_data")
+    _payoff(view.payoff)
+    _persistence(row)
+    # the screener's Refresh above reads this panel again too: no second button
+    st.caption(as_of_line("Detail", d, f))
 
 
 def as_of_line(what: str, result: Any, f: Frame) -> str:
@@ -808,69 +772,44 @@ FACET_FILTER_FIELDS = {
 }
 
 
-def _counts(flt: q.Filters, field: str) -> pd.DataFrame:
-    """Facet counts over the filtered set (the field's own selection applied); without any
-    selection these are the filter widgets' counts (the same cache entry)."""
-    if not any(getattr(flt, f) for f in FACET_FILTER_FIELDS.values()):
-        counts = data.fetch(q.all_facet_counts, **flt.kwargs())
-        return counts[counts["field"] == field].drop(columns="field").reset_index(drop=True)
-    own = bool(getattr(flt, FACET_FILTER_FIELDS[field]))
-    return data.fetch(
-        q.facet_counts, field=field, **({"own_filter": True} if own else {}), **flt.kwargs()
-    )
-
-
-@st.fragment
-def charts_panel(flt: q.Filters) -> None:
-    """Risk/reward scatter (bounded sample), counts by strategy, symbol and data keys, DTE distribution.
-    Read and drawn only while the expander is open (opening it reruns only this panel)."""
-    panel = st.expander(
-        "Charts of the filtered set", expanded=False, key="opp_charts", on_change="rerun"
-    )
-    if not panel.open:
-        return
-    with guard("Charts"), panel:
-        kw = flt.kwargs()
-        sample = data.fetch(q.risk_reward_sample, **kw)
-        st.caption(f"Scatter of the best {len(sample):,} by EV (at most {q.SCATTER_LIMIT:,}).")
-        st.plotly_chart(charts.risk_reward(sample), key="opp_chart_scatter")
-        c1, c2 = st.columns(2)
-        c1.plotly_chart(
-            charts.counts_bar(_counts(flt, "strategy"), "By strategy"), key="opp_chart_strategy"
+def filtered_charts(
+    sample: pd.DataFrame, dte: pd.DataFrame, counts: dict[str, pd.DataFrame]
+) -> None:
+    """Risk/reward scatter (bounded sample), counts by strategy, symbol and data keys (`counts` by
+    facet field), DTE distribution."""
+    st.caption(f"Scatter of the best {len(sample):,} by EV (at most {q.SCATTER_LIMIT:,}).")
+    st.plotly_chart(charts.risk_reward(sample), key="opp_chart_scatter")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(charts.counts_bar(counts["strategy"], "By strategy"), key="opp_chart_strategy")
+    c2.plotly_chart(charts.counts_bar(counts["symbol"], "By symbol"), key="opp_chart_symbol")
+    st.plotly_chart(charts.dte_histogram(dte), key="opp_chart_dte")
+    cols = st.columns(len(q.DATA_FACETS))
+    sampled = is_sampled(dte)
+    for i, key in enumerate(q.DATA_FACETS):
+        sampled = sampled or is_sampled(counts[key])
+        cols[i].plotly_chart(
+            charts.counts_bar(counts[key].fillna({"value": "(absent)"}), f"data.{key}"),
+            key=f"opp_chart_{key}",
         )
-        c2.plotly_chart(
-            charts.counts_bar(_counts(flt, "symbol"), "By symbol"), key="opp_chart_symbol"
+    if sampled:
+        st.caption(f"The bars count {q.SAMPLE_CAP:,} of the matching snapshots (more match).")
+    freshness(sample, key="opp_charts")
+
+
+def export_asked(flt: q.Filters, view: View) -> bool:
+    """The export button; True while the filters and sort are those it was pressed for."""
+    signature = _signature(flt, view.sort, view.descending)
+    if st.button(
+        "Prepare export of the filtered set", key="opp_export", icon=":material/download:"
+    ):
+        st.session_state["opp_export_sig"] = signature
+    return bool(st.session_state.get("opp_export_sig") == signature)
+
+
+def export_files(rows: pd.DataFrame) -> None:
+    """CSV and JSON of the filtered set's `export_rows` (a warning when they stop at the limit)."""
+    if len(rows) >= q.EXPORT_LIMIT:
+        st.warning(
+            f"The export holds the first {q.EXPORT_LIMIT:,} rows; narrow the filters for the rest."
         )
-        dte = data.fetch(q.dte_histogram, **kw)
-        st.plotly_chart(charts.dte_histogram(dte), key="opp_chart_dte")
-        cols = st.columns(len(q.DATA_FACETS))
-        sampled = is_sampled(dte)
-        for i, key in enumerate(q.DATA_FACETS):
-            counts = _counts(flt, key)
-            sampled = sampled or is_sampled(counts)
-            cols[i].plotly_chart(
-                charts.counts_bar(counts.fillna({"value": "(absent)"}), f"data.{key}"),
-                key=f"opp_chart_{key}",
-            )
-        if sampled:
-            st.caption(f"The bars count {q.SAMPLE_CAP:,} of the matching snapshots (more match).")
-        freshness(sample, key="opp_charts")
-
-
-def export_panel(flt: q.Filters, view: View) -> None:
-    """CSV and JSON of the whole filtered set, read only when asked for."""
-    with guard("Export"):
-        signature = _signature(flt, view.sort, view.descending)
-        if st.button(
-            "Prepare export of the filtered set", key="opp_export", icon=":material/download:"
-        ):
-            st.session_state["opp_export_sig"] = signature
-        if st.session_state.get("opp_export_sig") == signature:
-            rows = data.fetch_uncached(
-                q.export_rows, sort=view.sort, descending=view.descending, **flt.kwargs()
-            )
-            if len(rows) >= q.EXPORT_LIMIT:
-                st.warning(
-                    f"The export holds the first {q.EXPORT_LIMIT:,} rows; narrow the filters for the rest."
-                )
-            export_buttons(rows, key="opp_export_files", filename="opportunities")
+    export_buttons(rows, key="opp_export_files", filename="opportunities")
