@@ -382,10 +382,8 @@ def test_row_selection_is_kept_by_id_across_pages(monkeypatch, sqlite_url) -> No
 
 def test_scans_pager_and_bad_cursor(monkeypatch, sqlite_url) -> None:
     import db.queries.scans as sq
-    import ui.sections.scans as us
 
-    monkeypatch.setattr(sq, "PAGE_SIZE", 20)
-    monkeypatch.setattr(us, "PAGE_SIZE", 20)
+    monkeypatch.setattr(sq, "PAGE_SIZE", 20)  # the query's page, and the page's
     url = _seed_sqlite(sqlite_url)
     at = open_page(monkeypatch, url, "pages/scans.py", **WINDOW, after="[1,2]")
     assert "Ignored the page position" in texts(at) and "after" not in at.query_params

@@ -16,10 +16,8 @@ def test_previous_returns_to_the_earlier_page(
     monkeypatch: pytest.MonkeyPatch, sqlite_url: str
 ) -> None:
     import db.queries.scans as sq
-    import ui.sections.scans as us
 
-    monkeypatch.setattr(sq, "PAGE_SIZE", 20)
-    monkeypatch.setattr(us, "PAGE_SIZE", 20)
+    monkeypatch.setattr(sq, "PAGE_SIZE", 20)  # the query's page, and the page's
     at = open_page(monkeypatch, _seed_sqlite(sqlite_url), "pages/scans.py", **WINDOW)
     first = _ids(at)
     assert at.button(key="scans_prev").disabled and at.button(key="scans_first").disabled
@@ -36,10 +34,8 @@ def test_previous_returns_to_the_earlier_page(
 
 def test_first_page_after_paging(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
     import db.queries.scans as sq
-    import ui.sections.scans as us
 
-    monkeypatch.setattr(sq, "PAGE_SIZE", 20)
-    monkeypatch.setattr(us, "PAGE_SIZE", 20)
+    monkeypatch.setattr(sq, "PAGE_SIZE", 20)  # the query's page, and the page's
     at = open_page(monkeypatch, _seed_sqlite(sqlite_url), "pages/scans.py", **WINDOW)
     first = _ids(at)
     at.button(key="scans_next").click().run()

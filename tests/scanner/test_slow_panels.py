@@ -39,7 +39,8 @@ def test_an_unguarded_database_failure_is_a_message_not_a_crash(
 ) -> None:
     import ui.sections.scans
 
-    monkeypatch.setattr(ui.sections.scans, "strategy_panel", _cancelled)
+    # keep_position: a section the page calls outside any panel's guard
+    monkeypatch.setattr(ui.sections.scans, "keep_position", _cancelled)
     at = open_page(monkeypatch, sqlite_url, "pages/scans.py")
     assert "Narrow the filter" in _texts(at)
     assert "interrupted" not in _texts(at) and "SELECT" not in _texts(at)

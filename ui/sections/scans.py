@@ -1,13 +1,13 @@
 """Sections of the Scans page: facets and shortcuts (in the URL), the run table with derived
 STALLED, per-strategy statistics and charts, one scan's detail and a parameter comparison.
 
-The run table and the scan detail are one fragment (selecting a run or turning a page reruns only
-them), the per-strategy panel another (switching its view reruns only it, and builds only the
-chart that is shown)."""
+The page reads and these draw what they are given; the scan detail reads its own small extras
+(errors during the run, the compared run's parameters), inside the page's fragment."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -19,7 +19,7 @@ import streamlit as st
 from db import data
 from db.queries import meta
 from db.queries import scans as q
-from db.queries.common import COUNT_CAP, PAGE_SIZE
+from db.queries.common import COUNT_CAP
 from perf.derived import derived
 from ui.charts import scanner as charts
 from ui.kit import urlstate
@@ -95,19 +95,31 @@ def running_for(seconds: float | None) -> str:
     return f"{prefix}{minutes} min" if minutes else f"{prefix}{left} s"
 
 
-def thresholds() -> q.Thresholds | None:
-    """The stall thresholds (cached; None when they cannot be read: each query then reads its own)."""
-    with guard("Stall thresholds"):
-        return data.fetch(q.stall_thresholds, now=rounded_now())
-    return None
+def toggles() -> tuple[bool, bool]:
+    """The "Failed only" and "Running now" shortcuts (in the URL) and what STALLED means."""
+    # Rows are horizontal containers: one block each, where st.columns adds a block per column.
+    bar = st.container(horizontal=True, vertical_alignment="center")
+    failed_only = bar.toggle("Failed only", value=urlstate.flag("failed"), key="scans_failed")
+    running_now = bar.toggle(
+        "Running now",
+        value=urlstate.flag("running"),
+        key="scans_running",
+        help="RUNNING and STALLED scans, however long ago they started",
+    )
+    urlstate.put(failed=failed_only, running=running_now)
+    bar.caption(
+        f"STALLED = running longer than the larger of {q.STALL_FLOOR_S // 60} min and "
+        f"{q.STALL_FACTOR:g} x the strategy's p95 duration (its last {q.STALL_SAMPLE} completed runs "
+        f"of the last {q.STALL_LOOKBACK_S // 86400} days)."
+    )
+    return failed_only, running_now
 
 
-def _facet(
-    field: str, param: str, label: str, base: dict[str, Any], col: Any, extra: tuple[str, ...] = ()
+def facet(
+    counts: pd.DataFrame, param: str, label: str, col: Any, extra: tuple[str, ...] = ()
 ) -> tuple[tuple[str, ...], bool]:
-    counts = pd.DataFrame({"value": [], "count": []})
-    with guard(f"{label} counts"):  # a slow count must not take the page down with it
-        counts = data.fetch(q.facet_counts, field=field, **base)
+    """A facet's multiselect (in the URL) labelled with its `facet_counts` (N+ when capped); the
+    picked values and whether the counts were capped."""
     capped = bool(counts.attrs.get("capped", False))
     counts = counts[counts["value"].notna()]
     by_value = dict(zip(counts["value"], counts["count"], strict=True))
@@ -132,76 +144,47 @@ def _facet(
     return tuple(picked), capped
 
 
-def controls(f: Frame) -> ScanView:
-    """Shortcuts, facets with counts, and the URL state of the filters (a change of filters goes
-    back to the first page)."""
-    # Rows are horizontal containers: one block each, where st.columns adds a block per column.
-    bar = st.container(horizontal=True, vertical_alignment="center")
-    failed_only = bar.toggle("Failed only", value=urlstate.flag("failed"), key="scans_failed")
-    running_now = bar.toggle(
-        "Running now",
-        value=urlstate.flag("running"),
-        key="scans_running",
-        help="RUNNING and STALLED scans, however long ago they started",
-    )
-    urlstate.put(failed=failed_only, running=running_now)
-    bar.caption(
-        f"STALLED = running longer than the larger of {q.STALL_FLOOR_S // 60} min and "
-        f"{q.STALL_FACTOR:g} x the strategy's p95 duration (its last {q.STALL_SAMPLE} completed runs "
-        f"of the last {q.STALL_LOOKBACK_S // 86400} days)."
-    )
-    th = thresholds()
-    base = ScanView((), (), failed_only, running_now, th).kwargs(f)
-    row = st.container(horizontal=True)
-    states, capped_a = _facet(
-        "state", "state", "Status", {**base, "strategies": _url_many("strat")}, row, q.STATES
-    )
-    strategies, capped_b = _facet("strategy", "strat", "Strategy", {**base, "states": states}, row)
-    if capped_a or capped_b:
-        st.caption(f"Counts are of the newest {COUNT_CAP:,} matching runs: N+ means at least N.")
-    signature = repr((states, strategies, failed_only, running_now, f.range_key))
+def capped_note() -> None:
+    """Said under the facets when their counts stop at COUNT_CAP."""
+    st.caption(f"Counts are of the newest {COUNT_CAP:,} matching runs: N+ means at least N.")
+
+
+def keep_position(v: ScanView, f: Frame) -> None:
+    """Another filter or window than in the last run goes back to the first page."""
+    signature = repr((v.states, v.strategies, v.failed_only, v.running_now, f.range_key))
     if st.session_state.get("scans_sig") not in (None, signature):
         urlstate.remove("after", "before")
     st.session_state["scans_sig"] = signature
-    return ScanView(states, strategies, failed_only, running_now, th)
 
 
-def notices(v: ScanView, f: Frame) -> None:
+def notices(out: pd.Series, v: ScanView, f: Frame) -> None:
     """Scans the window's list holds from outside it (running or stalled ones started earlier) and
-    scans dated in the future that it leaves out (with a link to them)."""
-    with guard("Scans outside the window"):
-        kw = v.kwargs(f)
-        out = data.fetch(
-            q.outside_window,
-            since=kw["since"],
-            until=kw["until"],
-            now=kw["now"],
-            thresholds=v.thresholds,
-        ).iloc[0]
-        future_notice(int(out["future"]), noun="scan", page="pages/scans.py")
-        running, stalled = int(out["running"]), int(out["stalled"])
-        if not kw["unfinished"] or v.running_now or running + stalled == 0:
-            return
-        n = running + stalled
-        what = f"{n:,} scan{'s' if n != 1 else ''} started outside this window {'are' if n != 1 else 'is'} still "
-        what += (
-            f"running ({stalled:,} stalled)"
-            if stalled and running
-            else "stalled"
-            if stalled
-            else "running"
-        )
-        text = (
-            f"{what}; the oldest has been running for {running_for(out['oldest_elapsed_s'])}. They are listed "
-            "with this window's runs (by start time); “Running now” lists only running and stalled scans."
-        )
-        if stalled:
-            st.warning(text, icon="⏳")
-        else:
-            st.info(text, icon="ℹ️")
+    scans dated in the future that it leaves out (with a link to them), from an `outside_window` row."""
+    future_notice(int(out["future"]), noun="scan", page="pages/scans.py")
+    running, stalled = int(out["running"]), int(out["stalled"])
+    if f.range_key == FUTURE or v.running_now or running + stalled == 0:
+        return
+    n = running + stalled
+    what = f"{n:,} scan{'s' if n != 1 else ''} started outside this window {'are' if n != 1 else 'is'} still "
+    what += (
+        f"running ({stalled:,} stalled)"
+        if stalled and running
+        else "stalled"
+        if stalled
+        else "running"
+    )
+    text = (
+        f"{what}; the oldest has been running for {running_for(out['oldest_elapsed_s'])}. They are listed "
+        "with this window's runs (by start time); “Running now” lists only running and stalled scans."
+    )
+    if stalled:
+        st.warning(text, icon="⏳")
+    else:
+        st.info(text, icon="ℹ️")
 
 
-def _url_many(param: str) -> tuple[str, ...]:
+def url_many(param: str) -> tuple[str, ...]:
+    """A facet's values: its widget's in this run (already changed), else the URL's."""
     return tuple(st.session_state.get(f"scans_{param}") or urlstate.many(param))
 
 
@@ -219,6 +202,15 @@ def _cursor(param: str) -> str | None:
         urlstate.remove(param)
         return None
     return raw
+
+
+def cursors() -> tuple[str | None, str | None]:
+    """The page position from the URL (`after` or `before`; a malformed one is dropped, said)."""
+    after, before = _cursor("after"), _cursor("before")
+    if after and before:
+        urlstate.remove("before")
+        before = None
+    return after, before
 
 
 # ---- run table and detail (one fragment) -----------------------------------------------------
@@ -263,174 +255,128 @@ def _run_table(df: pd.DataFrame, *, tz: tzinfo) -> pd.DataFrame:
     return run_frame(df, tz=tz)
 
 
-@st.fragment
-def runs_and_detail(v: ScanView, f: Frame) -> None:
-    """The run table, then the selected run's detail; a selection or a page turn reruns only these."""
-    selected = run_table(v, f)
-    detail(selected, f, thresholds=v.thresholds)
-
-
 def _go(**cursor: str | None) -> None:
     urlstate.put(**cursor)
 
 
-def _page(
-    v: ScanView, f: Frame, after: str | None, before: str | None
-) -> tuple[pd.DataFrame, int, bool, bool]:
-    """The rows of the page at the URL's position, the list's capped count, and whether earlier /
-    later pages exist."""
-    kw = v.kwargs(f)
-    if before:
-        df = data.fetch(q.run_list, before=before, **kw)
-        if len(df) > PAGE_SIZE:  # an earlier page exists: the extra row is the first
-            return df.tail(PAGE_SIZE), int(df.attrs["total"]), True, True
-        urlstate.remove("before")  # back at the start: show the full first page
-    df = data.fetch(q.run_list, after=None if before else after, **kw)
-    return (
-        df.head(PAGE_SIZE),
-        int(df.attrs["total"]),
-        bool(after and not before),
-        len(df) > PAGE_SIZE,
+def run_table(
+    rows: pd.DataFrame,
+    *,
+    total: int,
+    has_prev: bool,
+    has_next: bool,
+    position: tuple[str | None, str | None],
+    v: ScanView,
+    f: Frame,
+    selected: str | None,
+) -> str | None:
+    """A page of the run list (newest first), count, pager and selection by id; the selected id."""
+    st.caption(
+        f"{fmt_count(total, COUNT_CAP)} scan{'' if total == 1 else 's'} · {len(rows)} on this page · "
+        "newest first"
     )
-
-
-def run_table(v: ScanView, f: Frame) -> str | None:
-    """The run list (100 per page, newest first), count, pager and selection by id; the selected id."""
-    selected = urlstate.text("scan", max_len=urlstate.MAX_ID_LEN) or None
-    with guard("Scan runs"):
-        after, before = _cursor("after"), _cursor("before")
-        if after and before:
-            urlstate.remove("before")
-            before = None
-        rows, total, has_prev, has_next = _page(v, f, after, before)
-        st.caption(
-            f"{fmt_count(total, COUNT_CAP)} scan{'' if total == 1 else 's'} · {len(rows)} on this page · "
-            "newest first"
-        )
-        key = "scans_table_" + position_key(
-            after, before, v.states, v.strategies, v.failed_only, v.running_now
-        )
-        event = st.dataframe(
-            derived(_run_table, rows, tz=f.tz),
-            hide_index=True,
-            width="stretch",
-            key=key,
-            on_select="rerun",
-            selection_mode="single-row",
-            column_config=RUN_COLUMN_CONFIG,
-        )
-        picked = event.selection.rows if event and hasattr(event, "selection") else []
-        if picked and picked[0] < len(rows) and rows.iloc[picked[0]]["id"] != selected:
-            selected = str(rows.iloc[picked[0]]["id"])
-            urlstate.put(scan=selected)
-            urlstate.remove("cmp")
-        first, last = (rows.iloc[0], rows.iloc[-1]) if len(rows) else (None, None)
-        pager = st.container(horizontal=True)
-        pager.button(
-            "First page",
-            key="scans_first",
-            disabled=not has_prev,
-            icon=":material/first_page:",
-            on_click=_go,
-            kwargs={"after": None, "before": None},
-        )
-        pager.button(
-            "Previous",
-            key="scans_prev",
-            disabled=not has_prev or first is None,
-            icon=":material/chevron_left:",
-            on_click=_go,
-            kwargs={
-                "after": None,
-                "before": q.make_cursor(first["started_at"], first["id"])
-                if first is not None
-                else None,
-            },
-        )
-        pager.button(
-            "Next",
-            key="scans_next",
-            disabled=not has_next or last is None,
-            icon=":material/chevron_right:",
-            on_click=_go,
-            kwargs={
-                "before": None,
-                "after": q.make_cursor(last["started_at"], last["id"])
-                if last is not None
-                else None,
-            },
-        )
-        freshness(rows, key="scans_table", tz=f.tz)
+    key = "scans_table_" + position_key(
+        *position, v.states, v.strategies, v.failed_only, v.running_now
+    )
+    event = st.dataframe(
+        derived(_run_table, rows, tz=f.tz),
+        hide_index=True,
+        width="stretch",
+        key=key,
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config=RUN_COLUMN_CONFIG,
+    )
+    picked = event.selection.rows if event and hasattr(event, "selection") else []
+    if picked and picked[0] < len(rows) and rows.iloc[picked[0]]["id"] != selected:
+        selected = str(rows.iloc[picked[0]]["id"])
+        urlstate.put(scan=selected)
+        urlstate.remove("cmp")
+    _pager(rows, has_prev=has_prev, has_next=has_next)
+    freshness(rows, key="scans_table", tz=f.tz)
     return selected
+
+
+def _pager(rows: pd.DataFrame, *, has_prev: bool, has_next: bool) -> None:
+    first, last = (rows.iloc[0], rows.iloc[-1]) if len(rows) else (None, None)
+    pager = st.container(horizontal=True)
+    pager.button(
+        "First page",
+        key="scans_first",
+        disabled=not has_prev,
+        icon=":material/first_page:",
+        on_click=_go,
+        kwargs={"after": None, "before": None},
+    )
+    pager.button(
+        "Previous",
+        key="scans_prev",
+        disabled=not has_prev or first is None,
+        icon=":material/chevron_left:",
+        on_click=_go,
+        kwargs={
+            "after": None,
+            "before": q.make_cursor(first["started_at"], first["id"])
+            if first is not None
+            else None,
+        },
+    )
+    pager.button(
+        "Next",
+        key="scans_next",
+        disabled=not has_next or last is None,
+        icon=":material/chevron_right:",
+        on_click=_go,
+        kwargs={
+            "before": None,
+            "after": q.make_cursor(last["started_at"], last["id"]) if last is not None else None,
+        },
+    )
 
 
 # ---- per strategy ----------------------------------------------------------------------------
 
 
-@st.fragment
-def strategy_panel(f: Frame, th: q.Thresholds | None = None) -> None:
-    """Success rate, duration p50/p95 and opportunities per scan per strategy, over the range, as
-    a table; the charts in their own views, built only when shown."""
-    with guard("Per strategy"):
-        st.subheader(f"Per strategy, {f.label}")
-        now = rounded_now()
-        stats = data.fetch(
-            q.strategy_stats,
-            since=f.since,
-            until=f.until,
-            now=now,
-            thresholds=th,
-            unfinished=f.range_key != FUTURE,
+def strategy_panel(stats: pd.DataFrame, f: Frame, *, timeline: Callable[[], pd.DataFrame]) -> None:
+    """Success rate, duration p50/p95 and opportunities per scan per strategy (`strategy_stats`) as
+    a table; the charts in their own views, built only when shown (`timeline` reads the
+    per-bucket outcomes, only for a view that shows them)."""
+    if stats.empty:
+        st.caption("No scans in this time range.")
+        return
+    if stats.attrs.get("capped"):
+        st.caption(
+            f"The range holds more than {q.AGG_CAP:,} runs: these figures cover its newest "
+            f"{q.AGG_CAP:,}."
         )
-        if stats.empty:
-            st.caption("No scans in this time range.")
-            return
-        if stats.attrs.get("capped"):
-            st.caption(
-                f"The range holds more than {q.AGG_CAP:,} runs: these figures cover its newest "
-                f"{q.AGG_CAP:,}."
+    if "scans_sview" not in st.session_state:  # a new session or a shared link: the URL's view
+        st.session_state["scans_sview"] = urlstate.choice("sview", VIEWS, VIEWS[0])
+    tabs = st.tabs(list(VIEWS), key="scans_sview", on_change="rerun")
+    active = st.session_state.get("scans_sview", VIEWS[0])
+    urlstate.put(sview=active if active != VIEWS[0] else None)
+    with tabs[0]:
+        if tabs[0].open is not False:
+            st.dataframe(
+                stats,
+                hide_index=True,
+                width="stretch",
+                column_config={"success_rate": st.column_config.NumberColumn(format="percent")},
             )
-        if (
-            "scans_sview" not in st.session_state
-        ):  # a new session or a shared link: the view from the URL
-            st.session_state["scans_sview"] = urlstate.choice("sview", VIEWS, VIEWS[0])
-        tabs = st.tabs(list(VIEWS), key="scans_sview", on_change="rerun")
-        active = st.session_state.get("scans_sview", VIEWS[0])
-        urlstate.put(sview=active if active != VIEWS[0] else None)
-        with tabs[0]:
-            if tabs[0].open is not False:
-                st.dataframe(
-                    stats,
-                    hide_index=True,
-                    width="stretch",
-                    column_config={"success_rate": st.column_config.NumberColumn(format="percent")},
-                )
-        with tabs[1]:
-            if tabs[1].open:
+    with tabs[1]:
+        if tabs[1].open:
+            st.plotly_chart(derived(figure, stats, kind="bars", tz=f.tz), key="scans_chart_bars")
+    for i, kind in ((2, "time"), (3, "grid")):
+        with tabs[i]:
+            if tabs[i].open:
                 st.plotly_chart(
-                    derived(figure, stats, kind="bars", tz=f.tz), key="scans_chart_bars"
+                    derived(figure, timeline(), kind=kind, tz=f.tz), key=f"scans_chart_{kind}"
                 )
-        bucket = q.bucket_seconds(f.since, f.until)
-        for i, kind in ((2, "time"), (3, "grid")):
-            with tabs[i]:
-                if tabs[i].open:
-                    tl = data.fetch(
-                        q.strategy_timeline,
-                        since=f.since,
-                        until=f.until,
-                        now=now,
-                        bucket_s=bucket,
-                        thresholds=th,
-                    )
-                    st.plotly_chart(
-                        derived(figure, tl, kind=kind, tz=f.tz), key=f"scans_chart_{kind}"
-                    )
-        if tabs[3].open:
-            st.caption(
-                f"Grid cells are {human_age(bucket)} wide, coloured by their worst outcome: "
-                "failed, stalled (amber), running, cancelled, completed."
-            )
-        freshness(stats, key="scans_stats", tz=f.tz)
+    if tabs[3].open:
+        st.caption(
+            f"Grid cells are {human_age(q.bucket_seconds(f.since, f.until))} wide, coloured by "
+            "their worst outcome: failed, stalled (amber), running, cancelled, completed."
+        )
+    freshness(stats, key="scans_stats", tz=f.tz)
 
 
 def figure(df: pd.DataFrame, *, kind: str, tz: tzinfo) -> go.Figure:
@@ -447,46 +393,40 @@ def figure(df: pd.DataFrame, *, kind: str, tz: tzinfo) -> go.Figure:
 # ---- one scan --------------------------------------------------------------------------------
 
 
-def detail(selected: str | None, f: Frame, *, thresholds: q.Thresholds | None = None) -> None:
-    """The selected scan: times, parameters and symbols, error message, opportunities, errors, compare."""
-    if selected is None:
-        st.caption(
-            "Select a run to see its parameters, error, opportunities and the errors logged during it."
-        )
+def detail(ov: q.ScanOverview, selected: str, f: Frame) -> None:
+    """The scan of a `scan_overview` read: times, parameters and symbols, error message,
+    opportunities, errors logged during it, a comparison with another run."""
+    d = ov.detail
+    if d.empty:
+        st.info("No scan with the id from the URL (it may have been cleaned up).", icon="ℹ️")
         return
-    with guard("Scan detail"):
-        ov = data.fetch(q.scan_overview, scan_id=selected, now=rounded_now(), thresholds=thresholds)
-        d = ov.detail
-        if d.empty:
-            st.info("No scan with the id from the URL (it may have been cleaned up).", icon="ℹ️")
-            return
-        row = d.iloc[0]
-        st.subheader("Scan detail")
-        st.text(f"{row['strategy']} · {row['status']} · {row['id']}")
-        if row["state"] == "STALLED":
-            st.warning(
-                f"Stalled: running for {running_for(row['elapsed_s'])}, over the "
-                f"{running_for(row['threshold_s'])} threshold.",
-                icon="⏳",
-            )
-        if row["inconsistency"]:
-            st.warning(f"Inconsistent times: {row['inconsistency']}.", icon="⚠️")
-        c1, c2 = st.columns(2)
-        with c1:
-            st.caption("scan_parameters")
-            show_json(row["scan_parameters"])
-        with c2:
-            st.caption(f"symbols_scanned ({row['symbols'] if pd.notna(row['symbols']) else '–'})")
-            show_json(row["symbols_scanned"])
-        if row["error_message"] is None:
-            st.caption("error_message: (none)")
-        else:
-            st.caption("error_message")
-            show_text(row["error_message"])
-        _opportunities(ov, selected, f)
-        _errors(selected, f)
-        _compare(ov, row, f)
-        freshness(ov, key="scans_detail", tz=f.tz)
+    row = d.iloc[0]
+    st.subheader("Scan detail")
+    st.text(f"{row['strategy']} · {row['status']} · {row['id']}")
+    if row["state"] == "STALLED":
+        st.warning(
+            f"Stalled: running for {running_for(row['elapsed_s'])}, over the "
+            f"{running_for(row['threshold_s'])} threshold.",
+            icon="⏳",
+        )
+    if row["inconsistency"]:
+        st.warning(f"Inconsistent times: {row['inconsistency']}.", icon="⚠️")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.caption("scan_parameters")
+        show_json(row["scan_parameters"])
+    with c2:
+        st.caption(f"symbols_scanned ({row['symbols'] if pd.notna(row['symbols']) else '–'})")
+        show_json(row["symbols_scanned"])
+    if row["error_message"] is None:
+        st.caption("error_message: (none)")
+    else:
+        st.caption("error_message")
+        show_text(row["error_message"])
+    _opportunities(ov, selected, f)
+    _errors(selected, f)
+    _compare(ov, row, f)
+    freshness(ov, key="scans_detail", tz=f.tz)
 
 
 def _opportunities(ov: q.ScanOverview, scan_id: str, f: Frame) -> None:
@@ -584,18 +524,16 @@ def _diff_table(params: pd.DataFrame, *, a: str, b: str, changed_only: bool) -> 
     return clipped(diff, ("key", "a", "b")).rename(columns={"a": "this run", "b": "other run"})
 
 
-def export_panel(v: ScanView, f: Frame) -> None:
-    """CSV and JSON of the whole filtered run list, read only when a file is asked for."""
-    with guard("Export"):
-        signature = repr((v.states, v.strategies, v.failed_only, v.running_now, f.range_key))
-        if st.button(
-            "Prepare export of the filtered runs", key="scans_export", icon=":material/download:"
-        ):
-            st.session_state["scans_export_sig"] = signature
-        if st.session_state.get("scans_export_sig") == signature:
-            kwargs = v.kwargs(f)
-            export_buttons(
-                lambda: data.fetch_uncached(q.export_runs, **kwargs),
-                key="scans_export_files",
-                filename="scan_sessions",
-            )
+def export_asked(v: ScanView, f: Frame) -> bool:
+    """The export button; True while the filters and window are those it was pressed for."""
+    signature = repr((v.states, v.strategies, v.failed_only, v.running_now, f.range_key))
+    if st.button(
+        "Prepare export of the filtered runs", key="scans_export", icon=":material/download:"
+    ):
+        st.session_state["scans_export_sig"] = signature
+    return bool(st.session_state.get("scans_export_sig") == signature)
+
+
+def export_files(read: Callable[[], pd.DataFrame]) -> None:
+    """CSV and JSON of the whole filtered run list; `read` runs only when a file is asked for."""
+    export_buttons(read, key="scans_export_files", filename="scan_sessions")
