@@ -1,4 +1,4 @@
-"""Tables reach the page as the frames themselves (the pre-built Arrow tables are gone): read times
+"""Tables reach the page as frames or as ready Arrow tables (perf/derived.py), alike: read times
 kept in attrs, display timezones, microseconds and strange mixed columns all show."""
 
 from __future__ import annotations
@@ -57,3 +57,43 @@ def test_a_column_of_mixed_types_still_shows() -> None:
     at = AppTest.from_function(_mixed).run()
     assert not at.exception
     assert list(at.dataframe[0].value["value"].astype(str))[:2] == ["1", "one"]
+
+
+# --- ready tables (perf/derived.py): what st.dataframe shows is the same as from the frame ---------
+
+
+def _ready_and_plain() -> None:
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+    import streamlit as st
+
+    from perf.derived import ready_table
+    from tests.foundation.test_grid import _frame
+    from ui.kit.widgets import to_tz
+
+    df = to_tz(_frame(), ZoneInfo("Europe/Berlin"))
+    st.dataframe(df, hide_index=True)
+    st.dataframe(ready_table(df), hide_index=True)
+    mixed = pd.DataFrame({"value": [1, "one", {"n": 1}, None]})
+    st.dataframe(mixed, hide_index=True)
+    st.dataframe(ready_table(mixed), hide_index=True)
+
+
+def test_a_ready_table_shows_what_its_frame_shows() -> None:
+    at = AppTest.from_function(_ready_and_plain).run()
+    assert not at.exception
+    plain, ready = (at.dataframe[i].value.reset_index(drop=True) for i in (0, 1))
+    pd.testing.assert_frame_equal(plain, ready)
+    assert ready["message"].iloc[0] == "<b>bold</b> **not markdown**"
+    assert ready["at"].iloc[1].microsecond == 123456 and list(ready["trend"].iloc[0]) == [1, 2, 3]
+    mixed_plain, mixed_ready = (at.dataframe[i].value["value"].astype(str) for i in (2, 3))
+    assert list(mixed_ready) == list(mixed_plain) and list(mixed_ready)[:2] == ["1", "one"]
+
+
+def test_a_frame_arrow_refuses_stays_a_frame() -> None:
+    from perf.derived import ready_table
+
+    mixed = pd.DataFrame({"value": [1, "one", {"n": 1}, None]})
+    assert isinstance(ready_table(mixed), pd.DataFrame)
+    assert ready_table(_frame()).num_rows == 2

@@ -268,6 +268,7 @@ def groups_section(
     table = derived(
         shown,
         groups,
+        table=True,
         listed=listed,
         since=f.since,
         until=f.until,
@@ -392,7 +393,7 @@ def occurrences_table(
     ids = occ["id"].tolist()
     pos = [i for i, x in enumerate(ids) if x in chosen]
     shown = derived(
-        _occurrence_rows, occ, tz=f.tz, rows=hash(tuple(ids))
+        _occurrence_rows, occ, table=True, tz=f.tz, rows=hash(tuple(ids))
     )  # built once per fetched page
     event = st.dataframe(
         shown,
@@ -436,7 +437,9 @@ def occurrence_detail(f: Frame, error_id: str) -> None:
             st.info("This error no longer exists.", icon="ℹ️")
             return
         row = one.iloc[0]
-        st.dataframe(derived(_occurrence_row, one, tz=f.tz, error_id=error_id), hide_index=True)
+        st.dataframe(
+            derived(_occurrence_row, one, table=True, tz=f.tz, error_id=error_id), hide_index=True
+        )
         raw_severity = row["severity"]
         if raw_severity is not None and raw_severity != eq.severity_key(raw_severity):
             # Grouped and filtered as its trimmed upper-case form; the row holds it as written.

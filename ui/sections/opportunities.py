@@ -537,7 +537,7 @@ def screener(
     key = "opp_table_" + position_key(
         view.after, view.before, _signature(flt, view.sort, view.descending)
     )
-    shown = derived(_shown_rows, df, backwards=backwards, tz=f.tz, now=rounded_now())
+    shown = derived(_shown_rows, df, table=True, backwards=backwards, tz=f.tz, now=rounded_now())
     event = st.dataframe(
         shown,
         hide_index=True,

@@ -279,7 +279,7 @@ def run_table(
         *position, v.states, v.strategies, v.failed_only, v.running_now
     )
     event = st.dataframe(
-        derived(_run_table, rows, tz=f.tz),
+        derived(_run_table, rows, table=True, tz=f.tz),
         hide_index=True,
         width="stretch",
         key=key,
@@ -437,7 +437,9 @@ def _opportunities(ov: q.ScanOverview, scan_id: str, f: Frame) -> None:
         + (f" (best {q.DETAIL_LIMIT} shown)" if n > len(opps) else "")
     )
     if not opps.empty:
-        st.dataframe(derived(_opportunity_table, ov, tz=f.tz), hide_index=True, width="stretch")
+        st.dataframe(
+            derived(_opportunity_table, ov, table=True, tz=f.tz), hide_index=True, width="stretch"
+        )
         nav_link(
             "pages/opportunities.py",
             "Open them in Opportunities",
@@ -460,7 +462,9 @@ def _errors(scan_id: str, f: Frame) -> None:
         if errs.empty:
             st.caption("None between its start and end from its strategy or the scanner services.")
             return
-        st.dataframe(derived(_errors_table, errs, tz=f.tz), hide_index=True, width="stretch")
+        st.dataframe(
+            derived(_errors_table, errs, table=True, tz=f.tz), hide_index=True, width="stretch"
+        )
 
 
 def _errors_table(errs: pd.DataFrame, *, tz: tzinfo) -> pd.DataFrame:

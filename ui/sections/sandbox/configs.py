@@ -72,7 +72,7 @@ def config_list(f: Frame, configs: pd.DataFrame, *, filtered: bool = False) -> N
     if configs.empty:
         st.info(_empty_message(f, filtered=filtered), icon="ℹ️")
     st.dataframe(
-        derived(config_table, configs, tz=f.tz),
+        derived(config_table, configs, table=True, tz=f.tz),
         hide_index=True,
         key="sandbox_config_table",
         on_select="rerun",
