@@ -205,7 +205,7 @@ def test_analyst_sitting(site: Site, browser: Any) -> None:
         with j.step("export the filtered set"):
             counted = _matching(main_text(j))
             prepare = main(j).get_by_role("button", name=re.compile("Prepare export", re.I))
-            if j.has(prepare, 1000):
+            if j.has(prepare, 15_000):
                 press(j, re.compile("Prepare export", re.I))
             data = download(j, "Export CSV")
             rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
