@@ -17,15 +17,15 @@ from ui.sections import opportunities as ui
 
 f = start("Opportunities", tables=("opportunity_snapshots",))
 
+now = rounded_now()  # one "now" for the banner and the filters of this run
 with guard("Freshness"):
-    now = pd.Timestamp(rounded_now())
-    ui.freshness_banner(data.fetch(q.freshness, now=now.to_pydatetime()).iloc[0], now=now)
+    ui.freshness_banner(data.fetch(q.freshness, now=now).iloc[0], now=pd.Timestamp(now))
 
 # --- filters from the URL ------------------------------------------------------------------------
 scan = urlstate.text("scan", max_len=urlstate.MAX_ID_LEN) or None
 show_expired, show_inactive = ui.scan_bar(scan)
 base = q.Filters(
-    now=rounded_now(),
+    now=now,
     since=None if scan else f.since,
     until=None if scan else f.until,
     show_expired=show_expired,
