@@ -721,16 +721,7 @@ def error_view(
     capped = _cutoff(session, lo, hi, MAX_WINDOW_EVENTS)
     window = _window_rows(session, lo=lo, hi=hi, bucket_s=bucket_s, above=capped)
     history_lo = naive_utc(_window(since, until)[2])
-    history_events = capped_count(
-        session,
-        select(E.created_at).where(E.created_at >= history_lo, E.created_at < lo),
-        MAX_HISTORY_EVENTS + 1,
-    )
-    hist_capped = (
-        _cutoff(session, history_lo, lo, MAX_HISTORY_EVENTS)
-        if history_events > MAX_HISTORY_EVENTS
-        else None
-    )
+    hist_capped = _cutoff(session, history_lo, lo, MAX_HISTORY_EVENTS)
     flt = _filter(services, severities, types, text)
     recent = _history_rows(session, since=since, until=until, above=hist_capped)
     older = _older_rows(session, since=since, until=until, above=hist_capped)
